@@ -1,0 +1,20 @@
+export { initBackend, testBackendNames, type BackendName } from './backend/init-backend.js';
+export { upsampleNearest } from './ops/upsample-nearest.js';
+export { writeFileAtomic } from './io/atomic-write.js';
+export {
+  ConfigError,
+  DIFFUSERS_VERSION,
+  formatConfigJson,
+  parseConfig,
+  parseJsonText,
+  serializeConfig,
+  toCamelCase,
+  toSnakeCase,
+  type ConfigFieldKind,
+  type ConfigFieldSpec,
+  type ConfigJson,
+  type ConfigSchema,
+  type ConfigValue,
+  type ParsedConfig,
+} from './io/config.js';
+export { readConfigFile, writeConfigFile } from './io/config-file.js';

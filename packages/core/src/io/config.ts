@@ -1,0 +1,209 @@
+/**
+ * Diffusers-style `config.json` handling: snake_case JSON keys with `_class_name` and
+ * `_diffusers_version` on disk, camelCase typed options in TypeScript.
+ */
+
+/** A JSON value as it appears in a config file. */
+export type ConfigValue = number | string | boolean | null | ConfigValue[] | { [key: string]: ConfigValue };
+
+/** A config object as stored on disk (snake_case keys). */
+export type ConfigJson = Record<string, ConfigValue>;
+
+/** The JSON type a config field must have. `json` accepts any value. */
+export type ConfigFieldKind =
+  | 'number'
+  | 'integer'
+  | 'boolean'
+  | 'string'
+  | 'number[]'
+  | 'integer[]'
+  | 'string[]'
+  | 'json';
+
+/** How one option is validated and named on disk. */
+export interface ConfigFieldSpec {
+  /** The value's JSON type. */
+  kind: ConfigFieldKind;
+  /** Whether `null` is accepted. */
+  nullable?: boolean;
+  /** For strings (and string arrays): the accepted values. */
+  values?: readonly string[];
+  /** The snake_case key on disk, when it is not the plain conversion of the option name. */
+  key?: string;
+}
+
+/** One field spec per option of `T`. */
+export type ConfigSchema<T> = { readonly [K in keyof T]-?: ConfigFieldSpec };
+
+/** The result of parsing a config: typed options plus what was not understood. */
+export interface ParsedConfig<T> {
+  /** Defaults overlaid with the values found. */
+  options: T;
+  /** `_class_name`, when present. */
+  className?: string;
+  /** `_diffusers_version`, when present. */
+  diffusersVersion?: string;
+  /** One message per key that was not recognised (never silently dropped). */
+  warnings: string[];
+  /** The unknown keys with their values, so that they survive a round trip. */
+  unknown: ConfigJson;
+}
+
+/** A config value of the wrong type, or a config that is not an object. */
+export class ConfigError extends Error {
+  /** The offending key, when there is one. */
+  readonly key?: string;
+  constructor(message: string, key?: string) {
+    super(message);
+    this.name = 'ConfigError';
+    this.key = key;
+  }
+}
+
+/** `betaSchedule` -> `beta_schedule`. */
+export function toSnakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+/** `beta_schedule` -> `betaSchedule`. */
+export function toCamelCase(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  return `a ${typeof value} (${JSON.stringify(value)?.slice(0, 40)})`;
+}
+
+function checkScalar(kind: 'number' | 'integer' | 'boolean' | 'string', value: unknown): boolean {
+  switch (kind) {
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'integer':
+      return typeof value === 'number' && Number.isInteger(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'string':
+      return typeof value === 'string';
+  }
+}
+
+function validateField(key: string, spec: ConfigFieldSpec, value: unknown, context: string): unknown {
+  if (value === null || value === undefined) {
+    if (spec.nullable) return null;
+    throw new ConfigError(`${context}: config key '${key}' must not be null`, key);
+  }
+  if (spec.kind === 'json') return value;
+  if (spec.kind.endsWith('[]')) {
+    const itemKind = spec.kind.slice(0, -2) as 'number' | 'integer' | 'string';
+    // Diffusers writes tuples as JSON arrays; accept them as arrays.
+    if (!Array.isArray(value) || !value.every((item) => checkScalar(itemKind, item))) {
+      throw new ConfigError(`${context}: config key '${key}' must be an array of ${itemKind}s, got ${describe(value)}`, key);
+    }
+    if (spec.values) {
+      const bad = (value as string[]).find((item) => !spec.values!.includes(item));
+      if (bad !== undefined) {
+        throw new ConfigError(`${context}: config key '${key}' has unknown value '${bad}' (expected one of ${spec.values.join(', ')})`, key);
+      }
+    }
+    return [...value];
+  }
+  const kind = spec.kind as 'number' | 'integer' | 'boolean' | 'string';
+  if (!checkScalar(kind, value)) {
+    throw new ConfigError(`${context}: config key '${key}' must be ${kind === 'integer' ? 'an integer' : `a ${kind}`}, got ${describe(value)}`, key);
+  }
+  if (spec.values && !spec.values.includes(value as string)) {
+    throw new ConfigError(`${context}: config key '${key}' has unknown value '${String(value)}' (expected one of ${spec.values.join(', ')})`, key);
+  }
+  return value;
+}
+
+/**
+ * Parses a Diffusers config object (snake_case keys) or our own options object (camelCase keys)
+ * into typed options. Unknown keys become warnings; values of the wrong type throw a
+ * `ConfigError` that names the key. Keys starting with `_` are metadata and never warned about.
+ */
+export function parseConfig<T extends object>(
+  json: unknown,
+  schema: ConfigSchema<T>,
+  defaults: T,
+  context = 'config',
+): ParsedConfig<T> {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new ConfigError(`${context}: expected a JSON object, got ${describe(json)}`);
+  }
+  const byKey = new Map<string, keyof T>();
+  for (const option of Object.keys(schema) as (keyof T & string)[]) {
+    const spec = schema[option];
+    byKey.set(option, option);
+    byKey.set(spec.key ?? toSnakeCase(option), option);
+  }
+  const options = { ...defaults } as Record<keyof T, unknown>;
+  const warnings: string[] = [];
+  const unknown: ConfigJson = {};
+  let className: string | undefined;
+  let diffusersVersion: string | undefined;
+  for (const [key, value] of Object.entries(json as Record<string, unknown>)) {
+    if (key === '_class_name') {
+      if (typeof value !== 'string') throw new ConfigError(`${context}: '_class_name' must be a string`, key);
+      className = value;
+      continue;
+    }
+    if (key === '_diffusers_version') {
+      if (typeof value === 'string') diffusersVersion = value;
+      continue;
+    }
+    if (key.startsWith('_')) continue;
+    const option = byKey.get(key);
+    if (option === undefined) {
+      warnings.push(`${context}: unknown config key '${key}' was not used`);
+      unknown[key] = value as ConfigValue;
+      continue;
+    }
+    if (value === undefined) continue;
+    options[option] = validateField(key, schema[option], value, context);
+  }
+  return { options: options as T, className, diffusersVersion, warnings, unknown };
+}
+
+/** The `_diffusers_version` we write: the Diffusers release whose formats we follow. */
+export const DIFFUSERS_VERSION = '0.40.0';
+
+/**
+ * Serialises typed options to a Diffusers config object: `_class_name`, `_diffusers_version`,
+ * then every option under its snake_case key, in schema order.
+ */
+export function serializeConfig<T extends object>(
+  options: T,
+  schema: ConfigSchema<T>,
+  className: string,
+  extra: ConfigJson = {},
+): ConfigJson {
+  const json: ConfigJson = { _class_name: className, _diffusers_version: DIFFUSERS_VERSION };
+  for (const option of Object.keys(schema) as (keyof T & string)[]) {
+    const value = (options as Record<string, unknown>)[option];
+    json[schema[option].key ?? toSnakeCase(option)] = (value === undefined ? null : value) as ConfigValue;
+  }
+  return { ...json, ...extra };
+}
+
+/** Parses JSON text, naming the source in the error when it is not valid JSON. */
+export function parseJsonText(text: string, source: string): ConfigJson {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${source}: invalid JSON (${(error as Error).message})`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(`${source}: expected a JSON object at the top level`);
+  }
+  return value as ConfigJson;
+}
+
+/** Formats a config as Diffusers does: two-space indentation, trailing newline. */
+export function formatConfigJson(json: ConfigJson): string {
+  return `${JSON.stringify(json, null, 2)}\n`;
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: ['src/index.ts'],
+  format: ['esm'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'es2022',
+  // tfjs-core's gradient registrations are extensionless ESM: bundle them (see register-gradients.ts).
+  noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
+});
