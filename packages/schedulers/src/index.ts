@@ -13,6 +13,7 @@ export {
   type TimestepSpacing,
 } from './schedule.js';
 export {
+  DIFFUSERS_COMPATIBLE_NAMES,
   type CommonOptions,
   type NoiseGenerator,
   type PredictionType,
@@ -21,5 +22,15 @@ export {
   type StepResult,
   type TimestepsInput,
 } from './scheduler.js';
+export { DiscreteScheduler } from './discrete-scheduler.js';
 export { dynamicThreshold, type ThresholdOptions } from './thresholding.js';
 export { DDPMScheduler, DDPM_DEFAULTS, DDPM_SCHEMA, type DDPMOptions, type VarianceType } from './ddpm.js';
+export { DDIMScheduler, DDIM_DEFAULTS, DDIM_SCHEMA, type DDIMOptions } from './ddim.js';
+export { PNDMScheduler, PNDM_DEFAULTS, PNDM_SCHEMA, type PNDMOptions } from './pndm.js';
+export {
+  SCHEDULERS,
+  compatibleSchedulers,
+  schedulerClass,
+  schedulerFromConfig,
+  type SchedulerClass,
+} from './registry.js';

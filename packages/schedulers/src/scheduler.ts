@@ -38,12 +38,12 @@ export interface StepOptions {
 }
 
 /** The result of one `step()`. Both tensors belong to the caller. */
-export interface StepResult {
+export type StepResult = {
   /** x_{t-1}: the next sample. */
   prevSample: tf.Tensor;
   /** The predicted x_0, after clipping or thresholding. */
   predOriginalSample: tf.Tensor;
-}
+};
 
 /** Timesteps for `addNoise` / `getVelocity`: one for the whole batch, or one per batch item. */
 export type TimestepsInput = number | readonly number[] | Int32Array | tf.Tensor1D;
@@ -86,8 +86,8 @@ export interface Scheduler {
   dispose(): void;
 }
 
-/** Options every scheduler shares. */
-export interface CommonOptions extends BetaOptions {
+/** Options every scheduler shares (`rescaleBetasZeroSnr` is DDPM's and DDIM's only). */
+export interface CommonOptions extends Omit<BetaOptions, 'rescaleBetasZeroSnr'> {
   predictionType: PredictionType;
   timestepSpacing: 'leading' | 'trailing' | 'linspace';
   stepsOffset: number;

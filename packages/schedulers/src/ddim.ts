@@ -1,0 +1,140 @@
+/**
+ * DDIM sampling (Song et al. 2020), numerically matching Diffusers' `DDIMScheduler`.
+ *
+ * Symbols: ᾱ_t = alphasCumprod[t]; the previous timestep is always t - T // N (whatever the
+ * spacing), and ᾱ_prev = finalAlphaCumprod once that goes below 0. Eq. (12):
+ *   x_prev = sqrt(ᾱ_prev) x̂0 + sqrt(1 - ᾱ_prev - σ²) ε̂ + σ z,
+ *   σ = η sqrt((1 - ᾱ_prev) / (1 - ᾱ_t) · (1 - ᾱ_t / ᾱ_prev))   (eq. 16).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ConfigJson, ConfigSchema } from '@diffusion-ts/core';
+import { DiscreteScheduler } from './discrete-scheduler.js';
+import { assertInferenceSteps, finalAlphaCumprod, spacedTimestepsAscending, type BetaSchedule } from './schedule.js';
+import {
+  assertFinite,
+  assertFiniteNumber,
+  assertSameShape,
+  assertScheduledTimestep,
+  denoise,
+  drawNoise,
+  epsilonFromOriginal,
+  type CommonOptions,
+  type StepOptions,
+  type StepResult,
+} from './scheduler.js';
+import { boundOriginalSample, type ThresholdOptions } from './thresholding.js';
+
+/** `DDIMScheduler` options (Diffusers' constructor arguments, camelCase). */
+export interface DDIMOptions extends CommonOptions, ThresholdOptions {
+  setAlphaToOne: boolean;
+  rescaleBetasZeroSnr: boolean;
+}
+
+const SCHEDULES: readonly BetaSchedule[] = ['linear', 'scaled_linear', 'squaredcos_cap_v2'];
+
+/** DDIM defaults, as in Diffusers. */
+export const DDIM_DEFAULTS: Readonly<DDIMOptions> = Object.freeze({
+  numTrainTimesteps: 1000,
+  betaStart: 0.0001,
+  betaEnd: 0.02,
+  betaSchedule: 'linear',
+  trainedBetas: null,
+  clipSample: true,
+  setAlphaToOne: true,
+  stepsOffset: 0,
+  predictionType: 'epsilon',
+  thresholding: false,
+  dynamicThresholdingRatio: 0.995,
+  clipSampleRange: 1.0,
+  sampleMaxValue: 1.0,
+  timestepSpacing: 'leading',
+  rescaleBetasZeroSnr: false,
+});
+
+/** Config keys and types, in Diffusers' order. */
+export const DDIM_SCHEMA: ConfigSchema<DDIMOptions> = {
+  numTrainTimesteps: { kind: 'integer' },
+  betaStart: { kind: 'number' },
+  betaEnd: { kind: 'number' },
+  betaSchedule: { kind: 'string', values: ['linear', 'scaled_linear', 'squaredcos_cap_v2', 'sigmoid', 'laplace'] },
+  trainedBetas: { kind: 'number[]', nullable: true },
+  clipSample: { kind: 'boolean' },
+  setAlphaToOne: { kind: 'boolean' },
+  stepsOffset: { kind: 'integer' },
+  predictionType: { kind: 'string', values: ['epsilon', 'sample', 'v_prediction'] },
+  thresholding: { kind: 'boolean' },
+  dynamicThresholdingRatio: { kind: 'number' },
+  clipSampleRange: { kind: 'number' },
+  sampleMaxValue: { kind: 'number' },
+  timestepSpacing: { kind: 'string', values: ['leading', 'trailing', 'linspace'] },
+  rescaleBetasZeroSnr: { kind: 'boolean' },
+};
+
+/**
+ * Denoising diffusion implicit model sampler: deterministic with `eta = 0` (the default), with
+ * DDPM-like noise as `eta` grows. `setTimesteps` must be called before `step`, as in Diffusers.
+ */
+export class DDIMScheduler extends DiscreteScheduler<DDIMOptions> {
+  /** Diffusers' class name. */
+  static readonly className = 'DDIMScheduler';
+  /** Schedulers that can be built from this scheduler's config. */
+  static readonly compatibles: readonly string[] = ['DDIMScheduler', 'DDPMScheduler', 'PNDMScheduler'];
+  readonly className = DDIMScheduler.className;
+  /** ᾱ used after the last step: 1 with `setAlphaToOne`, else ᾱ_0. */
+  readonly finalAlphaCumprod: number;
+
+  /** Creates a scheduler; `options` may be camelCase options or a Diffusers config object. */
+  constructor(options: Partial<DDIMOptions> = {}) {
+    super(options, DDIM_SCHEMA, DDIM_DEFAULTS, DDIMScheduler.className, SCHEDULES);
+    this.finalAlphaCumprod = finalAlphaCumprod(this.alphasCumprod, this.config.setAlphaToOne);
+  }
+
+  /** Builds a DDIM scheduler from a Diffusers `scheduler_config.json` object or our options. */
+  static fromConfig(config: ConfigJson | Partial<DDIMOptions>): DDIMScheduler {
+    return new DDIMScheduler(config as Partial<DDIMOptions>);
+  }
+
+  setTimesteps(numInferenceSteps: number): void {
+    assertInferenceSteps(numInferenceSteps, this.config.numTrainTimesteps, this.className);
+    this.timesteps = spacedTimestepsAscending(numInferenceSteps, this.config).reverse();
+    this.numInferenceSteps = numInferenceSteps;
+  }
+
+  /** ᾱ at `timestep`, or `finalAlphaCumprod` below 0. */
+  private alphaBarAt(timestep: number): number {
+    return timestep >= 0 ? this.alphasCumprod[timestep] : this.finalAlphaCumprod;
+  }
+
+  step(modelOutput: tf.Tensor, timestep: number, sample: tf.Tensor, options: StepOptions = {}): StepResult {
+    const context = `${this.className}.step`;
+    if (this.numInferenceSteps === null) {
+      throw new Error(`${context}: numInferenceSteps is not set; call setTimesteps(n) before step()`);
+    }
+    assertScheduledTimestep(timestep, this.timesteps, context);
+    assertSameShape(modelOutput, 'modelOutput', sample, 'sample', context);
+    const eta = options.eta ?? 0;
+    assertFiniteNumber(eta, 'eta', context);
+    if (eta < 0) throw new RangeError(`${context}: eta must be >= 0, got ${eta}`);
+    assertFinite({ modelOutput, sample, varianceNoise: eta > 0 ? options.varianceNoise : undefined }, context);
+
+    const previous = timestep - Math.floor(this.config.numTrainTimesteps / this.numInferenceSteps);
+    const alphaBar = this.alphasCumprod[timestep];
+    const alphaBarPrev = this.alphaBarAt(previous);
+    const variance = ((1 - alphaBarPrev) / (1 - alphaBar)) * (1 - alphaBar / alphaBarPrev);
+    const sigma = eta * Math.sqrt(variance);
+    const directionCoefficient = Math.sqrt(1 - alphaBarPrev - sigma * sigma);
+
+    return tf.tidy(() => {
+      const denoised = denoise(this.config.predictionType, modelOutput, sample, alphaBar);
+      const predOriginalSample = boundOriginalSample(denoised.predOriginalSample, this.config);
+      const epsilon = options.useClippedModelOutput
+        ? epsilonFromOriginal(predOriginalSample, sample, alphaBar)
+        : denoised.predEpsilon;
+      let prevSample = tf.add(tf.mul(predOriginalSample, Math.sqrt(alphaBarPrev)), tf.mul(epsilon, directionCoefficient));
+      if (eta > 0) {
+        prevSample = tf.add(prevSample, tf.mul(drawNoise(sample, options, context), sigma));
+      }
+      return { prevSample, predOriginalSample };
+    });
+  }
+}

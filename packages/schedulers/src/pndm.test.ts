@@ -1,0 +1,34 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend, testBackendNames } from '@diffusion-ts/core';
+import { PNDMScheduler } from './pndm.js';
+import { loadFixture, recordError, worstErrors } from './testing/fixtures.js';
+import { runLoop, type LoopFixture } from './testing/loop.js';
+
+const fixture = loadFixture<LoopFixture>('pndm_loop_10.json');
+
+describe.each(testBackendNames())('PNDMScheduler on %s', (backend) => {
+  beforeAll(async () => {
+    await initBackend(backend);
+  });
+  afterAll(() => {
+    console.log(`[${backend}] pndm_loop_10.json max error: ${worstErrors.get(`pndm-${backend}`)?.toExponential(3)}`);
+  });
+
+  it.each(fixture.cases.map((entry) => [entry.name, entry] as const))('loop %s matches every prev_sample', (_, entry) => {
+    const scheduler = PNDMScheduler.fromConfig(entry.scheduler_config as Record<string, never>);
+    scheduler.setTimesteps(entry.num_inference_steps);
+    expect(scheduler.timesteps).toEqual(entry.timesteps.data);
+    const report = runLoop(scheduler, fixture, entry);
+    recordError(`pndm-${backend}`, report.worst);
+    expect(report.leaked).toBe(0);
+    expect(report.worst).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('refuses step before setTimesteps', () => {
+    const scheduler = new PNDMScheduler();
+    const x = tf.zeros([1, 2, 2, 1]);
+    expect(() => scheduler.step(x, 999, x)).toThrow(/setTimesteps/);
+    x.dispose();
+  });
+});
