@@ -1,0 +1,274 @@
+#!/usr/bin/env node
+// Packed-tarball consumer tests (issue 9). Plain Node, no dependencies beyond the workspace's
+// own dev tools (publint, attw, typescript) which never enter the consumer projects.
+//
+//   node scripts/consumer/run.mjs [--skip-build] [--only core,schedulers] [--keep] [--no-lint]
+//
+// 1. `turbo run build` for packages/* (unless --skip-build).
+// 2. `pnpm pack` every package into a temporary folder OUTSIDE the workspace.
+// 3. For each package: a fresh npm project that installs only its own tarball, the tarballs of
+//    the @diffusion-ts packages it depends on (pinned with `overrides`, so npm never asks the
+//    registry for them) and the tfjs packages from the registry / npm cache; then it runs a
+//    consumer script (`checks/<package>.mjs`) and a TypeScript check with moduleResolution
+//    `bundler` and `node16`.
+// 4. publint and @arethetypeswrong/cli on every package.
+// Prints a summary table (PASS/FAIL/SKIP per check, packed size) and exits 1 if anything failed.
+
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const onlyIndex = args.indexOf('--only');
+const only = onlyIndex >= 0 ? new Set(args[onlyIndex + 1].split(',')) : null;
+
+const TFJS_VERSION = '4.22.0';
+/** The internal dependency graph (checked against each package.json below). */
+const PACKAGE_ORDER = ['core', 'schedulers', 'losses', 'models', 'pipelines'];
+/** Registry packages each consumer project installs besides the tarballs. */
+const REGISTRY_PACKAGES = [
+  `@tensorflow/tfjs-core@${TFJS_VERSION}`,
+  `@tensorflow/tfjs-backend-cpu@${TFJS_VERSION}`,
+];
+
+const results = [];
+function record(pkg, check, status, detail = '', seconds = 0) {
+  results.push({ pkg, check, status, detail, seconds });
+  const time = seconds ? ` (${seconds.toFixed(1)} s)` : '';
+  console.log(`[${status}] ${pkg} ${check}${time}${detail ? ` — ${detail}` : ''}`);
+}
+
+function run(command, commandArgs, options = {}) {
+  const started = performance.now();
+  const child = spawnSync(command, commandArgs, {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: options.timeout ?? 600_000,
+    cwd: options.cwd ?? root,
+    env: { ...cleanEnv(), ...(options.env ?? {}) },
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const output = `${child.stdout ?? ''}${child.stderr ?? ''}${child.error ? String(child.error) : ''}`;
+  return { ok: child.status === 0, status: child.status, output, seconds };
+}
+
+/** The environment without anything that could point module resolution back at the workspace. */
+function cleanEnv() {
+  const env = { ...process.env };
+  delete env.NODE_PATH;
+  delete env.NODE_OPTIONS;
+  for (const key of Object.keys(env)) if (key.startsWith('npm_') || key.startsWith('PNPM_')) delete env[key];
+  return env;
+}
+
+const tail = (text, lines = 25) => text.trim().split('\n').slice(-lines).join('\n');
+const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+// --- 1. build -------------------------------------------------------------------------------
+if (!flag('--skip-build')) {
+  const build = run('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=./packages/*']);
+  record('all', 'turbo build', build.ok ? 'PASS' : 'FAIL', build.ok ? '' : tail(build.output), build.seconds);
+}
+
+// --- 2. pack --------------------------------------------------------------------------------
+const work = mkdtempSync(join(tmpdir(), 'diffusion-ts-consumer-'));
+if (work.startsWith(root)) throw new Error(`temporary folder ${work} is inside the workspace`);
+const tarballDir = join(work, 'tarballs');
+mkdirSync(tarballDir);
+console.log(`work folder: ${work}`);
+
+/** name -> { dir, manifest, tarball?, internalDeps } */
+const packages = new Map();
+for (const short of PACKAGE_ORDER) {
+  const dir = join(root, 'packages', short);
+  if (!existsSync(join(dir, 'package.json'))) continue;
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const internalDeps = Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies })
+    .filter((name) => name.startsWith('@diffusion-ts/'))
+    .map((name) => name.slice('@diffusion-ts/'.length));
+  packages.set(short, { dir, manifest, internalDeps, tarball: null });
+}
+
+for (const [short, entry] of packages) {
+  const { dir, manifest } = entry;
+  const mainFile = join(dir, manifest.exports?.['.']?.import ?? manifest.main ?? 'dist/index.js');
+  if (!existsSync(mainFile)) {
+    record(short, 'pack', 'FAIL', `${relative(root, mainFile)} missing (not built)`);
+    continue;
+  }
+  const pack = run('pnpm', ['pack', '--pack-destination', tarballDir], { cwd: dir });
+  const tarball = readdirSync(tarballDir).find((file) => file.startsWith(`diffusion-ts-${short}-`) && file.endsWith('.tgz'));
+  if (!pack.ok || !tarball) {
+    record(short, 'pack', 'FAIL', tail(pack.output));
+    continue;
+  }
+  entry.tarball = join(tarballDir, tarball);
+  const listing = run('tar', ['tzvf', entry.tarball]).output.trim().split('\n');
+  const unpacked = listing.reduce((sum, line) => sum + Number(line.split(/\s+/)[2] ?? 0), 0);
+  entry.packedBytes = statSync(entry.tarball).size;
+  entry.unpackedBytes = unpacked;
+  entry.fileCount = listing.length;
+  // The packed manifest must not mention workspace: ranges or files outside the package.
+  const packedManifest = run('tar', ['xzOf', entry.tarball, 'package/package.json']).output;
+  const problems = [];
+  if (packedManifest.includes('workspace:')) problems.push('packed package.json still has workspace: ranges');
+  if (listing.some((line) => /\.test\.|\/src\//.test(line))) problems.push('tests or src/ in tarball');
+  record(
+    short,
+    'pack',
+    problems.length ? 'FAIL' : 'PASS',
+    `${basename(entry.tarball)} ${kib(entry.packedBytes)} packed, ${kib(unpacked)} unpacked, ${listing.length} files${problems.length ? `; ${problems.join('; ')}` : ''}`,
+    pack.seconds,
+  );
+}
+
+// --- 3. consumer projects -------------------------------------------------------------------
+function closure(short, seen = new Set()) {
+  if (seen.has(short)) return seen;
+  seen.add(short);
+  for (const dep of packages.get(short)?.internalDeps ?? []) closure(dep, seen);
+  return seen;
+}
+
+/** Minimal TypeScript usage per package: exercised with both module resolutions. */
+const typeChecks = {
+  core: `import { initBackend, parseConfig, type BackendName, type ConfigJson } from '@diffusion-ts/core';
+const backend: Promise<BackendName> = initBackend('cpu');
+const json: ConfigJson = { _class_name: 'X' };
+export { backend, json, parseConfig };`,
+  schedulers: `import * as tf from '@tensorflow/tfjs-core';
+import { DDIMScheduler, DDPMScheduler, type Scheduler } from '@diffusion-ts/schedulers';
+const scheduler: Scheduler = new DDIMScheduler({ numTrainTimesteps: 1000 });
+const other: Scheduler = DDPMScheduler.fromConfig(scheduler.toConfig());
+export function step(x: tf.Tensor): tf.Tensor { return scheduler.step(x, scheduler.timesteps[0], x).prevSample; }
+export { other };`,
+  losses: `import * as tf from '@tensorflow/tfjs-core';
+import { DDPMScheduler } from '@diffusion-ts/schedulers';
+import { lSimple, normalKl } from '@diffusion-ts/losses';
+export function loss(x0: tf.Tensor4D, noise: tf.Tensor4D) {
+  return lSimple(noise, { x0, noise, timesteps: [1], scheduler: new DDPMScheduler() });
+}
+export { normalKl };`,
+  models: `import * as tf from '@tensorflow/tfjs-core';
+import { UNet2DModel } from '@diffusion-ts/models';
+export async function predict(x: tf.Tensor4D): Promise<tf.Tensor4D> {
+  const model: UNet2DModel = await UNet2DModel.fromPretrained('./model');
+  return model.predict(x, 1);
+}`,
+  pipelines: `import * as pipelines from '@diffusion-ts/pipelines';
+export const names: string[] = Object.keys(pipelines);`,
+};
+
+function writeConsumerProject(short, folder) {
+  const needed = [...closure(short)];
+  const missing = needed.filter((name) => !packages.get(name)?.tarball);
+  if (missing.length) return { error: `no tarball for ${missing.join(', ')}` };
+  const spec = (name) => `file:${packages.get(name).tarball}`;
+  const manifest = {
+    name: `consumer-${short}`,
+    private: true,
+    type: 'module',
+    dependencies: Object.fromEntries(needed.map((name) => [`@diffusion-ts/${name}`, spec(name)])),
+    overrides: Object.fromEntries(needed.map((name) => [`@diffusion-ts/${name}`, spec(name)])),
+  };
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  cpSync(join(here, 'checks'), folder, { recursive: true });
+  const fixture = join(root, 'fixtures/diffusers/unet2d_tiny');
+  if (existsSync(fixture)) cpSync(fixture, join(folder, 'model'), { recursive: true });
+  writeFileSync(join(folder, 'types.ts'), `${typeChecks[short]}\n`);
+  const common = { strict: true, target: 'ES2022', lib: ['ES2022', 'DOM'], noEmit: true, skipLibCheck: false, types: [] };
+  writeFileSync(
+    join(folder, 'tsconfig.bundler.json'),
+    JSON.stringify({ compilerOptions: { ...common, module: 'ESNext', moduleResolution: 'bundler' }, files: ['types.ts'] }),
+  );
+  writeFileSync(
+    join(folder, 'tsconfig.node16.json'),
+    JSON.stringify({ compilerOptions: { ...common, module: 'node16', moduleResolution: 'node16' }, files: ['types.ts'] }),
+  );
+  return { needed };
+}
+
+const tsc = join(root, 'node_modules/typescript/bin/tsc');
+for (const short of packages.keys()) {
+  if (only && !only.has(short)) continue;
+  const folder = join(work, `consumer-${short}`);
+  const project = writeConsumerProject(short, folder);
+  if (project.error) {
+    record(short, 'install', 'SKIP', project.error);
+    continue;
+  }
+  const install = run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', '--loglevel=error', ...REGISTRY_PACKAGES],
+    { cwd: folder },
+  );
+  record(short, 'npm install', install.ok ? 'PASS' : 'FAIL', install.ok ? `tarballs: ${project.needed.join(', ')}` : tail(install.output), install.seconds);
+  if (!install.ok) continue;
+
+  // Nothing may resolve back into the workspace: every installed @diffusion-ts package is a copy.
+  const leaks = project.needed.filter((name) => {
+    const installed = join(folder, 'node_modules/@diffusion-ts', name);
+    return !existsSync(installed) || statSync(installed).isSymbolicLink?.() || resolve(installed).startsWith(root);
+  });
+  const extra = readdirSync(join(folder, 'node_modules/@diffusion-ts')).filter((name) => !project.needed.includes(name));
+  record(
+    short,
+    'isolation',
+    leaks.length || extra.length ? 'FAIL' : 'PASS',
+    leaks.length || extra.length ? `missing/linked: ${leaks.join(', ')}; unexpected: ${extra.join(', ')}` : 'only declared tarballs installed',
+  );
+
+  const script = join(folder, `${short}.mjs`);
+  if (existsSync(script)) {
+    const consumer = run('node', [script], { cwd: folder, timeout: 300_000 });
+    record(short, 'consumer script', consumer.ok ? 'PASS' : 'FAIL', tail(consumer.output, consumer.ok ? 8 : 30), consumer.seconds);
+  }
+  for (const resolution of ['bundler', 'node16']) {
+    const check = run('node', [tsc, '-p', `tsconfig.${resolution}.json`], { cwd: folder });
+    record(short, `tsc ${resolution}`, check.ok ? 'PASS' : 'FAIL', check.ok ? '' : tail(check.output, 15), check.seconds);
+  }
+}
+
+// A missing optional backend peer must give a clear message: the schedulers project has no wasm.
+{
+  const folder = join(work, 'consumer-schedulers');
+  if (existsSync(join(folder, 'node_modules/@diffusion-ts/core')) && (!only || only.has('core'))) {
+    const probe = run('node', ['missing-peer.mjs'], { cwd: folder });
+    const clear = /tfjs-backend-wasm/.test(probe.output) && !/\n\s+at /.test(probe.output.split('MESSAGE:')[1] ?? '');
+    record('core', 'missing peer message', probe.ok && clear ? 'PASS' : 'FAIL', tail(probe.output, 6));
+  }
+}
+
+// --- 4. publint and attw -------------------------------------------------------------------
+if (!flag('--no-lint')) {
+  const publint = join(root, 'node_modules/.bin/publint');
+  const attw = join(root, 'node_modules/.bin/attw');
+  for (const [short, entry] of packages) {
+    if (only && !only.has(short)) continue;
+    if (!entry.tarball) continue;
+    const lint = run(publint, ['--strict', entry.dir]);
+    record(short, 'publint --strict', lint.ok ? 'PASS' : 'FAIL', tail(lint.output, 10), lint.seconds);
+    // ESM-only packages: the CommonJS resolution modes do not apply.
+    const types = run(attw, [entry.tarball, '--profile', 'esm-only', '--format', 'ascii']);
+    record(short, 'attw (esm-only)', types.ok ? 'PASS' : 'FAIL', types.ok ? '' : tail(types.output, 20), types.seconds);
+  }
+}
+
+// --- summary -------------------------------------------------------------------------------
+console.log('\n=== summary ===');
+for (const { pkg, check, status, seconds } of results) console.log(`${status.padEnd(4)} ${pkg.padEnd(11)} ${check}${seconds ? ` ${seconds.toFixed(1)} s` : ''}`);
+console.log('\npacked sizes:');
+for (const [short, entry] of packages) {
+  if (entry.tarball) console.log(`  @diffusion-ts/${short}: ${kib(entry.packedBytes)} packed, ${kib(entry.unpackedBytes)} unpacked, ${entry.fileCount} files`);
+}
+if (!flag('--keep')) rmSync(work, { recursive: true, force: true });
+else console.log(`kept ${work}`);
+const failed = results.filter((result) => result.status === 'FAIL');
+console.log(failed.length ? `\n${failed.length} check(s) failed` : '\nall checks passed');
+process.exit(failed.length ? 1 : 0);
