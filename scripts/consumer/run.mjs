@@ -94,7 +94,16 @@ for (const short of PACKAGE_ORDER) {
   packages.set(short, { dir, manifest, internalDeps, tarball: null });
 }
 
+function closure(short, seen = new Set()) {
+  if (seen.has(short)) return seen;
+  seen.add(short);
+  for (const dep of packages.get(short)?.internalDeps ?? []) closure(dep, seen);
+  return seen;
+}
+const wanted = only ? new Set([...only].flatMap((short) => [...closure(short)])) : null;
+
 for (const [short, entry] of packages) {
+  if (wanted && !wanted.has(short)) continue;
   const { dir, manifest } = entry;
   const mainFile = join(dir, manifest.exports?.['.']?.import ?? manifest.main ?? 'dist/index.js');
   if (!existsSync(mainFile)) {
@@ -128,12 +137,6 @@ for (const [short, entry] of packages) {
 }
 
 // --- 3. consumer projects -------------------------------------------------------------------
-function closure(short, seen = new Set()) {
-  if (seen.has(short)) return seen;
-  seen.add(short);
-  for (const dep of packages.get(short)?.internalDeps ?? []) closure(dep, seen);
-  return seen;
-}
 
 /** Minimal TypeScript usage per package: exercised with both module resolutions. */
 const typeChecks = {
@@ -182,7 +185,9 @@ function writeConsumerProject(short, folder) {
   const fixture = join(root, 'fixtures/diffusers/unet2d_tiny');
   if (existsSync(fixture)) cpSync(fixture, join(folder, 'model'), { recursive: true });
   writeFileSync(join(folder, 'types.ts'), `${typeChecks[short]}\n`);
-  const common = { strict: true, target: 'ES2022', lib: ['ES2022', 'DOM'], noEmit: true, skipLibCheck: false, types: [] };
+  // Default `types` (all of node_modules/@types, as a typical consumer has) and no skipLibCheck, so
+  // our .d.ts files are checked too.
+  const common = { strict: true, target: 'ES2022', lib: ['ES2022', 'DOM'], noEmit: true, skipLibCheck: false };
   writeFileSync(
     join(folder, 'tsconfig.bundler.json'),
     JSON.stringify({ compilerOptions: { ...common, module: 'ESNext', moduleResolution: 'bundler' }, files: ['types.ts'] }),
