@@ -1,0 +1,32 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Runs `compute` on the kernel's inputs as ordinary tensors, with tfjs' public ops (which
+ * dispatch to the active backend), and hands the result back as a kernel output.
+ *
+ * Everything `compute` allocates is released; the result's data stays alive because its
+ * reference count is raised by one before the wrapping tensor is disposed, which is the count the
+ * engine's own output tensor takes over (the same pattern tfjs' reshape kernels use).
+ */
+export function composeKernel<T extends tf.TensorInfo[]>(
+  backend: tf.KernelBackend,
+  inputs: T,
+  compute: (...tensors: { [K in keyof T]: tf.Tensor }) => tf.Tensor,
+): tf.TensorInfo {
+  const result = tf.tidy(() => {
+    const tensors = inputs.map((info) => asTensor(backend, info)) as { [K in keyof T]: tf.Tensor };
+    return compute(...tensors);
+  });
+  backend.incRef(result.dataId);
+  const info: tf.TensorInfo = { dataId: result.dataId, shape: result.shape.slice(), dtype: result.dtype };
+  result.dispose();
+  return info;
+}
+
+/** Views a kernel input as a tensor; a bare TensorInfo gets a wrapper that `tidy` releases. */
+function asTensor(backend: tf.KernelBackend, info: tf.TensorInfo): tf.Tensor {
+  if (info instanceof tf.Tensor) return info;
+  // The wrapper holds its own reference, so disposing it leaves the caller's data intact.
+  backend.incRef(info.dataId);
+  return tf.engine().makeTensorFromTensorInfo(info, backend);
+}
