@@ -11,6 +11,7 @@ import {
   ConfigError,
   parseConfig,
   serializeConfig,
+  toSnakeCase,
   type ConfigJson,
   type ConfigSchema,
 } from '@diffusion-ts/core';
@@ -162,7 +163,9 @@ export function resolveConfig<T extends CommonOptions>(
       'beta_schedule',
     );
   }
-  return { options: Object.freeze({ ...options }), warnings: parsed.warnings, unknown: parsed.unknown };
+  // Keys of other (compatible) schedulers survive a round trip, written in snake_case.
+  const unknown = Object.fromEntries(Object.entries(parsed.unknown).map(([key, value]) => [toSnakeCase(key), value]));
+  return { options: Object.freeze({ ...options }), warnings: parsed.warnings, unknown };
 }
 
 /** Typed arrays become plain arrays so that the config parser accepts them. */

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { formatConfigJson, parseJsonText } from '@diffusion-ts/core';
+import { DDIMScheduler } from './ddim.js';
+import { DDPMScheduler } from './ddpm.js';
+import { PNDMScheduler } from './pndm.js';
+import { SCHEDULERS, compatibleSchedulers, schedulerFromConfig } from './registry.js';
+import { loadFixture } from './testing/fixtures.js';
+
+describe('registry and config swapping', () => {
+  it('builds the class named by _class_name', () => {
+    expect(schedulerFromConfig({ _class_name: 'DDPMScheduler' })).toBeInstanceOf(DDPMScheduler);
+    expect(schedulerFromConfig({ _class_name: 'DDIMScheduler' })).toBeInstanceOf(DDIMScheduler);
+    expect(schedulerFromConfig({ _class_name: 'PNDMScheduler' })).toBeInstanceOf(PNDMScheduler);
+    expect(schedulerFromConfig({ _class_name: 'DDPMScheduler' }, 'DDIMScheduler')).toBeInstanceOf(DDIMScheduler);
+    expect(Object.keys(SCHEDULERS)).toEqual(['DDPMScheduler', 'DDIMScheduler', 'PNDMScheduler']);
+    expect(compatibleSchedulers('DDPMScheduler').map((c) => c.className).sort()).toEqual(['DDIMScheduler', 'DDPMScheduler', 'PNDMScheduler']);
+  });
+
+  it('DDPM -> DDIM -> DDPM keeps every option, through JSON text', () => {
+    const ddpm = new DDPMScheduler({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, varianceType: 'fixed_large', predictionType: 'v_prediction', clipSample: false, stepsOffset: 1 });
+    const ddim = DDIMScheduler.fromConfig(parseJsonText(formatConfigJson(ddpm.toConfig()), 'test'));
+    expect(ddim.config).toMatchObject({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, predictionType: 'v_prediction', clipSample: false, stepsOffset: 1, setAlphaToOne: true });
+    expect(Array.from(ddim.alphasCumprod)).toEqual(Array.from(ddpm.alphasCumprod));
+    const json = ddim.toConfig();
+    expect(Object.keys(json).slice(0, 2)).toEqual(['_class_name', '_diffusers_version']);
+    expect(json._class_name).toBe('DDIMScheduler');
+    expect(json.variance_type).toBe('fixed_large');
+    const back = DDPMScheduler.fromConfig(json);
+    expect(back.config).toEqual(ddpm.config);
+  });
+
+  it('DDIM -> DDPM and PNDM from camelCase configs', () => {
+    const ddim = new DDIMScheduler({ setAlphaToOne: false, timestepSpacing: 'trailing' });
+    const ddpm = DDPMScheduler.fromConfig(ddim.config);
+    expect(ddpm.config.timestepSpacing).toBe('trailing');
+    expect(ddpm.toConfig().set_alpha_to_one).toBe(false);
+    expect(ddpm.configWarnings.join('\n')).toMatch(/setAlphaToOne/);
+    const pndm = PNDMScheduler.fromConfig(ddpm.toConfig());
+    expect(pndm.config.setAlphaToOne).toBe(false);
+    expect(pndm.toConfig().rescale_betas_zero_snr).toBe(false);
+  });
+
+  it('writes exactly the keys Diffusers registers, in its order', () => {
+    expect(Object.keys(new DDIMScheduler().toConfig())).toEqual([
+      '_class_name', '_diffusers_version', 'num_train_timesteps', 'beta_start', 'beta_end', 'beta_schedule', 'trained_betas', 'clip_sample',
+      'set_alpha_to_one', 'steps_offset', 'prediction_type', 'thresholding', 'dynamic_thresholding_ratio', 'clip_sample_range',
+      'sample_max_value', 'timestep_spacing', 'rescale_betas_zero_snr',
+    ]);
+    expect(Object.keys(new PNDMScheduler().toConfig()).slice(2)).toEqual([
+      'num_train_timesteps', 'beta_start', 'beta_end', 'beta_schedule', 'trained_betas', 'skip_prk_steps', 'set_alpha_to_one',
+      'prediction_type', 'timestep_spacing', 'steps_offset',
+    ]);
+  });
+
+  it('loads every resolved config Diffusers wrote in the fixtures without warnings', () => {
+    for (const file of ['ddim_loop_10.json', 'pndm_loop_10.json', 'ddpm_loop_10_noise_rule.json']) {
+      const fixture = loadFixture<{ cases: { scheduler: string; resolved_config: Record<string, never> }[] }>(file);
+      for (const entry of fixture.cases) {
+        const scheduler = schedulerFromConfig({ ...entry.resolved_config, _class_name: entry.scheduler });
+        expect(scheduler.configWarnings).toEqual([]);
+        const written = scheduler.toConfig();
+        for (const [key, value] of Object.entries(entry.resolved_config)) {
+          if (!key.startsWith('_')) expect(written[key]).toEqual(value);
+        }
+      }
+    }
+  });
+});
