@@ -1,0 +1,53 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type DefaultTheme } from 'vitepress';
+
+const apiRoot = fileURLToPath(new URL('../api/@diffusion-ts/', import.meta.url));
+/** One sidebar entry per package TypeDoc documented (whatever exists at build time). */
+function apiSidebar(): DefaultTheme.SidebarItem[] {
+  const names = existsSync(apiRoot) ? readdirSync(apiRoot).sort() : [];
+  return [
+    { text: 'Overview', link: '/api/' },
+    ...names.map((name) => ({ text: `@diffusion-ts/${name}`, link: `/api/@diffusion-ts/${name}/` })),
+  ];
+}
+
+const guide: DefaultTheme.SidebarItem[] = [
+  { text: 'Installing what you need', link: '/guide/installing' },
+  { text: 'Generating from the shipped model', link: '/guide/generating' },
+  { text: 'Swapping schedulers', link: '/guide/schedulers' },
+  { text: 'A custom pipeline', link: '/guide/custom-pipeline' },
+  { text: 'Training on your own images', link: '/guide/training' },
+  { text: 'Diffusers checkpoints', link: '/guide/checkpoints' },
+  { text: 'Choosing a backend', link: '/guide/backends' },
+  { text: 'The math in brief', link: '/guide/math' },
+];
+
+export default defineConfig({
+  title: 'diffusion-ts',
+  description: 'Diffusion models in TypeScript on TensorFlow.js, in the style of Hugging Face Diffusers.',
+  cleanUrls: false,
+  lastUpdated: false,
+  // The generated API pages link to each other with relative .md links; guides link into them.
+  ignoreDeadLinks: [/^\.\/api\//, /^\/api\//],
+  markdown: { math: false },
+  themeConfig: {
+    nav: [
+      { text: 'Guide', link: '/guide/installing' },
+      { text: 'Demo', link: '/demo' },
+      { text: 'API', link: '/api/' },
+    ],
+    sidebar: {
+      '/guide/': [{ text: 'Guide', items: guide }],
+      '/api/': [{ text: 'API reference', items: apiSidebar() }],
+      '/': [{ text: 'Guide', items: guide }, { text: 'Demo', link: '/demo' }],
+    },
+    search: { provider: 'local' },
+    outline: [2, 3],
+  },
+  vite: {
+    // tfjs' wasm backend loads its .wasm files at run time from public/tfjs-wasm/ (setWasmPaths).
+    optimizeDeps: { exclude: ['@tensorflow/tfjs-backend-wasm'] },
+    build: { chunkSizeWarningLimit: 4000 },
+  },
+});

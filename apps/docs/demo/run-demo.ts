@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as core from '@diffusion-ts/core';
+import type { ConfigJson } from '@diffusion-ts/core';
+import * as schedulers from '@diffusion-ts/schedulers';
+import type { Scheduler } from '@diffusion-ts/schedulers';
+import type { DemoModel } from './load-model';
+
+/** The schedulers the demo offers (class names exported by @diffusion-ts/schedulers). */
+export const SCHEDULER_CHOICES = ['DDIMScheduler', 'DDPMScheduler', 'PNDMScheduler'] as const;
+/** One of {@link SCHEDULER_CHOICES}. */
+export type SchedulerChoice = (typeof SCHEDULER_CHOICES)[number];
+
+interface SchedulerClass {
+  new (options?: object): Scheduler;
+  fromConfig(config: ConfigJson): Scheduler;
+}
+
+/** Builds the chosen scheduler from the model's shipped scheduler config (or the defaults). */
+export function createScheduler(name: SchedulerChoice, config: ConfigJson | null): Scheduler {
+  const SchedulerClass = (schedulers as unknown as Record<string, SchedulerClass | undefined>)[name];
+  if (typeof SchedulerClass !== 'function') throw new Error(`@diffusion-ts/schedulers does not export ${name} (yet)`);
+  return config ? SchedulerClass.fromConfig(config) : new SchedulerClass({ numTrainTimesteps: 1000 });
+}
+
+/** What {@link generate} needs besides the model. */
+export interface GenerateOptions {
+  scheduler: Scheduler;
+  steps: number;
+  batchSize: number;
+  sampleSize: number;
+  channels: number;
+  seed: number;
+  /** Called after every model evaluation with the current sample (NHWC, values around [-1, 1]). */
+  onStep(index: number, total: number, data: Float32Array, shape: number[]): Promise<void> | void;
+}
+
+/** Timings of one generation; `computeMilliseconds` excludes the time spent drawing. */
+export interface GenerateTimings {
+  evaluations: number;
+  computeMilliseconds: number;
+  wallMilliseconds: number;
+}
+
+function startingNoise(shape: number[], seed: number): { sample: tf.Tensor; generator: core.Generator | undefined } {
+  const coreExports = core as Partial<typeof core>;
+  if (typeof coreExports.Generator === 'function' && typeof coreExports.randn === 'function') {
+    const generator = new coreExports.Generator(seed);
+    return { sample: coreExports.randn(shape, generator), generator };
+  }
+  return { sample: tf.randomNormal(shape, 0, 1, 'float32', seed), generator: undefined };
+}
+
+/**
+ * The denoising loop, written out as a custom pipeline would be: seeded noise, then per timestep
+ * `scaleModelInput` -> `model.predict` -> `scheduler.step`, each inside `tidy`.
+ */
+export async function generate(model: DemoModel, options: GenerateOptions): Promise<GenerateTimings> {
+  const { scheduler } = options;
+  scheduler.setTimesteps(options.steps);
+  const shape = [options.batchSize, options.sampleSize, options.sampleSize, options.channels];
+  const noise = startingNoise(shape, options.seed);
+  let sample = tf.tidy(() => tf.mul(noise.sample, scheduler.initNoiseSigma));
+  noise.sample.dispose();
+  const started = performance.now();
+  let compute = 0;
+  const total = scheduler.timesteps.length;
+  try {
+    for (const [index, timestep] of scheduler.timesteps.entries()) {
+      const stepStarted = performance.now();
+      const next = tf.tidy(() => {
+        const input = scheduler.scaleModelInput(sample, timestep) as tf.Tensor4D;
+        const prediction = model.predict(input, timestep);
+        return scheduler.step(prediction, timestep, sample, { generator: noise.generator }).prevSample;
+      });
+      sample.dispose();
+      sample = next;
+      const data = (await sample.data()) as Float32Array;
+      compute += performance.now() - stepStarted;
+      await options.onStep(index, total, data, shape);
+    }
+  } finally {
+    sample.dispose();
+  }
+  return { evaluations: total, computeMilliseconds: compute, wallMilliseconds: performance.now() - started };
+}

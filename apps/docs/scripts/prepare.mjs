@@ -1,0 +1,54 @@
+// Prepares the generated parts of the site before `vitepress build`/`dev`:
+//  1. builds the workspace packages the site imports (skipped when turbo already runs us),
+//  2. copies tfjs' wasm binaries into public/tfjs-wasm/ (the demo calls setWasmPaths on them),
+//  3. copies the shipped MNIST model (models/mnist-ddpm, Diffusers layout) into public/models/
+//     when it exists and writes public/models/manifest.json saying whether it did,
+//  4. generates the API reference (TypeDoc + typedoc-plugin-markdown) into api/.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const site = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(site, '../..');
+const require = createRequire(join(site, 'package.json'));
+
+function step(label, body) {
+  const started = performance.now();
+  body();
+  console.log(`prepare: ${label} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+function run(command, args, cwd) {
+  const child = spawnSync(command, args, { cwd, stdio: 'inherit' });
+  if (child.status !== 0) throw new Error(`${command} ${args.join(' ')} failed with status ${child.status}`);
+}
+
+if (!process.env.TURBO_HASH && !process.argv.includes('--no-build')) {
+  step('built the workspace packages', () => run('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=docs^...', '--output-logs=errors-only'], root));
+}
+
+step('copied tfjs wasm binaries', () => {
+  const wasmDist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')) + '/dist';
+  const target = join(site, 'public/tfjs-wasm');
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(target, { recursive: true });
+  for (const file of readdirSync(wasmDist).filter((name) => name.endsWith('.wasm'))) cpSync(join(wasmDist, file), join(target, file));
+});
+
+step('copied the shipped model (if any)', () => {
+  const source = join(root, 'models/mnist-ddpm');
+  const target = join(site, 'public/models');
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(target, { recursive: true });
+  const shipped = existsSync(join(source, 'unet/config.json'));
+  if (shipped) cpSync(source, join(target, 'mnist-ddpm'), { recursive: true });
+  writeFileSync(join(target, 'manifest.json'), `${JSON.stringify({ shipped }, null, 2)}\n`);
+  console.log(shipped ? 'prepare: using models/mnist-ddpm' : 'prepare: no models/mnist-ddpm yet; the demo uses a random tiny UNet');
+});
+
+step('generated the API reference', () => {
+  rmSync(join(site, 'api'), { recursive: true, force: true });
+  run(join(site, 'node_modules/.bin/typedoc'), ['--options', 'typedoc.json'], site);
+});

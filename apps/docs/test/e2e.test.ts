@@ -1,0 +1,129 @@
+// End-to-end test of the live demo in headless Debian Chromium against the built site
+// (`pnpm --filter docs build` first). Screenshots and timings go to apps/docs/test-results/.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './chromium';
+import { serveFolder, type StaticServer } from './static-server';
+
+const dist = fileURLToPath(new URL('../.vitepress/dist/', import.meta.url));
+const results = fileURLToPath(new URL('../test-results/', import.meta.url));
+const STEPS = 4;
+const BATCH = 4;
+
+let server: StaticServer;
+beforeAll(async () => {
+  if (!existsSync(`${dist}demo.html`)) throw new Error(`no built site at ${dist}: run \`pnpm --filter docs build\` first`);
+  mkdirSync(results, { recursive: true });
+  server = await serveFolder(dist);
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+/** Console errors and uncaught page errors, collected for the assertion at the end. */
+function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console.error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
+  return errors;
+}
+
+/** Pixel statistics of the demo canvas: mean and standard deviation of the grey values. */
+async function canvasStatistics(page: Page): Promise<{ mean: number; deviation: number; width: number }> {
+  return page.$eval('[data-testid="canvas"]', (element) => {
+    const canvas = element as HTMLCanvasElement;
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let sum = 0;
+    let squares = 0;
+    const count = data.length / 4;
+    for (let index = 0; index < data.length; index += 4) {
+      sum += data[index];
+      squares += data[index] * data[index];
+    }
+    const mean = sum / count;
+    return { mean, deviation: Math.sqrt(Math.max(0, squares / count - mean * mean)), width: canvas.width };
+  });
+}
+
+/** Opens the demo, generates, checks the canvas and the reported backend; returns the timings. */
+async function runDemo(page: Page, backend: 'wasm' | 'webgpu') {
+  const errors = collectErrors(page);
+  await page.goto(`${server.url}/demo.html?backend=${backend}&steps=${STEPS}&batch=${BATCH}&scheduler=DDIMScheduler`);
+  const demo = page.locator('.mnist-demo');
+  await demo.and(page.locator('[data-state="ready"], [data-state="error"]')).waitFor({ timeout: 90_000 });
+  if ((await demo.getAttribute('data-state')) === 'error') throw new Error(await page.locator('[data-testid="status"]').innerText());
+  const blank = await canvasStatistics(page);
+  await page.click('[data-testid="generate"]');
+  await demo.and(page.locator('[data-state="done"], [data-state="error"]')).waitFor({ timeout: 240_000 });
+  const status = await page.locator('[data-testid="status"]').innerText();
+  expect(await demo.getAttribute('data-state'), status).toBe('done');
+
+  const shownBackend = await page.locator('[data-testid="backend"]').innerText();
+  expect(shownBackend).toBe(backend);
+  expect(await demo.getAttribute('data-backend')).toBe(backend);
+  const model = await demo.getAttribute('data-model');
+  expect(['shipped', 'random']).toContain(model);
+
+  const drawn = await canvasStatistics(page);
+  expect(drawn.width).toBeGreaterThan(blank.width - 1);
+  expect(drawn.deviation, 'canvas is constant').toBeGreaterThan(5);
+  expect(drawn.mean, 'canvas is blank white').toBeLessThan(250);
+  expect(await page.locator('[data-testid="progress"]').innerText()).toMatch(/^step \d+ \/ \d+$/);
+  expect(await page.locator('[data-testid="timing"]').innerText()).toMatch(/ms per step/);
+
+  await page.locator('.mnist-demo').screenshot({ path: `${results}demo-${backend}.png` });
+  await page.screenshot({ path: `${results}demo-${backend}-page.png`, fullPage: true });
+  expect(errors).toEqual([]);
+  return {
+    backend,
+    model,
+    steps: STEPS,
+    batch: BATCH,
+    msPerStep: Number(await demo.getAttribute('data-ms-per-step')),
+    timing: await page.locator('[data-testid="timing"]').innerText(),
+  };
+}
+
+describe('live demo in headless Chromium', () => {
+  it('generates a grid on wasm', async () => {
+    const browser = await launchChromium(false);
+    try {
+      const page = await browser.context.newPage();
+      const timings = await runDemo(page, 'wasm');
+      console.log('demo timings', timings);
+      writeFileSync(`${results}timings-wasm.json`, `${JSON.stringify(timings, null, 2)}\n`);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('generates a grid on WebGPU when Chromium exposes it (SwiftShader)', async (context) => {
+    const browser = await launchChromium(true);
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${server.url}/index.html`);
+      const adapter = await page.evaluate(async () => {
+        const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+        if (!gpu) return 'no navigator.gpu';
+        try {
+          return (await gpu.requestAdapter()) ? 'ok' : 'requestAdapter() returned null';
+        } catch (error) {
+          return `requestAdapter() threw ${String(error)}`;
+        }
+      });
+      if (adapter !== 'ok') {
+        console.log(`WebGPU not exposed by this Chromium: ${adapter}`);
+        context.skip();
+      }
+      const timings = await runDemo(page, 'webgpu');
+      console.log('demo timings', timings);
+      writeFileSync(`${results}timings-webgpu.json`, `${JSON.stringify(timings, null, 2)}\n`);
+    } finally {
+      await browser.close();
+    }
+  });
+});
