@@ -1,0 +1,70 @@
+/**
+ * `step()` time per call for DDPM, DDIM and PNDM on [1,32,32,3] and [4,64,64,4], per backend.
+ * Run with `pnpm bench` (vitest bench). DDPM gets its noise as a ready tensor (varianceNoise), so
+ * the numbers are the scheduler's own cost; the input NaN check (one read-back) is included.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { bench, describe } from 'vitest';
+import { initBackend, testBackendNames } from '@diffusion-ts/core';
+import { DDIMScheduler, DDPMScheduler, PNDMScheduler, type Scheduler } from '../src/index.js';
+
+const shapes: number[][] = [
+  [1, 32, 32, 3],
+  [4, 64, 64, 4],
+];
+
+function stepper(make: () => Scheduler, shape: number[]) {
+  let scheduler = make();
+  let index = 0;
+  let sample: tf.Tensor | null = null;
+  let output: tf.Tensor | null = null;
+  let noise: tf.Tensor | null = null;
+  return {
+    async setup(backend: string) {
+      await initBackend(backend as never);
+      scheduler = make();
+      scheduler.setTimesteps(1000);
+      index = 0;
+      sample = tf.randomNormal(shape);
+      output = tf.randomNormal(shape);
+      noise = tf.randomNormal(shape);
+    },
+    run() {
+      if (index === scheduler.timesteps.length) {
+        scheduler.setTimesteps(1000);
+        index = 0;
+      }
+      const t = scheduler.timesteps[index];
+      index += 1;
+      const { prevSample, predOriginalSample } = scheduler.step(output!, t, sample!, { varianceNoise: noise! });
+      prevSample.dataSync();
+      tf.dispose([prevSample, predOriginalSample]);
+    },
+    teardown() {
+      scheduler.dispose();
+      tf.dispose([sample!, output!, noise!]);
+    },
+  };
+}
+
+const schedulers: [string, () => Scheduler][] = [
+  ['DDPM', () => new DDPMScheduler()],
+  ['DDIM', () => new DDIMScheduler()],
+  ['PNDM', () => new PNDMScheduler({ skipPrkSteps: true })],
+];
+
+for (const backend of testBackendNames()) {
+  for (const shape of shapes) {
+    describe(`step() on ${backend}, [${shape.join(',')}]`, () => {
+      for (const [name, make] of schedulers) {
+        const state = stepper(make, shape);
+        bench(`${name} ${backend} [${shape.join(',')}]`, () => state.run(), {
+          time: 500,
+          warmupTime: 100,
+          setup: () => state.setup(backend),
+          teardown: () => state.teardown(),
+        });
+      }
+    });
+  }
+}
