@@ -125,6 +125,9 @@ export class DDPMScheduler extends DiscreteScheduler<DDPMOptions> {
     if (learned) {
       const channels = sample.shape[sample.rank - 1];
       const expected = [...sample.shape.slice(0, -1), 2 * channels];
+      if (modelOutput.dtype !== 'float32' || sample.dtype !== 'float32') {
+        throw new TypeError(`${context}: modelOutput and sample must be float32 tensors, got ${modelOutput.dtype} and ${sample.dtype}`);
+      }
       if (modelOutput.rank !== sample.rank || modelOutput.shape.some((size, i) => size !== expected[i])) {
         throw new RangeError(
           `${context}: varianceType '${varianceType}' needs a model output of shape [${expected.join(', ')}] (2·C channels on the last axis), got [${modelOutput.shape.join(', ')}]`,

@@ -182,7 +182,9 @@ describe.each(testBackendNames())('bad input on %s', (backend) => {
     expect(() => scheduler.addNoise(input, input, 1000)).toThrow(/timestep 1000 is not an integer in \[0, 1000\)/);
     expect(() => scheduler.addNoise(input, input, [1, 2])).toThrow(/got 2 timesteps for a batch of 1/);
     expect(() => scheduler.addNoise(input, wide, 1)).toThrow(/shape/);
-    tf.dispose([wide, nan]);
+    const ints = tf.ones([1, 2, 2, 3], 'int32');
+    expect(() => scheduler.step(ints, 900, input)).toThrow(/modelOutput must be a float32 tensor, got int32/);
+    tf.dispose([wide, nan, ints]);
     expect(tf.memory().numTensors).toBe(before);
     input.dispose();
   });

@@ -53,8 +53,8 @@ export type TimestepsInput = number | readonly number[] | Int32Array | tf.Tensor
 export interface Scheduler {
   /** The Diffusers class name (`_class_name`). */
   readonly className: string;
-  /** The resolved options, camelCase. */
-  readonly config: Readonly<object>;
+  /** The resolved options, camelCase (each scheduler adds its own to these). */
+  readonly config: Readonly<CommonOptions>;
   /** β_t for every training timestep (float32 values, widened). */
   readonly betas: Float64Array;
   /** α_t = 1 - β_t. */
@@ -214,8 +214,11 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((size, i) => size === b[i]);
 }
 
-/** Throws unless both tensors have the same shape. */
+/** Throws unless both tensors have the same shape (and are float32). */
 export function assertSameShape(a: tf.Tensor, aName: string, b: tf.Tensor, bName: string, context: string): void {
+  for (const [tensor, name] of [[a, aName], [b, bName]] as const) {
+    if (tensor.dtype !== 'float32') throw new TypeError(`${context}: ${name} must be a float32 tensor, got ${tensor.dtype}`);
+  }
   if (!sameShape(a.shape, b.shape)) {
     throw new RangeError(`${context}: ${aName} shape [${a.shape.join(', ')}] does not match ${bName} shape [${b.shape.join(', ')}]`);
   }
