@@ -115,7 +115,9 @@ export class DDIMScheduler extends DiscreteScheduler<DDIMOptions> {
     const eta = options.eta ?? 0;
     assertFiniteNumber(eta, 'eta', context);
     if (eta < 0) throw new RangeError(`${context}: eta must be >= 0, got ${eta}`);
-    assertFinite({ modelOutput, sample, varianceNoise: eta > 0 ? options.varianceNoise : undefined }, context);
+    if (options.checkFinite !== false) {
+      assertFinite({ modelOutput, sample, varianceNoise: eta > 0 ? options.varianceNoise : undefined }, context);
+    }
 
     const previous = timestep - Math.floor(this.config.numTrainTimesteps / this.numInferenceSteps);
     const alphaBar = this.alphasCumprod[timestep];

@@ -136,7 +136,9 @@ export class DDPMScheduler extends DiscreteScheduler<DDPMOptions> {
     } else {
       assertSameShape(modelOutput, 'modelOutput', sample, 'sample', context);
     }
-    assertFinite({ modelOutput, sample, varianceNoise: options.varianceNoise }, context);
+    if (options.checkFinite !== false) {
+      assertFinite({ modelOutput, sample, varianceNoise: timestep > 0 ? options.varianceNoise : undefined }, context);
+    }
 
     const previous = this.previousTimestep(timestep);
     const alphaBar = this.alphasCumprod[timestep];

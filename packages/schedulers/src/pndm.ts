@@ -127,14 +127,14 @@ export class PNDMScheduler extends DiscreteScheduler<PNDMOptions> {
     this.accumulatedOutput = null;
   }
 
-  step(modelOutput: tf.Tensor, timestep: number, sample: tf.Tensor, _options: StepOptions = {}): StepResult {
+  step(modelOutput: tf.Tensor, timestep: number, sample: tf.Tensor, options: StepOptions = {}): StepResult {
     const context = `${this.className}.step`;
     if (this.numInferenceSteps === null) {
       throw new Error(`${context}: numInferenceSteps is not set; call setTimesteps(n) before step()`);
     }
     assertScheduledTimestep(timestep, this.timesteps, context);
     assertSameShape(modelOutput, 'modelOutput', sample, 'sample', context);
-    assertFinite({ modelOutput, sample }, context);
+    if (options.checkFinite !== false) assertFinite({ modelOutput, sample }, context);
     if (this.counter >= this.timesteps.length) {
       throw new Error(`${context}: all ${this.timesteps.length} scheduled steps are done; call setTimesteps again`);
     }

@@ -178,6 +178,9 @@ describe.each(testBackendNames())('bad input on %s', (backend) => {
     const nan = tf.tensor([1, 2, NaN, 4, 5, 6, 7, 8, 9, 10, 11, 12], [1, 2, 2, 3]);
     expect(() => scheduler.step(nan, 900, input)).toThrow(/modelOutput contains NaN/);
     expect(() => scheduler.step(input, 900, nan)).toThrow(/sample contains NaN/);
+    const unchecked = scheduler.step(nan, 900, input, { checkFinite: false });
+    tf.dispose([unchecked.prevSample, unchecked.predOriginalSample]);
+    scheduler.setTimesteps(10);
     expect(() => scheduler.addNoise(nan, input, 5)).toThrow(/contains NaN/);
     expect(() => scheduler.addNoise(input, input, 1000)).toThrow(/timestep 1000 is not an integer in \[0, 1000\)/);
     expect(() => scheduler.addNoise(input, input, [1, 2])).toThrow(/got 2 timesteps for a batch of 1/);

@@ -36,6 +36,11 @@ export interface StepOptions {
   varianceNoise?: tf.Tensor;
   /** DDIM: re-derive ε from the clipped x0 (as in GLIDE). */
   useClippedModelOutput?: boolean;
+  /**
+   * Check the inputs for NaN / Infinity (default true). The check reads one number per input
+   * back from the device; set false in hot GPU loops to avoid the sync.
+   */
+  checkFinite?: boolean;
 }
 
 /** The result of one `step()`. Both tensors belong to the caller. */
