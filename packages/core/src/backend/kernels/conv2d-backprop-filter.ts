@@ -9,63 +9,27 @@ interface FilterGradientAttributes extends ConvGradientAttributes {
 }
 
 /**
- * The weight gradient of a 2-D convolution as im2col + one matrix product: every filter tap's
- * (strided) window of the padded input is laid side by side as `[positions, taps * inChannels]`,
- * and `patchesᵀ · dy` is `[taps * inChannels, outChannels]`, the HWIO filter gradient. The product
- * runs on the backend's fast matMul, so the gradient costs about one forward convolution.
+ * The weight gradient of a 2-D NHWC convolution, computed as one forward convolution over
+ * transposed tensors so that it runs on the backend's fast conv kernel (XNNPACK on wasm):
+ *
+ *   dW[a, b, ci, co] = Σ_{n, oh, ow} xPadded[n, oh·s + a, ow·s + b, ci] · dy[n, oh, ow, co]
+ *
+ * is a valid convolution of `xPadded` laid out as [ci, h, w, n] (input channels as the batch,
+ * the batch as channels) with `dy` laid out as [oh, ow, n, co] as the filter, dilated by the
+ * stride; its [ci, a, b, co] output is transposed back to HWIO. (im2col with a transposed matMul
+ * is correct too, but tfjs wasm's matMul with `transposeA` is 20x slower than without.)
  */
 export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, geometry: ConvGeometry): tf.Tensor4D {
-  const { batch, outHeight, outWidth, inChannels, outChannels, filterHeight, filterWidth } = geometry;
-  const { strideHeight, strideWidth, padTop, padLeft, inHeight, inWidth } = geometry;
-  const positions = batch * outHeight * outWidth;
-  const dyRows = tf.reshape(dy, [positions, outChannels]);
-  const spanHeight = (outHeight - 1) * strideHeight + 1;
-  const spanWidth = (outWidth - 1) * strideWidth + 1;
-  const neededHeight = spanHeight + filterHeight - 1;
-  const neededWidth = spanWidth + filterWidth - 1;
-  const padded = padOrCropSpatial(
-    x,
-    padTop,
-    neededHeight - inHeight - padTop,
-    padLeft,
-    neededWidth - inWidth - padLeft,
-  );
-  const taps: tf.Tensor4D[] = [];
-  for (let row = 0; row < filterHeight; row++) {
-    for (let column = 0; column < filterWidth; column++) {
-      taps.push(window(padded, row, column, geometry, spanHeight, spanWidth));
-    }
-  }
-  const patches = taps.length === 1 ? taps[0]! : tf.concat(taps, 3);
-  const patchRows = tf.reshape(patches, [positions, filterHeight * filterWidth * inChannels]);
-  const gradient = tf.matMul(patchRows, dyRows, true, false);
-  return tf.reshape(gradient, [filterHeight, filterWidth, inChannels, outChannels]);
-}
-
-/** The input values filter tap (row, column) meets at every output position. */
-function window(
-  padded: tf.Tensor4D,
-  row: number,
-  column: number,
-  geometry: ConvGeometry,
-  spanHeight: number,
-  spanWidth: number,
-): tf.Tensor4D {
-  const { batch, inChannels, strideHeight, strideWidth } = geometry;
-  const whole =
-    row === 0 &&
-    column === 0 &&
-    padded.shape[1] === spanHeight &&
-    padded.shape[2] === spanWidth;
-  if (strideHeight === 1 && strideWidth === 1) {
-    return whole ? padded : tf.slice(padded, [0, row, column, 0], [batch, spanHeight, spanWidth, inChannels]);
-  }
-  return tf.stridedSlice(
-    padded,
-    [0, row, column, 0],
-    [batch, row + spanHeight, column + spanWidth, inChannels],
-    [1, strideHeight, strideWidth, 1],
-  ) as tf.Tensor4D;
+  const { outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = geometry;
+  const { padTop, padLeft, inHeight, inWidth } = geometry;
+  // Exactly the rows and columns the forward convolution read: padding it used, none it skipped.
+  const neededHeight = (outHeight - 1) * strideHeight + filterHeight;
+  const neededWidth = (outWidth - 1) * strideWidth + filterWidth;
+  const padded = padOrCropSpatial(x, padTop, neededHeight - inHeight - padTop, padLeft, neededWidth - inWidth - padLeft);
+  const channelsAsBatch = tf.transpose(padded, [3, 1, 2, 0]);
+  const dyAsFilter = tf.transpose(dy, [1, 2, 0, 3]);
+  const gradient = tf.conv2d(channelsAsBatch, dyAsFilter, 1, 'valid', 'NHWC', [strideHeight, strideWidth]);
+  return tf.transpose(gradient, [1, 2, 0, 3]);
 }
 
 /** Kernel function for `Conv2DBackpropFilter` on backends that lack one (wasm). */

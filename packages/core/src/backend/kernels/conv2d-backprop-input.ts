@@ -22,6 +22,11 @@ export function conv2dInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, geomet
   const left = filterWidth - 1 - geometry.padLeft;
   const bottom = inHeight + filterHeight - 1 - spread.shape[1] - top;
   const right = inWidth + filterWidth - 1 - spread.shape[2] - left;
+  if (top === 0 && bottom === 0 && left === 0 && right === 0) return tf.conv2d(spread, rotated, 1, 'valid');
+  if (isSamePadding(top, bottom, filterHeight) && isSamePadding(left, right, filterWidth)) {
+    // tfjs wasm runs 'same' faster than the equivalent explicit padding.
+    return tf.conv2d(spread, rotated, 1, 'same');
+  }
   if (top >= 0 && bottom >= 0 && left >= 0 && right >= 0) {
     const explicit: [[number, number], [number, number], [number, number], [number, number]] = [
       [0, 0],
@@ -32,6 +37,12 @@ export function conv2dInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, geomet
     return tf.conv2d(spread, rotated, 1, explicit);
   }
   return tf.conv2d(padOrCropSpatial(spread, top, bottom, left, right), rotated, 1, 'valid');
+}
+
+/** Whether (before, after) is what 'same' pads a stride-1 convolution with a filter of this size. */
+function isSamePadding(before: number, after: number, filterSize: number): boolean {
+  const total = filterSize - 1;
+  return before === Math.floor(total / 2) && after === total - before;
 }
 
 /**
