@@ -1,0 +1,132 @@
+// Browser bundle check (issue 9): builds two tiny Vite apps against the packages' published
+// entry points (dist/, through apps/docs/node_modules), then
+//  - fails if the build fails,
+//  - fails if PNDM code ends up in the bundle that imports only DDIMScheduler (tree-shaking),
+//  - lists Node-only modules Vite had to stub for the browser (with the importer),
+//  - prints the bundle contribution of each package (rendered bytes after tree-shaking, before
+//    minification) and the minified + gzipped size of the whole bundle.
+// Usage: node bundle-check/run.mjs   (packages must be built: `pnpm exec turbo run build`)
+import { gzipSync } from 'node:zlib';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, createLogger } from 'vite';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Strings that only PNDMScheduler's code contains (property and error text survive minifying). */
+const PNDM_MARKERS = ['prkTimesteps', 'PLMS steps need'];
+
+function packageOf(id) {
+  const workspace = id.match(/\/packages\/([^/]+)\/dist\//);
+  if (workspace) return `@diffusion-ts/${workspace[1]}`;
+  const parts = id.split('node_modules/');
+  if (parts.length > 1) {
+    const last = parts.at(-1).split('/');
+    return last[0].startsWith('@') ? `${last[0]}/${last[1]}` : last[0];
+  }
+  if (id.includes('vite/') || id.startsWith('\0')) return '(vite runtime)';
+  return '(app)';
+}
+
+async function bundle(entry) {
+  const outDir = join(here, 'dist', entry);
+  const warnings = [];
+  const logger = createLogger('warn');
+  const originalWarn = logger.warn;
+  logger.warn = (message, options) => {
+    warnings.push(message);
+    originalWarn(message, options);
+  };
+  const contributions = new Map();
+  const started = performance.now();
+  await build({
+    configFile: false,
+    root: here,
+    logLevel: 'warn',
+    customLogger: logger,
+    build: {
+      outDir,
+      emptyOutDir: true,
+      target: 'es2022',
+      minify: true,
+      reportCompressedSize: false,
+      chunkSizeWarningLimit: 10_000,
+      lib: { entry: join(here, 'src', `${entry}.ts`), formats: ['es'], fileName: entry },
+      rollupOptions: {
+        onwarn(warning, warn) {
+          warnings.push(`${warning.code}: ${warning.message}`);
+          warn(warning);
+        },
+        plugins: [
+          {
+            name: 'collect-contributions',
+            generateBundle(_options, output) {
+              for (const chunk of Object.values(output)) {
+                if (chunk.type !== 'chunk') continue;
+                for (const [id, info] of Object.entries(chunk.modules)) {
+                  const name = packageOf(id);
+                  const sizes = contributions.get(name) ?? { entry: 0, lazy: 0 };
+                  sizes[chunk.isDynamicEntry ? 'lazy' : 'entry'] += info.renderedLength;
+                  contributions.set(name, sizes);
+                }
+              }
+            },
+          },
+        ],
+      },
+    },
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const files = readdirSync(outDir).filter((file) => file.endsWith('.js'));
+  const code = files.map((file) => readFileSync(join(outDir, file), 'utf8')).join('\n');
+  return { entry, code, contributions, warnings, seconds, minified: Buffer.byteLength(code), gzipped: gzipSync(code).length };
+}
+
+const kib = (bytes) => `${(bytes / 1024).toFixed(1).padStart(8)} KiB`;
+let failed = false;
+const report = {};
+rmSync(join(here, 'dist'), { recursive: true, force: true });
+for (const entry of ['ddim-only', 'all-schedulers']) {
+  let result;
+  try {
+    result = await bundle(entry);
+  } catch (error) {
+    console.log(`FAIL ${entry}: build failed: ${error instanceof Error ? error.message : String(error)}`);
+    failed = true;
+    continue;
+  }
+  const markers = PNDM_MARKERS.filter((marker) => result.code.includes(marker));
+  console.log(`\n== ${entry}: built in ${result.seconds.toFixed(1)} s, ${kib(result.minified)} minified, ${kib(result.gzipped)} gzipped`);
+  console.log('contribution per package (after tree-shaking, before minifying; lazy = chunks loaded by import()):');
+  console.log(`  ${'package'.padEnd(34)} ${'entry'.padStart(12)} ${'lazy'.padStart(12)}`);
+  for (const [name, sizes] of [...result.contributions].sort((a, b) => b[1].entry + b[1].lazy - a[1].entry - a[1].lazy)) {
+    console.log(`  ${name.padEnd(34)} ${kib(sizes.entry)} ${kib(sizes.lazy)}`);
+  }
+  const nodeOnly = [
+    ...new Set(
+      result.warnings
+        .filter((warning) => /externalized for browser compatibility/.test(warning))
+        .map((warning) => warning.replace(/^PLUGIN_WARNING: /, '').replace(/\s*(See https:\S+ )?for more details\./, '')),
+    ),
+  ];
+  for (const warning of nodeOnly) console.log(`  Node-only import stubbed (lazy, harmless unless called): ${warning}`);
+  console.log(`  PNDM markers present: ${markers.length ? markers.join(', ') : 'none'}`);
+  if (entry === 'ddim-only' && markers.length) {
+    console.log('FAIL tree-shaking: the DDIM-only bundle contains PNDMScheduler code');
+    failed = true;
+  }
+  if (entry === 'all-schedulers' && !markers.length) {
+    console.log('FAIL marker check: PNDM markers not found even with PNDMScheduler imported (update PNDM_MARKERS)');
+    failed = true;
+  }
+  report[entry] = {
+    minifiedBytes: result.minified,
+    gzippedBytes: result.gzipped,
+    contributions: Object.fromEntries(result.contributions),
+    pndmMarkers: markers,
+    nodeOnlyStubs: nodeOnly,
+  };
+}
+writeFileSync(join(here, 'dist', 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+console.log(failed ? '\nbundle check FAILED' : '\nbundle check passed');
+process.exit(failed ? 1 : 0);
