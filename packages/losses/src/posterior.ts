@@ -1,0 +1,85 @@
+/**
+ * The forward process q(x_t | x_0) and its posterior q(x_{t-1} | x_t, x_0) (DDPM eq. 4, 6-7),
+ * with coefficients derived in float64 from the scheduler's betas (see `coefficients.ts`).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { coefficientsOf, type DiffusionSchedule } from './coefficients.js';
+import { assertBatched, assertSameShape, gatherPerItem, timestepTensor, type TimestepsInput } from './inputs.js';
+
+/** A Gaussian over tensors of the sample's shape. */
+export type GaussianMoments = {
+  /** The mean, shape of the sample. */
+  mean: tf.Tensor;
+  /** The variance, broadcast to the sample's shape. */
+  variance: tf.Tensor;
+  /** The log variance, broadcast to the sample's shape. */
+  logVariance: tf.Tensor;
+};
+
+/**
+ * x_t = sqrt(ᾱ_t) x_0 + sqrt(1 - ᾱ_t) ε, with ᾱ in float64 from the betas (improved-diffusion's
+ * `q_sample`; the scheduler's `addNoise` is the Diffusers float32 version).
+ */
+export function qSample(scheduler: DiffusionSchedule, x0: tf.Tensor, noise: tf.Tensor, t: TimestepsInput): tf.Tensor {
+  const context = 'qSample';
+  const coefficients = coefficientsOf(scheduler);
+  assertBatched(x0, 'x0', context);
+  assertBatched(noise, 'noise', context);
+  assertSameShape(noise, 'noise', x0, 'x0', context);
+  return tf.tidy(() => {
+    const steps = timestepTensor(t, x0.shape[0], coefficients.numTimesteps, context);
+    return tf.add(
+      tf.mul(gatherPerItem(coefficients.sqrtAlphasCumprod, steps, x0.rank), x0),
+      tf.mul(gatherPerItem(coefficients.sqrtOneMinusAlphasCumprod, steps, x0.rank), noise),
+    );
+  });
+}
+
+/** q(x_t | x_0): mean sqrt(ᾱ_t) x_0, variance 1 - ᾱ_t. */
+export function qMeanVariance(scheduler: DiffusionSchedule, x0: tf.Tensor, t: TimestepsInput): GaussianMoments {
+  const context = 'qMeanVariance';
+  const coefficients = coefficientsOf(scheduler);
+  assertBatched(x0, 'x0', context);
+  return tf.tidy(() => {
+    const steps = timestepTensor(t, x0.shape[0], coefficients.numTimesteps, context);
+    const column = (values: Float64Array) => tf.broadcastTo(gatherPerItem(values, steps, x0.rank), x0.shape);
+    return {
+      mean: tf.mul(gatherPerItem(coefficients.sqrtAlphasCumprod, steps, x0.rank), x0),
+      variance: column(coefficients.oneMinusAlphasCumprod),
+      logVariance: column(coefficients.logOneMinusAlphasCumprod),
+    };
+  });
+}
+
+/**
+ * The posterior q(x_{t-1} | x_t, x_0): mean μ̃ = c1 x_0 + c2 x_t, variance β̃_t, and log variance
+ * with t = 0 clipped to log β̃_1 (β̃_0 = 0), as improved-diffusion's `q_posterior_mean_variance`.
+ */
+export function qPosteriorMeanVariance(scheduler: DiffusionSchedule, x0: tf.Tensor, xt: tf.Tensor, t: TimestepsInput): GaussianMoments {
+  const context = 'qPosteriorMeanVariance';
+  const coefficients = coefficientsOf(scheduler);
+  assertBatched(x0, 'x0', context);
+  assertBatched(xt, 'xt', context);
+  assertSameShape(xt, 'xt', x0, 'x0', context);
+  return tf.tidy(() => {
+    const steps = timestepTensor(t, x0.shape[0], coefficients.numTimesteps, context);
+    return posteriorMoments(coefficients, x0, xt, steps);
+  });
+}
+
+/** The posterior moments for int32 timesteps `steps` (internal, unchecked). */
+export function posteriorMoments(
+  coefficients: ReturnType<typeof coefficientsOf>,
+  x0: tf.Tensor,
+  xt: tf.Tensor,
+  steps: tf.Tensor1D,
+): GaussianMoments {
+  return tf.tidy(() => {
+    const column = (values: Float64Array) => gatherPerItem(values, steps, xt.rank);
+    return {
+      mean: tf.add(tf.mul(column(coefficients.posteriorMeanCoef1), x0), tf.mul(column(coefficients.posteriorMeanCoef2), xt)),
+      variance: tf.broadcastTo(column(coefficients.posteriorVariance), xt.shape),
+      logVariance: tf.broadcastTo(column(coefficients.posteriorLogVarianceClipped), xt.shape),
+    };
+  });
+}
