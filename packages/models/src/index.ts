@@ -1,1 +1,16 @@
-export {};
+export { UNet2DModel, type FromConfigOptions, type UNet2DConditioning } from './unet-2d.js';
+export { UNET_2D_DEFAULTS, UNET_2D_SCHEMA, type UNet2DOptions } from './unet-2d-config.js';
+export { UNetModelBase } from './model-base.js';
+export { WeightsError, diffusersShape, type ExportedWeight, type ImportReport, type WeightTensor } from './weights.js';
+export { CONFIG_NAME, WEIGHTS_NAME, type FromPretrainedOptions } from './pretrained-io.js';
+export {
+  DOWN_BLOCKS,
+  DOWN_BLOCK_TYPES,
+  MID_BLOCKS,
+  MID_BLOCK_TYPES,
+  UP_BLOCKS,
+  UP_BLOCK_TYPES,
+  type DownBlockType,
+  type MidBlockType,
+  type UpBlockType,
+} from './block-registry.js';

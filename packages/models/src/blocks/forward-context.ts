@@ -1,0 +1,11 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+/** What every block's forward pass may need besides its input. */
+export interface ForwardContext {
+  /** The block embedding [B, tembChannels] (time plus class). */
+  temb: tf.Tensor2D;
+  /** Cross-attention context [B, S, D], for cross-attention blocks. */
+  encoderHiddenStates?: tf.Tensor3D;
+  /** Training mode: dropout is active only then. */
+  training: boolean;
+}

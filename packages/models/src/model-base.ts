@@ -1,0 +1,73 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ConfigJson } from '@diffusion-ts/core';
+import type { ParameterStore } from './parameters/parameter-store.js';
+import type { UNetBody } from './unet-body.js';
+import { exportWeights, importWeights, type ExportedWeight, type ImportReport, type WeightTensor } from './weights.js';
+import { writePretrained } from './pretrained-io.js';
+
+/**
+ * What both UNets share: the parameter store, the body, weight import and export, saving, the
+ * variable list and disposal.
+ */
+export abstract class UNetModelBase {
+  /** Dropout is active only while this is true (PyTorch's `train()` / `eval()`). */
+  training = false;
+  /** Warnings from loading: unknown config keys and unused weights. */
+  readonly loadWarnings: string[] = [];
+
+  protected constructor(
+    protected readonly store: ParameterStore,
+    protected readonly body: UNetBody,
+  ) {}
+
+  /** The Diffusers config (snake_case keys, `_class_name` first). */
+  abstract toConfig(): ConfigJson;
+
+  /** Every parameter as a trainable variable, in Diffusers' module order. */
+  trainableVariables(): tf.Variable[] {
+    return this.store.list().map((parameter) => parameter.variable);
+  }
+
+  /** The Diffusers names of the parameters, in the order of `trainableVariables()`. */
+  parameterNames(): string[] {
+    return this.store.list().map((parameter) => parameter.name);
+  }
+
+  /** The number of scalar parameters. */
+  get parameterCount(): number {
+    return this.store.size;
+  }
+
+  /**
+   * Assigns Diffusers-named tensors (PyTorch layout) to the parameters. Throws a `WeightsError`
+   * listing missing and mis-shaped names; returns the unused names.
+   */
+  loadWeights(tensors: Record<string, WeightTensor>, source?: string): ImportReport {
+    return importWeights(this.store, tensors, source ?? this.constructor.name);
+  }
+
+  /** Every parameter as a float32 tensor in Diffusers' layout, keyed by Diffusers name. */
+  exportWeights(): Promise<Record<string, ExportedWeight>> {
+    return exportWeights(this.store);
+  }
+
+  /**
+   * Writes `config.json` and `diffusion_pytorch_model.safetensors` into `folder` (created if
+   * needed; each file written atomically), loadable by Diffusers' `from_pretrained`.
+   */
+  async save(folder: string): Promise<void> {
+    await writePretrained(folder, this.toConfig(), await this.exportWeights());
+  }
+
+  /** Frees every variable; the model cannot be used afterwards. */
+  dispose(): void {
+    this.store.dispose();
+  }
+
+  protected recordWarnings(warnings: string[], onWarning: ((message: string) => void) | undefined): void {
+    for (const warning of warnings) {
+      this.loadWarnings.push(warning);
+      (onWarning ?? console.warn)(warning);
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { SeededRandom } from './seeded-random.js';
+
+/**
+ * How a parameter is laid out in PyTorch versus here:
+ * - `conv`: PyTorch OIHW `[out, in, kh, kw]`, ours HWIO `[kh, kw, in, out]`;
+ * - `linear`: PyTorch `[out, in]`, ours `[in, out]`;
+ * - `plain`: the same in both (biases, norm scales, embedding tables).
+ */
+export type ParameterLayout = 'conv' | 'linear' | 'plain';
+
+/** How a parameter is initialised by `fromConfig` (PyTorch's defaults for each layer type). */
+export type ParameterInit =
+  | { kind: 'uniform'; bound: number }
+  | { kind: 'normal'; std: number }
+  | { kind: 'zeros' }
+  | { kind: 'ones' };
+
+/** One model parameter: its Diffusers name, layout and variable. */
+export interface Parameter {
+  /** The Diffusers (PyTorch state_dict) name, e.g. `down_blocks.0.resnets.0.conv1.weight`. */
+  readonly name: string;
+  readonly layout: ParameterLayout;
+  /** The variable, in our layout. */
+  readonly variable: tf.Variable;
+}
+
+/** All parameters of one model, in creation order, keyed by Diffusers name. */
+export class ParameterStore {
+  private readonly entries = new Map<string, Parameter>();
+  private readonly random: SeededRandom;
+
+  constructor(seed: number) {
+    this.random = new SeededRandom(seed);
+  }
+
+  /** A scope whose parameter names start with `prefix`. */
+  scope(prefix = ''): ParameterScope {
+    return new ParameterScope(this, prefix);
+  }
+
+  /** Creates and registers a variable (used by `ParameterScope`). */
+  create(name: string, shape: number[], layout: ParameterLayout, init: ParameterInit): tf.Variable {
+    if (this.entries.has(name)) throw new Error(`ParameterStore: parameter '${name}' is defined twice`);
+    const size = shape.reduce((product, dim) => product * dim, 1);
+    const values = initialValues(this.random, size, init);
+    const variable = tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), true));
+    this.entries.set(name, { name, layout, variable });
+    return variable;
+  }
+
+  /** The parameter with this Diffusers name, if any. */
+  get(name: string): Parameter | undefined {
+    return this.entries.get(name);
+  }
+
+  /** Every parameter, in creation order. */
+  list(): Parameter[] {
+    return [...this.entries.values()];
+  }
+
+  /** The number of scalar parameters. */
+  get size(): number {
+    let total = 0;
+    for (const entry of this.entries.values()) total += entry.variable.size;
+    return total;
+  }
+
+  /** Disposes every variable. */
+  dispose(): void {
+    for (const entry of this.entries.values()) entry.variable.dispose();
+    this.entries.clear();
+  }
+}
+
+function initialValues(random: SeededRandom, size: number, init: ParameterInit): Float32Array {
+  switch (init.kind) {
+    case 'uniform':
+      return random.uniform(size, -init.bound, init.bound);
+    case 'normal':
+      return random.normal(size, 0, init.std);
+    case 'zeros':
+      return new Float32Array(size);
+    case 'ones':
+      return new Float32Array(size).fill(1);
+  }
+}
+
+/** A naming scope: parameters created through it get `prefix.` in front of their names. */
+export class ParameterScope {
+  constructor(
+    private readonly store: ParameterStore,
+    /** The Diffusers name prefix, e.g. `down_blocks.0.resnets.0`. */
+    readonly prefix: string,
+  ) {}
+
+  /** A nested scope, e.g. `scope.child('resnets').child(0)`. */
+  child(name: string | number): ParameterScope {
+    return new ParameterScope(this.store, this.prefix === '' ? String(name) : `${this.prefix}.${name}`);
+  }
+
+  /** Creates a variable named `prefix.name`. */
+  parameter(name: string, shape: number[], layout: ParameterLayout, init: ParameterInit): tf.Variable {
+    return this.store.create(this.prefix === '' ? name : `${this.prefix}.${name}`, shape, layout, init);
+  }
+}

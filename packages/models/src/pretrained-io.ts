@@ -1,0 +1,48 @@
+import {
+  loadSafetensors,
+  openPretrained,
+  saveSafetensors,
+  writeConfigFile,
+  type ConfigJson,
+  type PretrainedSource,
+} from '@diffusion-ts/core';
+import type { ExportedWeight, WeightTensor } from './weights.js';
+
+/** The weights file Diffusers writes for a model. */
+export const WEIGHTS_NAME = 'diffusion_pytorch_model.safetensors';
+/** The config file Diffusers writes for a model. */
+export const CONFIG_NAME = 'config.json';
+
+/** Options of `fromPretrained`. */
+export interface FromPretrainedOptions {
+  /** A subfolder of the source, e.g. `unet` in a pipeline folder. */
+  subfolder?: string;
+  /**
+   * Receives each warning (unknown config keys, unused weights). Default: `console.warn`.
+   * The same messages are kept in the model's `loadWarnings`.
+   */
+  onWarning?: (message: string) => void;
+}
+
+/** A model folder's config and tensors. */
+export interface PretrainedFiles {
+  location: string;
+  config: ConfigJson;
+  tensors: Record<string, WeightTensor>;
+}
+
+/** Reads `config.json` and `diffusion_pytorch_model.safetensors` from a folder or URL. */
+export async function readPretrained(source: string | PretrainedSource, options: FromPretrainedOptions = {}): Promise<PretrainedFiles> {
+  let root = typeof source === 'string' ? openPretrained(source) : source;
+  if (options.subfolder) root = root.subfolder(options.subfolder);
+  const config = await root.readJson(CONFIG_NAME);
+  const file = await loadSafetensors(await root.readBytes(WEIGHTS_NAME));
+  return { location: root.location, config, tensors: file.tensors };
+}
+
+/** Writes `config.json` and the safetensors file into `folder` (each atomically). */
+export async function writePretrained(folder: string, config: ConfigJson, tensors: Record<string, ExportedWeight>): Promise<void> {
+  const { join } = await import('node:path');
+  await saveSafetensors(join(folder, WEIGHTS_NAME), tensors, { format: 'pt' });
+  await writeConfigFile(join(folder, CONFIG_NAME), config);
+}
