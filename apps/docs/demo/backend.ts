@@ -20,7 +20,21 @@ async function tryWebGpu(): Promise<DemoBackend | string> {
   if (!gpu) return 'navigator.gpu is not available in this browser';
   try {
     if ((await gpu.requestAdapter()) === null) return 'navigator.gpu exists but gave no adapter';
+  } catch (error) {
+    return `navigator.gpu.requestAdapter() failed: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  try {
     return { name: await core.initBackend('webgpu'), note: '' };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!/not supported/i.test(message)) return `WebGPU failed to start: ${message}`;
+  }
+  // This core version's initBackend has no webgpu yet: start tfjs' WebGPU backend directly.
+  try {
+    await import('@tensorflow/tfjs-backend-webgpu');
+    if (!(await tf.setBackend('webgpu'))) return 'tfjs could not start its WebGPU backend';
+    await tf.ready();
+    return { name: 'webgpu', note: "started directly: this @diffusion-ts/core's initBackend has no webgpu yet" };
   } catch (error) {
     return `WebGPU failed to start: ${error instanceof Error ? error.message : String(error)}`;
   }
