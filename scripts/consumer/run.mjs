@@ -71,8 +71,9 @@ const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 // --- 1. build -------------------------------------------------------------------------------
 if (!flag('--skip-build')) {
-  const build = run('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=./packages/*']);
-  record('all', 'turbo build', build.ok ? 'PASS' : 'FAIL', build.ok ? '' : tail(build.output), build.seconds);
+  const build = run('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=./packages/*', '--continue', '--output-logs=errors-only']);
+  const errors = build.output.split('\n').filter((line) => /error/i.test(line)).slice(0, 12).join('\n');
+  record('all', 'turbo build', build.ok ? 'PASS' : 'FAIL', build.ok ? '' : errors || tail(build.output), build.seconds);
 }
 
 // --- 2. pack --------------------------------------------------------------------------------
