@@ -27,6 +27,8 @@ export default defineConfig({
   title: 'diffusion-ts',
   description: 'Diffusion models in TypeScript on TensorFlow.js, in the style of Hugging Face Diffusers.',
   cleanUrls: false,
+  // apps/docs/dist, so turbo's `build` outputs (dist/**) cover the built site.
+  outDir: 'dist',
   lastUpdated: false,
   // The generated API pages link to each other with relative .md links; guides link into them.
   ignoreDeadLinks: [/^\.\/api\//, /^\/api\//],

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './chromium';
 import { serveFolder, type StaticServer } from './static-server';
 
-const dist = fileURLToPath(new URL('../.vitepress/dist/', import.meta.url));
+const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 const results = fileURLToPath(new URL('../test-results/', import.meta.url));
 const STEPS = 4;
 const BATCH = 4;
