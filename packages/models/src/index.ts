@@ -14,3 +14,10 @@ export {
   type MidBlockType,
   type UpBlockType,
 } from './block-registry.js';
+export { UNet2DConditionModel, type UNet2DConditionConditioning } from './unet-2d-condition.js';
+export {
+  UNET_2D_CONDITION_DEFAULTS,
+  UNET_2D_CONDITION_SCHEMA,
+  type PerBlock,
+  type UNet2DConditionOptions,
+} from './unet-2d-condition-config.js';
