@@ -36,7 +36,7 @@ export interface BitsPerDimOptions {
 }
 
 /** The bound of each batch item; columns follow improved-diffusion: column j is t = T-1-j. */
-export interface BitsPerDimResult {
+export type BitsPerDimResult = {
   /** Σ vb + prior, per item [N]. */
   totalBpd: tf.Tensor1D;
   /** The prior term L_T per item [N]. */
@@ -47,7 +47,7 @@ export interface BitsPerDimResult {
   xstartMse: tf.Tensor2D;
   /** Mean squared error of the ε implied by the x_0 prediction [N, T]. */
   mse: tf.Tensor2D;
-}
+};
 
 /**
  * The prior term L_T = KL(q(x_T | x_0) || N(0, I)) per batch item, in bits per dimension
