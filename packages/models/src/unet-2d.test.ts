@@ -69,7 +69,7 @@ describe('UNet2DModel errors and options', () => {
     const nchw = tf.zeros([1, 3, 16, 16]) as tf.Tensor4D;
     expect(() => model.predict(nchw, 1)).toThrow(/16 channels but the model expects in_channels = 3 .*NHWC/);
     const odd = tf.zeros([1, 9, 16, 3]) as tf.Tensor4D;
-    expect(() => model.predict(odd, 1)).toThrow(/\(10x16\) must be multiples of 2 \(2\^1 downsamples\)/);
+    expect(() => model.predict(odd, 1)).toThrow(/\(9x16\) must be multiples of 2 \(2\^1 downsamples\)/);
     const flat = tf.zeros([16, 16, 3]) as unknown as tf.Tensor4D;
     expect(() => model.predict(flat, 1)).toThrow(/NHWC/);
     const timesteps = tf.tensor1d([1, 2, 3]);
