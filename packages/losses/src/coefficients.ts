@@ -19,9 +19,11 @@ export interface DiffusionSchedule {
   readonly betas: Float64Array;
   /** ᾱ_t as the scheduler uses it (Diffusers' float32 values); targets of `lSimple` read it. */
   readonly alphasCumprod?: Float64Array;
-  /** The scheduler's options; the losses read these three. */
+  /** The scheduler's options; the losses read these. */
   readonly config: {
     readonly numTrainTimesteps: number;
+    /** When given, used in preference to `betas` (which a DDPMScheduler rounds to float32). */
+    readonly trainedBetas?: readonly number[] | null;
     readonly varianceType?: string;
     readonly predictionType?: string;
   };
@@ -111,7 +113,14 @@ export function coefficientsOf(scheduler: DiffusionSchedule): DiffusionCoefficie
   }
   const cached = cache.get(scheduler);
   if (cached && cached.betas === scheduler.betas) return cached.coefficients;
-  const coefficients = deriveCoefficients(scheduler.betas);
+  // Diffusers rounds trainedBetas to float32; improved-diffusion keeps them float64. The float64
+  // values matter where betas approach 1 (cosine tail: 1 - β = 0.001 loses 4 digits in float32).
+  const trained = scheduler.config.trainedBetas;
+  const exact =
+    Array.isArray(trained) &&
+    trained.length === scheduler.betas.length &&
+    trained.every((beta, t) => typeof beta === 'number' && Math.fround(beta) === scheduler.betas[t]);
+  const coefficients = deriveCoefficients(exact ? Float64Array.from(trained) : scheduler.betas);
   cache.set(scheduler, { betas: scheduler.betas, coefficients });
   return coefficients;
 }

@@ -4,13 +4,13 @@
  * normal CDF, and the discretized Gaussian decoder over 8-bit pixel buckets.
  *
  * Everything is computed in a numerically safe form that is mathematically identical to
- * improved-diffusion: 0.5 (1 + tanh u) is written as sigmoid(2u), so CDF tails keep their
+ * improved-diffusion: the KL's variance part by series where the variances are close; 0.5 (1 + tanh u) is written as sigmoid(2u), so CDF tails keep their
  * relative precision in float32, and log(Φ(a) - Φ(b)) as
  * log σ(2u_a) + log σ(-2u_b) + log(1 - exp(2u_b - 2u_a)), which never subtracts two numbers near 1.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { assertFinite, assertSameShape, assertTensor, assertUnitRange } from './inputs.js';
-import { log1p, logOneMinusExp } from './stable-math.js';
+import { expm1MinusX, log1p, logOneMinusExp } from './stable-math.js';
 
 /** sqrt(2 / π), the tanh approximation's scale. */
 const CDF_SCALE = Math.sqrt(2 / Math.PI);
@@ -52,9 +52,11 @@ export function normalKl(mean1: TensorOrNumber, logvar1: TensorOrNumber, mean2: 
 /** `normalKl` without input checks (internal). */
 export function normalKlUnchecked(mean1: TensorOrNumber, logvar1: TensorOrNumber, mean2: TensorOrNumber, logvar2: TensorOrNumber): tf.Tensor {
   return tf.tidy(() => {
-    const logRatio = tf.sub(logvar2, logvar1);
+    // -1 + (logvar2 - logvar1) + exp(logvar1 - logvar2) = e^u - 1 - u with u = logvar1 - logvar2,
+    // by series where the variances are close (it cancels there in float32).
+    const varianceTerm = expm1MinusX(tf.sub(logvar1, logvar2));
     const meanTerm = tf.mul(tf.squaredDifference(mean1, mean2), tf.exp(tf.neg(logvar2)));
-    return tf.mul(tf.add(tf.add(tf.sub(logRatio, 1), tf.exp(tf.neg(logRatio))), meanTerm), 0.5);
+    return tf.mul(tf.add(varianceTerm, meanTerm), 0.5);
   });
 }
 

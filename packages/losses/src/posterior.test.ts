@@ -23,13 +23,17 @@ describe('float64 coefficients', () => {
     for (const [name, values] of pairs) expect(maxRelativeError(values, derived[name].data), name).toBeLessThanOrEqual(1e-15);
   });
 
-  it('are derived from the DDPMScheduler betas, not its float32 alphasCumprod', () => {
+  it('are derived from a DDPMScheduler\'s float64 trainedBetas, not its float32 alphasCumprod', () => {
     const scheduler = realScheduler();
     const c = coefficientsOf(scheduler);
     expect(coefficientsOf(scheduler)).toBe(c);
-    // trainedBetas are float32-rounded: ~1e-7 relative from the float64 fixture, not 1.7e-4.
-    expect(maxRelativeError(c.oneMinusAlphasCumprod, diffusion.derived_float64.alphas_cumprod.data.map((a) => 1 - a))).toBeLessThan(1e-6);
+    expect(Array.from(c.alphasCumprod)).toEqual(diffusion.derived_float64.alphas_cumprod.data);
     expect(Math.abs(1 - scheduler.alphasCumprod[0] - c.oneMinusAlphasCumprod[0]) / c.oneMinusAlphasCumprod[0]).toBeGreaterThan(1e-4);
+    // Without trainedBetas (or when they no longer produce `betas`), the float32 betas are used.
+    const plain = { betas: scheduler.betas, config: { numTrainTimesteps: 10, trainedBetas: [...diffusion.betas.data.slice(0, 9), 0.5] } };
+    const fromBetas = coefficientsOf(plain);
+    expect(Array.from(fromBetas.betas)).toEqual(Array.from(scheduler.betas));
+    expect(maxRelativeError(fromBetas.oneMinusAlphasCumprod, diffusion.derived_float64.alphas_cumprod.data.map((a) => 1 - a))).toBeLessThan(1e-6);
   });
 
   it('reject bad schedules', () => {

@@ -40,3 +40,24 @@ export function logOneMinusExp(g: tf.Tensor): tf.Tensor {
     return tf.where(tf.greaterEqual(gap, SERIES_LIMIT), tf.where(tf.greaterEqual(gap, Math.LN2), large, middle), series);
   });
 }
+
+/**
+ * e^u - 1 - u: Taylor series (through u^10 / 10!, error < 1e-10 relative) for |u| < 0.5, else
+ * computed directly. It is the variance part of a Gaussian KL, which cancels badly in float32
+ * when the two variances are close.
+ */
+export function expm1MinusX(u: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const limit = 0.5;
+    const s = tf.clipByValue(u, -limit, limit);
+    // u²/2! + u³/3! + … + u¹⁰/10!, in Horner form: u² (1/2! + u (1/3! + … + u/10!)).
+    let factorial = 1;
+    const coefficients: number[] = [];
+    for (let n = 2; n <= 10; n += 1) coefficients.push(1 / (factorial *= n));
+    let series: tf.Tensor = tf.scalar(coefficients[coefficients.length - 1]);
+    for (let i = coefficients.length - 2; i >= 0; i -= 1) series = tf.add(tf.mul(series, s), coefficients[i]);
+    series = tf.mul(series, tf.square(s));
+    const direct = tf.sub(tf.sub(tf.exp(u), 1), u);
+    return tf.where(tf.greaterEqual(tf.abs(u), limit), direct, series);
+  });
+}
