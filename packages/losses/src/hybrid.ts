@@ -60,7 +60,7 @@ export function lHybrid(modelOutput: tf.Tensor, options: HybridLossOptions): tf.
     const frozenXstart = predictXstart(settings, stopGradient(prediction), xt, steps);
     const { mean } = posteriorMoments(coefficients, frozenXstart, xt, steps);
     const logVariance = reverseLogVariance(settings, xt, steps, varianceValues);
-    const vb = boundTerms(coefficients, x0, xt, steps, mean, logVariance);
+    const vb = boundTerms(coefficients, x0, xt, steps, { mean, logVariance, predXstart: frozenXstart });
     const terms = tf.add(simpleLoss, tf.mul(vb, lambda * coefficients.numTimesteps));
     return simple.reduction === 'mean' ? tf.mean(terms) : terms;
   });

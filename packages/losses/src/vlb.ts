@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DiffusionCoefficients } from './coefficients.js';
 import { discretizedGaussianLogLikelihoodUnchecked, normalKlUnchecked } from './gaussian.js';
-import { assertBatched, assertSameShape, assertUnitRange, meanFlat, timestepTensor, type TimestepsInput } from './inputs.js';
+import { assertBatched, assertSameShape, assertUnitRange, gatherPerItem, meanFlat, timestepTensor, type TimestepsInput } from './inputs.js';
 import { assertModelOutput, reverseMoments, reverseSettings, type PMeanVarianceOptions } from './p-mean-variance.js';
 import { posteriorMoments } from './posterior.js';
 
@@ -22,18 +22,23 @@ export type VlbResult = {
   predXstart: tf.Tensor;
 };
 
-/** The bound term for p with `mean` and `logVariance` (internal, unchecked). */
+/**
+ * The bound term for p with `mean` = μ̃(x_t, x̂_0) and `logVariance` (internal, unchecked). The
+ * KL's mean difference is taken as c1 (x_0 - x̂_0): the c2 x_t parts of the two means cancel
+ * exactly, and subtracting them in float32 would lose the small KL of late timesteps.
+ */
 export function boundTerms(
   coefficients: DiffusionCoefficients,
   x0: tf.Tensor,
   xt: tf.Tensor,
   steps: tf.Tensor1D,
-  mean: tf.Tensor,
-  logVariance: tf.Tensor,
+  model: { mean: tf.Tensor; logVariance: tf.Tensor; predXstart: tf.Tensor },
 ): tf.Tensor1D {
   return tf.tidy(() => {
+    const { mean, logVariance, predXstart } = model;
     const truth = posteriorMoments(coefficients, x0, xt, steps);
-    const kl = meanFlat(normalKlUnchecked(truth.mean, truth.logVariance, mean, logVariance));
+    const meanDifference = tf.mul(gatherPerItem(coefficients.posteriorMeanCoef1, steps, x0.rank), tf.sub(x0, predXstart));
+    const kl = meanFlat(normalKlUnchecked(meanDifference, truth.logVariance, 0, logVariance));
     const logLikelihood = discretizedGaussianLogLikelihoodUnchecked(x0, mean, tf.mul(logVariance, 0.5));
     const decoderNll = tf.neg(meanFlat(logLikelihood));
     return tf.div(tf.where(tf.equal(steps, 0), decoderNll, kl), Math.LN2) as tf.Tensor1D;
@@ -56,7 +61,7 @@ export function vlbTerms(modelOutput: tf.Tensor, x0: tf.Tensor, xt: tf.Tensor, t
   return tf.tidy(() => {
     const steps = timestepTensor(t, x0.shape[0], settings.coefficients.numTimesteps, context);
     const reverse = reverseMoments(settings, modelOutput, xt, steps);
-    const terms = boundTerms(settings.coefficients, x0, xt, steps, reverse.mean, reverse.logVariance);
+    const terms = boundTerms(settings.coefficients, x0, xt, steps, reverse);
     return { terms, predXstart: reverse.predXstart };
   });
 }
