@@ -1,5 +1,11 @@
 export { initBackend, testBackendNames, type BackendName } from './backend/init-backend.js';
-export { registerWasmTrainingKernels, wasmTrainingKernelsRegistered } from './backend/kernels/index.js';
+export {
+  initWasmThreaded,
+  registerWasmTrainingKernels,
+  wasmTrainingKernelsRegistered,
+  type WasmThreadsOptions,
+  type WasmThreadsReport,
+} from './backend/kernels/index.js';
 export { upsampleNearest } from './ops/upsample-nearest.js';
 export { writeFileAtomic } from './io/atomic-write.js';
 export {

@@ -42,3 +42,4 @@ export function wasmTrainingKernelsRegistered(): boolean {
 export { conv2dFilterGradient } from './conv2d-backprop-filter.js';
 export { conv2dInputGradient } from './conv2d-backprop-input.js';
 export { unsortedSegmentSum } from './unsorted-segment-sum.js';
+export { initWasmThreaded, type WasmThreadsOptions, type WasmThreadsReport } from './wasm-threads.js';
