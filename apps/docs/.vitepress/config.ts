@@ -30,6 +30,7 @@ export default defineConfig({
   // apps/docs/dist, so turbo's `build` outputs (dist/**) cover the built site.
   outDir: 'dist',
   lastUpdated: false,
+  head: [['link', { rel: 'icon', type: 'image/svg+xml', href: '/favicon.svg' }]],
   // The generated API pages link to each other with relative .md links; guides link into them.
   ignoreDeadLinks: [/^\.\/api\//, /^\/api\//],
   markdown: { math: false },

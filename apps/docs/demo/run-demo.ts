@@ -70,7 +70,8 @@ export async function generate(model: DemoModel, options: GenerateOptions): Prom
       const next = tf.tidy(() => {
         const input = scheduler.scaleModelInput(sample, timestep) as tf.Tensor4D;
         const prediction = model.predict(input, timestep);
-        return scheduler.step(prediction, timestep, sample, { generator: noise.generator }).prevSample;
+        // checkFinite: false avoids a synchronous GPU read-back per step (the sample is read below).
+        return scheduler.step(prediction, timestep, sample, { generator: noise.generator, checkFinite: false }).prevSample;
       });
       sample.dispose();
       sample = next;
