@@ -108,7 +108,7 @@ export function bitsPerDim(
           if (!(output instanceof tf.Tensor)) throw new TypeError(`${context}: model returned ${typeof output}, not a tf.Tensor`);
           assertModelOutput(output, xt, settings.varianceType, `${context} (model output at t = ${t})`);
           const reverse = reverseMoments(settings, output, xt, steps);
-          const vb = boundTerms(coefficients, x0, xt, steps, reverse);
+          const vb = boundTerms(coefficients, x0, xt, steps, reverse, t);
           const xstartMse = meanFlat(tf.squaredDifference(reverse.predXstart, x0));
           const impliedEpsilon = tf.div(
             tf.sub(tf.mul(column(coefficients.sqrtRecipAlphasCumprod), xt), reverse.predXstart),

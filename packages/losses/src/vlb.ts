@@ -9,7 +9,6 @@ import type { DiffusionCoefficients } from './coefficients.js';
 import { discretizedGaussianLogLikelihoodUnchecked, normalKlUnchecked } from './gaussian.js';
 import { assertBatched, assertSameShape, assertUnitRange, gatherPerItem, meanFlat, timestepTensor, type TimestepsInput } from './inputs.js';
 import { assertModelOutput, reverseMoments, reverseSettings, type PMeanVarianceOptions } from './p-mean-variance.js';
-import { posteriorMoments } from './posterior.js';
 
 /** Options of `vlbTerms` (`clipDenoised` defaults to true, as in improved-diffusion). */
 export type VlbOptions = PMeanVarianceOptions;
@@ -26,6 +25,7 @@ export type VlbResult = {
  * The bound term for p with `mean` = μ̃(x_t, x̂_0) and `logVariance` (internal, unchecked). The
  * KL's mean difference is taken as c1 (x_0 - x̂_0): the c2 x_t parts of the two means cancel
  * exactly, and subtracting them in float32 would lose the small KL of late timesteps.
+ * `sharedTimestep`: the one timestep of every item, when known, to compute only its term.
  */
 export function boundTerms(
   coefficients: DiffusionCoefficients,
@@ -33,15 +33,19 @@ export function boundTerms(
   xt: tf.Tensor,
   steps: tf.Tensor1D,
   model: { mean: tf.Tensor; logVariance: tf.Tensor; predXstart: tf.Tensor },
+  sharedTimestep?: number,
 ): tf.Tensor1D {
   return tf.tidy(() => {
     const { mean, logVariance, predXstart } = model;
-    const truth = posteriorMoments(coefficients, x0, xt, steps);
-    const meanDifference = tf.mul(gatherPerItem(coefficients.posteriorMeanCoef1, steps, x0.rank), tf.sub(x0, predXstart));
-    const kl = meanFlat(normalKlUnchecked(meanDifference, truth.logVariance, 0, logVariance));
-    const logLikelihood = discretizedGaussianLogLikelihoodUnchecked(x0, mean, tf.mul(logVariance, 0.5));
-    const decoderNll = tf.neg(meanFlat(logLikelihood));
-    return tf.div(tf.where(tf.equal(steps, 0), decoderNll, kl), Math.LN2) as tf.Tensor1D;
+    const kl = () => {
+      const trueLogVariance = gatherPerItem(coefficients.posteriorLogVarianceClipped, steps, x0.rank);
+      const meanDifference = tf.mul(gatherPerItem(coefficients.posteriorMeanCoef1, steps, x0.rank), tf.sub(x0, predXstart));
+      return meanFlat(normalKlUnchecked(meanDifference, trueLogVariance, 0, logVariance));
+    };
+    const decoderNll = () => tf.neg(meanFlat(discretizedGaussianLogLikelihoodUnchecked(x0, mean, tf.mul(logVariance, 0.5))));
+    // With one timestep for the whole batch (bitsPerDim), only the needed term is computed.
+    if (sharedTimestep !== undefined) return tf.div(sharedTimestep === 0 ? decoderNll() : kl(), Math.LN2) as tf.Tensor1D;
+    return tf.div(tf.where(tf.equal(steps, 0), decoderNll(), kl()), Math.LN2) as tf.Tensor1D;
   });
 }
 
