@@ -106,6 +106,9 @@ describe.each(testBackendNames())('lHybrid on %s', (backend) => {
     expect(() => lHybrid(x0, { ...base, varianceType: 'wide' as never })).toThrow(/unknown varianceType 'wide'/);
     expect(() => lHybrid(x0, { ...base, x0: bright, noise: bright })).toThrow(/x0 must lie in \[-1, 1\]/);
     expect(() => lHybrid(x0, { ...base, lambda: Number.NaN })).toThrow(/lambda must be a non-negative number/);
+    const odd = tf.zeros([1, 2, 2, 3]);
+    expect(() => lHybrid(odd, base)).toThrow(/lHybrid: modelOutput shape \[1, 2, 2, 3\] does not match x0 shape \[1, 2, 2, 1\]/);
+    odd.dispose();
     tf.dispose(bright);
     expect(tf.memory().numTensors).toBe(before);
     x0.dispose();

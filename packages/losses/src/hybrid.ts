@@ -49,7 +49,7 @@ export function lHybrid(modelOutput: tf.Tensor, options: HybridLossOptions): tf.
     assertBatched(options.xt, 'xt', context);
     assertSameShape(options.xt, 'xt', x0, 'x0', context);
   }
-  assertModelOutput(modelOutput, x0, varianceType, context);
+  assertModelOutput(modelOutput, x0, varianceType, context, 'x0');
   assertUnitRange(x0, 'x0', context);
   const settings: ReverseSettings = { coefficients, varianceType, predictionType: simple.predictionType, clipDenoised: false };
   return tf.tidy(() => {

@@ -62,9 +62,15 @@ export function reverseSettings(options: PMeanVarianceOptions, context: string):
 }
 
 /** Throws unless `modelOutput` has the shape the variance type needs (C or 2·C last-axis channels). */
-export function assertModelOutput(modelOutput: tf.Tensor, xt: tf.Tensor, varianceType: VarianceType, context: string): void {
+export function assertModelOutput(
+  modelOutput: tf.Tensor,
+  xt: tf.Tensor,
+  varianceType: VarianceType,
+  context: string,
+  sampleName = 'xt',
+): void {
   if (varianceType !== 'learned_range') {
-    assertSameShape(modelOutput, 'modelOutput', xt, 'xt', context);
+    assertSameShape(modelOutput, 'modelOutput', xt, sampleName, context);
     return;
   }
   const channels = xt.shape[xt.rank - 1];
