@@ -36,7 +36,10 @@ export interface HybridLossOptions extends SimpleLossOptions {
  * `learned_range`, `modelOutput` has 2·C channels on the last axis: the prediction, then the
  * variance values in [-1, 1]. With a fixed variance the bound term is a constant (no gradient).
  */
-export function lHybrid(modelOutput: tf.Tensor, options: HybridLossOptions): tf.Tensor {
+export function lHybrid(modelOutput: tf.Tensor, options: HybridLossOptions & { reduction: 'none' }): tf.Tensor1D;
+export function lHybrid(modelOutput: tf.Tensor, options: HybridLossOptions & { reduction?: 'mean' }): tf.Scalar;
+export function lHybrid(modelOutput: tf.Tensor, options: HybridLossOptions): tf.Scalar | tf.Tensor1D;
+export function lHybrid(modelOutput: tf.Tensor, options: HybridLossOptions): tf.Scalar | tf.Tensor1D {
   const context = 'lHybrid';
   const simple = simpleSettings(options, context);
   const { scheduler, x0, noise } = options;
@@ -61,7 +64,7 @@ export function lHybrid(modelOutput: tf.Tensor, options: HybridLossOptions): tf.
     const { mean } = posteriorMoments(coefficients, frozenXstart, xt, steps);
     const logVariance = reverseLogVariance(settings, xt, steps, varianceValues);
     const vb = boundTerms(coefficients, x0, xt, steps, { mean, logVariance, predXstart: frozenXstart });
-    const terms = tf.add(simpleLoss, tf.mul(vb, lambda * coefficients.numTimesteps));
-    return simple.reduction === 'mean' ? tf.mean(terms) : terms;
+    const terms = tf.add(simpleLoss, tf.mul(vb, lambda * coefficients.numTimesteps)) as tf.Tensor1D;
+    return simple.reduction === 'mean' ? (tf.mean(terms) as tf.Scalar) : terms;
   });
 }

@@ -134,7 +134,10 @@ export function simpleTerms(settings: SimpleSettings, prediction: tf.Tensor, opt
  * the MSE / L1 / Huber distance to the prediction type's target, optionally min-SNR-γ weighted,
  * then (by default) the mean over the batch. Differentiable with respect to `modelOutput`.
  */
-export function lSimple(modelOutput: tf.Tensor, options: SimpleLossOptions): tf.Tensor {
+export function lSimple(modelOutput: tf.Tensor, options: SimpleLossOptions & { reduction: 'none' }): tf.Tensor1D;
+export function lSimple(modelOutput: tf.Tensor, options: SimpleLossOptions & { reduction?: 'mean' }): tf.Scalar;
+export function lSimple(modelOutput: tf.Tensor, options: SimpleLossOptions): tf.Scalar | tf.Tensor1D;
+export function lSimple(modelOutput: tf.Tensor, options: SimpleLossOptions): tf.Scalar | tf.Tensor1D {
   const context = 'lSimple';
   const settings = simpleSettings(options, context);
   assertBatched(modelOutput, 'modelOutput', context);
@@ -148,6 +151,6 @@ export function lSimple(modelOutput: tf.Tensor, options: SimpleLossOptions): tf.
   return tf.tidy(() => {
     const steps = timestepTensor(options.timesteps, x0.shape[0], settings.alphasCumprod.length, context);
     const terms = simpleTerms(settings, modelOutput, options, steps);
-    return settings.reduction === 'mean' ? tf.mean(terms) : terms;
+    return settings.reduction === 'mean' ? (tf.mean(terms) as tf.Scalar) : terms;
   });
 }
