@@ -21,3 +21,4 @@ export {
   type PerBlock,
   type UNet2DConditionOptions,
 } from './unet-2d-condition-config.js';
+export { countFlops, countFlopsDetailed, type CountFlopsOptions, type FlopBreakdown } from './flops.js';
