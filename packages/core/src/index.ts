@@ -25,3 +25,17 @@ export {
   type ParsedConfig,
 } from './io/config.js';
 export { readConfigFile, writeConfigFile } from './io/config-file.js';
+export { Generator, randomIntegers, type GeneratorState } from './random/generator.js';
+export { philox4x32 } from './random/philox.js';
+export { randn } from './random/randn.js';
+export {
+  readSafetensors,
+  writeSafetensors,
+  SafetensorsError,
+  type SafetensorsData,
+  type SafetensorsDtype,
+  type SafetensorsFile,
+  type SafetensorsTensor,
+} from './io/safetensors.js';
+export { loadSafetensors, saveSafetensors } from './io/safetensors-file.js';
+export { DIFFUSERS_WEIGHTS_NAME, loadPretrained, openPretrained, type PretrainedSource } from './io/pretrained.js';

@@ -1,0 +1,18 @@
+import { writeFileAtomic } from './atomic-write.js';
+import { readSafetensors, writeSafetensors, type SafetensorsFile, type SafetensorsTensor } from './safetensors.js';
+import { readSourceBytes } from './source-bytes.js';
+
+/** Loads a safetensors file from bytes, a local path (Node) or an http(s) URL. */
+export async function loadSafetensors(source: string | URL | Uint8Array): Promise<SafetensorsFile> {
+  if (source instanceof Uint8Array) return readSafetensors(source);
+  return readSafetensors(await readSourceBytes(source));
+}
+
+/** Writes a safetensors file atomically (Node only): temp file, then rename. */
+export async function saveSafetensors(
+  path: string,
+  tensors: Record<string, SafetensorsTensor>,
+  metadata?: Record<string, string>,
+): Promise<void> {
+  await writeFileAtomic(path, writeSafetensors(tensors, metadata));
+}
