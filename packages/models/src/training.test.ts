@@ -66,7 +66,7 @@ describe('UNet2DModel training on cpu', () => {
     const variables = model.trainableVariables();
     const first = tf.tidy(() => loss().dataSync()[0]);
     // The first step creates Adam's moment variables; after it, a step leaves the count unchanged.
-    tf.dispose(optimizer.minimize(loss, true, variables));
+    tf.dispose(optimizer.minimize(loss, true, variables) ?? []);
     const afterFirstStep = tf.memory().numTensors;
     let last = first;
     let steps = 1;

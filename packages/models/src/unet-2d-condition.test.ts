@@ -59,6 +59,22 @@ describe.each(testBackendNames())('UNet2DConditionModel on %s', (backend) => {
     copy.dispose();
   });
 
+  it('saves and loads from a pipeline-style subfolder', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const folder = await mkdtemp(join(tmpdir(), 'models-condition-'));
+    await model.save(join(folder, 'unet'));
+    const loaded = await UNet2DConditionModel.fromPretrained(folder, { subfolder: 'unet' });
+    const a = model.predict(sample, 3, { encoderHiddenStates: context });
+    const b = loaded.predict(sample, 3, { encoderHiddenStates: context });
+    expect(maxAbsDifference(a, b)).toBe(0);
+    expect(Object.keys(loaded.toConfig())).toEqual(Object.keys(model.toConfig()));
+    tf.dispose([a, b]);
+    loaded.dispose();
+    await rm(folder, { recursive: true, force: true });
+  });
+
   it('rejects missing or mis-sized encoderHiddenStates', () => {
     expect(() => model.predict(sample, 1)).toThrow(/encoderHiddenStates .*required/);
     const wrong = tf.zeros([2, 5, 7]) as tf.Tensor3D;

@@ -21,7 +21,7 @@ describe.each(testBackendNames())('blocks on %s', (backend) => {
     const embedding = tf.tidy(() => projection.apply(tf.tensor1d([10, 999])));
     const values = embedding.dataSync();
     expected.first_16.data.forEach((value, i) => expect(Math.abs(values[i] - value)).toBeLessThan(1e-5));
-    const sum = values.reduce((total, value) => total + value, 0);
+    const sum = Array.from(values).reduce((total, value) => total + value, 0);
     expect(Math.abs(sum - expected.sum)).toBeLessThan(1e-4);
     embedding.dispose();
   });
