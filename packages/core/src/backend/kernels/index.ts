@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
+import { tileKernel } from './tile.js';
 import { unsortedSegmentSumKernel } from './unsorted-segment-sum.js';
 
 /** The kernels diffusion-ts registers for the wasm backend, by tfjs kernel name. */
@@ -9,13 +10,15 @@ const WASM_TRAINING_KERNELS: ReadonlyArray<{ kernelName: string; kernelFunc: tf.
   { kernelName: 'Conv2DBackpropFilter', kernelFunc: conv2dBackpropFilterKernel as tf.KernelFunc },
   { kernelName: 'Conv2DBackpropInput', kernelFunc: conv2dBackpropInputKernel as tf.KernelFunc },
   { kernelName: 'UnsortedSegmentSum', kernelFunc: unsortedSegmentSumKernel as tf.KernelFunc },
+  { kernelName: 'Tile', kernelFunc: tileKernel as tf.KernelFunc },
 ];
 
 /**
  * Registers the kernels that make training work, and run fast, on tfjs' wasm backend:
  * `Conv2DBackpropFilter` (missing from tfjs wasm), a `Conv2DBackpropInput` built on the fast
  * forward convolution (tfjs' own is about 10x slower than its forward pass) and
- * `UnsortedSegmentSum` (gather's gradient, missing). They replace tfjs' own kernels under these
+ * `UnsortedSegmentSum` (gather's gradient, missing) and a `Tile` built on concat (tfjs wasm's is
+ * ~50x slower; `broadcastTo`, and with it core's `upsampleNearest`, runs on it). They replace tfjs' own kernels under these
  * names. Call it after `@tensorflow/tfjs-backend-wasm` has been imported (before or after
  * `setBackend('wasm')`): importing that package later would register its kernels over these.
  * Idempotent. Returns false, registering nothing, while the wasm backend package is not loaded.
@@ -41,5 +44,6 @@ export function wasmTrainingKernelsRegistered(): boolean {
 
 export { conv2dFilterGradient } from './conv2d-backprop-filter.js';
 export { conv2dInputGradient } from './conv2d-backprop-input.js';
+export { tileByConcat } from './tile.js';
 export { unsortedSegmentSum } from './unsorted-segment-sum.js';
 export { initWasmThreaded, type WasmThreadsOptions, type WasmThreadsReport } from './wasm-threads.js';

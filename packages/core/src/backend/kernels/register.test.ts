@@ -9,7 +9,7 @@ describe('registerWasmTrainingKernels', () => {
     await initBackend('wasm');
   });
 
-  it('registers the three kernels for wasm, idempotently and without warnings', () => {
+  it('registers the four kernels for wasm, idempotently and without warnings', () => {
     const warnings: unknown[] = [];
     const originalWarn = console.warn;
     console.warn = (...items: unknown[]) => warnings.push(items);
@@ -21,7 +21,7 @@ describe('registerWasmTrainingKernels', () => {
     }
     expect(warnings).toEqual([]);
     expect(wasmTrainingKernelsRegistered()).toBe(true);
-    for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum']) {
+    for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum', 'Tile']) {
       expect(tf.getKernel(name, 'wasm')).toBeDefined();
     }
   });
