@@ -1,0 +1,15 @@
+// The same conv workload on tfjs wasm's multi-threaded SIMD build (initWasmThreaded). Its own
+// file: the threaded build must be chosen before the wasm backend first initialises.
+import os from 'node:os';
+import { it } from 'vitest';
+
+import { registerGradients } from '../src/backend/init-backend.js';
+import { initWasmThreaded, registerWasmTrainingKernels } from '../src/index.js';
+import { FULL_WORKLOAD, tableRow, timeWorkload } from './conv-workload.js';
+
+it('conv throughput on threaded wasm', async () => {
+  await registerGradients();
+  const { threads } = await initWasmThreaded({ threads: Math.min(os.cpus().length, 8) });
+  registerWasmTrainingKernels();
+  console.log(tableRow(`tfjs wasm, ${threads} threads + diffusion-ts kernels`, FULL_WORKLOAD, timeWorkload(FULL_WORKLOAD, 3)));
+});
