@@ -1,4 +1,21 @@
-export { initBackend, testBackendNames, type BackendName } from './backend/init-backend.js';
+export {
+  assertCanTrain,
+  BACKEND_NAMES,
+  backendCanTrain,
+  chooseBackend,
+  contractBackendNames,
+  currentBackend,
+  disposeBackend,
+  initBackend,
+  listBackends,
+  registerGradients,
+  testBackendNames,
+  trainingGap,
+  type BackendInfo,
+  type BackendName,
+} from './backend/init-backend.js';
+export { isSoftwareAdapter, probeWebgpu, type AdapterDescription } from './backend/webgpu.js';
+export { CUDA_PACKAGE } from './backend/cuda.js';
 export {
   initWasmThreaded,
   registerWasmTrainingKernels,

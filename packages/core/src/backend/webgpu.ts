@@ -1,0 +1,92 @@
+/** What is known about a WebGPU adapter. */
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean;
+}
+
+interface GpuAdapterLike {
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+  isFallbackAdapter?: boolean;
+}
+
+interface GpuLike {
+  requestAdapter(options?: { powerPreference?: string }): Promise<GpuAdapterLike | null>;
+}
+
+const SOFTWARE_RENDERERS = /swiftshader|llvmpipe|lavapipe|software|warp|basic render/i;
+
+/**
+ * Whether an adapter is a software emulation (SwiftShader, llvmpipe, lavapipe, WARP, or one the
+ * browser flags as a fallback adapter). `auto` selection never prefers such an adapter over wasm.
+ */
+export function isSoftwareAdapter(adapter: AdapterDescription): boolean {
+  return (
+    adapter.isFallbackAdapter ||
+    [adapter.vendor, adapter.architecture, adapter.device, adapter.description].some((text) => SOFTWARE_RENDERERS.test(text))
+  );
+}
+
+function describeAdapter(adapter: GpuAdapterLike): AdapterDescription {
+  const info = adapter.info ?? {};
+  return {
+    vendor: info.vendor ?? '',
+    architecture: info.architecture ?? '',
+    device: info.device ?? '',
+    description: info.description ?? '',
+    isFallbackAdapter: Boolean(adapter.isFallbackAdapter ?? info.isFallbackAdapter),
+  };
+}
+
+let nodeGpu: Promise<GpuLike | null> | undefined;
+
+/**
+ * The `navigator.gpu` of this environment: the browser's own, or in Node the one made by the
+ * optional npm package `webgpu` (Dawn), which is then installed as `navigator.gpu` for tfjs.
+ */
+export async function findGpu(): Promise<GpuLike | null> {
+  const existing = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
+  if (existing) return existing;
+  if (typeof process === 'undefined' || typeof process.versions?.node !== 'string') return null;
+  nodeGpu ??= (async () => {
+    let dawn: { create(flags: string[]): GpuLike; globals: Record<string, unknown> };
+    try {
+      dawn = (await import(/* @vite-ignore */ 'webgpu')) as unknown as typeof dawn;
+    } catch {
+      return null;
+    }
+    Object.assign(globalThis, dawn.globals);
+    const gpu = dawn.create([]);
+    const scope = globalThis as unknown as { navigator?: Record<string, unknown> };
+    if (!scope.navigator) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
+    Object.defineProperty(scope.navigator!, 'gpu', { value: gpu, configurable: true });
+    return gpu;
+  })();
+  return nodeGpu;
+}
+
+/** Requests the WebGPU adapter tfjs would use and describes it, or says why there is none. */
+export async function probeWebgpu(): Promise<{ adapter?: AdapterDescription; reason?: string }> {
+  const gpu = await findGpu();
+  if (!gpu) {
+    return { reason: 'no navigator.gpu (in Node, install the optional package `webgpu`)' };
+  }
+  let adapter: GpuAdapterLike | null = null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (error) {
+    return { reason: `requestAdapter failed: ${(error as Error).message}` };
+  }
+  if (!adapter) return { reason: 'no WebGPU adapter found (no GPU driver; in Node set VK_ICD_FILENAMES to a Vulkan driver)' };
+  return { adapter: describeAdapter(adapter) };
+}
+
+/** Registers tfjs' WebGPU backend after making sure `navigator.gpu` exists. */
+export async function loadWebgpu(): Promise<string> {
+  const probe = await probeWebgpu();
+  if (!probe.adapter) throw new Error(`The webgpu backend is unavailable: ${probe.reason}`);
+  await import('@tensorflow/tfjs-backend-webgpu');
+  return 'webgpu';
+}
