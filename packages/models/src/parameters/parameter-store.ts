@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { SeededRandom } from './seeded-random.js';
+import { Generator } from '@diffusion-ts/core';
 
 /**
  * How a parameter is laid out in PyTorch versus here:
@@ -28,10 +28,11 @@ export interface Parameter {
 /** All parameters of one model, in creation order, keyed by Diffusers name. */
 export class ParameterStore {
   private readonly entries = new Map<string, Parameter>();
-  private readonly random: SeededRandom;
+  private readonly random: Generator;
 
+  /** `seed` drives core's counter-based `Generator`, so weights are the same on every backend. */
   constructor(seed: number) {
-    this.random = new SeededRandom(seed);
+    this.random = new Generator(seed);
   }
 
   /** A scope whose parameter names start with `prefix`. */
@@ -73,12 +74,18 @@ export class ParameterStore {
   }
 }
 
-function initialValues(random: SeededRandom, size: number, init: ParameterInit): Float32Array {
+function initialValues(random: Generator, size: number, init: ParameterInit): Float32Array {
   switch (init.kind) {
-    case 'uniform':
-      return random.uniform(size, -init.bound, init.bound);
-    case 'normal':
-      return random.normal(size, 0, init.std);
+    case 'uniform': {
+      const values = random.uniform(size);
+      for (let i = 0; i < size; i += 1) values[i] = (2 * values[i] - 1) * init.bound;
+      return values;
+    }
+    case 'normal': {
+      const values = random.normal(size);
+      if (init.std !== 1) for (let i = 0; i < size; i += 1) values[i] *= init.std;
+      return values;
+    }
     case 'zeros':
       return new Float32Array(size);
     case 'ones':
