@@ -61,7 +61,7 @@ export async function loadModel(modelsBase: string): Promise<LoadedModel> {
   return {
     model: unet,
     source: 'random',
-    description: `randomly initialised tiny UNet (${unet.parameterCount.toLocaleString('en')} parameters): no trained model was shipped with this build, so the digits will be noise`,
+    description: `randomly initialised tiny UNet (${unet.parameterCount.toLocaleString('en')} parameters)`,
     sampleSize: 28,
     channels: 1,
     schedulerConfig: null,

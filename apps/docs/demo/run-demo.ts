@@ -38,6 +38,8 @@ export interface GenerateOptions {
 export interface GenerateTimings {
   evaluations: number;
   computeMilliseconds: number;
+  /** The first step alone: on WebGPU it includes compiling the shaders. */
+  firstStepMilliseconds: number;
   wallMilliseconds: number;
 }
 
@@ -63,6 +65,7 @@ export async function generate(model: DemoModel, options: GenerateOptions): Prom
   noise.sample.dispose();
   const started = performance.now();
   let compute = 0;
+  let first = 0;
   const total = scheduler.timesteps.length;
   try {
     for (const [index, timestep] of scheduler.timesteps.entries()) {
@@ -76,11 +79,13 @@ export async function generate(model: DemoModel, options: GenerateOptions): Prom
       sample.dispose();
       sample = next;
       const data = (await sample.data()) as Float32Array;
-      compute += performance.now() - stepStarted;
+      const elapsed = performance.now() - stepStarted;
+      if (index === 0) first = elapsed;
+      compute += elapsed;
       await options.onStep(index, total, data, shape);
     }
   } finally {
     sample.dispose();
   }
-  return { evaluations: total, computeMilliseconds: compute, wallMilliseconds: performance.now() - started };
+  return { evaluations: total, computeMilliseconds: compute, firstStepMilliseconds: first, wallMilliseconds: performance.now() - started };
 }
