@@ -139,6 +139,20 @@ describe('UNet2DModel errors and options', () => {
     }
   });
 
+  it('applies dropout only in training mode', () => {
+    const model = UNet2DModel.fromConfig({ ...SMALL_UNET_2D, dropout: 0.5 });
+    const sample = tf.ones([1, 8, 8, 3]) as tf.Tensor4D;
+    const a = model.predict(sample, 3);
+    const b = model.predict(sample, 3);
+    expect(maxAbsDifference(a, b)).toBe(0);
+    model.training = true;
+    const c = model.predict(sample, 3);
+    const d = model.predict(sample, 3);
+    expect(maxAbsDifference(c, d)).toBeGreaterThan(0);
+    tf.dispose([sample, a, b, c, d]);
+    model.dispose();
+  });
+
   it('initialises like PyTorch and deterministically from the seed', () => {
     const a = UNet2DModel.fromConfig(SMALL_UNET_2D, { seed: 7 });
     const b = UNet2DModel.fromConfig(SMALL_UNET_2D, { seed: 7 });

@@ -142,7 +142,7 @@ export class UNetBody {
       if (this.spec.classEmbedding && classLabels) {
         const classEmbedding = this.classTable
           ? this.classTable.apply(classLabels)
-          : this.classTimestepEmbedding!.apply(this.timeProj ? this.timeProj.apply(classLabels) : this.projectTimesteps(classLabels));
+          : this.classTimestepEmbedding!.apply(this.projectTimesteps(classLabels));
         embedding = this.spec.classEmbeddingsConcat ? tf.concat([embedding, classEmbedding], 1) : tf.add(embedding, classEmbedding);
       }
       if (this.spec.timeEmbeddingActFn) embedding = activation(this.spec.timeEmbeddingActFn)(embedding);
