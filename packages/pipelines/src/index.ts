@@ -1,1 +1,37 @@
-export {};
+/**
+ * @diffusion-ts/pipelines: generation pipelines (unconditional, class-conditional, conditioned,
+ * img2img), the training loop, datasets (MNIST, image folders) and image output.
+ */
+export { UnconditionalPipeline, type UnconditionalComponents } from './pipelines/unconditional.js';
+export { ClassConditionalPipeline, type ClassConditionalComponents, type ClassConditionalGenerateOptions } from './pipelines/class-conditional.js';
+export { ConditionedPipeline, type ConditionedComponents, type ConditionedGenerateOptions } from './pipelines/conditioned.js';
+export { Img2ImgPipeline, type Img2ImgComponents, type Img2ImgGenerateOptions } from './pipelines/img2img.js';
+export { denoiseLoop, type DenoiseLoopOptions, type StepCallback } from './pipelines/denoise-loop.js';
+export { type GenerateOptions, type GenerateResult } from './pipelines/generate-options.js';
+export {
+  SCHEDULER_NAMES,
+  openPipelineFolder,
+  schedulerClassName,
+  writePipelineFolder,
+  type OpenedPipeline,
+  type PipelineFromPretrainedOptions,
+} from './pipelines/pipeline-folder.js';
+export {
+  loadMnist,
+  mnistDataFolder,
+  mnistFromIdx,
+  parseIdxImages,
+  parseIdxLabels,
+  type ImageDataset,
+  type LoadMnistOptions,
+  type MnistSplit,
+} from './data/mnist.js';
+export { BatchIterator, type Batch, type BatchIteratorOptions, type BatchIteratorState } from './data/dataset.js';
+export { decodeImage, loadImageFolder, type DecodedImage, type LoadImageFolderOptions } from './data/image-folder.js';
+export { encodeImagePng, imageGrid, saveImageGrid, scaleImage, tensorToImages, writePng, type Image8 } from './images.js';
+export { AdamW, type AdamWOptions } from './trainer/adamw.js';
+export { ExponentialMovingAverage, type EmaOptions } from './trainer/ema.js';
+export { CHECKPOINT_NAME, readCheckpoint, writeCheckpoint, type VariableGroups } from './trainer/checkpoint.js';
+export { assertBackendCanTrain } from './trainer/can-train.js';
+export { Trainer, type TrainableModel, type TrainerOptions, type TrainingLogEntry, type TrainOptions } from './trainer/trainer.js';
+export { CLI_BACKENDS, initFastBackend, type CliBackend, type FastBackendReport } from './backend.js';

@@ -1,0 +1,102 @@
+/**
+ * Class-conditional generation from a `UNet2DModel` with a class embedding, with classifier-free
+ * guidance: the batch is run twice per step, once with the requested classes and once with the
+ * null class (the extra embedding a CFG-trained model learns for "no class").
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { UNet2DModel } from '@diffusion-ts/models';
+import type { Scheduler } from '@diffusion-ts/schedulers';
+import { denoiseLoop } from './denoise-loop.js';
+import { guide, imageSize, prepareTimesteps, readGenerateOptions, startNoise, type GenerateOptions, type GenerateResult } from './generate-options.js';
+import { openPipelineFolder, writePipelineFolder, type PipelineFromPretrainedOptions } from './pipeline-folder.js';
+
+/** Components of `ClassConditionalPipeline`. */
+export interface ClassConditionalComponents {
+  unet: UNet2DModel;
+  scheduler: Scheduler;
+  /** The class id meaning "unconditional" (default: the last embedding, numClassEmbeds - 1). */
+  nullClass?: number;
+}
+
+/** Options of `ClassConditionalPipeline.generate`. */
+export interface ClassConditionalGenerateOptions extends GenerateOptions {
+  /** One class id per image (its length sets the batch size). */
+  classLabels: readonly number[] | Int32Array;
+}
+
+/** Samples images of given classes, optionally with classifier-free guidance. */
+export class ClassConditionalPipeline {
+  readonly unet: UNet2DModel;
+  scheduler: Scheduler;
+  readonly nullClass: number;
+
+  constructor({ unet, scheduler, nullClass }: ClassConditionalComponents) {
+    const classes = unet.config.numClassEmbeds;
+    if (classes === null && unet.config.classEmbedType === null) {
+      throw new Error('ClassConditionalPipeline: the UNet has no class embedding (num_class_embeds / class_embed_type)');
+    }
+    this.unet = unet;
+    this.scheduler = scheduler;
+    this.nullClass = nullClass ?? (classes === null ? 0 : classes - 1);
+  }
+
+  /** Loads a Diffusers pipeline folder (see `UnconditionalPipeline.fromPretrained`). */
+  static async fromPretrained(folder: string, options: PipelineFromPretrainedOptions & { nullClass?: number } = {}): Promise<ClassConditionalPipeline> {
+    const { source, scheduler } = await openPipelineFolder(folder, options);
+    const unet = await UNet2DModel.fromPretrained(source.subfolder('unet'), { onWarning: options.onWarning });
+    return new ClassConditionalPipeline({ unet, scheduler, nullClass: options.nullClass });
+  }
+
+  /** Writes the pipeline in Diffusers' layout. */
+  async save(folder: string): Promise<void> {
+    await this.unet.save(await writePipelineFolder(folder, 'DDPMPipeline', 'UNet2DModel', this.scheduler));
+  }
+
+  /** Generates one image per class label; `guidanceScale` > 1 turns on classifier-free guidance. */
+  async generate(options: ClassConditionalGenerateOptions): Promise<GenerateResult> {
+    const context = 'ClassConditionalPipeline.generate';
+    if (options.classLabels === undefined || options.classLabels.length === 0) throw new Error(`${context}: classLabels are required`);
+    const limit = this.unet.config.numClassEmbeds;
+    for (const label of options.classLabels) {
+      if (!Number.isInteger(label) || label < 0 || (limit !== null && label >= limit)) {
+        throw new RangeError(`${context}: class label ${String(label)} is not an integer in [0, ${limit ?? '∞'})`);
+      }
+    }
+    const batchSize = options.classLabels.length;
+    if (options.batchSize !== undefined && options.batchSize !== batchSize) {
+      throw new RangeError(`${context}: batchSize ${options.batchSize} does not match the ${batchSize} class labels`);
+    }
+    const { numInferenceSteps, generator } = readGenerateOptions({ ...options, batchSize }, context);
+    const scale = options.guidanceScale ?? 1;
+    const guided = scale !== 1;
+    const timesteps = prepareTimesteps(this.scheduler, numInferenceSteps, context);
+    const [height, width] = imageSize(this.unet.config.sampleSize, options, context);
+    const labels = Array.from(options.classLabels);
+    const labelTensor = tf.tensor1d(guided ? [...labels, ...labels.map(() => this.nullClass)] : labels, 'int32');
+    try {
+      const start = startNoise([batchSize, height, width, this.unet.config.inChannels], this.scheduler, generator);
+      const images = await denoiseLoop({
+        scheduler: this.scheduler,
+        start,
+        timesteps,
+        predict: (sample, timestep) => {
+          if (!guided) return this.unet.predict(sample, timestep, { classLabels: labelTensor });
+          return guide(this.unet.predict(tf.concat([sample, sample], 0), timestep, { classLabels: labelTensor }), scale);
+        },
+        generator,
+        eta: options.eta,
+        onStep: options.onStep,
+        signal: options.signal,
+      });
+      return { images };
+    } finally {
+      labelTensor.dispose();
+    }
+  }
+
+  /** Frees the UNet's weights and the scheduler's state. */
+  dispose(): void {
+    this.unet.dispose();
+    this.scheduler.dispose();
+  }
+}

@@ -1,0 +1,90 @@
+/** Options shared by every pipeline's `generate`, and their validation. */
+import * as tf from '@tensorflow/tfjs-core';
+import { Generator, randn } from '@diffusion-ts/core';
+import type { Scheduler } from '@diffusion-ts/schedulers';
+import type { StepCallback } from './denoise-loop.js';
+
+/** Options of `generate`. */
+export interface GenerateOptions {
+  /** Images to make (default 1). */
+  batchSize?: number;
+  /** Denoising steps (default 50; DDPM is usually run with its 1000 training steps). */
+  numInferenceSteps?: number;
+  /** Seeded random stream for the start noise and stochastic steps (default: a random seed). */
+  generator?: Generator;
+  /** A seed, used when no generator is given. */
+  seed?: number;
+  /** DDIM's η (0 = deterministic). Ignored by other schedulers. */
+  eta?: number;
+  /** Classifier-free guidance weight (conditional pipelines; 1 = no guidance). */
+  guidanceScale?: number;
+  /** Called after each step with the step index, timestep and current sample (not to be disposed). */
+  onStep?: StepCallback;
+  /** Cancels generation; the pending promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Image height (default: the model's sample_size). */
+  height?: number;
+  /** Image width (default: the model's sample_size). */
+  width?: number;
+}
+
+/** The result of `generate`. */
+export interface GenerateResult {
+  /** The images, NHWC, nominally in [-1, 1]; the caller disposes them. */
+  images: tf.Tensor4D;
+}
+
+/** Checks the common options and returns the batch size, step count and generator. */
+export function readGenerateOptions(options: GenerateOptions, context: string): { batchSize: number; numInferenceSteps: number; generator: Generator } {
+  const batchSize = options.batchSize ?? 1;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`${context}: batchSize must be a positive integer, got ${String(batchSize)}`);
+  const numInferenceSteps = options.numInferenceSteps ?? 50;
+  if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1) {
+    throw new RangeError(`${context}: numInferenceSteps must be a positive integer, got ${String(numInferenceSteps)}`);
+  }
+  if (options.eta !== undefined && !(Number.isFinite(options.eta) && options.eta >= 0)) {
+    throw new RangeError(`${context}: eta must be a number >= 0, got ${String(options.eta)}`);
+  }
+  if (options.guidanceScale !== undefined && !Number.isFinite(options.guidanceScale)) {
+    throw new RangeError(`${context}: guidanceScale must be a finite number, got ${String(options.guidanceScale)}`);
+  }
+  const generator = options.generator ?? new Generator(options.seed ?? Math.floor(Math.random() * 2 ** 52));
+  return { batchSize, numInferenceSteps, generator };
+}
+
+/** Sets the scheduler's timesteps, with the step count checked against the schedule. */
+export function prepareTimesteps(scheduler: Scheduler, numInferenceSteps: number, context: string): number[] {
+  const trainSteps = scheduler.config.numTrainTimesteps;
+  if (numInferenceSteps > trainSteps) {
+    throw new RangeError(`${context}: numInferenceSteps ${numInferenceSteps} exceeds the scheduler's ${trainSteps} training timesteps`);
+  }
+  scheduler.setTimesteps(numInferenceSteps);
+  return [...scheduler.timesteps];
+}
+
+/** Start noise x_T ~ N(0, σ²) from the generator (identical on every backend). */
+export function startNoise(shape: [number, number, number, number], scheduler: Scheduler, generator: Generator): tf.Tensor4D {
+  return tf.tidy(() => {
+    const noise = randn(shape, generator) as tf.Tensor4D;
+    return scheduler.initNoiseSigma === 1 ? noise : (tf.mul(noise, scheduler.initNoiseSigma) as tf.Tensor4D);
+  });
+}
+
+/** Classifier-free guidance: uncond + scale (cond - uncond) from a doubled batch [cond; uncond]. */
+export function guide(output: tf.Tensor4D, scale: number): tf.Tensor4D {
+  const [conditional, unconditional] = tf.split(output, 2, 0) as [tf.Tensor4D, tf.Tensor4D];
+  return tf.add(unconditional, tf.mul(tf.sub(conditional, unconditional), scale)) as tf.Tensor4D;
+}
+
+/** The image size to generate: `height`/`width` if given, else the model's `sampleSize`. */
+export function imageSize(sampleSize: number | readonly [number, number] | readonly number[] | null, size: { height?: number; width?: number }, context: string): [number, number] {
+  const fromConfig: [number, number] | null =
+    sampleSize === null ? null : typeof sampleSize === 'number' ? [sampleSize, sampleSize] : [sampleSize[0], sampleSize[1]];
+  const height = size.height ?? fromConfig?.[0];
+  const width = size.width ?? fromConfig?.[1];
+  if (height === undefined || width === undefined) throw new Error(`${context}: the model config has no sample_size; pass height and width`);
+  for (const [name, value] of [['height', height], ['width', width]] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`${context}: ${name} must be a positive integer, got ${String(value)}`);
+  }
+  return [height, width];
+}
