@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -100,47 +101,126 @@ describe('readSafetensors', () => {
     expectFault(build({ __metadata__: { a: 1 }, ...ok }, four), /must be a string/);
   });
 
-  it('survives 10,000 mutated files with only typed errors (fuzz)', () => {
-    const seedFile = writeSafetensors(
-      {
-        weight: { dtype: 'F32', shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) },
-        bias: { dtype: 'F16', shape: [3], data: Float32Array.from([0.5, 1, 2]) },
-        steps: { dtype: 'I64', shape: [1], data: BigInt64Array.from([3n]) },
-      },
-      { format: 'pt' },
+  it('keeps tensor and metadata names such as __proto__ as plain entries', () => {
+    const tensors = Object.fromEntries([
+      ['__proto__', { dtype: 'F32', shape: [1], data: Float32Array.from([2]) }],
+      ['constructor', { dtype: 'U8', shape: [1], data: Uint8Array.from([3]) }],
+    ]) as Record<string, SafetensorsTensor>;
+    const metadata = Object.fromEntries([['__proto__', 'x']]) as Record<string, string>;
+    const file = readSafetensors(writeSafetensors(tensors, metadata));
+    expect(Object.keys(file.tensors).sort()).toEqual(['__proto__', 'constructor']);
+    expect(Object.hasOwn(file.tensors, '__proto__')).toBe(true);
+    expect(Array.from(file.tensors['__proto__'].data as Float32Array)).toEqual([2]);
+    expect(Object.hasOwn(file.metadata, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(file.tensors)).toBe(Object.prototype);
+  });
+
+  it('refuses to write what it could not read back', () => {
+    const write = (tensor: unknown) => () => writeSafetensors({ t: tensor as SafetensorsTensor });
+    expect(write({ dtype: 'F32', shape: [3], data: new Float32Array(2) })).toThrow(/3 elements but data has 2/);
+    expect(write({ dtype: 'F8', shape: [1], data: new Float32Array(1) })).toThrow(SafetensorsError);
+    expect(write({ dtype: 'F32', shape: [-1], data: new Float32Array(0) })).toThrow(/non-negative integers/);
+    expect(write({ dtype: 'I64', shape: [1], data: Float32Array.from([1.5]) })).toThrow(/not an integer/);
+    expect(() => writeSafetensors({}, { a: 1 } as unknown as Record<string, string>)).toThrow(/must be a string/);
+  });
+
+  it('pads the header with spaces to a multiple of 8 bytes', () => {
+    for (let length = 0; length < 9; length++) {
+      const bytes = writeSafetensors({ ['x'.repeat(length)]: { dtype: 'U8', shape: [1], data: Uint8Array.from([1]) } });
+      const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+      expect(headerLength % 8).toBe(0);
+      expect(readSafetensors(bytes).tensors['x'.repeat(length)].data).toEqual(Uint8Array.from([1]));
+    }
+  });
+
+  it('survives 12,000 mutated files with only typed errors (fuzz)', () => {
+    const seeds = [
+      writeSafetensors(
+        {
+          weight: { dtype: 'F32', shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) },
+          bias: { dtype: 'F16', shape: [3], data: Float32Array.from([0.5, 1, 2]) },
+          steps: { dtype: 'I64', shape: [1], data: BigInt64Array.from([3n]) },
+        },
+        { format: 'pt' },
+      ),
+      writeSafetensors({
+        a: { dtype: 'BF16', shape: [2], data: Float32Array.from([1, -2]) },
+        b: { dtype: 'BOOL', shape: [1, 1], data: Uint8Array.from([1]) },
+        c: { dtype: 'U8', shape: [3], data: Uint8Array.from([1, 2, 3]) },
+        d: { dtype: 'F64', shape: [], data: Float64Array.from([Math.PI]) },
+        e: { dtype: 'I32', shape: [0, 4], data: new Int32Array(0) },
+      }),
+      writeSafetensors({}, { only: 'metadata' }),
+    ];
+    const headerOf = (bytes: Uint8Array) => {
+      const length = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+      return { text: new TextDecoder().decode(bytes.subarray(8, 8 + length)), data: bytes.subarray(8 + length) };
+    };
+    const withHeader = (text: string, data: Uint8Array) => {
+      const encoded = new TextEncoder().encode(text);
+      const out = new Uint8Array(8 + encoded.length + data.length);
+      new DataView(out.buffer).setBigUint64(0, BigInt(encoded.length), true);
+      out.set(encoded, 8);
+      out.set(data, 8 + encoded.length);
+      return out;
+    };
+    const field = fc.constantFrom('dtype', 'shape', 'data_offsets', '__metadata__', '__proto__', 'weight', 'a');
+    const odd = fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.constantFrom(-1, 1e300, 2 ** 53, 2 ** 64, 0.5, 'F32', 'F16', 'BOOL', 'X', [0, 0], [0, 1e20], [-4, 4], [2 ** 60, 2 ** 60 + 4], [1e9, 1e9]),
     );
     const mutation = fc.oneof(
       fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
       fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
       fc.record({ kind: fc.constant('append' as const), bytes: fc.uint8Array({ maxLength: 16 }) }),
-      fc.record({ kind: fc.constant('header' as const), at: fc.nat(), text: fc.string({ maxLength: 8 }) }),
+      fc.record({ kind: fc.constant('length' as const), value: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) }),
+      fc.record({ kind: fc.constant('text' as const), at: fc.nat(), text: fc.string({ maxLength: 8 }) }),
+      fc.record({ kind: fc.constant('json' as const), tensor: fc.nat(), field, value: odd }),
     );
     fc.assert(
-      fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (mutations) => {
-        let bytes = seedFile.slice();
+      fc.property(fc.nat({ max: seeds.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), (which, mutations) => {
+        let bytes = seeds[which].slice();
         for (const m of mutations) {
-          if (m.kind === 'flip') bytes[m.at % bytes.length] = m.value;
-          else if (m.kind === 'truncate') bytes = bytes.slice(0, m.at % (bytes.length + 1));
+          if (m.kind === 'flip') {
+            if (bytes.length > 0) bytes[m.at % bytes.length] = m.value;
+          } else if (m.kind === 'truncate') bytes = bytes.slice(0, m.at % (bytes.length + 1));
           else if (m.kind === 'append') bytes = Uint8Array.from([...bytes, ...m.bytes]);
-          else {
-            const headerLength = Number(new DataView(seedFile.buffer).getBigUint64(0, true));
-            const text = new TextDecoder().decode(seedFile.subarray(8, 8 + headerLength));
-            const at = m.at % (text.length + 1);
-            const edited = new TextEncoder().encode(text.slice(0, at) + m.text + text.slice(at + m.text.length));
-            const data = seedFile.subarray(8 + headerLength);
-            bytes = new Uint8Array(8 + edited.length + data.length);
-            new DataView(bytes.buffer).setBigUint64(0, BigInt(edited.length), true);
-            bytes.set(edited, 8);
-            bytes.set(data, 8 + edited.length);
+          else if (m.kind === 'length') {
+            if (bytes.length >= 8) new DataView(bytes.buffer).setBigUint64(0, m.value, true);
+          } else {
+            // Header edits start from the seed's valid header, so they reach the deeper checks.
+            const { text, data } = headerOf(seeds[which]);
+            if (m.kind === 'text') {
+              const at = m.at % (text.length + 1);
+              bytes = withHeader(text.slice(0, at) + m.text + text.slice(at + m.text.length), data);
+            } else {
+              const header = JSON.parse(text) as Record<string, Record<string, unknown>>;
+              const names = Object.keys(header);
+              const name = names.length > 0 ? names[m.tensor % names.length] : m.field;
+              if (typeof header[name] === 'object' && header[name] !== null) {
+                Object.defineProperty(header[name], m.field, { value: m.value, enumerable: true });
+              } else {
+                Object.defineProperty(header, m.field, { value: m.value, enumerable: true });
+              }
+              bytes = withHeader(JSON.stringify(header), data);
+            }
           }
         }
+        let file;
         try {
-          readSafetensors(bytes);
+          file = readSafetensors(bytes);
         } catch (error) {
           if (!(error instanceof SafetensorsError)) throw error;
+          expect(error.fault.length).toBeGreaterThan(0);
+          return;
         }
+        // Whatever is accepted is self-consistent.
+        for (const tensor of Object.values(file.tensors)) {
+          expect(tensor.data.length).toBe(tensor.shape.reduce((a, b) => a * b, 1));
+        }
+        for (const value of Object.values(file.metadata)) expect(typeof value).toBe('string');
       }),
-      { numRuns: 10_000, seed: 20261126 },
+      { numRuns: 12_000, seed: 20261126 },
     );
   });
 });
@@ -158,6 +238,10 @@ describe('loadSafetensors / saveSafetensors', () => {
       ).rejects.toThrow(SafetensorsError);
       expect(Array.from((await loadSafetensors(path)).tensors.w.data as Float32Array)).toEqual([1, 2]);
       await expect(loadSafetensors(join(folder, 'missing.safetensors'))).rejects.toThrow(/not found/);
+      await expect(loadSafetensors(folder)).rejects.toThrow(/found a folder/);
+      expect((await loadSafetensors(pathToFileURL(path))).tensors.w.shape).toEqual([2]);
+      expect((await loadSafetensors(pathToFileURL(path).href)).tensors.w.shape).toEqual([2]);
+      expect(await readdir(folder)).toEqual(['w.safetensors']);
     } finally {
       await rm(folder, { recursive: true, force: true });
     }

@@ -110,9 +110,20 @@ function littleEndian<T extends Float64Array | Float32Array | BigInt64Array | In
   return array;
 }
 
+/** A JSON excerpt of a bad value for an error message, cut to a readable length. */
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** Sets an own property, even for names such as `__proto__` that plain assignment would misread. */
+function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 function checkShape(name: string, shape: unknown): number[] {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new SafetensorsError(`shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`, name);
+    throw new SafetensorsError(`shape must be an array of non-negative integers, got ${show(shape)}`, name);
   }
   return shape as number[];
 }
@@ -149,7 +160,7 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
       }
       for (const [key, value] of Object.entries(entry as Record<string, unknown>)) {
         if (typeof value !== 'string') throw new SafetensorsError(`__metadata__ value '${key}' must be a string`);
-        metadata[key] = value;
+        setOwn(metadata, key, value);
       }
       continue;
     }
@@ -157,10 +168,10 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
       throw new SafetensorsError('entry must be an object with dtype, shape and data_offsets', name);
     }
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
-    if (!isDtype(dtype)) throw new SafetensorsError(`unknown or unsupported dtype ${JSON.stringify(dtype)}`, name);
+    if (!isDtype(dtype)) throw new SafetensorsError(`unknown or unsupported dtype ${show(dtype)}`, name);
     const dims = checkShape(name, shape);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-      throw new SafetensorsError(`data_offsets must be two non-negative integers, got ${JSON.stringify(offsets)}`, name);
+      throw new SafetensorsError(`data_offsets must be two non-negative integers, got ${show(offsets)}`, name);
     }
     const [begin, end] = offsets as [number, number];
     if (end < begin) throw new SafetensorsError(`data_offsets [${begin}, ${end}] end before they begin`, name);
@@ -193,7 +204,7 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   for (const entry of entries) {
     const count = entry.shape.reduce((a, b) => a * b, 1);
     const slice = bytes.subarray(headerEnd + entry.begin, headerEnd + entry.end);
-    tensors[entry.name] = { dtype: entry.dtype, shape: entry.shape, data: decode(entry.dtype, slice, count) };
+    setOwn(tensors, entry.name, { dtype: entry.dtype, shape: entry.shape, data: decode(entry.dtype, slice, count) });
   }
   return { metadata, tensors };
 }
@@ -255,6 +266,9 @@ function encode(name: string, tensor: SafetensorsTensor): Uint8Array {
         break;
       }
       case 'I64':
+        if (typeof value !== 'bigint' && !Number.isSafeInteger(value)) {
+          throw new SafetensorsError(`I64 element ${i} is ${String(value)}, not an integer`, name);
+        }
         view.setBigInt64(8 * i, BigInt(value), true);
         break;
       case 'I32':
@@ -281,7 +295,9 @@ export function writeSafetensors(tensors: Record<string, SafetensorsTensor>, met
     for (const [key, value] of Object.entries(metadata)) {
       if (typeof value !== 'string') throw new SafetensorsError(`__metadata__ value '${key}' must be a string`);
     }
-    header.__metadata__ = metadata;
+    const copy: Record<string, string> = {};
+    for (const key of Object.keys(metadata)) setOwn(copy, key, metadata[key]);
+    header.__metadata__ = copy;
   }
   const names = Object.keys(tensors).sort();
   const chunks: Uint8Array[] = [];
@@ -289,9 +305,10 @@ export function writeSafetensors(tensors: Record<string, SafetensorsTensor>, met
   for (const name of names) {
     if (name === '__metadata__') throw new SafetensorsError("'__metadata__' is reserved and cannot name a tensor");
     const tensor = tensors[name];
-    if (!isDtype(tensor.dtype)) throw new SafetensorsError(`unknown or unsupported dtype ${JSON.stringify(tensor.dtype)}`, name);
+    if (tensor === null || typeof tensor !== 'object') throw new SafetensorsError('expected { dtype, shape, data }', name);
+    if (!isDtype(tensor.dtype)) throw new SafetensorsError(`unknown or unsupported dtype ${show(tensor.dtype)}`, name);
     const bytes = encode(name, tensor);
-    header[name] = { dtype: tensor.dtype, shape: tensor.shape, data_offsets: [offset, offset + bytes.length] };
+    setOwn(header, name, { dtype: tensor.dtype, shape: [...tensor.shape], data_offsets: [offset, offset + bytes.length] });
     chunks.push(bytes);
     offset += bytes.length;
   }
