@@ -42,7 +42,7 @@ export {
   type ParsedConfig,
 } from './io/config.js';
 export { readConfigFile, writeConfigFile } from './io/config-file.js';
-export { Generator, randomIntegers, type GeneratorState } from './random/generator.js';
+export { Generator, randomIntegers, randomlySeededGenerator, type GeneratorState } from './random/generator.js';
 export { philox4x32 } from './random/philox.js';
 export { randn } from './random/randn.js';
 export {

@@ -2,13 +2,16 @@ import { philox4x32 } from './philox.js';
 
 /** A generator's full state, JSON-serialisable, for exact resumes. */
 export interface GeneratorState {
+  /** Always `'philox4x32-10'`: the stream this state belongs to. */
+  algorithm: 'philox4x32-10';
   /** The 64-bit seed (the Philox key), as a decimal string. */
   seed: string;
-  /** How many 32-bit words of the stream have been consumed, as a decimal string. */
-  offset: string;
+  /** The stream position: how many 32-bit words have been consumed, as a decimal string. */
+  counter: string;
 }
 
 const TWO_POW_32 = 2 ** 32;
+const LARGEST_BELOW_ONE = 1 - 2 ** -24;
 
 /**
  * A seeded random stream on Philox4x32-10. Word `i` of the stream is a pure function of the seed
@@ -37,26 +40,27 @@ export class Generator {
     this.offset = 0;
   }
 
-  /** Restores a generator from `getState()`. */
+  /** Restores a generator from `getState()` (also accepts the older `{ seed, offset }` form). */
   static fromState(state: GeneratorState): Generator {
-    const generator = new Generator(BigInt(state.seed));
+    const generator = new Generator(parseStateInteger(state, 'seed'));
     generator.setState(state);
     return generator;
   }
 
   /** The seed and the stream position. */
   getState(): GeneratorState {
-    return { seed: this.seedValue.toString(), offset: String(this.offset) };
+    return { algorithm: 'philox4x32-10', seed: this.seedValue.toString(), counter: String(this.offset) };
   }
 
   /** Moves to a saved position (the seed must match). */
   setState(state: GeneratorState): void {
-    if (BigInt(state.seed) !== this.seedValue) {
-      throw new Error(`Generator.setState: state is for seed ${state.seed}, this generator has seed ${this.seedValue}`);
+    const seed = parseStateInteger(state, 'seed');
+    if (seed !== this.seedValue) {
+      throw new Error(`Generator.setState: state is for seed ${seed}, this generator has seed ${this.seedValue}`);
     }
-    const offset = Number(state.offset);
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new Error(`Generator.setState: invalid offset '${state.offset}'`);
-    this.offset = offset;
+    const counter = parseStateInteger(state, 'counter');
+    if (counter > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`Generator.setState: counter ${counter} is beyond 2^53 - 1`);
+    this.offset = Number(counter);
   }
 
   /** An independent copy at the same position. */
@@ -82,7 +86,11 @@ export class Generator {
   /** `count` uniform floats in the open interval (0, 1), 24-bit resolution. */
   uniform(count: number): Float32Array {
     const out = new Float32Array(checkCount(count));
-    for (let i = 0; i < count; i++) out[i] = ((this.nextWord() >>> 8) + 0.5) / 16777216;
+    for (let i = 0; i < count; i++) {
+      // (k + 0.5) / 2^24 rounds to 1 in float32 only for the top k; keep that one below 1.
+      out[i] = ((this.nextWord() >>> 8) + 0.5) / 16777216;
+      if (out[i] === 1) out[i] = LARGEST_BELOW_ONE;
+    }
     return out;
   }
 
@@ -97,10 +105,13 @@ export class Generator {
     return out;
   }
 
-  /** `count` integers uniform in [low, high). */
+  /** `count` integers uniform in [low, high) (both int32; one word each). */
   randomIntegers(count: number, low: number, high: number): Int32Array {
     if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
       throw new Error(`Generator.randomIntegers: need integers low < high, got [${low}, ${high})`);
+    }
+    if (low < -(2 ** 31) || high > 2 ** 31) {
+      throw new Error(`Generator.randomIntegers: [${low}, ${high}) does not fit in int32`);
     }
     const out = new Int32Array(checkCount(count));
     const span = high - low;
@@ -109,12 +120,37 @@ export class Generator {
   }
 }
 
+function parseStateInteger(state: GeneratorState, field: 'seed' | 'counter'): bigint {
+  if (state === null || typeof state !== 'object') throw new Error('Generator state must be an object from getState()');
+  const legacy = state as unknown as { offset?: unknown };
+  const raw: unknown = field === 'counter' && state.counter === undefined ? legacy.offset : state[field];
+  if (typeof raw !== 'string' || !/^[0-9]+$/.test(raw)) {
+    throw new Error(`Generator state: '${field}' must be a decimal string of a non-negative integer, got ${JSON.stringify(raw)}`);
+  }
+  if (state.algorithm !== undefined && state.algorithm !== 'philox4x32-10') {
+    throw new Error(`Generator state: unknown algorithm ${JSON.stringify(state.algorithm)}`);
+  }
+  return BigInt(raw);
+}
+
 function checkCount(count: number): number {
   if (!Number.isSafeInteger(count) || count < 0) throw new Error(`Generator: count must be a non-negative integer, got ${count}`);
   return count;
 }
 
-/** `count` integers uniform in [low, high) drawn from `generator`. */
-export function randomIntegers(count: number, low: number, high: number, generator: Generator): Int32Array {
-  return generator.randomIntegers(count, low, high);
+/**
+ * `count` integers uniform in [low, high) drawn from `generator` (a fresh, randomly seeded one
+ * when omitted), e.g. training timesteps.
+ */
+export function randomIntegers(count: number, low: number, high: number, generator?: Generator): Int32Array {
+  return (generator ?? randomlySeededGenerator()).randomIntegers(count, low, high);
+}
+
+/** A generator with a seed from the platform's random source (`crypto` when present). */
+export function randomlySeededGenerator(): Generator {
+  const words = new Uint32Array(2);
+  const crypto = (globalThis as { crypto?: { getRandomValues?: (array: Uint32Array) => Uint32Array } }).crypto;
+  if (crypto?.getRandomValues) crypto.getRandomValues(words);
+  else for (let i = 0; i < 2; i++) words[i] = Math.floor(Math.random() * TWO_POW_32);
+  return new Generator((BigInt(words[1]) << 32n) | BigInt(words[0]));
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Generator } from './generator.js';
 import { philox4x32 } from './philox.js';
 
 const hex = (words: Uint32Array) => Array.from(words, (w) => w.toString(16).padStart(8, '0')).join(' ');
@@ -13,5 +14,13 @@ describe('philox4x32', () => {
     expect(hex(philox4x32([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0]))).toBe(
       'd16cfe09 94fdcceb 5001e420 24126ea1',
     );
+  });
+
+  it('feeds the generator: word i is word i % 4 of block floor(i / 4), with a 64-bit block counter', () => {
+    const block = philox4x32([5, 1, 0, 0], [42, 0]);
+    const position = 4 * (2 ** 32 + 5) + 1;
+    const generator = Generator.fromState({ algorithm: 'philox4x32-10', seed: '42', counter: String(position) });
+    const expected = Array.from(block.subarray(1, 4), (w) => ((w >>> 8) + 0.5) / 2 ** 24);
+    expect(Array.from(generator.uniform(3))).toEqual(expected.map(Math.fround));
   });
 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Generator } from './generator.js';
+import { randomlySeededGenerator, type Generator } from './generator.js';
 
 /**
  * A float32 tensor of standard normal samples drawn from `generator` in row-major order (a fresh,
@@ -7,10 +7,10 @@ import { Generator } from './generator.js';
  * on every backend.
  */
 export function randn(shape: number[], generator?: Generator): tf.Tensor {
-  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new Error(`randn: shape must hold non-negative integers, got [${shape}]`);
   }
-  const source = generator ?? new Generator(Math.floor(Math.random() * Number.MAX_SAFE_INTEGER));
+  const source = generator ?? randomlySeededGenerator();
   const count = shape.reduce((a, b) => a * b, 1);
   return tf.tensor(source.normal(count), shape, 'float32');
 }
