@@ -9,7 +9,9 @@ import { FULL_WORKLOAD, tableRow, timeWorkload } from './conv-workload.js';
 
 it('conv throughput on threaded wasm', async () => {
   await registerGradients();
-  const { threads } = await initWasmThreaded({ threads: Math.min(os.cpus().length, 8) });
+  // WASM_THREADS=1 runs the threaded build on one thread, isolating the threads' effect.
+  const requested = Number(process.env['WASM_THREADS'] ?? Math.min(os.cpus().length, 8));
+  const { threads } = await initWasmThreaded({ threads: requested });
   registerWasmTrainingKernels();
-  console.log(tableRow(`tfjs wasm, ${threads} threads + diffusion-ts kernels`, FULL_WORKLOAD, timeWorkload(FULL_WORKLOAD, 3)));
+  console.log(tableRow(`tfjs wasm threaded build, ${threads} thread(s) + diffusion-ts kernels`, FULL_WORKLOAD, timeWorkload(FULL_WORKLOAD, 3)));
 });
