@@ -121,6 +121,25 @@ describe('UNet2DConditionModel options', () => {
     model.dispose();
   });
 
+  it('gives the same output on cpu and wasm', async () => {
+    const outputs: Float32Array[] = [];
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await initBackend(backend);
+      const model = UNet2DConditionModel.fromConfig({ ...SMALL_UNET_2D_CONDITION, transformerLayersPerBlock: 2 }, { seed: 8 });
+      const output = tf.tidy(() => {
+        const sample = tf.reshape(tf.sin(tf.range(0, 2 * 8 * 8 * 4)), [2, 8, 8, 4]) as tf.Tensor4D;
+        const context = tf.reshape(tf.cos(tf.range(0, 2 * 5 * 12)), [2, 5, 12]) as tf.Tensor3D;
+        return model.predict(sample, tf.tensor1d([1, 900]), { encoderHiddenStates: context });
+      });
+      outputs.push(output.dataSync() as Float32Array);
+      output.dispose();
+      model.dispose();
+    }
+    const error = Math.max(...Array.from(outputs[0]).map((value, i) => Math.abs(value - outputs[1][i])));
+    expect(error).toBeLessThan(1e-4);
+    await initBackend('cpu');
+  });
+
   it('rejects unsupported features and malformed per-block values by key', () => {
     expect(() => UNet2DConditionModel.fromConfig({ ...SMALL_UNET_2D_CONDITION, addition_embed_type: 'text' } as never)).toThrow(ConfigError);
     expect(() => UNet2DConditionModel.fromConfig({ ...SMALL_UNET_2D_CONDITION, attentionHeadDim: [2, 2, 2] })).toThrow(/attention_head_dim/);
