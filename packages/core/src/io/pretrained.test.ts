@@ -5,12 +5,14 @@ import { join, normalize } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPretrained, openPretrained } from './pretrained.js';
+import { loadSafetensors } from './safetensors-file.js';
 
 const FIXTURE = new URL('../../../../fixtures/diffusers/unet2d_tiny/', import.meta.url).pathname;
 
 let folder: string;
 let server: Server;
 let baseUrl: string;
+const requests: string[] = [];
 
 beforeAll(async () => {
   folder = await mkdtemp(join(tmpdir(), 'pretrained-'));
@@ -19,9 +21,20 @@ beforeAll(async () => {
   await writeFile(join(folder, 'scheduler', 'scheduler_config.json'), '{"_class_name": "DDPMScheduler", "num_train_timesteps": 1000}');
   await writeFile(join(folder, 'model_index.json'), '{"_class_name": "DDPMPipeline"}');
   server = createServer(async (request, response) => {
+    requests.push(`${request.method} ${request.url}`);
+    if (request.url?.startsWith('/broken')) {
+      response.writeHead(500, 'Internal Server Error');
+      response.end();
+      return;
+    }
+    if (request.url?.startsWith('/no-head') && request.method === 'HEAD') {
+      response.writeHead(405);
+      response.end();
+      return;
+    }
     const path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname));
     try {
-      const body = await readFile(join(folder, path));
+      const body = await readFile(join(folder, path.replace(/^\/no-head/, '')));
       response.writeHead(200);
       response.end(request.method === 'HEAD' ? undefined : body);
     } catch {
@@ -56,5 +69,53 @@ describe.each(['folder', 'url'])('openPretrained from a %s', (kind) => {
     const source = openPretrained(location());
     await expect(source.readJson('nope/config.json')).rejects.toThrow(/nope\/config\.json/);
     await expect(source.readBytes('../etc/passwd')).rejects.toThrow(/relative path/);
+    await expect(source.readBytes('/etc/passwd')).rejects.toThrow(/relative path/);
+    await expect(loadPretrained(source)).rejects.toThrow(/'config\.json'/);
+    const message = await source.readBytes('unet/missing.bin').then(
+      () => '',
+      (error: Error) => error.message,
+    );
+    expect(message).toContain(kind === 'folder' ? folder : baseUrl);
+    if (kind === 'url') expect(message).toMatch(/HTTP 404/);
+  });
+
+  it('loads weights and text through the same source', async () => {
+    const unet = openPretrained(location()).subfolder('unet');
+    expect(unet.location).toMatch(/\/unet$/);
+    expect(JSON.parse(await unet.readText('config.json')).sample_size).toBe(16);
+    const file = `${unet.location}/diffusion_pytorch_model.safetensors`;
+    const weights = await loadSafetensors(file);
+    expect(Object.keys(weights.tensors)).toHaveLength(144);
+  });
+});
+
+describe('openPretrained errors', () => {
+  it('reports HTTP statuses, refused connections and missing folders', async () => {
+    await expect(openPretrained(`${baseUrl}/broken`).readJson('config.json')).rejects.toThrow(/HTTP 500/);
+    await expect(loadSafetensors(new URL(`${baseUrl}/unet/nothing.safetensors`))).rejects.toThrow(/HTTP 404/);
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    await expect(openPretrained(deadUrl).readJson('config.json')).rejects.toThrow(/could not fetch .*config\.json/);
+    await expect(openPretrained(join(folder, 'absent')).readJson('config.json')).rejects.toThrow(/folder does not exist/);
+    await expect(openPretrained('google/ddpm-cifar10-32').readJson('config.json')).rejects.toThrow(
+      /https:\/\/huggingface\.co\/google\/ddpm-cifar10-32\/resolve\/main/,
+    );
+    expect(() => openPretrained('')).toThrow(/non-empty/);
+  });
+
+  it('falls back to a ranged GET when the server refuses HEAD', async () => {
+    requests.length = 0;
+    const source = openPretrained(`${baseUrl}/no-head`);
+    expect(await source.exists('model_index.json')).toBe(true);
+    expect(await source.exists('absent.json')).toBe(false);
+    expect(requests.filter((line) => line.startsWith('GET'))).toHaveLength(2);
+  });
+
+  it('reads a broken JSON file with an error naming it', async () => {
+    await writeFile(join(folder, 'scheduler', 'broken.json'), '{');
+    const scheduler = openPretrained(baseUrl).subfolder('scheduler');
+    await expect(scheduler.readJson('broken.json')).rejects.toThrow(/scheduler\/broken\.json: invalid JSON/);
   });
 });

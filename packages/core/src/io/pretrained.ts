@@ -51,7 +51,12 @@ class FolderOrUrlSource implements PretrainedSource {
   async exists(file: string): Promise<boolean> {
     const target = this.resolve(file);
     if (this.remote) {
-      const response = await fetch(target, { method: 'HEAD' });
+      let response = await fetch(target, { method: 'HEAD' });
+      if (response.status === 405 || response.status === 501) {
+        // Servers without HEAD: ask for one byte instead.
+        response = await fetch(target, { headers: { Range: 'bytes=0-0' } });
+        await response.body?.cancel();
+      }
       return response.ok;
     }
     const { stat } = await import('node:fs/promises');
@@ -67,8 +72,23 @@ class FolderOrUrlSource implements PretrainedSource {
     try {
       return await readSourceBytes(target);
     } catch (error) {
-      throw new Error(`pretrained: cannot read '${file}' from ${this.location}: ${(error as Error).message}`);
+      throw new Error(`pretrained: cannot read '${file}' from ${this.location}: ${(error as Error).message}${await this.hint()}`);
     }
+  }
+
+  /** A hint for a local folder that does not exist (often a Hub model id given as a path). */
+  private async hint(): Promise<string> {
+    if (this.remote) return '';
+    const { stat } = await import('node:fs/promises');
+    const folderExists = await stat(this.location).then(
+      (info) => info.isDirectory(),
+      () => false,
+    );
+    if (folderExists) return '';
+    const hubId = /^[\w.-]+\/[\w.-]+$/.test(this.location);
+    return hubId
+      ? ` (the folder does not exist; Hub ids are not resolved, pass https://huggingface.co/${this.location}/resolve/main instead)`
+      : ' (the folder does not exist)';
   }
 
   async readText(file: string): Promise<string> {
