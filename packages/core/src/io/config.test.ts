@@ -1,8 +1,21 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, serializeConfig, toCamelCase, toSnakeCase, type ConfigSchema } from './config.js';
+import {
+  ConfigError,
+  DIFFUSERS_VERSION,
+  formatConfigJson,
+  parseConfig,
+  parseJsonText,
+  serializeConfig,
+  toCamelCase,
+  toSnakeCase,
+  type ConfigJson,
+  type ConfigSchema,
+} from './config.js';
 import { readConfigFile, writeConfigFile } from './config-file.js';
 
 interface TinyOptions {
@@ -36,11 +49,155 @@ const DEFAULTS: TinyOptions = {
 };
 
 const FIXTURE_CONFIG = new URL('../../../../fixtures/diffusers/unet2d_tiny/config.json', import.meta.url);
+const FIXTURE_TEXT = readFileSync(FIXTURE_CONFIG, 'utf8');
+
+/** Every key of Diffusers' UNet2DModel config, typed as Diffusers declares it. */
+interface UnetOptions {
+  actFn: string;
+  addAttention: boolean;
+  attentionHeadDim: number | null;
+  attnNormNumGroups: number | null;
+  blockOutChannels: number[];
+  centerInputSample: boolean;
+  classEmbedType: string | null;
+  downBlockTypes: string[];
+  downsamplePadding: number;
+  downsampleType: string;
+  dropout: number;
+  flipSinToCos: boolean;
+  freqShift: number;
+  inChannels: number;
+  layersPerBlock: number;
+  midBlockScaleFactor: number;
+  midBlockType: string | null;
+  normEps: number;
+  normNumGroups: number;
+  numClassEmbeds: number | null;
+  numTrainTimesteps: number | null;
+  outChannels: number;
+  resnetTimeScaleShift: string;
+  sampleSize: number | null;
+  timeEmbeddingDim: number | null;
+  timeEmbeddingType: string;
+  upBlockTypes: string[];
+  upsampleType: string;
+}
+
+const UNET_SCHEMA: ConfigSchema<UnetOptions> = {
+  actFn: { kind: 'string' },
+  addAttention: { kind: 'boolean' },
+  attentionHeadDim: { kind: 'integer', nullable: true },
+  attnNormNumGroups: { kind: 'integer', nullable: true },
+  blockOutChannels: { kind: 'integer[]' },
+  centerInputSample: { kind: 'boolean' },
+  classEmbedType: { kind: 'string', nullable: true },
+  downBlockTypes: { kind: 'string[]' },
+  downsamplePadding: { kind: 'integer' },
+  downsampleType: { kind: 'string' },
+  dropout: { kind: 'number' },
+  flipSinToCos: { kind: 'boolean' },
+  freqShift: { kind: 'integer' },
+  inChannels: { kind: 'integer' },
+  layersPerBlock: { kind: 'integer' },
+  // Annotated `float` in Diffusers, but its default is the int literal 1, which is what it writes.
+  midBlockScaleFactor: { kind: 'integer' },
+  midBlockType: { kind: 'string', nullable: true },
+  normEps: { kind: 'number' },
+  normNumGroups: { kind: 'integer' },
+  numClassEmbeds: { kind: 'integer', nullable: true },
+  numTrainTimesteps: { kind: 'integer', nullable: true },
+  outChannels: { kind: 'integer' },
+  resnetTimeScaleShift: { kind: 'string' },
+  sampleSize: { kind: 'integer', nullable: true },
+  timeEmbeddingDim: { kind: 'integer', nullable: true },
+  timeEmbeddingType: { kind: 'string' },
+  upBlockTypes: { kind: 'string[]' },
+  upsampleType: { kind: 'string' },
+};
+
+const UNET_DEFAULTS: UnetOptions = {
+  actFn: 'silu',
+  addAttention: true,
+  attentionHeadDim: 8,
+  attnNormNumGroups: null,
+  blockOutChannels: [224, 448, 672, 896],
+  centerInputSample: false,
+  classEmbedType: null,
+  downBlockTypes: ['DownBlock2D', 'AttnDownBlock2D', 'AttnDownBlock2D', 'AttnDownBlock2D'],
+  downsamplePadding: 1,
+  downsampleType: 'conv',
+  dropout: 0,
+  flipSinToCos: true,
+  freqShift: 0,
+  inChannels: 3,
+  layersPerBlock: 2,
+  midBlockScaleFactor: 1,
+  midBlockType: 'UNetMidBlock2D',
+  normEps: 1e-5,
+  normNumGroups: 32,
+  numClassEmbeds: null,
+  numTrainTimesteps: null,
+  outChannels: 3,
+  resnetTimeScaleShift: 'default',
+  sampleSize: null,
+  timeEmbeddingDim: null,
+  timeEmbeddingType: 'positional',
+  upBlockTypes: ['AttnUpBlock2D', 'AttnUpBlock2D', 'AttnUpBlock2D', 'UpBlock2D'],
+  upsampleType: 'conv',
+};
+
+/** The Python type `json.loads` gives each top-level value of a two-space-indented config text. */
+function pythonTypes(text: string): ConfigJson {
+  const types: ConfigJson = {};
+  for (const match of text.matchAll(/^  "([^"]+)": (.*?),?$/gm)) {
+    const token = match[2];
+    types[match[1]] =
+      token === 'null' ? 'None'
+      : token === 'true' || token === 'false' ? 'bool'
+      : token.startsWith('"') ? 'str'
+      : token.startsWith('[') ? 'list'
+      : token.startsWith('{') ? 'dict'
+      : /[.eE]/.test(token) ? 'float'
+      : 'int';
+  }
+  return types;
+}
 
 describe('config', () => {
   it('converts names both ways', () => {
     expect(toSnakeCase('blockOutChannels')).toBe('block_out_channels');
     expect(toCamelCase('block_out_channels')).toBe('blockOutChannels');
+    // Any snake_case key of lowercase words round-trips (keys with `_<digit>` need a `key` override).
+    const word = fc.stringMatching(/^[a-z][a-z0-9]{0,7}$/);
+    fc.assert(
+      fc.property(fc.array(word, { minLength: 1, maxLength: 5 }), (words) => {
+        const snake = words.join('_');
+        expect(toSnakeCase(toCamelCase(snake))).toBe(snake);
+      }),
+      { numRuns: 500, seed: 7 },
+    );
+    for (const key of Object.keys(parseJsonText(FIXTURE_TEXT, 'fixture'))) {
+      if (!key.startsWith('_')) expect(toSnakeCase(toCamelCase(key))).toBe(key);
+    }
+  });
+
+  it('round-trips options through serializeConfig and parseConfig', () => {
+    const options: TinyOptions = { ...DEFAULTS, sampleSize: 64, blockOutChannels: [8, 16], normEps: 1e-6, numClassEmbeds: 10 };
+    const json = serializeConfig(options, SCHEMA, 'Tiny', { extra_key: 'kept' });
+    expect(json).toMatchObject({ _class_name: 'Tiny', _diffusers_version: DIFFUSERS_VERSION, sample_size: 64, extra_key: 'kept' });
+    expect(Object.keys(json).every((key) => key === toSnakeCase(key))).toBe(true);
+    const back = parseConfig(parseJsonText(formatConfigJson(json), 'written'), SCHEMA, DEFAULTS);
+    expect(back.options).toEqual(options);
+    expect(back.className).toBe('Tiny');
+    expect(back.diffusersVersion).toBe(DIFFUSERS_VERSION);
+    expect(back.unknown).toEqual({ extra_key: 'kept' });
+    expect(back.warnings).toEqual(["config: unknown config key 'extra_key' was not used"]);
+  });
+
+  it('treats underscore keys as metadata', () => {
+    const parsed = parseConfig({ _class_name: 'X', _name_or_path: 'somewhere', _diffusers_version: '0.1.0' }, SCHEMA, DEFAULTS);
+    expect(parsed).toMatchObject({ className: 'X', diffusersVersion: '0.1.0', warnings: [], unknown: {} });
+    expect(() => parseConfig({ _class_name: 3 }, SCHEMA, DEFAULTS)).toThrow(/'_class_name' must be a string/);
   });
 
   it('reads a Diffusers config, warning about keys it does not know', async () => {
@@ -83,6 +240,45 @@ describe('config', () => {
     }
   });
 
+  it('writes the fixture back byte for byte, as Diffusers wrote it (keys, order, value types)', () => {
+    const fixture = parseJsonText(FIXTURE_TEXT, 'fixture');
+    const parsed = parseConfig(fixture, UNET_SCHEMA, UNET_DEFAULTS, 'unet');
+    expect(parsed.warnings).toEqual([]);
+    const written = formatConfigJson(serializeConfig(parsed.options, UNET_SCHEMA, 'UNet2DModel', { _diffusers_version: '0.40.0.dev0' }));
+    expect(written).toBe(FIXTURE_TEXT);
+    expect(pythonTypes(written)).toEqual(pythonTypes(FIXTURE_TEXT));
+    expect(pythonTypes(written).dropout).toBe('float');
+  });
+
+  it('formats numbers and strings as Python json.dumps does', () => {
+    const schema: ConfigSchema<{ value: number; list: number[]; count: number; name: string }> = {
+      value: { kind: 'number' },
+      list: { kind: 'number[]' },
+      count: { kind: 'integer' },
+      name: { kind: 'string' },
+    };
+    const format = (value: number) => {
+      const text = formatConfigJson(serializeConfig({ value, list: [], count: 1, name: '' }, schema, 'X'));
+      return /"value": (.*)$/m.exec(text)![1];
+    };
+    // Expected strings are Python 3.11's repr() of the same doubles.
+    const cases: [number, string][] = [
+      [0, '0.0'], [1, '1.0'], [-2, '-2.0'], [1e-5, '1e-05'], [0.0001, '0.0001'], [0.00012, '0.00012'],
+      [1e16, '1e+16'], [1.5e16, '1.5e+16'], [9999999999999998, '9999999999999998.0'], [123456.789, '123456.789'],
+      [0.1, '0.1'], [1 / 3, '0.3333333333333333'], [2.5e-300, '2.5e-300'], [1.7976931348623157e308, '1.7976931348623157e+308'],
+      [-0.00085, '-0.00085'], [0.012, '0.012'], [5e-324, '5e-324'], [100, '100.0'], [1e22, '1e+22'],
+    ];
+    for (const [value, expected] of cases) expect(format(value)).toBe(expected);
+    const text = formatConfigJson(serializeConfig({ value: 0.5, list: [1, 2.5], count: 3, name: 'é✓' }, schema, 'X', { b: { z: 1, y: [] }, a: {} }));
+    expect(text).toContain('"list": [\n    1.0,\n    2.5\n  ]');
+    expect(text).toContain('"count": 3,');
+    expect(text).toContain('"name": "\\u00e9\\u2713"');
+    expect(text).toContain('"a": {},\n  "b": {\n    "y": [],\n    "z": 1\n  }');
+    expect(parseJsonText(text, 'x')).toMatchObject({ name: 'é✓', list: [1, 2.5] });
+    // Plain objects (not from serializeConfig) keep integers as integers.
+    expect(formatConfigJson({ x: 1, y: 0.5 })).toBe('{\n  "x": 1,\n  "y": 0.5\n}\n');
+  });
+
   it('writes atomically and keeps the old file when the write fails', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'config-'));
     try {
@@ -95,6 +291,7 @@ describe('config', () => {
       await writeFile(join(folder, 'blocker'), 'x');
       await expect(writeConfigFile(join(folder, 'blocker', 'config.json'), { value: 2 })).rejects.toThrow();
       expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({ _class_name: 'A', value: 1 });
+      expect(await readdir(folder)).toEqual(['blocker', 'config.json']);
       await writeFile(path, '{broken');
       await expect(readConfigFile(path)).rejects.toThrow(/invalid JSON/);
     } finally {

@@ -182,12 +182,23 @@ export function serializeConfig<T extends object>(
   extra: ConfigJson = {},
 ): ConfigJson {
   const json: ConfigJson = { _class_name: className, _diffusers_version: DIFFUSERS_VERSION };
+  const floatKeys = new Set<string>();
   for (const option of Object.keys(schema) as (keyof T & string)[]) {
     const value = (options as Record<string, unknown>)[option];
-    json[schema[option].key ?? toSnakeCase(option)] = (value === undefined ? null : value) as ConfigValue;
+    const key = schema[option].key ?? toSnakeCase(option);
+    json[key] = (value === undefined ? null : value) as ConfigValue;
+    if (schema[option].kind === 'number' || schema[option].kind === 'number[]') floatKeys.add(key);
   }
-  return { ...json, ...extra };
+  const result = { ...json, ...extra };
+  FLOAT_KEYS.set(result, floatKeys);
+  return result;
 }
+
+/**
+ * The keys of each object returned by `serializeConfig` whose schema kind is `number`: their
+ * integral values are written as Python floats (`0.0`), as Diffusers writes them.
+ */
+const FLOAT_KEYS = new WeakMap<object, ReadonlySet<string>>();
 
 /** Parses JSON text, naming the source in the error when it is not valid JSON. */
 export function parseJsonText(text: string, source: string): ConfigJson {
@@ -203,7 +214,52 @@ export function parseJsonText(text: string, source: string): ConfigJson {
   return value as ConfigJson;
 }
 
-/** Formats a config as Diffusers does: two-space indentation, trailing newline. */
+/**
+ * Formats a config as Diffusers does (Python's `json.dumps(config, indent=2, sort_keys=True)` plus
+ * a newline): keys sorted at every level, two-space indentation, non-ASCII escaped, non-integers
+ * in Python's float notation (`1e-05`), and integral values of `number` options (from
+ * `serializeConfig`) as floats (`0.0`), so Python reads back the same value types.
+ */
 export function formatConfigJson(json: ConfigJson): string {
-  return `${JSON.stringify(json, null, 2)}\n`;
+  const floatKeys = FLOAT_KEYS.get(json) ?? new Set<string>();
+  return `${formatValue(json, '', (key) => floatKeys.has(key))}\n`;
+}
+
+function formatValue(value: unknown, indent: string, isFloatKey: (key: string) => boolean, asFloat = false): string | undefined {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return 'null';
+    return asFloat || !Number.isInteger(value) ? pythonFloat(value) : JSON.stringify(value);
+  }
+  if (typeof value === 'string') return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    return JSON.stringify(value);
+  }
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    const items = value.map((item) => inner + (formatValue(item, inner, () => false, asFloat) ?? 'null'));
+    return `[\n${items.join(',\n')}\n${indent}]`;
+  }
+  const lines: string[] = [];
+  for (const key of Object.keys(value).sort()) {
+    const text = formatValue((value as Record<string, unknown>)[key], inner, () => false, isFloatKey(key));
+    if (text !== undefined) lines.push(`${inner}${formatValue(key, inner, () => false)}: ${text}`);
+  }
+  return lines.length === 0 ? '{}' : `{\n${lines.join(',\n')}\n${indent}}`;
+}
+
+/** Python's `repr(float)`: shortest round-trip digits, scientific below 1e-4 and from 1e16. */
+function pythonFloat(value: number): string {
+  if (Object.is(value, -0)) return '-0.0';
+  const [mantissa, exponentText] = value.toExponential().split('e');
+  const exponent = Number(exponentText);
+  const digits = mantissa.replace('-', '').replace('.', '');
+  const sign = value < 0 ? '-' : '';
+  if (exponent < -4 || exponent >= 16) {
+    const body = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    return `${sign}${body}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
+  }
+  if (exponent < 0) return `${sign}0.${'0'.repeat(-exponent - 1)}${digits}`;
+  if (exponent >= digits.length - 1) return `${sign}${digits}${'0'.repeat(exponent - digits.length + 1)}.0`;
+  return `${sign}${digits.slice(0, exponent + 1)}.${digits.slice(exponent + 1)}`;
 }
