@@ -28,22 +28,46 @@ await check('exports a generation pipeline', () => {
   expect(names.length > 0, 'no exports');
   return names.join(', ');
 });
-await check('DDIM pipeline: 3 steps on a tiny random UNet', async () => {
-  const Pipeline = pipelines.DDIMPipeline ?? pipelines.DDPMPipeline;
-  expect(typeof Pipeline === 'function', 'neither DDIMPipeline nor DDPMPipeline exported');
-  const pipeline = new Pipeline({ unet, scheduler });
+await check('UnconditionalPipeline: 3 DDIM steps on a tiny random UNet', async () => {
+  expect(typeof pipelines.UnconditionalPipeline === 'function', 'UnconditionalPipeline not exported');
+  const pipeline = new pipelines.UnconditionalPipeline({ unet, scheduler });
   const before = tf.memory().numTensors;
-  const result = await pipeline.generate({ batchSize: 2, numInferenceSteps: 3, generator: new Generator(0) });
-  const images = result.images ?? result;
-  const tensor = images instanceof tf.Tensor ? images : null;
-  if (tensor) {
-    expect(tensor.shape.join() === '2,8,8,1', `shape ${tensor.shape}`);
-    expect(allFinite(tensor.dataSync()), 'non-finite output');
-    tensor.dispose();
-  } else {
-    expect(Array.isArray(images) && images.length === 2, `unexpected result ${typeof images}`);
-  }
+  let steps = 0;
+  const { images } = await pipeline.generate({
+    batchSize: 2,
+    numInferenceSteps: 3,
+    generator: new Generator(0),
+    onStep: () => {
+      steps += 1;
+    },
+  });
+  expect(images.shape.join() === '2,8,8,1', `shape ${images.shape}`);
+  expect(allFinite(images.dataSync()), 'non-finite output');
+  expect(steps === 3, `onStep called ${steps} times`);
+  images.dispose();
   const leaked = tf.memory().numTensors - before;
   expect(leaked <= 0, `${leaked} tensors leaked`);
+  return `images ${images.shape.join('x')}`;
+});
+await check('save + fromPretrained reproduces the same images', async () => {
+  const { rm } = await import('node:fs/promises');
+  await rm('./pipeline', { recursive: true, force: true });
+  const pipeline = new pipelines.UnconditionalPipeline({ unet, scheduler });
+  await pipeline.save('./pipeline');
+  const reloaded = await pipelines.UnconditionalPipeline.fromPretrained('./pipeline');
+  const first = await pipeline.generate({ batchSize: 1, numInferenceSteps: 2, seed: 7 });
+  const second = await reloaded.generate({ batchSize: 1, numInferenceSteps: 2, seed: 7 });
+  const difference = tf.tidy(() => tf.max(tf.abs(tf.sub(first.images, second.images))).dataSync()[0]);
+  tf.dispose([first.images, second.images]);
+  reloaded.dispose();
+  expect(difference === 0, `max difference ${difference}`);
+});
+await check('images: tensorToImages + encodeImagePng', async () => {
+  const { images } = await new pipelines.UnconditionalPipeline({ unet, scheduler }).generate({ batchSize: 1, numInferenceSteps: 1, seed: 1 });
+  const decoded = await pipelines.tensorToImages(images);
+  images.dispose();
+  const png = pipelines.encodeImagePng(decoded[0]);
+  expect(png instanceof Uint8Array && png[1] === 0x50 && png[2] === 0x4e && png[3] === 0x47, 'not a PNG');
+  return `${png.length} bytes`;
 });
 finish();
