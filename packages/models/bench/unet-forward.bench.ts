@@ -16,6 +16,7 @@ import { countFlops, UNet2DModel, type UNet2DOptions } from '../src/index.js';
 import { DDPM_CIFAR10_CONFIG } from '../src/testing/cifar-config.js';
 
 const PEAK_GFLOPS = Number(process.env.BENCH_PEAK_GFLOPS ?? 157);
+const TRAIN = process.env.BENCH_TRAIN !== '0';
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'wasm,cpu').split(',') as BackendName[];
 const TINY = JSON.parse(readFileSync(new URL('../../../fixtures/diffusers/unet2d_tiny/config.json', import.meta.url), 'utf8')) as ConfigJson;
 
@@ -32,10 +33,10 @@ const cases: Case[] = [];
 for (const backend of BACKENDS) {
   const batches = backend === 'cpu' ? [1] : [1, 8];
   for (const batch of batches) cases.push({ backend, model: 'tiny (702k)', config: TINY, size: 16, batch, mode: 'forward' });
-  cases.push({ backend, model: 'tiny (702k)', config: TINY, size: 16, batch: 8, mode: 'train step' });
+  if (TRAIN) cases.push({ backend, model: 'tiny (702k)', config: TINY, size: 16, batch: 8, mode: 'train step' });
   if (process.env.BENCH_SKIP_CIFAR !== '1') {
     for (const batch of batches) cases.push({ backend, model: 'DDPM CIFAR-10 (35.7M)', config: DDPM_CIFAR10_CONFIG, size: 32, batch, mode: 'forward' });
-    if (backend !== 'cpu') cases.push({ backend, model: 'DDPM CIFAR-10 (35.7M)', config: DDPM_CIFAR10_CONFIG, size: 32, batch: 8, mode: 'train step' });
+    if (TRAIN && backend !== 'cpu') cases.push({ backend, model: 'DDPM CIFAR-10 (35.7M)', config: DDPM_CIFAR10_CONFIG, size: 32, batch: 8, mode: 'train step' });
   }
 }
 
