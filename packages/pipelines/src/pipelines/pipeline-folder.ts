@@ -52,7 +52,10 @@ export async function openPipelineFolder(folder: string, options: PipelineFromPr
   const schedulerConfig = await schedulerSource.readJson('scheduler_config.json');
   const className = options.scheduler === undefined ? undefined : schedulerClassName(options.scheduler);
   const scheduler = schedulerFromConfig(schedulerConfig, className);
-  for (const warning of scheduler.configWarnings) (options.onWarning ?? console.warn)(`${folder}/scheduler: ${warning}`);
+  // Keys of the folder's own scheduler are expected to be unused by an override.
+  if (className === undefined || className === schedulerConfig._class_name) {
+    for (const warning of scheduler.configWarnings) (options.onWarning ?? console.warn)(`${folder}/scheduler: ${warning}`);
+  }
   return { source, index, scheduler };
 }
 

@@ -1,0 +1,99 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Generator, initBackend, testBackendNames } from '@diffusion-ts/core';
+import { UNet2DModel } from '@diffusion-ts/models';
+import { DDIMScheduler, DDPMScheduler, PNDMScheduler, type Scheduler } from '@diffusion-ts/schedulers';
+import { TINY_UNET } from '../testing/tiny-models.js';
+import { UnconditionalPipeline } from './unconditional.js';
+
+const SCHEDULERS: Array<[string, () => Scheduler]> = [
+  ['DDPM', () => new DDPMScheduler()],
+  ['DDIM', () => new DDIMScheduler()],
+  ['PNDM', () => new PNDMScheduler({ skipPrkSteps: true })],
+];
+
+describe.each(testBackendNames())('UnconditionalPipeline on %s', (backend) => {
+  let unet: UNet2DModel;
+  let folder: string;
+  beforeAll(async () => {
+    await initBackend(backend);
+    unet = UNet2DModel.fromConfig(TINY_UNET, { seed: 1 });
+    folder = await mkdtemp(join(tmpdir(), 'pipelines-test-'));
+  });
+  afterAll(async () => {
+    unet.dispose();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  describe.each(SCHEDULERS)('with %s', (name, makeScheduler) => {
+    it('makes finite [B, 8, 8, 1] images, the same for the same seed, without leaking tensors', async () => {
+      const pipeline = new UnconditionalPipeline({ unet, scheduler: makeScheduler() });
+      const before = tf.memory().numTensors;
+      const steps: number[] = [];
+      const counts: number[] = [];
+      const first = await pipeline.generate({
+        batchSize: 2,
+        numInferenceSteps: 4,
+        generator: new Generator(7),
+        onStep: (index, timestep, sample) => {
+          steps.push(index);
+          counts.push(tf.memory().numTensors);
+          expect(sample.shape).toEqual([2, 8, 8, 1]);
+          expect(Number.isInteger(timestep)).toBe(true);
+        },
+      });
+      const second = await pipeline.generate({ batchSize: 2, numInferenceSteps: 4, generator: new Generator(7) });
+      expect(first.images.shape).toEqual([2, 8, 8, 1]);
+      const a = await first.images.data();
+      const b = await second.images.data();
+      expect(a.every(Number.isFinite)).toBe(true);
+      expect(Array.from(a)).toEqual(Array.from(b));
+      expect(steps).toEqual([...Array(pipeline.scheduler.timesteps.length).keys()]);
+      if (name !== 'PNDM') expect(new Set(counts).size).toBe(1);
+      tf.dispose([first.images, second.images]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  });
+
+  it('stops on abort and frees every tensor', async () => {
+    const pipeline = new UnconditionalPipeline({ unet, scheduler: new DDIMScheduler() });
+    const before = tf.memory().numTensors;
+    const controller = new AbortController();
+    await expect(
+      pipeline.generate({ numInferenceSteps: 5, generator: new Generator(1), signal: controller.signal, onStep: (index) => (index === 1 ? controller.abort() : undefined) }),
+    ).rejects.toThrow(/abort/i);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rejects more steps than the schedule has', async () => {
+    const pipeline = new UnconditionalPipeline({ unet, scheduler: new DDIMScheduler({ numTrainTimesteps: 10 }) });
+    await expect(pipeline.generate({ numInferenceSteps: 11 })).rejects.toThrow(/exceeds/);
+  });
+
+  it('saves and loads a Diffusers pipeline folder, with a scheduler override', async () => {
+    const target = join(folder, `saved-${backend}`);
+    const pipeline = new UnconditionalPipeline({ unet, scheduler: new DDPMScheduler() });
+    await pipeline.save(target);
+    const loaded = await UnconditionalPipeline.fromPretrained(target, { scheduler: 'ddim' });
+    expect(loaded.scheduler.className).toBe('DDIMScheduler');
+    const [x, y] = await Promise.all([
+      new UnconditionalPipeline({ unet, scheduler: new DDIMScheduler() }).generate({ numInferenceSteps: 3, generator: new Generator(3) }),
+      loaded.generate({ numInferenceSteps: 3, generator: new Generator(3) }),
+    ]);
+    expect(Array.from(await y.images.data())).toEqual(Array.from(await x.images.data()));
+    tf.dispose([x.images, y.images]);
+    loaded.dispose();
+    await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'euler' })).rejects.toThrow(/unknown scheduler 'euler'/);
+  });
+
+  it('names what is missing in a broken folder', async () => {
+    await expect(UnconditionalPipeline.fromPretrained(join(folder, 'nothing-here'))).rejects.toThrow(/model_index\.json is missing/);
+    const broken = join(folder, `broken-${backend}`);
+    await mkdir(broken, { recursive: true });
+    await writeFile(join(broken, 'model_index.json'), '{"_class_name": "DDPMPipeline", "unet": ["diffusers", "UNet2DModel"], "scheduler": ["diffusers", "DDPMScheduler"]}');
+    await expect(UnconditionalPipeline.fromPretrained(broken)).rejects.toThrow(/scheduler_config\.json is missing/);
+  });
+});

@@ -1,0 +1,104 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend, testBackendNames } from '@diffusion-ts/core';
+import { UNet2DModel } from '@diffusion-ts/models';
+import { DDPMScheduler } from '@diffusion-ts/schedulers';
+import { BatchIterator } from '../data/dataset.js';
+import type { ImageDataset } from '../data/mnist.js';
+import { TINY_UNET } from '../testing/tiny-models.js';
+import { Trainer, type TrainerOptions } from './trainer.js';
+
+/** Four 8x8 images: a bright square in a different corner of each. */
+function tinyData(): ImageDataset {
+  const images = new Float32Array(4 * 64).fill(-1);
+  for (let n = 0; n < 4; n++) {
+    const top = n < 2 ? 0 : 4;
+    const left = n % 2 === 0 ? 0 : 4;
+    for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) images[n * 64 + (top + y) * 8 + left + x] = 1;
+  }
+  return { images, shape: [4, 8, 8, 1] };
+}
+
+function makeTrainer(outputFolder: string | undefined, extra: Partial<TrainerOptions> = {}): { trainer: Trainer; model: UNet2DModel } {
+  const model = UNet2DModel.fromConfig(TINY_UNET, { seed: 2 });
+  const trainer = new Trainer({
+    model,
+    scheduler: new DDPMScheduler({ numTrainTimesteps: 100 }),
+    data: new BatchIterator(tinyData(), { batchSize: 4, seed: 5, randomFlip: true }),
+    optimizer: { learningRate: 3e-3, warmupSteps: 2 },
+    ema: { decay: 0.9 },
+    seed: 9,
+    outputFolder,
+    checkpointEvery: outputFolder ? 3 : 0,
+    ...extra,
+  });
+  return { trainer, model };
+}
+
+// tfjs' cpu Conv2DBackpropFilter is a naive loop (seconds per step even for this tiny UNet), so
+// the training tests run on the backends with fast gradient kernels (wasm with core's kernels).
+const TRAINING_BACKENDS = testBackendNames().filter((name) => name !== 'cpu');
+
+describe.each(TRAINING_BACKENDS)('Trainer on %s', (backend) => {
+  let folder: string;
+  beforeAll(async () => {
+    await initBackend(backend);
+    folder = await mkdtemp(join(tmpdir(), 'trainer-test-'));
+  });
+  afterAll(() => rm(folder, { recursive: true, force: true }));
+
+  it('lowers the loss on tiny data without leaking tensors', async () => {
+    const { trainer, model } = makeTrainer(undefined, { gradientAccumulationSteps: 2 });
+    await trainer.trainStep();
+    const before = tf.memory().numTensors;
+    const entries = await trainer.train({ steps: 20, progress: false });
+    expect(tf.memory().numTensors).toBe(before);
+    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+    const losses = entries.map((entry) => entry.loss);
+    expect(mean(losses.slice(-6))).toBeLessThan(mean(losses.slice(0, 6)));
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it('resumes from a checkpoint with exactly the losses of an uninterrupted run', async () => {
+    const straight = makeTrainer(undefined);
+    const expected = (await straight.trainer.train({ steps: 6, progress: false })).map((entry) => entry.loss);
+    straight.trainer.dispose();
+    straight.model.dispose();
+
+    const run = join(folder, `resume-${backend}`);
+    const first = makeTrainer(run);
+    await first.trainer.train({ steps: 4, progress: false }); // checkpoint at step 3, then one more step
+    first.trainer.dispose();
+    first.model.dispose();
+
+    const second = makeTrainer(run);
+    await second.trainer.loadCheckpoint();
+    expect(second.trainer.step).toBe(3);
+    const resumed = (await second.trainer.train({ steps: 6, progress: false })).map((entry) => entry.loss);
+    expect(resumed).toEqual(expected.slice(3));
+    const log = (await readFile(join(run, 'training-log.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line).step);
+    expect(log).toEqual([1, 2, 3, 4, 5, 6]);
+    second.trainer.dispose();
+    second.model.dispose();
+  });
+
+  it('keeps the previous checkpoint when writing a new one fails', async () => {
+    const run = join(folder, `failing-${backend}`);
+    const { trainer, model } = makeTrainer(run);
+    await trainer.train({ steps: 3, progress: false });
+    const saved = await readFile(trainer.checkpointPath);
+    trainer.ema!.shadows[0].dispose();
+    await expect(trainer.saveCheckpoint()).rejects.toThrow();
+    expect(Buffer.compare(await readFile(trainer.checkpointPath), saved)).toBe(0);
+    expect((await readdir(run)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    const other = makeTrainer(undefined, { model: UNet2DModel.fromConfig({ ...TINY_UNET, block_out_channels: [8, 8] }) });
+    await expect(other.trainer.loadCheckpoint(trainer.checkpointPath)).rejects.toThrow(/has shape|lacks/);
+    other.trainer.dispose();
+    trainer.dispose();
+    model.dispose();
+  });
+});
