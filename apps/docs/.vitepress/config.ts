@@ -49,6 +49,9 @@ export default defineConfig({
     outline: [2, 3],
   },
   vite: {
+    // core imports the Node-only `webgpu` (Dawn) package with a literal dynamic import that only
+    // runs under Node; keep it out of the browser bundle (see demo/dawn-stub.ts).
+    resolve: { alias: { webgpu: fileURLToPath(new URL('../demo/dawn-stub.ts', import.meta.url)) } },
     // tfjs' wasm backend loads its .wasm files at run time from public/tfjs-wasm/ (setWasmPaths).
     optimizeDeps: { exclude: ['@tensorflow/tfjs-backend-wasm'] },
     build: { chunkSizeWarningLimit: 4000 },
