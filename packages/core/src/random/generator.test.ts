@@ -95,6 +95,8 @@ describe('Generator', () => {
   });
 
   it('draws uniforms in (0, 1) and integers in range', () => {
+    // Seed 39075's fourth word is 0xffffff7f: (2^24 - 0.5) / 2^24 would round to 1 in float32.
+    expect(new Generator(39075).uniform(4)[3]).toBe(1 - 2 ** -24);
     const u = new Generator(5).uniform(10000);
     expect(Math.min(...u)).toBeGreaterThan(0);
     expect(Math.max(...u)).toBeLessThan(1);
