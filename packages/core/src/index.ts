@@ -8,14 +8,21 @@ export {
   disposeBackend,
   initBackend,
   listBackends,
+  pickAutoBackend,
   registerGradients,
   testBackendNames,
   trainingGap,
+  TRAINING_KERNELS,
+  webgpuTestable,
   type BackendInfo,
   type BackendName,
 } from './backend/init-backend.js';
-export { isSoftwareAdapter, probeWebgpu, type AdapterDescription } from './backend/webgpu.js';
+export { BackendError, type BackendFault } from './backend/backend-error.js';
+export { isSoftwareAdapter, probeWebgpu, WEBGPU_PACKAGE, type AdapterDescription } from './backend/webgpu.js';
 export { CUDA_PACKAGE } from './backend/cuda.js';
+export { CPU_PACKAGE } from './backend/cpu.js';
+export { WASM_PACKAGE } from './backend/wasm.js';
+export { SWIFTSHADER_ICD, useSwiftshaderForTests } from './testing/swiftshader.js';
 export {
   initWasmThreaded,
   registerWasmTrainingKernels,

@@ -1,19 +1,14 @@
+import { importBackendPackage } from './backend-error.js';
+
 /** The optional package that provides the CUDA backend. */
 export const CUDA_PACKAGE = '@tensorflow/tfjs-node-gpu';
 
 /**
  * Registers the CUDA backend from `@tensorflow/tfjs-node-gpu` (tfjs backend name `tensorflow`).
- * The package is an optional peer dependency, imported only when asked for; its absence gives an
- * error that names it and says how to install it.
+ * The package is an optional peer dependency, imported only when asked for (never bundled); its
+ * absence gives a `BackendError` that names it and says how to install it.
  */
 export async function loadCuda(): Promise<string> {
-  try {
-    await import(/* @vite-ignore */ CUDA_PACKAGE);
-  } catch (error) {
-    throw new Error(
-      `The cuda backend needs the optional package ${CUDA_PACKAGE}, which could not be loaded ` +
-        `(${(error as Error).message.split('\n')[0]}). Install it with: npm i ${CUDA_PACKAGE}`,
-    );
-  }
+  await importBackendPackage('cuda', CUDA_PACKAGE, () => import(/* @vite-ignore */ CUDA_PACKAGE));
   return 'tensorflow';
 }

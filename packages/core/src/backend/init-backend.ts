@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { useSwiftshaderForTests } from '../testing/swiftshader.js';
+import { BackendError } from './backend-error.js';
 import { loadCpu } from './cpu.js';
-import { CUDA_PACKAGE, loadCuda } from './cuda.js';
-import { wasmTrainingKernelsRegistered } from './kernels/index.js';
+import { loadCuda } from './cuda.js';
 import { loadWasm } from './wasm.js';
-import { isSoftwareAdapter, loadWebgpu, probeWebgpu, type AdapterDescription } from './webgpu.js';
+import { isSoftwareAdapter, loadWebgpu, probeWebgpu, releaseGpuDevice, type AdapterDescription } from './webgpu.js';
 
 /** A backend diffusion-ts can run on. */
 export type BackendName = 'webgpu' | 'cuda' | 'wasm' | 'cpu';
@@ -38,6 +39,9 @@ const LOADERS: Record<BackendName, () => Promise<string>> = {
 /** The tfjs name of each backend once loaded. */
 const TFJS_NAMES: Record<BackendName, string> = { cpu: 'cpu', wasm: 'wasm', webgpu: 'webgpu', cuda: 'tensorflow' };
 
+/** Gradient kernels a UNet's training step needs beyond the forward ones (conv weights and inputs, gather). */
+export const TRAINING_KERNELS: readonly string[] = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum'];
+
 /** Registers tfjs-core's gradient functions (training needs them; the import is idempotent). */
 export async function registerGradients(): Promise<void> {
   await import('./register-gradients.js');
@@ -45,68 +49,99 @@ export async function registerGradients(): Promise<void> {
 
 function checkName(name: string): asserts name is BackendName | 'auto' {
   if (name !== 'auto' && !(BACKEND_NAMES as readonly string[]).includes(name)) {
-    throw new Error(`Unknown backend '${name}': expected one of auto, ${BACKEND_NAMES.join(', ')}`);
+    throw new BackendError(name, 'unknown-backend', `Unknown backend '${name}': expected one of auto, ${BACKEND_NAMES.join(', ')}`);
   }
 }
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The training kernels a loaded backend lacks (all of them when its package is not loaded). */
+function missingTrainingKernels(name: BackendName): string[] {
+  return TRAINING_KERNELS.filter((kernel) => tf.getKernel(kernel, TFJS_NAMES[name]) === undefined);
+}
+
+function trainingInfo(name: BackendName): Pick<BackendInfo, 'canTrain' | 'trainReason'> {
+  const gap = trainingGap(name);
+  return gap === undefined ? { canTrain: true } : { canTrain: false, trainReason: gap };
+}
+
+const UNAVAILABLE = 'the backend is unavailable here (see reason)';
 
 async function probe(name: BackendName): Promise<BackendInfo> {
-  switch (name) {
-    case 'cpu':
-      return { name, available: true, canTrain: true };
-    case 'wasm': {
-      const hasWasm = typeof WebAssembly === 'object';
-      return hasWasm
-        ? { name, available: true, canTrain: true }
-        : { name, available: false, reason: 'WebAssembly is not supported here', canTrain: false };
-    }
-    case 'webgpu': {
-      const { adapter, reason } = await probeWebgpu();
-      if (!adapter) return { name, available: false, reason, canTrain: false };
-      const software = isSoftwareAdapter(adapter);
-      return {
-        name,
-        available: true,
-        adapter,
-        software,
-        reason: software ? `software adapter (${adapter.architecture || adapter.description}): slow, never chosen by auto` : undefined,
-        canTrain: true,
-      };
-    }
-    case 'cuda':
-      try {
-        await import(/* @vite-ignore */ CUDA_PACKAGE);
-        return { name, available: true, canTrain: true };
-      } catch {
-        return { name, available: false, reason: `optional package ${CUDA_PACKAGE} is not installed`, canTrain: false };
-      }
+  let adapter: AdapterDescription | undefined;
+  if (name === 'webgpu') {
+    const found = await probeWebgpu();
+    if (!found.adapter) return { name, available: false, reason: found.reason, canTrain: false, trainReason: UNAVAILABLE };
+    adapter = found.adapter;
   }
+  try {
+    // Loading registers the package's kernels (and for wasm ours) without initialising the backend.
+    await LOADERS[name]();
+  } catch (error) {
+    return { name, available: false, reason: messageOf(error), canTrain: false, trainReason: UNAVAILABLE, ...(adapter ? { adapter } : {}) };
+  }
+  if (!adapter) return { name, available: true, ...trainingInfo(name) };
+  const software = isSoftwareAdapter(adapter);
+  return {
+    name,
+    available: true,
+    adapter,
+    software,
+    reason: software ? `software adapter (${adapter.architecture || adapter.description || adapter.vendor}): slow, never chosen by auto` : undefined,
+    ...trainingInfo(name),
+  };
 }
 
-/** Reports every backend: available or not (with the reason), and whether it can train. */
+/**
+ * Reports every backend, in `auto`'s order: available or not (with the reason), whether it can
+ * train (with the reason when not) and, for webgpu, the adapter. Probing imports each backend's
+ * package (registering its kernels) but initialises none of them.
+ */
 export async function listBackends(): Promise<BackendInfo[]> {
-  return Promise.all(BACKEND_NAMES.map(probe));
+  const infos: BackendInfo[] = [];
+  for (const name of BACKEND_NAMES) infos.push(await probe(name));
+  return infos;
 }
 
-/** The backend `auto` picks: a hardware WebGPU adapter, then cuda, then wasm, then cpu. */
-export async function chooseBackend(): Promise<BackendName> {
-  for (const info of await listBackends()) {
-    if (info.available && !info.software) return info.name;
+/**
+ * `auto`'s rule applied to a capability report: the first available backend in `BACKEND_NAMES`
+ * order, skipping a webgpu whose adapter is a software or fallback one; cpu when none is.
+ */
+export function pickAutoBackend(infos: readonly BackendInfo[]): BackendName {
+  for (const name of BACKEND_NAMES) {
+    const info = infos.find((candidate) => candidate.name === name);
+    if (!info?.available) continue;
+    if (name === 'webgpu' && (info.software || !info.adapter || isSoftwareAdapter(info.adapter))) continue;
+    return name;
   }
   return 'cpu';
 }
 
+/** The backend `auto` picks here: a hardware WebGPU adapter, then cuda, then wasm, then cpu. */
+export async function chooseBackend(): Promise<BackendName> {
+  return pickAutoBackend(await listBackends());
+}
+
 /**
  * Selects and initialises a backend, returning its name. `auto` prefers a hardware WebGPU
- * adapter, then cuda, then wasm, then cpu. Asking for an unavailable backend throws an error
- * that says why (for cuda: which package to install).
+ * adapter (never a software one such as SwiftShader), then cuda, then wasm, then cpu. An unknown
+ * name or an unavailable backend throws a `BackendError` that says why (for a missing optional
+ * package: which one and how to install it).
  */
 export async function initBackend(name: BackendName | 'auto' = 'auto'): Promise<BackendName> {
   checkName(name);
   await registerGradients();
   const chosen = name === 'auto' ? await chooseBackend() : name;
   const tfName = await LOADERS[chosen]();
-  const ok = await tf.setBackend(tfName);
-  if (!ok) throw new Error(`initBackend: backend '${chosen}' failed to initialise`);
+  let ok = false;
+  try {
+    ok = await tf.setBackend(tfName);
+  } catch (error) {
+    throw new BackendError(chosen, 'init-failed', `Backend '${chosen}' failed to initialise: ${messageOf(error)}`);
+  }
+  if (!ok) throw new BackendError(chosen, 'init-failed', `Backend '${chosen}' failed to initialise (see tfjs' warning above)`);
   await tf.ready();
   return chosen;
 }
@@ -115,16 +150,22 @@ export async function initBackend(name: BackendName | 'auto' = 'auto'): Promise<
 export function currentBackend(): BackendName {
   const active = tf.getBackend();
   const entry = (Object.entries(TFJS_NAMES) as [BackendName, string][]).find(([, tfName]) => tfName === active);
-  if (!entry) throw new Error(`The active tfjs backend '${active}' is not one diffusion-ts manages`);
+  if (!entry) throw new BackendError(String(active), 'unknown-backend', `The active tfjs backend '${active}' is not one diffusion-ts manages`);
   return entry[0];
 }
 
-/** Why the active (or named) backend cannot train, or undefined when it can. */
+/**
+ * Why the active (or named) backend cannot train, or undefined when it can: checks that the
+ * gradient kernels training needs (`TRAINING_KERNELS`) are registered for it.
+ */
 export function trainingGap(name: BackendName = currentBackend()): string | undefined {
-  if (name === 'wasm' && !wasmTrainingKernelsRegistered()) {
-    return 'tfjs wasm lacks Conv2DBackpropFilter and UnsortedSegmentSum; initialise it with initBackend("wasm"), which registers them';
+  if (tf.findBackendFactory(TFJS_NAMES[name]) === null) {
+    return `the ${name} backend is not loaded; call initBackend('${name}') first`;
   }
-  return undefined;
+  const missing = missingTrainingKernels(name);
+  if (missing.length === 0) return undefined;
+  const fix = name === 'wasm' ? '; initBackend("wasm") registers them (registerWasmTrainingKernels)' : '';
+  return `tfjs ${name} lacks the gradient kernel${missing.length > 1 ? 's' : ''} ${missing.join(', ')}${fix}`;
 }
 
 /** Whether the active (or named) backend can compute every gradient training needs. */
@@ -132,44 +173,75 @@ export function backendCanTrain(name?: BackendName): boolean {
   return trainingGap(name) === undefined;
 }
 
-/** Throws a clear error, before any work, when the active backend cannot train. */
+/**
+ * Throws a `BackendError` (fault `cannot-train`) naming the missing gradient kernels when the
+ * active (or named) backend cannot train. Call it before any training work.
+ */
 export function assertCanTrain(name?: BackendName): void {
-  const gap = trainingGap(name);
-  if (gap) throw new Error(`Training is not possible on the ${name ?? currentBackend()} backend: ${gap}`);
+  const backend = name ?? currentBackend();
+  const gap = trainingGap(backend);
+  if (gap) throw new BackendError(backend, 'cannot-train', `Training is not possible on the ${backend} backend: ${gap}`);
 }
 
-/** Releases the active backend's resources (the WebGPU device, so that Node can exit). */
+/**
+ * Releases the active backend's resources (for webgpu also the GPU device, so that Node can
+ * exit). A later `initBackend` starts it afresh.
+ */
 export function disposeBackend(): void {
   const active = tf.getBackend();
-  if (active) tf.removeBackend(active);
+  if (!active) return;
+  const backend = tf.engine().registry[active];
+  tf.removeBackend(active);
+  if (active === 'webgpu') releaseGpuDevice(backend);
+}
+
+function envValue(variable: string): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[variable];
 }
 
 function envList(variable: string): BackendName[] | undefined {
-  const value = typeof process === 'undefined' ? undefined : process.env[variable];
+  const value = envValue(variable);
   if (!value) return undefined;
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
   names.forEach(checkName);
-  return names as BackendName[];
+  return names.filter((n): n is BackendName => n !== 'auto');
 }
 
 let webgpuForTests: Promise<boolean> | undefined;
 
-/** Whether a WebGPU adapter (software ones included) can be made in this process; cached. */
+/**
+ * Whether a WebGPU adapter (software ones included) can be made in this process, for tests; the
+ * probe runs once. Points Dawn at SwiftShader first when no Vulkan driver is configured.
+ */
 export function webgpuTestable(): Promise<boolean> {
-  webgpuForTests ??= probeWebgpu().then((result) => result.adapter !== undefined);
+  webgpuForTests ??= (async () => {
+    useSwiftshaderForTests();
+    const found = await probeWebgpu();
+    if (!found.adapter) return false;
+    return (await probe('webgpu')).available;
+  })();
   return webgpuForTests;
 }
 
 /**
- * Backends every package's test suites run on: cpu and wasm (override with
- * `DIFFUSION_TS_TEST_BACKENDS=cpu,wasm,…`). WebGPU in CI is SwiftShader (~0.2 GFLOP/s), so only
- * the backend contract suite runs there by default (see `contractBackendNames`).
+ * Backends every package's test suites run on: cpu and wasm. Override the list with
+ * `DIFFUSION_TS_TEST_BACKENDS=cpu,wasm,…`, or add webgpu with `DIFFUSION_TS_TEST_WEBGPU=1` (on a
+ * machine without a GPU that is SwiftShader at about 0.2 GFLOP/s, so it is off by default; the
+ * backend contract suite covers webgpu through `contractBackendNames`).
  */
 export function testBackendNames(): BackendName[] {
-  return envList('DIFFUSION_TS_TEST_BACKENDS') ?? ['cpu', 'wasm'];
+  const names = envList('DIFFUSION_TS_TEST_BACKENDS') ?? ['cpu', 'wasm'];
+  if (envValue('DIFFUSION_TS_TEST_WEBGPU') === '1' && !names.includes('webgpu')) {
+    useSwiftshaderForTests();
+    names.push('webgpu');
+  }
+  return names;
 }
 
-/** Backends the backend contract suite runs on: cpu, wasm, webgpu when an adapter exists, cuda when installed. */
+/**
+ * Backends the backend contract suite runs on: cpu, wasm, webgpu when an adapter can be made here
+ * (SwiftShader included), cuda when `@tensorflow/tfjs-node-gpu` is installed.
+ */
 export async function contractBackendNames(): Promise<BackendName[]> {
   const names: BackendName[] = ['cpu', 'wasm'];
   if (await webgpuTestable()) names.push('webgpu');

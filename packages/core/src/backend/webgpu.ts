@@ -1,3 +1,5 @@
+import { BackendError, importBackendPackage } from './backend-error.js';
+
 /** What is known about a WebGPU adapter. */
 export interface AdapterDescription {
   vendor: string;
@@ -83,10 +85,25 @@ export async function probeWebgpu(): Promise<{ adapter?: AdapterDescription; rea
   return { adapter: describeAdapter(adapter) };
 }
 
-/** Registers tfjs' WebGPU backend after making sure `navigator.gpu` exists. */
+/** The package that provides the WebGPU backend. */
+export const WEBGPU_PACKAGE = '@tensorflow/tfjs-backend-webgpu';
+
+/**
+ * Registers tfjs' WebGPU backend after making sure `navigator.gpu` exists and has an adapter.
+ * Throws a `BackendError` that says why when there is none.
+ */
 export async function loadWebgpu(): Promise<string> {
   const probe = await probeWebgpu();
-  if (!probe.adapter) throw new Error(`The webgpu backend is unavailable: ${probe.reason}`);
-  await import('@tensorflow/tfjs-backend-webgpu');
+  if (!probe.adapter) throw new BackendError('webgpu', 'unavailable', `The webgpu backend is unavailable: ${probe.reason}`);
+  await importBackendPackage('webgpu', WEBGPU_PACKAGE, () => import('@tensorflow/tfjs-backend-webgpu'));
   return 'webgpu';
+}
+
+/**
+ * Destroys the GPU device a removed tfjs WebGPU backend held, so that nothing keeps Node's event
+ * loop alive. Accepts any backend object; does nothing for those without a device.
+ */
+export function releaseGpuDevice(backend: unknown): void {
+  const device = (backend as { device?: { destroy?: () => void } } | undefined)?.device;
+  device?.destroy?.();
 }
