@@ -2,11 +2,12 @@
 import { UsageError, type Command } from './arguments.js';
 import { evalCommand } from './eval.js';
 import { infoCommand } from './info.js';
+import { qualityCommand } from './quality.js';
 import { sampleCommand } from './sample.js';
 import { trainCommand } from './train.js';
 
 /** Every command, by name. */
-export const COMMANDS: readonly Command[] = [trainCommand, sampleCommand, evalCommand, infoCommand];
+export const COMMANDS: readonly Command[] = [trainCommand, sampleCommand, evalCommand, qualityCommand, infoCommand];
 
 const USAGE = () => `Usage: diffusion-ts <command> [options]
 

@@ -98,8 +98,10 @@ async function run(argv: string[]): Promise<void> {
     outputFolder: output,
     checkpointEvery,
   });
+  let resumedAt = 0;
   if (values.resume) {
     await trainer.loadCheckpoint();
+    resumedAt = trainer.step;
     console.log(`resumed ${checkpoint} at step ${trainer.step}`);
   }
   console.log(
@@ -119,7 +121,8 @@ async function run(argv: string[]): Promise<void> {
   });
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
-  if (trainer.step % checkpointEvery !== 0) await trainer.saveCheckpoint();
+  const firstStep = values.resume ? resumedAt : 0;
+  if (trainer.step !== firstStep && trainer.step % checkpointEvery !== 0) await trainer.saveCheckpoint();
   const exported = UNet2DModel.fromConfig(model.toConfig());
   trainer.copyWeightsTo(exported, 'ema');
   const modelFolder = join(output, 'model');

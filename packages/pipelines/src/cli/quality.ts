@@ -1,0 +1,73 @@
+/** `diffusion-ts quality`: the quality/speed table of the samplers for an MNIST model. */
+import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '@diffusion-ts/core';
+import { initFastBackend, type CliBackend } from '../backend.js';
+import { loadMnist } from '../data/mnist.js';
+import { MnistClassifier } from '../evaluate/mnist-classifier.js';
+import { DEFAULT_SAMPLER_SETTINGS, formatQualityTable, qualityTable, referenceStatistics } from '../evaluate/quality-table.js';
+import { findShippedModel } from '../model-location.js';
+import { integerOption, UsageError, type Command } from './arguments.js';
+
+const USAGE = `Usage: diffusion-ts quality [model-folder] --classifier <folder> [options]
+
+Samples every setting of the table (DDPM 1000, DDIM 50/20/10, PNDM 50/20/10), then reports the
+Frechet distance between the classifier's penultimate features on the generated digits and on
+MNIST test digits, the classifier's class spread, and the wall time per image.
+
+Options:
+  --classifier <folder>     the MNIST classifier (models/mnist-classifier)
+  --count <n>               images per setting (default 2000)
+  --ddpm-count <n>          images for 1000-step DDPM (default: --count)
+  --reference-count <n>     MNIST test images for the reference statistics (default 10000)
+  --batch-size <n>          images per model call (default 100)
+  --seed <n>                seed (default 0)
+  --backend <name>          wasm (default), cpu, auto, webgpu, cuda
+  --output <file.md>        also write the table to this file
+  -h, --help                this text`;
+
+async function run(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      classifier: { type: 'string' },
+      count: { type: 'string' },
+      'ddpm-count': { type: 'string' },
+      'reference-count': { type: 'string' },
+      'batch-size': { type: 'string' },
+      seed: { type: 'string' },
+      backend: { type: 'string', default: 'wasm' },
+      output: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const folder = positionals[0] ?? findShippedModel();
+  if (folder === undefined) throw new UsageError('no model folder given and models/mnist-ddpm was not found');
+  if (values.classifier === undefined) throw new UsageError('--classifier <folder> is required');
+  const count = integerOption(values.count, 'count', 2000);
+  await initFastBackend(values.backend as CliBackend);
+  const classifier = await MnistClassifier.load(values.classifier);
+  const test = await loadMnist('t10k', { limit: integerOption(values['reference-count'], 'reference-count', 10000) });
+  const reference = await referenceStatistics(classifier, test);
+  const rows = await qualityTable(folder, classifier, reference, DEFAULT_SAMPLER_SETTINGS, {
+    count,
+    counts: { ddpm: integerOption(values['ddpm-count'], 'ddpm-count', count) },
+    batchSize: integerOption(values['batch-size'], 'batch-size', 100),
+    seed: integerOption(values.seed, 'seed', 0, 0),
+    onRow: (row) =>
+      console.log(
+        `${row.scheduler} ${row.steps} steps: Frechet ${row.frechetDistance.toFixed(2)}, entropy ${row.spread.entropyBits.toFixed(3)} bits, ${row.secondsPerImage.toFixed(3)} s/image`,
+      ),
+  });
+  classifier.dispose();
+  const table = formatQualityTable(rows);
+  console.log(`\n${table}`);
+  if (values.output) await writeFileAtomic(values.output, `${table}\n`);
+}
+
+/** The `quality` command. */
+export const qualityCommand: Command = { name: 'quality', summary: 'sampler quality/speed table (MNIST)', usage: USAGE, run };
