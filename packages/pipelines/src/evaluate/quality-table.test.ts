@@ -1,0 +1,45 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '@diffusion-ts/core';
+import { UNet2DModel } from '@diffusion-ts/models';
+import { DDPMScheduler } from '@diffusion-ts/schedulers';
+import { describe, expect, it } from 'vitest';
+import { UnconditionalPipeline } from '../pipelines/unconditional.js';
+import { TINY_UNET } from '../testing/tiny-models.js';
+import { MnistClassifier } from './mnist-classifier.js';
+import { formatQualityTable, qualityTable, referenceStatistics } from './quality-table.js';
+
+describe('qualityTable', () => {
+  it('samples each setting, scores it and formats the table', async () => {
+    await initBackend('cpu');
+    const folder = await mkdtemp(join(tmpdir(), 'quality-'));
+    try {
+      const pipeline = new UnconditionalPipeline({ unet: UNet2DModel.fromConfig(TINY_UNET, { seed: 1 }), scheduler: new DDPMScheduler() });
+      await pipeline.save(folder);
+      pipeline.dispose();
+      const classifier = MnistClassifier.create(0, { inputSize: 64, hiddenSizes: [6], numClasses: 10 });
+      const images = Float32Array.from({ length: 8 * 64 }, (_, i) => Math.sin(i));
+      const reference = await referenceStatistics(classifier, { images, shape: [8, 8, 8, 1] });
+      const before = tf.memory().numTensors;
+      const rows = await qualityTable(folder, classifier, reference, [{ scheduler: 'ddim', steps: 2 }, { scheduler: 'pndm', steps: 2 }], {
+        count: 3,
+        batchSize: 2,
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(rows.map((row) => [row.scheduler, row.steps, row.count])).toEqual([
+        ['ddim', 2, 3],
+        ['pndm', 2, 3],
+      ]);
+      for (const row of rows) {
+        expect(Number.isFinite(row.frechetDistance)).toBe(true);
+        expect(row.spread.counts.reduce((a, b) => a + b)).toBe(3);
+      }
+      expect(formatQualityTable(rows)).toMatch(/\| DDIM \| 2 \| 3 \|/);
+      classifier.dispose();
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Generator } from '@diffusion-ts/core';
+import type { ImageDataset } from '../data/mnist.js';
+import { UnconditionalPipeline } from '../pipelines/unconditional.js';
+import type { FeatureStatistics } from './frechet-distance.js';
+import type { MnistClassifier } from './mnist-classifier.js';
+import { classifierFeatureStatistics, evaluateSamples, type SampleQuality } from './quality.js';
+
+/** One sampler setting of the table: a scheduler name and its step count. */
+export interface SamplerSetting {
+  scheduler: 'ddpm' | 'ddim' | 'pndm';
+  steps: number;
+}
+
+/** The settings the README's table reports: DDPM 1000, DDIM 50/20/10, PNDM 50/20/10. */
+export const DEFAULT_SAMPLER_SETTINGS: readonly SamplerSetting[] = [
+  { scheduler: 'ddpm', steps: 1000 },
+  { scheduler: 'ddim', steps: 50 },
+  { scheduler: 'ddim', steps: 20 },
+  { scheduler: 'ddim', steps: 10 },
+  { scheduler: 'pndm', steps: 50 },
+  { scheduler: 'pndm', steps: 20 },
+  { scheduler: 'pndm', steps: 10 },
+];
+
+/** One row of the quality/speed table. */
+export interface QualityRow extends SamplerSetting, SampleQuality {
+  count: number;
+  secondsPerImage: number;
+}
+
+/** Options of `qualityTable`. */
+export interface QualityTableOptions {
+  /** Images generated per setting (a setting may override it through `counts`). */
+  count: number;
+  /** Images per model call. */
+  batchSize: number;
+  /** Per-scheduler overrides of `count` (e.g. fewer for 1000-step DDPM on a CPU). */
+  counts?: Partial<Record<SamplerSetting['scheduler'], number>>;
+  seed?: number;
+  onRow?: (row: QualityRow) => void;
+}
+
+/** Reference statistics of real images (e.g. the MNIST test set) for the Frechet distance. */
+export async function referenceStatistics(classifier: MnistClassifier, dataset: ImageDataset): Promise<FeatureStatistics> {
+  const images = tf.tensor4d(dataset.images, dataset.shape);
+  try {
+    return await classifierFeatureStatistics(classifier, images);
+  } finally {
+    images.dispose();
+  }
+}
+
+/**
+ * Samples `count` images per setting from a pipeline folder and scores them: Frechet distance of
+ * the classifier's penultimate features against `reference`, class spread, and wall time per image.
+ */
+export async function qualityTable(
+  folder: string,
+  classifier: MnistClassifier,
+  reference: FeatureStatistics,
+  settings: readonly SamplerSetting[],
+  options: QualityTableOptions,
+): Promise<QualityRow[]> {
+  const rows: QualityRow[] = [];
+  for (const setting of settings) {
+    const pipeline = await UnconditionalPipeline.fromPretrained(folder, { scheduler: setting.scheduler });
+    const count = options.counts?.[setting.scheduler] ?? options.count;
+    const generator = new Generator(options.seed ?? 0);
+    const batches: tf.Tensor4D[] = [];
+    const started = performance.now();
+    try {
+      for (let done = 0; done < count; done += options.batchSize) {
+        const batchSize = Math.min(options.batchSize, count - done);
+        const { images } = await pipeline.generate({ batchSize, numInferenceSteps: setting.steps, generator });
+        batches.push(images);
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const generated = tf.concat(batches) as tf.Tensor4D;
+      const quality = await evaluateSamples(classifier, generated, reference);
+      generated.dispose();
+      const row: QualityRow = { ...setting, ...quality, count, secondsPerImage: seconds / count };
+      rows.push(row);
+      options.onRow?.(row);
+    } finally {
+      tf.dispose(batches);
+      pipeline.dispose();
+    }
+  }
+  return rows;
+}
+
+/** Formats rows as a Markdown table. */
+export function formatQualityTable(rows: readonly QualityRow[]): string {
+  const lines = [
+    '| sampler | steps | images | Frechet distance (classifier features) | class entropy (bits, max 3.32) | min/max class share | s/image |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const row of rows) {
+    lines.push(
+      `| ${row.scheduler.toUpperCase()} | ${row.steps} | ${row.count} | ${row.frechetDistance.toFixed(2)} | ${row.spread.entropyBits.toFixed(3)} | ${row.spread.minOverMax.toFixed(2)} | ${row.secondsPerImage.toFixed(3)} |`,
+    );
+  }
+  return lines.join('\n');
+}
