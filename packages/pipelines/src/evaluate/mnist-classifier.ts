@@ -114,7 +114,7 @@ export class MnistClassifier {
   features(images: tf.Tensor4D): tf.Tensor2D {
     return tf.tidy(() => {
       let x: tf.Tensor2D = this.flatten(images);
-      for (const layer of this.layers.slice(0, -1)) x = tf.relu(tf.add(tf.matMul(x, layer.kernel), layer.bias));
+      for (const layer of this.layers.slice(0, -1)) x = tf.relu(tf.add(tf.matMul(x, layer.kernel), layer.bias)) as tf.Tensor2D;
       return x;
     });
   }
