@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { decode } from 'fast-png';
+import { decode, encode } from 'fast-png';
 import { initBackend } from '@diffusion-ts/core';
 import { UNet2DModel } from '@diffusion-ts/models';
 import { DDPMScheduler } from '@diffusion-ts/schedulers';
@@ -32,6 +32,7 @@ describe('diffusion-ts CLI', () => {
     folder = await mkdtemp(join(tmpdir(), 'cli-test-'));
     const unet = UNet2DModel.fromConfig(TINY_UNET, { seed: 3 });
     await new UnconditionalPipeline({ unet, scheduler: new DDPMScheduler() }).save(join(folder, 'model'));
+    await new UnconditionalPipeline({ unet, scheduler: new DDPMScheduler({ numTrainTimesteps: 8 }) }).save(join(folder, 'short'));
     unet.dispose();
   });
   afterAll(() => rm(folder, { recursive: true, force: true }));
@@ -60,6 +61,18 @@ describe('diffusion-ts CLI', () => {
     const png = decode(await readFile(output));
     expect([png.width, png.height, png.channels]).toEqual([2 * 8 + 3 * 2, 2 * 8 + 3 * 2, 1]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('computes bits/dim on a folder of test images', async () => {
+    const images = join(folder, 'digits');
+    await mkdir(images);
+    for (const name of ['a.png', 'b.png']) {
+      const data = Uint8Array.from({ length: 64 }, (_, i) => (i * (name === 'a.png' ? 3 : 7)) % 256);
+      await writeFile(join(images, name), encode({ width: 8, height: 8, data, channels: 1, depth: 8 }));
+    }
+    const result = await capture(['eval', join(folder, 'short'), '--dataset', images, '--backend', 'cpu']);
+    expect(result.err).toBe('');
+    expect(result.out).toMatch(/bits\/dim \d+\.\d+ on 2 images of .*digits/);
   });
 
   it('reports bad input clearly', async () => {

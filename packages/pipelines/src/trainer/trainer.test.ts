@@ -86,6 +86,21 @@ describe.each(TRAINING_BACKENDS)('Trainer on %s', (backend) => {
     second.model.dispose();
   });
 
+  it('trains with L_hybrid on a learned-range model', async () => {
+    const model = UNet2DModel.fromConfig({ ...TINY_UNET, out_channels: 2 }, { seed: 2 });
+    const trainer = new Trainer({
+      model,
+      scheduler: new DDPMScheduler({ numTrainTimesteps: 100, varianceType: 'learned_range' }),
+      data: new BatchIterator(tinyData(), { batchSize: 2 }),
+      loss: 'hybrid',
+      snrGamma: 5,
+    });
+    const { loss } = await trainer.trainStep();
+    expect(Number.isFinite(loss)).toBe(true);
+    trainer.dispose();
+    model.dispose();
+  });
+
   it('keeps the previous checkpoint when writing a new one fails', async () => {
     const run = join(folder, `failing-${backend}`);
     const { trainer, model } = makeTrainer(run);
