@@ -21,7 +21,10 @@ export interface FastBackendReport {
 
 /**
  * Initialises `name` (default `wasm`, the fastest CPU backend) for sampling or training. `auto`
- * prefers webgpu / cuda when present, else threaded wasm.
+ * prefers webgpu / cuda when present, else threaded wasm. `threads: 1` uses the single-threaded
+ * wasm build, which is faster when the CPU cores are busy with other work (the thread pool
+ * spin-waits on oversubscribed cores); without `threads`, one thread is chosen when the load
+ * average already fills every core.
  */
 export async function initFastBackend(name: CliBackend = 'wasm', threads?: number): Promise<FastBackendReport> {
   if (!(CLI_BACKENDS as readonly string[]).includes(name)) {
@@ -35,9 +38,10 @@ export async function initFastBackend(name: CliBackend = 'wasm', threads?: numbe
   }
   if (chosen !== 'wasm') return { backend: await initBackend(chosen) };
   let threadCount = 1;
-  if (tf.findBackend('wasm') === null) {
+  const wanted = threads ?? (await busyMachine() ? 1 : undefined);
+  if (tf.findBackend('wasm') === null && wanted !== 1) {
     try {
-      threadCount = (await initWasmThreaded(threads === undefined ? {} : { threads })).threads;
+      threadCount = (await initWasmThreaded(wanted === undefined ? {} : { threads: wanted })).threads;
     } catch {
       threadCount = 1;
     }
@@ -45,4 +49,11 @@ export async function initFastBackend(name: CliBackend = 'wasm', threads?: numbe
   const backend = await initBackend('wasm');
   registerWasmTrainingKernels();
   return { backend, threads: threadCount };
+}
+
+/** Whether the 1-minute load average is at least the number of logical CPUs (Node only). */
+async function busyMachine(): Promise<boolean> {
+  if (typeof process === 'undefined' || typeof process.versions?.node !== 'string') return false;
+  const os = await import('node:os');
+  return os.loadavg()[0] >= os.cpus().length;
 }

@@ -24,6 +24,7 @@ Options:
   --batch-size <n>           images per model call (default 16)
   --seed <n>                 seed of the noise (default 0)
   --backend <name>           wasm (default), cpu, auto, webgpu, cuda
+  --threads <n>              wasm threads (default: all cores, at most 8; 1 on a busy machine)
   -h, --help                 this text`;
 
 async function run(argv: string[]): Promise<void> {
@@ -36,6 +37,7 @@ async function run(argv: string[]): Promise<void> {
       'batch-size': { type: 'string' },
       seed: { type: 'string' },
       backend: { type: 'string', default: 'wasm' },
+      threads: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -48,7 +50,7 @@ async function run(argv: string[]): Promise<void> {
   const count = integerOption(values.count, 'count', 16);
   const batchSize = integerOption(values['batch-size'], 'batch-size', 16);
   const generator = new Generator(integerOption(values.seed, 'seed', 0, 0));
-  await initFastBackend(values.backend as CliBackend);
+  await initFastBackend(values.backend as CliBackend, values.threads === undefined ? undefined : integerOption(values.threads, 'threads', 1, 1, 8));
   const pipeline = await UnconditionalPipeline.fromPretrained(folder, { scheduler: 'ddpm' });
   const scheduler = pipeline.scheduler as DDPMScheduler;
   const dataset = values.dataset === 'mnist' ? await loadMnist('t10k', { limit: count }) : await loadImageFolder(values.dataset, { limit: count, channels: pipeline.unet.config.inChannels as 1 | 3 | 4 });

@@ -23,6 +23,7 @@ Options:
   --output <file>      PNG grid to write (default samples.png)
   --scale <n>          enlarge the grid by this integer factor (default 2)
   --backend <name>     wasm (default), cpu, auto, webgpu, cuda
+  --threads <n>        wasm threads (default: all cores, at most 8; 1 on a busy machine)
   -h, --help           this text`;
 
 async function run(argv: string[]): Promise<void> {
@@ -38,6 +39,7 @@ async function run(argv: string[]): Promise<void> {
       output: { type: 'string', default: 'samples.png' },
       scale: { type: 'string' },
       backend: { type: 'string', default: 'wasm' },
+      threads: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -58,7 +60,7 @@ async function run(argv: string[]): Promise<void> {
   const count = integerOption(values.count, 'count', 16);
   const eta = numberOption(values.eta, 'eta', 0, 0);
   const scale = integerOption(values.scale, 'scale', 2, 1, 16);
-  const { backend } = await initFastBackend(values.backend as CliBackend);
+  const { backend } = await initFastBackend(values.backend as CliBackend, values.threads === undefined ? undefined : integerOption(values.threads, 'threads', 1, 1, 8));
   const pipeline = await UnconditionalPipeline.fromPretrained(folder, { scheduler: values.scheduler });
   try {
     const started = performance.now();

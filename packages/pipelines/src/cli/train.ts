@@ -37,6 +37,7 @@ Options:
   --limit <n>                use only the first n images
   --flip                     random horizontal flips
   --backend <name>           wasm (default), cpu, auto, webgpu, cuda
+  --threads <n>              wasm threads (default: all cores, at most 8; 1 on a busy machine)
   --resume                   continue from <output>/${CHECKPOINT_NAME}
   -h, --help                 this text`;
 
@@ -59,6 +60,7 @@ async function run(argv: string[]): Promise<void> {
       limit: { type: 'string' },
       flip: { type: 'boolean', default: false },
       backend: { type: 'string', default: 'wasm' },
+      threads: { type: 'string' },
       resume: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -80,7 +82,7 @@ async function run(argv: string[]): Promise<void> {
   if (!values.resume && existsSync(checkpoint)) {
     throw new UsageError(`${checkpoint} exists: pass --resume to continue that run, or choose another --output`);
   }
-  const { backend, threads } = await initFastBackend(values.backend as CliBackend);
+  const { backend, threads } = await initFastBackend(values.backend as CliBackend, values.threads === undefined ? undefined : integerOption(values.threads, 'threads', 1, 1, 8));
   const dataset = values.dataset === 'mnist' ? await loadMnist('train', { limit }) : await loadImageFolder(values.dataset, { limit });
   const config = values.config === undefined ? MNIST_UNET_CONFIG : await readConfigFile(values.config);
   const model = UNet2DModel.fromConfig({ ...config, sample_size: dataset.shape[1], in_channels: dataset.shape[3], out_channels: dataset.shape[3] }, { seed });
