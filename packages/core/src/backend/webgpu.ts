@@ -55,7 +55,8 @@ export async function findGpu(): Promise<GpuLike | null> {
   nodeGpu ??= (async () => {
     let dawn: { create(flags: string[]): GpuLike; globals: Record<string, unknown> };
     try {
-      dawn = (await import(/* @vite-ignore */ 'webgpu')) as unknown as typeof dawn;
+      // A computed name, so browser bundlers never try to resolve the Node-only Dawn package.
+      dawn = (await import(/* @vite-ignore */ DAWN_PACKAGE)) as unknown as typeof dawn;
     } catch {
       return null;
     }
@@ -87,6 +88,9 @@ export async function probeWebgpu(): Promise<{ adapter?: AdapterDescription; rea
 
 /** The package that provides the WebGPU backend. */
 export const WEBGPU_PACKAGE = '@tensorflow/tfjs-backend-webgpu';
+
+/** The optional npm package with Dawn's WebGPU for Node. */
+export const DAWN_PACKAGE = 'webgpu';
 
 /**
  * Registers tfjs' WebGPU backend after making sure `navigator.gpu` exists and has an adapter.
