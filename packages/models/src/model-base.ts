@@ -1,9 +1,9 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ConfigJson } from '@diffusion-ts/core';
+import { ConfigError, parseConfig, type ConfigJson, type ConfigSchema, type ParsedConfig, type PretrainedSource } from '@diffusion-ts/core';
 import type { ParameterStore } from './parameters/parameter-store.js';
 import type { UNetBody } from './unet-body.js';
 import { exportWeights, importWeights, type ExportedWeight, type ImportReport, type WeightTensor } from './weights.js';
-import { writePretrained } from './pretrained-io.js';
+import { readPretrained, writePretrained, type FromPretrainedOptions } from './pretrained-io.js';
 
 /**
  * What both UNets share: the parameter store, the body, weight import and export, saving, the
@@ -62,6 +62,45 @@ export abstract class UNetModelBase {
   /** Frees every variable; the model cannot be used afterwards. */
   dispose(): void {
     this.store.dispose();
+  }
+
+  /** Parses a config for `className`, refusing one whose `_class_name` names another model. */
+  protected static parseModelConfig<T extends object>(
+    config: ConfigJson | Partial<T>,
+    schema: ConfigSchema<T>,
+    defaults: T,
+    className: string,
+  ): ParsedConfig<T> {
+    const parsed = parseConfig(config, schema, defaults, className);
+    if (parsed.className !== undefined && parsed.className !== className) {
+      throw new ConfigError(`${className}: the config is for '${parsed.className}'`, '_class_name');
+    }
+    return parsed;
+  }
+
+  /**
+   * Reads a pretrained folder or URL, builds the model from its config with `build` and assigns
+   * the weights; the model is disposed when they do not fit. Unused weights become warnings.
+   */
+  protected static async loadPretrained<M extends UNetModelBase>(
+    source: string | PretrainedSource,
+    options: FromPretrainedOptions,
+    className: string,
+    build: (config: ConfigJson, onWarning: FromPretrainedOptions['onWarning']) => M,
+  ): Promise<M> {
+    const files = await readPretrained(source, options);
+    const model = build(files.config, options.onWarning);
+    try {
+      const report = model.loadWeights(files.tensors, files.location);
+      model.recordWarnings(
+        report.unexpected.map((name) => `${files.location}: weight '${name}' is not used by ${className}`),
+        options.onWarning,
+      );
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    return model;
   }
 
   protected recordWarnings(warnings: string[], onWarning: ((message: string) => void) | undefined): void {

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, parseConfig, serializeConfig, type ConfigJson, type PretrainedSource } from '@diffusion-ts/core';
+import { serializeConfig, type ConfigJson, type PretrainedSource } from '@diffusion-ts/core';
 import { UNetModelBase } from './model-base.js';
 import { ParameterStore } from './parameters/parameter-store.js';
-import { readPretrained, type FromPretrainedOptions } from './pretrained-io.js';
+import type { FromPretrainedOptions } from './pretrained-io.js';
 import { validateSample } from './sample-checks.js';
 import { batchTimesteps } from './timestep-input.js';
 import type { FromConfigOptions } from './unet-2d.js';
@@ -59,10 +59,7 @@ export class UNet2DConditionModel extends UNetModelBase {
 
   /** Builds a randomly initialised model (PyTorch's default initialisation, seeded) from a config. */
   static fromConfig(config: ConfigJson | Partial<UNet2DConditionOptions>, options: FromConfigOptions = {}): UNet2DConditionModel {
-    const parsed = parseConfig(config, UNET_2D_CONDITION_SCHEMA, UNET_2D_CONDITION_DEFAULTS, CLASS_NAME);
-    if (parsed.className !== undefined && parsed.className !== CLASS_NAME) {
-      throw new ConfigError(`${CLASS_NAME}: the config is for '${parsed.className}'`, '_class_name');
-    }
+    const parsed = UNetModelBase.parseModelConfig(config, UNET_2D_CONDITION_SCHEMA, UNET_2D_CONDITION_DEFAULTS, CLASS_NAME);
     const model = new UNet2DConditionModel(validateUNet2DConditionOptions(parsed.options), options.seed ?? 0, parsed.unknown);
     model.recordWarnings(parsed.warnings, options.onWarning);
     return model;
@@ -74,19 +71,7 @@ export class UNet2DConditionModel extends UNetModelBase {
    * `WeightsError` listing the names; unused weights are reported through `onWarning`.
    */
   static async fromPretrained(source: string | PretrainedSource, options: FromPretrainedOptions = {}): Promise<UNet2DConditionModel> {
-    const files = await readPretrained(source, options);
-    const model = UNet2DConditionModel.fromConfig(files.config, { onWarning: options.onWarning });
-    try {
-      const report = model.loadWeights(files.tensors, files.location);
-      model.recordWarnings(
-        report.unexpected.map((name) => `${files.location}: weight '${name}' is not used by ${CLASS_NAME}`),
-        options.onWarning,
-      );
-    } catch (error) {
-      model.dispose();
-      throw error;
-    }
-    return model;
+    return UNetModelBase.loadPretrained(source, options, CLASS_NAME, (config, onWarning) => UNet2DConditionModel.fromConfig(config, { onWarning }));
   }
 
   /** The Diffusers config: `_class_name`, `_diffusers_version`, then every key (sorted). */

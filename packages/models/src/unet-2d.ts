@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, parseConfig, serializeConfig, type ConfigJson, type PretrainedSource } from '@diffusion-ts/core';
+import { serializeConfig, type ConfigJson, type PretrainedSource } from '@diffusion-ts/core';
 import { UNetModelBase } from './model-base.js';
 import { ParameterStore } from './parameters/parameter-store.js';
-import { readPretrained, type FromPretrainedOptions } from './pretrained-io.js';
+import type { FromPretrainedOptions } from './pretrained-io.js';
 import { validateSample } from './sample-checks.js';
 import { batchTimesteps } from './timestep-input.js';
 import { UNET_2D_DEFAULTS, UNET_2D_SCHEMA, validateUNet2DOptions, type UNet2DOptions } from './unet-2d-config.js';
@@ -56,10 +56,7 @@ export class UNet2DModel extends UNetModelBase {
    * Diffusers config (snake_case) or our options (camelCase); missing keys take Diffusers' defaults.
    */
   static fromConfig(config: ConfigJson | Partial<UNet2DOptions>, options: FromConfigOptions = {}): UNet2DModel {
-    const parsed = parseConfig(config, UNET_2D_SCHEMA, UNET_2D_DEFAULTS, CLASS_NAME);
-    if (parsed.className !== undefined && parsed.className !== CLASS_NAME) {
-      throw new ConfigError(`${CLASS_NAME}: the config is for '${parsed.className}'`, '_class_name');
-    }
+    const parsed = UNetModelBase.parseModelConfig(config, UNET_2D_SCHEMA, UNET_2D_DEFAULTS, CLASS_NAME);
     const model = new UNet2DModel(validateUNet2DOptions(parsed.options), options.seed ?? 0, parsed.unknown);
     model.recordWarnings(parsed.warnings, options.onWarning);
     return model;
@@ -71,19 +68,7 @@ export class UNet2DModel extends UNetModelBase {
    * the names; unused weights and unknown config keys are reported through `onWarning`.
    */
   static async fromPretrained(source: string | PretrainedSource, options: FromPretrainedOptions = {}): Promise<UNet2DModel> {
-    const files = await readPretrained(source, options);
-    const model = UNet2DModel.fromConfig(files.config, { onWarning: options.onWarning });
-    try {
-      const report = model.loadWeights(files.tensors, files.location);
-      model.recordWarnings(
-        report.unexpected.map((name) => `${files.location}: weight '${name}' is not used by ${CLASS_NAME}`),
-        options.onWarning,
-      );
-    } catch (error) {
-      model.dispose();
-      throw error;
-    }
-    return model;
+    return UNetModelBase.loadPretrained(source, options, CLASS_NAME, (config, onWarning) => UNet2DModel.fromConfig(config, { onWarning }));
   }
 
   /** The Diffusers config: `_class_name`, `_diffusers_version`, then every key (sorted). */
