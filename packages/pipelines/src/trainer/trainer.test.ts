@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, testBackendNames } from '@diffusion-ts/core';
+import { initBackend, registerWasmTrainingKernels, testBackendNames } from '@diffusion-ts/core';
 import { UNet2DModel } from '@diffusion-ts/models';
 import { DDPMScheduler } from '@diffusion-ts/schedulers';
 import { BatchIterator } from '../data/dataset.js';
@@ -84,6 +84,19 @@ describe.each(TRAINING_BACKENDS)('Trainer on %s', (backend) => {
     expect(log).toEqual([1, 2, 3, 4, 5, 6]);
     second.trainer.dispose();
     second.model.dispose();
+  });
+
+  it('refuses to start when the backend lacks the convolution weight gradient', () => {
+    if (backend !== 'wasm') return;
+    tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+    try {
+      expect(() => makeTrainer(undefined)).toThrow(/Training is not possible on the wasm backend/);
+    } finally {
+      registerWasmTrainingKernels();
+    }
+    const { trainer, model } = makeTrainer(undefined);
+    trainer.dispose();
+    model.dispose();
   });
 
   it('trains with L_hybrid on a learned-range model', async () => {
