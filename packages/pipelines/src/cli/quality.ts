@@ -4,7 +4,14 @@ import { writeFileAtomic } from '@diffusion-ts/core';
 import { initFastBackend, type CliBackend } from '../backend.js';
 import { loadMnist } from '../data/mnist.js';
 import { MnistClassifier } from '../evaluate/mnist-classifier.js';
-import { DEFAULT_SAMPLER_SETTINGS, formatQualityTable, qualityTable, referenceStatistics } from '../evaluate/quality-table.js';
+import {
+  DEFAULT_SAMPLER_SETTINGS,
+  formatQualityTable,
+  parseSamplerSettings,
+  qualityTable,
+  realImagesQuality,
+  referenceStatistics,
+} from '../evaluate/quality-table.js';
 import { findShippedModel } from '../model-location.js';
 import { integerOption, UsageError, type Command } from './arguments.js';
 
@@ -19,6 +26,7 @@ Options:
   --count <n>               images per setting (default 2000)
   --ddpm-count <n>          images for 1000-step DDPM (default: --count)
   --reference-count <n>     MNIST test images for the reference statistics (default 10000)
+  --settings <list>         which rows, e.g. ddim:50,pndm:10 (default: all seven)
   --batch-size <n>          images per model call (default 100)
   --seed <n>                seed (default 0)
   --backend <name>          wasm (default), cpu, auto, webgpu, cuda
@@ -34,6 +42,7 @@ async function run(argv: string[]): Promise<void> {
       count: { type: 'string' },
       'ddpm-count': { type: 'string' },
       'reference-count': { type: 'string' },
+      settings: { type: 'string' },
       'batch-size': { type: 'string' },
       seed: { type: 'string' },
       backend: { type: 'string', default: 'wasm' },
@@ -49,11 +58,23 @@ async function run(argv: string[]): Promise<void> {
   if (folder === undefined) throw new UsageError('no model folder given and models/mnist-ddpm was not found');
   if (values.classifier === undefined) throw new UsageError('--classifier <folder> is required');
   const count = integerOption(values.count, 'count', 2000);
+  let settings = DEFAULT_SAMPLER_SETTINGS;
+  if (values.settings !== undefined) {
+    try {
+      settings = parseSamplerSettings(values.settings);
+    } catch (error) {
+      throw new UsageError(`--settings: ${(error as Error).message}`);
+    }
+  }
   await initFastBackend(values.backend as CliBackend);
   const classifier = await MnistClassifier.load(values.classifier);
   const test = await loadMnist('t10k', { limit: integerOption(values['reference-count'], 'reference-count', 10000) });
   const reference = await referenceStatistics(classifier, test);
-  const rows = await qualityTable(folder, classifier, reference, DEFAULT_SAMPLER_SETTINGS, {
+  const real = await realImagesQuality(classifier, await loadMnist('train', { limit: count }), reference);
+  console.log(
+    `real MNIST train digits (${count}): Frechet ${real.frechetDistance.toFixed(2)}, entropy ${real.spread.entropyBits.toFixed(3)} bits, min/max class share ${real.spread.minOverMax.toFixed(2)}`,
+  );
+  const rows = await qualityTable(folder, classifier, reference, settings, {
     count,
     counts: { ddpm: integerOption(values['ddpm-count'], 'ddpm-count', count) },
     batchSize: integerOption(values['batch-size'], 'batch-size', 100),

@@ -9,7 +9,33 @@ import { describe, expect, it } from 'vitest';
 import { UnconditionalPipeline } from '../pipelines/unconditional.js';
 import { TINY_UNET } from '../testing/tiny-models.js';
 import { MnistClassifier } from './mnist-classifier.js';
-import { formatQualityTable, qualityTable, referenceStatistics } from './quality-table.js';
+import { formatQualityTable, parseSamplerSettings, qualityTable, realImagesQuality, referenceStatistics } from './quality-table.js';
+
+describe('parseSamplerSettings', () => {
+  it('reads scheduler:steps lists and names a bad entry', () => {
+    expect(parseSamplerSettings('ddim:50, pndm:10')).toEqual([
+      { scheduler: 'ddim', steps: 50 },
+      { scheduler: 'pndm', steps: 10 },
+    ]);
+    expect(() => parseSamplerSettings('ddim:50,euler:10')).toThrow(/'euler:10'/);
+    expect(() => parseSamplerSettings('ddpm:0')).toThrow(/'ddpm:0'/);
+  });
+});
+
+describe('realImagesQuality', () => {
+  it('scores real images against their own statistics as distance ~0', async () => {
+    await initBackend('cpu');
+    const classifier = MnistClassifier.create(0, { inputSize: 64, hiddenSizes: [6], numClasses: 10 });
+    const dataset = { images: Float32Array.from({ length: 12 * 64 }, (_, i) => Math.sin(i * 0.37)), shape: [12, 8, 8, 1] as [number, number, number, number] };
+    const reference = await referenceStatistics(classifier, dataset);
+    const before = tf.memory().numTensors;
+    const quality = await realImagesQuality(classifier, dataset, reference);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Math.abs(quality.frechetDistance)).toBeLessThan(1e-6);
+    expect(quality.spread.counts.reduce((a, b) => a + b, 0)).toBe(12);
+    classifier.dispose();
+  });
+});
 
 describe('qualityTable', () => {
   it('samples each setting, scores it and formats the table', async () => {

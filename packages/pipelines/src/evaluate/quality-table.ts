@@ -23,6 +23,18 @@ export const DEFAULT_SAMPLER_SETTINGS: readonly SamplerSetting[] = [
   { scheduler: 'pndm', steps: 10 },
 ];
 
+/** Parses `ddim:50,pndm:10` into sampler settings; throws naming the bad entry. */
+export function parseSamplerSettings(text: string): SamplerSetting[] {
+  return text.split(',').map((entry) => {
+    const [scheduler, steps] = entry.trim().split(':');
+    const count = Number(steps);
+    if ((scheduler !== 'ddpm' && scheduler !== 'ddim' && scheduler !== 'pndm') || !Number.isInteger(count) || count < 1) {
+      throw new Error(`sampler setting '${entry}' is not <ddpm|ddim|pndm>:<steps>`);
+    }
+    return { scheduler, steps: count };
+  });
+}
+
 /** One row of the quality/speed table. */
 export interface QualityRow extends SamplerSetting, SampleQuality {
   count: number;
@@ -46,6 +58,20 @@ export async function referenceStatistics(classifier: MnistClassifier, dataset: 
   const images = tf.tensor4d(dataset.images, dataset.shape);
   try {
     return await classifierFeatureStatistics(classifier, images);
+  } finally {
+    images.dispose();
+  }
+}
+
+/** Scores `count` real images of a dataset (e.g. MNIST train) against `reference`: the table's floor. */
+export async function realImagesQuality(
+  classifier: MnistClassifier,
+  dataset: ImageDataset,
+  reference: FeatureStatistics,
+): Promise<SampleQuality> {
+  const images = tf.tensor4d(dataset.images, dataset.shape);
+  try {
+    return await evaluateSamples(classifier, images, reference);
   } finally {
     images.dispose();
   }
