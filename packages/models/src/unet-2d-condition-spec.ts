@@ -1,4 +1,5 @@
 import type { BlockSettings } from './blocks/block-types.js';
+import { commonBodySpec, downBlockChannels, positionalTimeProjection, resnetSettings, upBlockChannels } from './unet-2d-common.js';
 import {
   isBoolean,
   isPositiveInteger,
@@ -12,8 +13,8 @@ export function resolveUNet2DConditionSpec(options: UNet2DConditionOptions): UNe
   const channels = options.blockOutChannels;
   const levels = channels.length;
   const groups = options.normNumGroups ?? 32;
-  const timeEmbedDim = options.timeEmbeddingDim ?? channels[0] * 4;
-  const blocksTembDim = options.classEmbeddingsConcat ? 2 * timeEmbedDim : timeEmbedDim;
+  const common = commonBodySpec(options);
+  const blocksTembDim = options.classEmbeddingsConcat ? 2 * common.timeEmbedDim : common.timeEmbedDim;
   // Diffusers' quirk: `num_attention_heads` falls back to `attention_head_dim`, which here counts heads.
   const heads = perBlock(options.numAttentionHeads ?? options.attentionHeadDim, levels, 'numAttentionHeads', isPositiveInteger, 'a positive integer');
   const headDims = perBlock(options.attentionHeadDim, levels, 'attentionHeadDim', isPositiveInteger, 'a positive integer');
@@ -23,15 +24,7 @@ export function resolveUNet2DConditionSpec(options: UNet2DConditionOptions): UNe
   const onlyCross = perBlock(options.onlyCrossAttention, levels, 'onlyCrossAttention', isBoolean, 'a boolean');
 
   const settings = (i: number, numLayers: number, depth: number, crossDim: number, headCount: number, only: boolean): BlockSettings => ({
-    tembChannels: blocksTembDim,
-    dropout: options.dropout,
-    resnetEps: options.normEps,
-    resnetActFn: options.actFn,
-    resnetGroups: groups,
-    resnetTimeScaleShift: options.resnetTimeScaleShift,
-    // Diffusers passes these two only to block types we do not build, so they have no effect here.
-    resnetSkipTimeAct: false,
-    resnetOutScaleFactor: 1,
+    ...resnetSettings(options, blocksTembDim, groups),
     attentionHeadDim: headDims[i],
     numAttentionHeads: headCount,
     crossAttentionDim: crossDim,
@@ -40,22 +33,15 @@ export function resolveUNet2DConditionSpec(options: UNet2DConditionOptions): UNe
     onlyCrossAttention: only,
   });
 
-  let output = channels[0];
-  const down = options.downBlockTypes.map((type, i) => {
-    const input = output;
-    output = channels[i];
-    return {
-      type,
-      spec: {
-        ...settings(i, layers[i], transformerLayers[i], crossDims[i], heads[i], onlyCross[i]),
-        numLayers: layers[i],
-        inChannels: input,
-        outChannels: output,
-        addDownsample: i !== levels - 1,
-        downsamplePadding: options.downsamplePadding,
-      },
-    };
-  });
+  const down = options.downBlockTypes.map((type, i) => ({
+    type,
+    spec: {
+      ...settings(i, layers[i], transformerLayers[i], crossDims[i], heads[i], onlyCross[i]),
+      numLayers: layers[i],
+      ...downBlockChannels(channels, i),
+      downsamplePadding: options.downsamplePadding,
+    },
+  }));
 
   const last = levels - 1;
   const midCross = options.midBlockType === 'UNetMidBlock2DCrossAttn';
@@ -74,16 +60,12 @@ export function resolveUNet2DConditionSpec(options: UNet2DConditionOptions): UNe
           },
         };
 
-  const reversedChannels = [...channels].reverse();
   const reversedHeads = [...heads].reverse();
   const reversedLayers = [...layers].reverse();
   const reversedCross = [...crossDims].reverse();
   const reversedDepth = options.reverseTransformerLayersPerBlock ?? [...transformerLayers].reverse();
   const reversedOnly = [...onlyCross].reverse();
-  output = reversedChannels[0];
   const up = options.upBlockTypes.map((type, i) => {
-    const previous = output;
-    output = reversedChannels[i];
     const numLayers = reversedLayers[i] + 1;
     return {
       type,
@@ -91,36 +73,22 @@ export function resolveUNet2DConditionSpec(options: UNet2DConditionOptions): UNe
         // `attention_head_dim[i]` is not reversed in Diffusers; kept as is.
         ...settings(i, numLayers, reversedDepth[i], reversedCross[i], reversedHeads[i], reversedOnly[i]),
         numLayers,
-        inChannels: reversedChannels[Math.min(i + 1, levels - 1)],
-        prevOutputChannel: previous,
-        outChannels: output,
-        addUpsample: i !== levels - 1,
+        ...upBlockChannels(channels, i),
       },
     };
   });
 
   return {
-    inChannels: options.inChannels,
-    outChannels: options.outChannels,
-    blockOutChannels: channels,
-    centerInputSample: options.centerInputSample,
-    timeProjection: { kind: 'positional', options: { numChannels: channels[0], flipSinToCos: options.flipSinToCos, downscaleFreqShift: options.freqShift } },
-    timeEmbedDim,
+    ...common,
+    timeProjection: positionalTimeProjection(options),
     actFn: options.actFn,
     timestepPostAct: options.timestepPostAct,
     timeEmbeddingActFn: options.timeEmbeddingActFn,
-    classEmbedding:
-      options.classEmbedType === 'timestep'
-        ? { kind: 'timestep' }
-        : options.numClassEmbeds !== null
-          ? { kind: 'table', count: options.numClassEmbeds }
-          : null,
     classEmbeddingsConcat: options.classEmbeddingsConcat,
     down,
     mid,
     up,
     normNumGroupsOut: options.normNumGroups,
-    normEps: options.normEps,
     convInKernel: options.convInKernel,
     convOutKernel: options.convOutKernel,
   };
