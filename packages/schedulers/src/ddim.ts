@@ -8,13 +8,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ConfigJson, ConfigSchema } from '@diffusion-ts/core';
-import { DiscreteScheduler } from './discrete-scheduler.js';
-import { assertInferenceSteps, finalAlphaCumprod, spacedTimestepsAscending, type BetaSchedule } from './schedule.js';
+import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA, DiscreteScheduler, THRESHOLD_CONFIG_DEFAULTS, THRESHOLD_CONFIG_SCHEMA, TIMESTEP_SPACING_FIELD } from './discrete-scheduler.js';
+import { finalAlphaCumprod, type BetaSchedule } from './schedule.js';
 import {
   assertFinite,
   assertFiniteNumber,
-  assertSameShape,
-  assertScheduledTimestep,
   denoise,
   drawNoise,
   epsilonFromOriginal,
@@ -34,39 +32,25 @@ const SCHEDULES: readonly BetaSchedule[] = ['linear', 'scaled_linear', 'squaredc
 
 /** DDIM defaults, as in Diffusers. */
 export const DDIM_DEFAULTS: Readonly<DDIMOptions> = Object.freeze({
-  numTrainTimesteps: 1000,
-  betaStart: 0.0001,
-  betaEnd: 0.02,
-  betaSchedule: 'linear',
-  trainedBetas: null,
+  ...BETA_CONFIG_DEFAULTS,
   clipSample: true,
   setAlphaToOne: true,
   stepsOffset: 0,
   predictionType: 'epsilon',
-  thresholding: false,
-  dynamicThresholdingRatio: 0.995,
-  clipSampleRange: 1.0,
-  sampleMaxValue: 1.0,
+  ...THRESHOLD_CONFIG_DEFAULTS,
   timestepSpacing: 'leading',
   rescaleBetasZeroSnr: false,
 });
 
 /** Config keys and types, in Diffusers' order. */
 export const DDIM_SCHEMA: ConfigSchema<DDIMOptions> = {
-  numTrainTimesteps: { kind: 'integer' },
-  betaStart: { kind: 'number' },
-  betaEnd: { kind: 'number' },
-  betaSchedule: { kind: 'string', values: ['linear', 'scaled_linear', 'squaredcos_cap_v2', 'sigmoid', 'laplace'] },
-  trainedBetas: { kind: 'number[]', nullable: true },
+  ...BETA_CONFIG_SCHEMA,
   clipSample: { kind: 'boolean' },
   setAlphaToOne: { kind: 'boolean' },
   stepsOffset: { kind: 'integer' },
   predictionType: { kind: 'string', values: ['epsilon', 'sample', 'v_prediction'] },
-  thresholding: { kind: 'boolean' },
-  dynamicThresholdingRatio: { kind: 'number' },
-  clipSampleRange: { kind: 'number' },
-  sampleMaxValue: { kind: 'number' },
-  timestepSpacing: { kind: 'string', values: ['leading', 'trailing', 'linspace'] },
+  ...THRESHOLD_CONFIG_SCHEMA,
+  timestepSpacing: TIMESTEP_SPACING_FIELD,
   rescaleBetasZeroSnr: { kind: 'boolean' },
 };
 
@@ -94,24 +78,13 @@ export class DDIMScheduler extends DiscreteScheduler<DDIMOptions> {
     return new DDIMScheduler(config as Partial<DDIMOptions>);
   }
 
-  setTimesteps(numInferenceSteps: number): void {
-    assertInferenceSteps(numInferenceSteps, this.config.numTrainTimesteps, this.className);
-    this.timesteps = spacedTimestepsAscending(numInferenceSteps, this.config).reverse();
-    this.numInferenceSteps = numInferenceSteps;
-  }
-
   /** ᾱ at `timestep`, or `finalAlphaCumprod` below 0. */
   private alphaBarAt(timestep: number): number {
     return timestep >= 0 ? this.alphasCumprod[timestep] : this.finalAlphaCumprod;
   }
 
   step(modelOutput: tf.Tensor, timestep: number, sample: tf.Tensor, options: StepOptions = {}): StepResult {
-    const context = `${this.className}.step`;
-    if (this.numInferenceSteps === null) {
-      throw new Error(`${context}: numInferenceSteps is not set; call setTimesteps(n) before step()`);
-    }
-    assertScheduledTimestep(timestep, this.timesteps, context);
-    assertSameShape(modelOutput, 'modelOutput', sample, 'sample', context);
+    const { context, numInferenceSteps } = this.checkScheduledStep(modelOutput, timestep, sample);
     const eta = options.eta ?? 0;
     assertFiniteNumber(eta, 'eta', context);
     if (eta < 0) throw new RangeError(`${context}: eta must be >= 0, got ${eta}`);
@@ -119,7 +92,7 @@ export class DDIMScheduler extends DiscreteScheduler<DDIMOptions> {
       assertFinite({ modelOutput, sample, varianceNoise: eta > 0 ? options.varianceNoise : undefined }, context);
     }
 
-    const previous = timestep - Math.floor(this.config.numTrainTimesteps / this.numInferenceSteps);
+    const previous = timestep - Math.floor(this.config.numTrainTimesteps / numInferenceSteps);
     const alphaBar = this.alphasCumprod[timestep];
     const alphaBarPrev = this.alphaBarAt(previous);
     const variance = ((1 - alphaBarPrev) / (1 - alphaBar)) * (1 - alphaBar / alphaBarPrev);

@@ -9,8 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ConfigJson, ConfigSchema } from '@diffusion-ts/core';
-import { DiscreteScheduler } from './discrete-scheduler.js';
-import { assertInferenceSteps, spacedTimestepsAscending, type BetaSchedule } from './schedule.js';
+import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA, DiscreteScheduler, THRESHOLD_CONFIG_DEFAULTS, THRESHOLD_CONFIG_SCHEMA, TIMESTEP_SPACING_FIELD } from './discrete-scheduler.js';
+import type { BetaSchedule } from './schedule.js';
 import {
   assertFinite,
   assertScheduledTimestep,
@@ -37,18 +37,11 @@ const SCHEDULES: readonly BetaSchedule[] = ['linear', 'scaled_linear', 'squaredc
 
 /** DDPM defaults, as in Diffusers. */
 export const DDPM_DEFAULTS: Readonly<DDPMOptions> = Object.freeze({
-  numTrainTimesteps: 1000,
-  betaStart: 0.0001,
-  betaEnd: 0.02,
-  betaSchedule: 'linear',
-  trainedBetas: null,
+  ...BETA_CONFIG_DEFAULTS,
   varianceType: 'fixed_small',
   clipSample: true,
   predictionType: 'epsilon',
-  thresholding: false,
-  dynamicThresholdingRatio: 0.995,
-  clipSampleRange: 1.0,
-  sampleMaxValue: 1.0,
+  ...THRESHOLD_CONFIG_DEFAULTS,
   timestepSpacing: 'leading',
   stepsOffset: 0,
   rescaleBetasZeroSnr: false,
@@ -56,22 +49,15 @@ export const DDPM_DEFAULTS: Readonly<DDPMOptions> = Object.freeze({
 
 /** Config keys and types, in Diffusers' order. */
 export const DDPM_SCHEMA: ConfigSchema<DDPMOptions> = {
-  numTrainTimesteps: { kind: 'integer' },
-  betaStart: { kind: 'number' },
-  betaEnd: { kind: 'number' },
-  betaSchedule: { kind: 'string', values: SCHEDULES },
-  trainedBetas: { kind: 'number[]', nullable: true },
+  ...BETA_CONFIG_SCHEMA,
   varianceType: {
     kind: 'string',
     values: ['fixed_small', 'fixed_small_log', 'fixed_large', 'fixed_large_log', 'learned', 'learned_range'],
   },
   clipSample: { kind: 'boolean' },
   predictionType: { kind: 'string', values: ['epsilon', 'sample', 'v_prediction'] },
-  thresholding: { kind: 'boolean' },
-  dynamicThresholdingRatio: { kind: 'number' },
-  clipSampleRange: { kind: 'number' },
-  sampleMaxValue: { kind: 'number' },
-  timestepSpacing: { kind: 'string', values: ['leading', 'trailing', 'linspace'] },
+  ...THRESHOLD_CONFIG_SCHEMA,
+  timestepSpacing: TIMESTEP_SPACING_FIELD,
   stepsOffset: { kind: 'integer' },
   rescaleBetasZeroSnr: { kind: 'boolean' },
 };
@@ -101,12 +87,6 @@ export class DDPMScheduler extends DiscreteScheduler<DDPMOptions> {
   /** Builds a DDPM scheduler from a Diffusers `scheduler_config.json` object or our options. */
   static fromConfig(config: ConfigJson | Partial<DDPMOptions>): DDPMScheduler {
     return new DDPMScheduler(config as Partial<DDPMOptions>);
-  }
-
-  setTimesteps(numInferenceSteps: number): void {
-    assertInferenceSteps(numInferenceSteps, this.config.numTrainTimesteps, this.className);
-    this.timesteps = spacedTimestepsAscending(numInferenceSteps, this.config).reverse();
-    this.numInferenceSteps = numInferenceSteps;
   }
 
   /** The timestep that follows `timestep` in the schedule (-1 after the last). */

@@ -9,12 +9,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ConfigJson, ConfigSchema } from '@diffusion-ts/core';
-import { DiscreteScheduler } from './discrete-scheduler.js';
+import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA, DiscreteScheduler, TIMESTEP_SPACING_FIELD } from './discrete-scheduler.js';
 import { assertInferenceSteps, finalAlphaCumprod, spacedTimestepsAscending, type BetaSchedule } from './schedule.js';
 import {
   assertFinite,
-  assertSameShape,
-  assertScheduledTimestep,
   denoise,
   type CommonOptions,
   type StepOptions,
@@ -31,11 +29,7 @@ const SCHEDULES: readonly BetaSchedule[] = ['linear', 'scaled_linear', 'squaredc
 
 /** PNDM defaults, as in Diffusers. */
 export const PNDM_DEFAULTS: Readonly<PNDMOptions> = Object.freeze({
-  numTrainTimesteps: 1000,
-  betaStart: 0.0001,
-  betaEnd: 0.02,
-  betaSchedule: 'linear',
-  trainedBetas: null,
+  ...BETA_CONFIG_DEFAULTS,
   skipPrkSteps: false,
   setAlphaToOne: false,
   predictionType: 'epsilon',
@@ -45,15 +39,11 @@ export const PNDM_DEFAULTS: Readonly<PNDMOptions> = Object.freeze({
 
 /** Config keys and types, in Diffusers' order. */
 export const PNDM_SCHEMA: ConfigSchema<PNDMOptions> = {
-  numTrainTimesteps: { kind: 'integer' },
-  betaStart: { kind: 'number' },
-  betaEnd: { kind: 'number' },
-  betaSchedule: { kind: 'string', values: ['linear', 'scaled_linear', 'squaredcos_cap_v2', 'sigmoid', 'laplace'] },
-  trainedBetas: { kind: 'number[]', nullable: true },
+  ...BETA_CONFIG_SCHEMA,
   skipPrkSteps: { kind: 'boolean' },
   setAlphaToOne: { kind: 'boolean' },
   predictionType: { kind: 'string', values: ['epsilon', 'v_prediction'] },
-  timestepSpacing: { kind: 'string', values: ['leading', 'trailing', 'linspace'] },
+  timestepSpacing: TIMESTEP_SPACING_FIELD,
   stepsOffset: { kind: 'integer' },
 };
 
@@ -100,7 +90,7 @@ export class PNDMScheduler extends DiscreteScheduler<PNDMOptions> {
    * gives 900, 800, 800, 700, …, 0); without it the last four spaced timesteps are visited in
    * half steps of T // N // 2 (900, 850, 850, 800, 800, …, 600) before PLMS over 600 … 0.
    */
-  setTimesteps(numInferenceSteps: number): void {
+  override setTimesteps(numInferenceSteps: number): void {
     assertInferenceSteps(numInferenceSteps, this.config.numTrainTimesteps, this.className);
     const ascending = spacedTimestepsAscending(numInferenceSteps, this.config);
     if (this.config.skipPrkSteps) {
@@ -128,12 +118,7 @@ export class PNDMScheduler extends DiscreteScheduler<PNDMOptions> {
   }
 
   step(modelOutput: tf.Tensor, timestep: number, sample: tf.Tensor, options: StepOptions = {}): StepResult {
-    const context = `${this.className}.step`;
-    if (this.numInferenceSteps === null) {
-      throw new Error(`${context}: numInferenceSteps is not set; call setTimesteps(n) before step()`);
-    }
-    assertScheduledTimestep(timestep, this.timesteps, context);
-    assertSameShape(modelOutput, 'modelOutput', sample, 'sample', context);
+    const { context } = this.checkScheduledStep(modelOutput, timestep, sample);
     if (options.checkFinite !== false) assertFinite({ modelOutput, sample }, context);
     if (this.counter >= this.timesteps.length) {
       throw new Error(`${context}: all ${this.timesteps.length} scheduled steps are done; call setTimesteps again`);
