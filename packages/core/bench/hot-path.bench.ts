@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { it } from 'vitest';
 
-import { initBackend, registerWasmTrainingKernels, upsampleNearest } from '../src/index.js';
+import { groupNormalize, initBackend, registerWasmTrainingKernels, upsampleNearest } from '../src/index.js';
 import { registerGradients } from '../src/backend/init-backend.js';
 import { bestTime } from './conv-workload.js';
 
@@ -52,6 +52,7 @@ it('hot-path kernels on wasm', async () => {
     ['GroupNorm via tf.moments (5-D)', groupNormMoments],
     ['GroupNorm via E[x], E[x^2]', groupNormTwoSums],
     ['GroupNorm, groups first (transposed)', groupNormTransposed],
+    ['GroupNorm, core groupNormalize (matMul sums; used by the models)', groupNormalize],
   ] as const) {
     row(name, '[8,32,32,128], 32 groups', () => norm(x, 32), () =>
       tf.grad((input: tf.Tensor) => tf.sum(tf.mul(norm(input as tf.Tensor4D, 32), upstream)))(x),

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { groupNormalize } from '@diffusion-ts/core';
 import type { ParameterScope } from '../parameters/parameter-store.js';
 
 /**
@@ -23,16 +24,8 @@ export class GroupNorm {
     this.bias = scope.parameter('bias', [channels], 'plain', { kind: 'zeros' });
   }
 
-  /** Normalises `x` [B, H, W, C]. */
+  /** Normalises `x` [B, H, W, C] (core's `groupNormalize`: matMul reductions, affine folded in). */
   apply(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => {
-      const [batch, height, width, channels] = x.shape;
-      const grouped = tf.reshape(x, [batch, height * width, this.groups, channels / this.groups]);
-      const mean = tf.mean(grouped, [1, 3], true);
-      const centered = tf.sub(grouped, mean);
-      const variance = tf.mean(tf.square(centered), [1, 3], true);
-      const normalized = tf.reshape(tf.mul(centered, tf.rsqrt(tf.add(variance, this.eps))), x.shape);
-      return tf.add(tf.mul(normalized, this.weight), this.bias) as tf.Tensor4D;
-    });
+    return groupNormalize(x, this.groups, { weight: this.weight as tf.Tensor as tf.Tensor1D, bias: this.bias as tf.Tensor as tf.Tensor1D, epsilon: this.eps });
   }
 }
