@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { convGeometry, padOrCropSpatial, type ConvGeometry, type ConvGradientAttributes } from './conv-geometry.js';
-import { composeKernel } from './kernel-tensors.js';
+import { composedKernel } from './kernel-tensors.js';
 
 /** Attributes tfjs passes to `Conv2DBackpropFilter`. */
 interface FilterGradientAttributes extends ConvGradientAttributes {
@@ -33,19 +33,6 @@ export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, geometry: 
 }
 
 /** Kernel function for `Conv2DBackpropFilter` on backends that lack one (wasm). */
-export function conv2dBackpropFilterKernel({
-  inputs,
-  backend,
-  attrs,
-}: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: tf.KernelBackend;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
-  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const attributes = attrs as unknown as FilterGradientAttributes;
-  const geometry = convGeometry('Conv2DBackpropFilter', x.shape, attributes.filterShape, attributes);
-  return composeKernel(backend, [x, dy], (xTensor, dyTensor) =>
-    conv2dFilterGradient(xTensor as tf.Tensor4D, dyTensor as tf.Tensor4D, geometry),
-  );
-}
+export const conv2dBackpropFilterKernel = composedKernel(['x', 'dy'], ({ x, dy }, attributes: FilterGradientAttributes) =>
+  conv2dFilterGradient(x as tf.Tensor4D, dy as tf.Tensor4D, convGeometry('Conv2DBackpropFilter', x.shape, attributes.filterShape, attributes)),
+);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { convGeometry, padOrCropSpatial, type ConvGeometry, type ConvGradientAttributes } from './conv-geometry.js';
-import { composeKernel } from './kernel-tensors.js';
+import { composedKernel } from './kernel-tensors.js';
 
 /** Attributes tfjs passes to `Conv2DBackpropInput`. */
 interface InputGradientAttributes extends ConvGradientAttributes {
@@ -123,19 +123,6 @@ function isSamePadding(before: number, after: number, filterSize: number): boole
 }
 
 /** Kernel function for `Conv2DBackpropInput`, composed from the backend's fast forward conv. */
-export function conv2dBackpropInputKernel({
-  inputs,
-  backend,
-  attrs,
-}: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: tf.KernelBackend;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
-  const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  const attributes = attrs as unknown as InputGradientAttributes;
-  const geometry = convGeometry('Conv2DBackpropInput', attributes.inputShape, filter.shape, attributes);
-  return composeKernel(backend, [dy, filter], (dyTensor, filterTensor) =>
-    conv2dInputGradient(dyTensor as tf.Tensor4D, filterTensor as tf.Tensor4D, geometry),
-  );
-}
+export const conv2dBackpropInputKernel = composedKernel(['dy', 'filter'], ({ dy, filter }, attributes: InputGradientAttributes) =>
+  conv2dInputGradient(dy as tf.Tensor4D, filter as tf.Tensor4D, convGeometry('Conv2DBackpropInput', attributes.inputShape, filter.shape, attributes)),
+);

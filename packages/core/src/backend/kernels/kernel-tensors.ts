@@ -23,6 +23,27 @@ export function composeKernel<T extends tf.TensorInfo[]>(
   return info;
 }
 
+/** What tfjs passes to a kernel function. */
+export interface KernelArguments {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs?: tf.NamedAttrMap;
+}
+
+/**
+ * A kernel function built with `composeKernel`: `compute` gets the inputs named `inputNames` as
+ * tensors and the kernel's attributes, typed as the kernel declares them.
+ */
+export function composedKernel<Name extends string, Attributes>(
+  inputNames: readonly Name[],
+  compute: (inputs: Record<Name, tf.Tensor>, attributes: Attributes) => tf.Tensor,
+): (args: KernelArguments) => tf.TensorInfo {
+  return ({ inputs, backend, attrs }) =>
+    composeKernel(backend, inputNames.map((name) => inputs[name]!), (...tensors) =>
+      compute(Object.fromEntries(inputNames.map((name, i) => [name, tensors[i]!])) as Record<Name, tf.Tensor>, attrs as unknown as Attributes),
+    );
+}
+
 /** Views a kernel input as a tensor; a bare TensorInfo gets a wrapper that `tidy` releases. */
 function asTensor(backend: tf.KernelBackend, info: tf.TensorInfo): tf.Tensor {
   if (info instanceof tf.Tensor) return info;

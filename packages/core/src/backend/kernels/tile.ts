@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { composeKernel } from './kernel-tensors.js';
+import { composedKernel } from './kernel-tensors.js';
 
 /**
  * `tile` as repeated concatenation along each axis with a repeat count above one. tfjs wasm's
@@ -23,16 +23,4 @@ export function tileByConcat(x: tf.Tensor, reps: readonly number[]): tf.Tensor {
 }
 
 /** Kernel function for `Tile` on wasm. */
-export function tileKernel({
-  inputs,
-  backend,
-  attrs,
-}: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: tf.KernelBackend;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
-  const { x } = inputs as { x: tf.TensorInfo };
-  const { reps } = attrs as unknown as { reps: number[] };
-  return composeKernel(backend, [x], (xTensor) => tileByConcat(xTensor, reps));
-}
+export const tileKernel = composedKernel(['x'], ({ x }, { reps }: { reps: number[] }) => tileByConcat(x, reps));

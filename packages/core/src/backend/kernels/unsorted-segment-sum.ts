@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { composeKernel } from './kernel-tensors.js';
+import { composedKernel } from './kernel-tensors.js';
 
 /**
  * `UnsortedSegmentSum` (the gradient of gather): `out[s] = Σ x[i]` over every i whose segment id
@@ -48,16 +48,6 @@ export function unsortedSegmentSum(x: tf.Tensor, segmentIds: tf.Tensor, numSegme
 }
 
 /** Kernel function for `UnsortedSegmentSum` on backends that lack one (wasm). */
-export function unsortedSegmentSumKernel({
-  inputs,
-  backend,
-  attrs,
-}: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: tf.KernelBackend;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
-  const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
-  const { numSegments } = attrs as unknown as { numSegments: number };
-  return composeKernel(backend, [x, segmentIds], (xTensor, ids) => unsortedSegmentSum(xTensor, ids, numSegments));
-}
+export const unsortedSegmentSumKernel = composedKernel(['x', 'segmentIds'], ({ x, segmentIds }, { numSegments }: { numSegments: number }) =>
+  unsortedSegmentSum(x, segmentIds, numSegments),
+);
