@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UNet2DModel } from '@diffusion-ts/models';
 import type { Scheduler } from '@diffusion-ts/schedulers';
-import { denoiseLoop } from './denoise-loop.js';
-import { guide, imageSize, prepareTimesteps, readGenerateOptions, startNoise, type GenerateOptions, type GenerateResult } from './generate-options.js';
+import { generateFromNoise, guidedPredict } from './denoise-loop.js';
+import type { GenerateOptions, GenerateResult } from './generate-options.js';
 import { openPipelineFolder, writePipelineFolder, type PipelineFromPretrainedOptions } from './pipeline-folder.js';
 
 /** Components of `ClassConditionalPipeline`. */
@@ -66,32 +66,12 @@ export class ClassConditionalPipeline {
     if (options.batchSize !== undefined && options.batchSize !== batchSize) {
       throw new RangeError(`${context}: batchSize ${options.batchSize} does not match the ${batchSize} class labels`);
     }
-    const { numInferenceSteps, generator } = readGenerateOptions({ ...options, batchSize }, context);
-    const scale = options.guidanceScale ?? 1;
-    const guided = scale !== 1;
-    const timesteps = prepareTimesteps(this.scheduler, numInferenceSteps, context);
-    const [height, width] = imageSize(this.unet.config.sampleSize, options, context);
     const labels = Array.from(options.classLabels);
-    const labelTensor = tf.tensor1d(guided ? [...labels, ...labels.map(() => this.nullClass)] : labels, 'int32');
-    try {
-      const start = startNoise([batchSize, height, width, this.unet.config.inChannels], this.scheduler, generator);
-      const images = await denoiseLoop({
-        scheduler: this.scheduler,
-        start,
-        timesteps,
-        predict: (sample, timestep) => {
-          if (!guided) return this.unet.predict(sample, timestep, { classLabels: labelTensor });
-          return guide(this.unet.predict(tf.concat([sample, sample], 0), timestep, { classLabels: labelTensor }), scale);
-        },
-        generator,
-        eta: options.eta,
-        onStep: options.onStep,
-        signal: options.signal,
-      });
-      return { images };
-    } finally {
-      labelTensor.dispose();
-    }
+    return generateFromNoise(this, { ...options, batchSize }, context, (guidanceScale) => {
+      // With guidance the batch runs twice: the requested classes, then the null class.
+      const classLabels = tf.tensor1d(guidanceScale !== 1 ? [...labels, ...labels.map(() => this.nullClass)] : labels, 'int32');
+      return { predict: guidedPredict(this.unet, { classLabels }, guidanceScale), dispose: () => classLabels.dispose() };
+    });
   }
 
   /** Frees the UNet's weights and the scheduler's state. */

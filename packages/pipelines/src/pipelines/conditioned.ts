@@ -5,8 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UNet2DConditionModel } from '@diffusion-ts/models';
 import type { Scheduler } from '@diffusion-ts/schedulers';
-import { denoiseLoop } from './denoise-loop.js';
-import { guide, imageSize, prepareTimesteps, readGenerateOptions, startNoise, type GenerateOptions, type GenerateResult } from './generate-options.js';
+import { generateFromNoise, guidedPredict } from './denoise-loop.js';
+import type { GenerateOptions, GenerateResult } from './generate-options.js';
 import { openPipelineFolder, writePipelineFolder, type PipelineFromPretrainedOptions } from './pipeline-folder.js';
 
 /** Components of `ConditionedPipeline`. */
@@ -58,36 +58,15 @@ export class ConditionedPipeline {
     if (negative !== undefined && negative.shape.join(',') !== states.shape.join(',')) {
       throw new RangeError(`${context}: negativeEncoderHiddenStates shape [${negative.shape.join(', ')}] differs from encoderHiddenStates [${states.shape.join(', ')}]`);
     }
-    const { numInferenceSteps, generator } = readGenerateOptions({ ...options, batchSize }, context);
-    const scale = options.guidanceScale ?? 1;
-    const guided = scale !== 1;
-    const timesteps = prepareTimesteps(this.scheduler, numInferenceSteps, context);
-    const [height, width] = imageSize(this.unet.config.sampleSize, options, context);
-    const conditioning = tf.tidy(() => {
-      const full = tf.broadcastTo(states, [batchSize, states.shape[1], states.shape[2]]) as tf.Tensor3D;
-      if (!guided) return full;
-      const unconditional = negative === undefined ? tf.zerosLike(full) : tf.broadcastTo(negative, full.shape);
-      return tf.concat([full, unconditional], 0) as tf.Tensor3D;
-    });
-    try {
-      const start = startNoise([batchSize, height, width, this.unet.config.inChannels], this.scheduler, generator);
-      const images = await denoiseLoop({
-        scheduler: this.scheduler,
-        start,
-        timesteps,
-        predict: (sample, timestep) => {
-          if (!guided) return this.unet.predict(sample, timestep, { encoderHiddenStates: conditioning });
-          return guide(this.unet.predict(tf.concat([sample, sample], 0), timestep, { encoderHiddenStates: conditioning }), scale);
-        },
-        generator,
-        eta: options.eta,
-        onStep: options.onStep,
-        signal: options.signal,
+    return generateFromNoise(this, { ...options, batchSize }, context, (guidanceScale) => {
+      const encoderHiddenStates = tf.tidy(() => {
+        const full = tf.broadcastTo(states, [batchSize, states.shape[1], states.shape[2]]) as tf.Tensor3D;
+        if (guidanceScale === 1) return full;
+        const unconditional = negative === undefined ? tf.zerosLike(full) : tf.broadcastTo(negative, full.shape);
+        return tf.concat([full, unconditional], 0) as tf.Tensor3D;
       });
-      return { images };
-    } finally {
-      conditioning.dispose();
-    }
+      return { predict: guidedPredict(this.unet, { encoderHiddenStates }, guidanceScale), dispose: () => encoderHiddenStates.dispose() };
+    });
   }
 
   /** Frees the UNet's weights and the scheduler's state. */

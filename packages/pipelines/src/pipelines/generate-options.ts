@@ -70,12 +70,6 @@ export function startNoise(shape: [number, number, number, number], scheduler: S
   });
 }
 
-/** Classifier-free guidance: uncond + scale (cond - uncond) from a doubled batch [cond; uncond]. */
-export function guide(output: tf.Tensor4D, scale: number): tf.Tensor4D {
-  const [conditional, unconditional] = tf.split(output, 2, 0) as [tf.Tensor4D, tf.Tensor4D];
-  return tf.add(unconditional, tf.mul(tf.sub(conditional, unconditional), scale)) as tf.Tensor4D;
-}
-
 /** The image size to generate: `height`/`width` if given, else the model's `sampleSize`. */
 export function imageSize(sampleSize: number | readonly [number, number] | readonly number[] | null, size: { height?: number; width?: number }, context: string): [number, number] {
   const fromConfig: [number, number] | null =

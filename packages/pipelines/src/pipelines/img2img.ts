@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { randn } from '@diffusion-ts/core';
 import type { UNet2DModel } from '@diffusion-ts/models';
 import type { Scheduler } from '@diffusion-ts/schedulers';
-import { denoiseLoop } from './denoise-loop.js';
+import { denoiseWith } from './denoise-loop.js';
 import { prepareTimesteps, readGenerateOptions, type GenerateOptions, type GenerateResult } from './generate-options.js';
 
 /** Components of `Img2ImgPipeline`. */
@@ -68,16 +68,7 @@ export class Img2ImgPipeline {
       const noise = randn([batchSize, height, width, channels], generator);
       return this.scheduler.addNoise(batch, noise, timesteps[0]) as tf.Tensor4D;
     });
-    const images = await denoiseLoop({
-      scheduler: this.scheduler,
-      start,
-      timesteps,
-      predict: (sample, timestep) => this.unet.predict(sample, timestep),
-      generator,
-      eta: options.eta,
-      onStep: options.onStep,
-      signal: options.signal,
-    });
-    return { images };
+    const predict = (sample: tf.Tensor4D, timestep: number): tf.Tensor4D => this.unet.predict(sample, timestep);
+    return { images: await denoiseWith(options, { scheduler: this.scheduler, start, timesteps, predict, generator }) };
   }
 }

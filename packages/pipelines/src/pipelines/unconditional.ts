@@ -5,8 +5,8 @@
 import type { UNet2DModel } from '@diffusion-ts/models';
 import { UNet2DModel as UNet2DModelClass } from '@diffusion-ts/models';
 import type { Scheduler } from '@diffusion-ts/schedulers';
-import { denoiseLoop } from './denoise-loop.js';
-import { imageSize, prepareTimesteps, readGenerateOptions, startNoise, type GenerateOptions, type GenerateResult } from './generate-options.js';
+import { generateFromNoise } from './denoise-loop.js';
+import type { GenerateOptions, GenerateResult } from './generate-options.js';
 import { openPipelineFolder, writePipelineFolder, type PipelineFromPretrainedOptions } from './pipeline-folder.js';
 
 /** Components of `UnconditionalPipeline`. */
@@ -43,22 +43,7 @@ export class UnconditionalPipeline {
 
   /** Generates `batchSize` images [B, H, W, C]. */
   async generate(options: GenerateOptions = {}): Promise<GenerateResult> {
-    const context = 'UnconditionalPipeline.generate';
-    const { batchSize, numInferenceSteps, generator } = readGenerateOptions(options, context);
-    const timesteps = prepareTimesteps(this.scheduler, numInferenceSteps, context);
-    const [height, width] = imageSize(this.unet.config.sampleSize, options, context);
-    const start = startNoise([batchSize, height, width, this.unet.config.inChannels], this.scheduler, generator);
-    const images = await denoiseLoop({
-      scheduler: this.scheduler,
-      start,
-      timesteps,
-      predict: (sample, timestep) => this.unet.predict(sample, timestep),
-      generator,
-      eta: options.eta,
-      onStep: options.onStep,
-      signal: options.signal,
-    });
-    return { images };
+    return generateFromNoise(this, options, 'UnconditionalPipeline.generate', () => ({ predict: (sample, timestep) => this.unet.predict(sample, timestep) }));
   }
 
   /** Frees the UNet's weights and the scheduler's state. */
