@@ -1,4 +1,11 @@
-/** Shared helpers of the CLI commands: numeric options, usage errors. */
+/**
+ * Shared helpers of the CLI commands: parsing with `-h, --help`, the options several commands
+ * share, numeric options, the model folder and backend, usage errors.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { initFastBackend, type CliBackend, type FastBackendReport } from '../backend.js';
+import { findShippedModel } from '../model-location.js';
+import { UnconditionalPipeline } from '../pipelines/unconditional.js';
 
 /** An error in the command line; the CLI prints its message and the command's usage. */
 export class UsageError extends Error {
@@ -32,4 +39,58 @@ export interface Command {
   summary: string;
   usage: string;
   run(argv: string[]): Promise<void>;
+}
+
+/** `parseArgs` option descriptors by long name. */
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** `-h, --help`, which every command has. */
+export const HELP_OPTION = { help: { type: 'boolean', short: 'h', default: false } } as const;
+
+/** `--backend <name>`: wasm (default), cpu, auto, webgpu, cuda. */
+export const BACKEND_OPTION = { backend: { type: 'string', default: 'wasm' } } as const;
+
+/** `--backend` and `--threads <n>` (wasm threads). */
+export const BACKEND_AND_THREADS_OPTIONS = { ...BACKEND_OPTION, threads: { type: 'string' } } as const;
+
+/** The `parseArgs` config of a command that takes positional arguments. */
+type CommandConfig<T extends OptionsConfig> = { args: string[]; allowPositionals: true; options: T & typeof HELP_OPTION };
+
+/** What `parseCommandArgs` returns: the option values and the positional arguments. */
+export type CommandArgs<T extends OptionsConfig> = ReturnType<typeof parseArgs<CommandConfig<T>>>;
+
+/**
+ * Parses a command's arguments (positionals allowed) with its `options` plus `-h, --help`.
+ * On --help it prints `usage` and returns `undefined`: the command has nothing more to do.
+ */
+export function parseCommandArgs<T extends OptionsConfig>(argv: string[], usage: string, options: T): CommandArgs<T> | undefined {
+  const config: CommandConfig<T> = { args: argv, allowPositionals: true, options: { ...options, ...HELP_OPTION } };
+  const parsed = parseArgs(config);
+  if ((parsed.values as { help?: boolean }).help) {
+    console.log(usage);
+    return undefined;
+  }
+  return parsed;
+}
+
+/** The model folder: the first positional argument, else the shipped models/mnist-ddpm. */
+export function modelFolder(positionals: readonly string[]): string {
+  const folder = positionals[0] ?? findShippedModel();
+  if (folder === undefined) throw new UsageError('no model folder given and models/mnist-ddpm was not found');
+  return folder;
+}
+
+/** Starts the backend named by `--backend`, with `--threads` (1 to 8) where the command has it. */
+export function initCommandBackend(values: { backend?: string; threads?: string }): Promise<FastBackendReport> {
+  return initFastBackend(values.backend as CliBackend, values.threads === undefined ? undefined : integerOption(values.threads, 'threads', 1, 1, 8));
+}
+
+/** Starts the backend, then loads the pipeline folder with the named scheduler in place of its own. */
+export async function loadCommandPipeline(
+  folder: string,
+  values: { backend?: string; threads?: string },
+  scheduler: string,
+): Promise<{ pipeline: UnconditionalPipeline; backend: FastBackendReport['backend'] }> {
+  const { backend } = await initCommandBackend(values);
+  return { pipeline: await UnconditionalPipeline.fromPretrained(folder, { scheduler }), backend };
 }

@@ -1,15 +1,11 @@
 /** `diffusion-ts eval`: bits/dim of a model on the first images of the MNIST test set. */
 import * as tf from '@tensorflow/tfjs-core';
-import { parseArgs } from 'node:util';
 import { Generator } from '@diffusion-ts/core';
 import { bitsPerDim } from '@diffusion-ts/losses';
 import { DDPMScheduler } from '@diffusion-ts/schedulers';
-import { initFastBackend, type CliBackend } from '../backend.js';
 import { loadImageFolder } from '../data/image-folder.js';
 import { loadMnist } from '../data/mnist.js';
-import { findShippedModel } from '../model-location.js';
-import { UnconditionalPipeline } from '../pipelines/unconditional.js';
-import { integerOption, UsageError, type Command } from './arguments.js';
+import { BACKEND_AND_THREADS_OPTIONS, integerOption, loadCommandPipeline, modelFolder, parseCommandArgs, type Command } from './arguments.js';
 
 const USAGE = `Usage: diffusion-ts eval [model-folder] [options]
 
@@ -28,30 +24,20 @@ Options:
   -h, --help                 this text`;
 
 async function run(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      dataset: { type: 'string', default: 'mnist' },
-      count: { type: 'string' },
-      'batch-size': { type: 'string' },
-      seed: { type: 'string' },
-      backend: { type: 'string', default: 'wasm' },
-      threads: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const args = parseCommandArgs(argv, USAGE, {
+    dataset: { type: 'string', default: 'mnist' },
+    count: { type: 'string' },
+    'batch-size': { type: 'string' },
+    seed: { type: 'string' },
+    ...BACKEND_AND_THREADS_OPTIONS,
   });
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
-  const folder = positionals[0] ?? findShippedModel();
-  if (folder === undefined) throw new UsageError('no model folder given and models/mnist-ddpm was not found');
+  if (args === undefined) return;
+  const { values, positionals } = args;
+  const folder = modelFolder(positionals);
   const count = integerOption(values.count, 'count', 16);
   const batchSize = integerOption(values['batch-size'], 'batch-size', 16);
   const generator = new Generator(integerOption(values.seed, 'seed', 0, 0));
-  await initFastBackend(values.backend as CliBackend, values.threads === undefined ? undefined : integerOption(values.threads, 'threads', 1, 1, 8));
-  const pipeline = await UnconditionalPipeline.fromPretrained(folder, { scheduler: 'ddpm' });
+  const { pipeline } = await loadCommandPipeline(folder, values, 'ddpm');
   const scheduler = pipeline.scheduler as DDPMScheduler;
   const dataset = values.dataset === 'mnist' ? await loadMnist('t10k', { limit: count }) : await loadImageFolder(values.dataset, { limit: count, channels: pipeline.unet.config.inChannels as 1 | 3 | 4 });
   const [n, height, width, channels] = dataset.shape;

@@ -1,7 +1,7 @@
 /** `diffusion-ts info`: the backends and what each can do. */
 import { parseArgs } from 'node:util';
 import { listBackends } from '@diffusion-ts/core';
-import type { Command } from './arguments.js';
+import { HELP_OPTION, type Command } from './arguments.js';
 
 const USAGE = `Usage: diffusion-ts info
 
@@ -12,7 +12,7 @@ Options:
   -h, --help   this text`;
 
 async function run(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h', default: false } } });
+  const { values } = parseArgs({ args: argv, options: HELP_OPTION });
   if (values.help) {
     console.log(USAGE);
     return;

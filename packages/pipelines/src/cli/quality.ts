@@ -1,7 +1,5 @@
 /** `diffusion-ts quality`: the quality/speed table of the samplers for an MNIST model. */
-import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '@diffusion-ts/core';
-import { initFastBackend, type CliBackend } from '../backend.js';
 import { loadMnist } from '../data/mnist.js';
 import { MnistClassifier } from '../evaluate/mnist-classifier.js';
 import {
@@ -12,8 +10,7 @@ import {
   realImagesQuality,
   referenceStatistics,
 } from '../evaluate/quality-table.js';
-import { findShippedModel } from '../model-location.js';
-import { integerOption, UsageError, type Command } from './arguments.js';
+import { BACKEND_OPTION, initCommandBackend, integerOption, modelFolder, parseCommandArgs, UsageError, type Command } from './arguments.js';
 
 const USAGE = `Usage: diffusion-ts quality [model-folder] --classifier <folder> [options]
 
@@ -34,28 +31,20 @@ Options:
   -h, --help                this text`;
 
 async function run(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      classifier: { type: 'string' },
-      count: { type: 'string' },
-      'ddpm-count': { type: 'string' },
-      'reference-count': { type: 'string' },
-      settings: { type: 'string' },
-      'batch-size': { type: 'string' },
-      seed: { type: 'string' },
-      backend: { type: 'string', default: 'wasm' },
-      output: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const args = parseCommandArgs(argv, USAGE, {
+    classifier: { type: 'string' },
+    count: { type: 'string' },
+    'ddpm-count': { type: 'string' },
+    'reference-count': { type: 'string' },
+    settings: { type: 'string' },
+    'batch-size': { type: 'string' },
+    seed: { type: 'string' },
+    ...BACKEND_OPTION,
+    output: { type: 'string' },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
-  const folder = positionals[0] ?? findShippedModel();
-  if (folder === undefined) throw new UsageError('no model folder given and models/mnist-ddpm was not found');
+  if (args === undefined) return;
+  const { values, positionals } = args;
+  const folder = modelFolder(positionals);
   if (values.classifier === undefined) throw new UsageError('--classifier <folder> is required');
   const count = integerOption(values.count, 'count', 2000);
   let settings = DEFAULT_SAMPLER_SETTINGS;
@@ -66,7 +55,7 @@ async function run(argv: string[]): Promise<void> {
       throw new UsageError(`--settings: ${(error as Error).message}`);
     }
   }
-  await initFastBackend(values.backend as CliBackend);
+  await initCommandBackend(values);
   const classifier = await MnistClassifier.load(values.classifier);
   const test = await loadMnist('t10k', { limit: integerOption(values['reference-count'], 'reference-count', 10000) });
   const reference = await referenceStatistics(classifier, test);

@@ -1,13 +1,9 @@
 /** `diffusion-ts sample`: samples a PNG grid from a Diffusers pipeline folder. */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Generator } from '@diffusion-ts/core';
-import { initFastBackend, type CliBackend } from '../backend.js';
 import { saveImageGrid } from '../images.js';
-import { findShippedModel } from '../model-location.js';
 import { schedulerClassName } from '../pipelines/pipeline-folder.js';
-import { UnconditionalPipeline } from '../pipelines/unconditional.js';
-import { integerOption, numberOption, UsageError, type Command } from './arguments.js';
+import { BACKEND_AND_THREADS_OPTIONS, integerOption, loadCommandPipeline, modelFolder, numberOption, parseCommandArgs, UsageError, type Command } from './arguments.js';
 
 const USAGE = `Usage: diffusion-ts sample [model-folder] [options]
 
@@ -27,29 +23,20 @@ Options:
   -h, --help           this text`;
 
 async function run(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      scheduler: { type: 'string', default: 'ddim' },
-      steps: { type: 'string' },
-      seed: { type: 'string' },
-      count: { type: 'string' },
-      eta: { type: 'string' },
-      output: { type: 'string', default: 'samples.png' },
-      scale: { type: 'string' },
-      backend: { type: 'string', default: 'wasm' },
-      threads: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const args = parseCommandArgs(argv, USAGE, {
+    scheduler: { type: 'string', default: 'ddim' },
+    steps: { type: 'string' },
+    seed: { type: 'string' },
+    count: { type: 'string' },
+    eta: { type: 'string' },
+    output: { type: 'string', default: 'samples.png' },
+    scale: { type: 'string' },
+    ...BACKEND_AND_THREADS_OPTIONS,
   });
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+  if (args === undefined) return;
+  const { values, positionals } = args;
   if (positionals.length > 1) throw new UsageError(`expected one model folder, got ${positionals.length}: ${positionals.join(' ')}`);
-  const folder = positionals[0] ?? findShippedModel();
-  if (folder === undefined) throw new UsageError('no model folder given and models/mnist-ddpm was not found');
+  const folder = modelFolder(positionals);
   try {
     schedulerClassName(values.scheduler);
   } catch (error) {
@@ -60,8 +47,7 @@ async function run(argv: string[]): Promise<void> {
   const count = integerOption(values.count, 'count', 16);
   const eta = numberOption(values.eta, 'eta', 0, 0);
   const scale = integerOption(values.scale, 'scale', 2, 1, 16);
-  const { backend } = await initFastBackend(values.backend as CliBackend, values.threads === undefined ? undefined : integerOption(values.threads, 'threads', 1, 1, 8));
-  const pipeline = await UnconditionalPipeline.fromPretrained(folder, { scheduler: values.scheduler });
+  const { pipeline, backend } = await loadCommandPipeline(folder, values, values.scheduler);
   try {
     const started = performance.now();
     const { images } = await pipeline.generate({ batchSize: count, numInferenceSteps: steps, generator: new Generator(seed), eta });

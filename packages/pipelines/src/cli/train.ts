@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { readConfigFile } from '@diffusion-ts/core';
 import { UNet2DModel } from '@diffusion-ts/models';
 import { DDPMScheduler } from '@diffusion-ts/schedulers';
-import { initFastBackend, type CliBackend } from '../backend.js';
 import { BatchIterator } from '../data/dataset.js';
 import { loadImageFolder } from '../data/image-folder.js';
 import { loadMnist } from '../data/mnist.js';
@@ -13,7 +12,7 @@ import { CHECKPOINT_NAME } from '../trainer/checkpoint.js';
 import { Trainer } from '../trainer/trainer.js';
 import { UnconditionalPipeline } from '../pipelines/unconditional.js';
 import { MNIST_UNET_CONFIG } from '../mnist-unet-config.js';
-import { integerOption, numberOption, UsageError, type Command } from './arguments.js';
+import { BACKEND_AND_THREADS_OPTIONS, HELP_OPTION, initCommandBackend, integerOption, numberOption, UsageError, type Command } from './arguments.js';
 
 
 const USAGE = `Usage: diffusion-ts train --output <folder> [options]
@@ -59,10 +58,9 @@ async function run(argv: string[]): Promise<void> {
       seed: { type: 'string' },
       limit: { type: 'string' },
       flip: { type: 'boolean', default: false },
-      backend: { type: 'string', default: 'wasm' },
-      threads: { type: 'string' },
+      ...BACKEND_AND_THREADS_OPTIONS,
       resume: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...HELP_OPTION,
     },
     strict: true,
   });
@@ -82,7 +80,7 @@ async function run(argv: string[]): Promise<void> {
   if (!values.resume && existsSync(checkpoint)) {
     throw new UsageError(`${checkpoint} exists: pass --resume to continue that run, or choose another --output`);
   }
-  const { backend, threads } = await initFastBackend(values.backend as CliBackend, values.threads === undefined ? undefined : integerOption(values.threads, 'threads', 1, 1, 8));
+  const { backend, threads } = await initCommandBackend(values);
   const dataset = values.dataset === 'mnist' ? await loadMnist('train', { limit }) : await loadImageFolder(values.dataset, { limit });
   const config = values.config === undefined ? MNIST_UNET_CONFIG : await readConfigFile(values.config);
   const model = UNet2DModel.fromConfig({ ...config, sample_size: dataset.shape[1], in_channels: dataset.shape[3], out_channels: dataset.shape[3] }, { seed });
