@@ -3,17 +3,20 @@
 //  - fails if the build fails,
 //  - fails if PNDM code ends up in the app that imports only DDIMScheduler + UNet2DModel
 //    (tree-shaking); reports it for the same app through UnconditionalPipeline,
-//  - lists Node-only modules Vite had to stub for the browser (with the importer),
+//  - fails if a @diffusion-ts package imports a Node built-in statically (Vite stubs it with an
+//    empty module: named imports break the build, default/namespace imports break at run time);
+//    lists the lazy `import('node:…')` ones, which only run in Node code paths,
 //  - prints the bundle contribution of each package (rendered bytes after tree-shaking, before
 //    minification) and the minified + gzipped size of the whole bundle.
 // Usage: node bundle-check/run.mjs   (packages must be built: `pnpm exec turbo run build`)
 import { gzipSync } from 'node:zlib';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, createLogger } from 'vite';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '../../..');
 /** Strings that only PNDMScheduler's code contains (property and error text survive minifying). */
 const PNDM_MARKERS = ['prkTimesteps', 'PLMS steps need'];
 
@@ -36,9 +39,12 @@ async function bundle(entry) {
   const originalWarn = logger.warn;
   logger.warn = (message, options) => {
     warnings.push(message);
-    originalWarn(message, options);
+    // One line per Node built-in and importer, and chunking notes on them: summarised below instead.
+    if (!/externalized for browser compatibility|__vite-browser-external is dynamically imported/.test(message)) originalWarn(message, options);
   };
   const contributions = new Map();
+  /** @diffusion-ts files that import a Node built-in statically / lazily. */
+  const nodeImporters = { static: new Set(), lazy: new Set() };
   const started = performance.now();
   await build({
     configFile: false,
@@ -62,6 +68,13 @@ async function bundle(entry) {
           {
             name: 'collect-contributions',
             generateBundle(_options, output) {
+              for (const id of this.getModuleIds()) {
+                if (!id.startsWith('__vite-browser-external')) continue;
+                const info = this.getModuleInfo(id);
+                for (const [kind, importers] of [['static', info.importers], ['lazy', info.dynamicImporters]]) {
+                  for (const importer of importers) if (packageOf(importer).startsWith('@diffusion-ts/')) nodeImporters[kind].add(importer);
+                }
+              }
               for (const chunk of Object.values(output)) {
                 if (chunk.type !== 'chunk') continue;
                 for (const [id, info] of Object.entries(chunk.modules)) {
@@ -80,7 +93,7 @@ async function bundle(entry) {
   const seconds = (performance.now() - started) / 1000;
   const files = readdirSync(outDir).filter((file) => file.endsWith('.js'));
   const code = files.map((file) => readFileSync(join(outDir, file), 'utf8')).join('\n');
-  return { entry, code, contributions, warnings, seconds, minified: Buffer.byteLength(code), gzipped: gzipSync(code).length };
+  return { entry, code, contributions, nodeImporters, warnings, seconds, minified: Buffer.byteLength(code), gzipped: gzipSync(code).length };
 }
 
 const kib = (bytes) => `${(bytes / 1024).toFixed(1).padStart(8)} KiB`;
@@ -107,10 +120,20 @@ for (const entry of ['ddim-models', 'ddim-pipeline', 'all-schedulers']) {
     ...new Set(
       result.warnings
         .filter((warning) => /externalized for browser compatibility/.test(warning))
-        .map((warning) => warning.replace(/^PLUGIN_WARNING: /, '').replace(/\s*(See https:\S+ )?for more details\./, '')),
+        .map((warning) => {
+          const [, module, importer] = warning.match(/Module "([^"]+)" .* imported by "([^"]+)"/) ?? [];
+          return module ? `${module} (${relative(root, importer)})` : warning;
+        }),
     ),
   ];
-  for (const warning of nodeOnly) console.log(`  Node-only import stubbed (lazy, harmless unless called): ${warning}`);
+  if (nodeOnly.length) console.log(`  Node built-ins stubbed for the browser: ${nodeOnly.join(', ')}`);
+  const staticNode = [...result.nodeImporters.static].map((file) => relative(root, file));
+  if (staticNode.length) {
+    console.log(`FAIL Node built-ins imported statically (must be lazy import('node:…')) by: ${staticNode.join(', ')}`);
+    failed = true;
+  } else if (result.nodeImporters.lazy.size) {
+    console.log(`  all Node built-in imports of @diffusion-ts packages are lazy (only run in Node code paths): ${[...result.nodeImporters.lazy].map((file) => relative(root, file)).join(', ')}`);
+  }
   console.log(`  PNDM markers present: ${markers.length ? markers.join(', ') : 'none'}`);
   if (entry === 'ddim-models' && markers.length) {
     console.log('FAIL tree-shaking: the DDIM-only bundle contains PNDMScheduler code');
@@ -129,8 +152,21 @@ for (const entry of ['ddim-models', 'ddim-pipeline', 'all-schedulers']) {
     contributions: Object.fromEntries(result.contributions),
     pndmMarkers: markers,
     nodeOnlyStubs: nodeOnly,
+    staticNodeImports: staticNode,
   };
 }
+const ours = ['core', 'schedulers', 'losses', 'models', 'pipelines'].map((name) => `@diffusion-ts/${name}`);
+const entries = Object.keys(report);
+console.log('\n== @diffusion-ts contribution per app (KiB after tree-shaking, before minifying: entry chunk + lazy chunks)');
+console.log(`  ${'package'.padEnd(26)}${entries.map((entry) => entry.padStart(22)).join('')}`);
+for (const name of ours) {
+  const cells = entries.map((entry) => {
+    const sizes = report[entry].contributions[name];
+    return (sizes ? `${(sizes.entry / 1024).toFixed(1)} + ${(sizes.lazy / 1024).toFixed(1)}` : '-').padStart(22);
+  });
+  console.log(`  ${name.padEnd(26)}${cells.join('')}`);
+}
+console.log(`  ${'whole bundle, min + gzip'.padEnd(26)}${entries.map((entry) => `${(report[entry].gzippedBytes / 1024).toFixed(1)} KiB`.padStart(22)).join('')}`);
 mkdirSync(join(here, 'dist'), { recursive: true });
 writeFileSync(join(here, 'dist', 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
 console.log(failed ? '\nbundle check FAILED' : '\nbundle check passed');

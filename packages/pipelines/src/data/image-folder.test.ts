@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
-import { loadImageFolder } from './image-folder.js';
+import { decodeImage, loadImageFolder } from './image-folder.js';
 
 describe('loadImageFolder', () => {
   let folder: string;
@@ -33,6 +33,12 @@ describe('loadImageFolder', () => {
     expect(data.images[2 * 4 * 3 * 3]).toBeGreaterThan(0.95);
     const grey = await loadImageFolder(dir, { channels: 1, limit: 2 });
     expect(grey.shape).toEqual([2, 3, 4, 1]);
+  });
+
+  it('decodes by extension, in any case, without a file system', () => {
+    const bytes = encodePng({ width: 2, height: 1, data: new Uint8Array([0, 255]), channels: 1, depth: 8 });
+    expect(decodeImage(bytes, 'folder.v2/IMAGE.PNG')).toMatchObject({ width: 2, height: 1, channels: 1 });
+    expect(() => decodeImage(bytes, 'image.jpeg')).toThrow(/cannot decode image image\.jpeg/);
   });
 
   it('rejects a folder without images, mixed sizes and a missing folder', async () => {

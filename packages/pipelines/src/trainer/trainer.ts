@@ -5,8 +5,6 @@
  * checkpoint reproduces the losses of an uninterrupted run exactly (same backend).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Generator, randn, type ConfigJson, type GeneratorState } from '@diffusion-ts/core';
 import { lHybrid, lSimple, type LossType } from '@diffusion-ts/losses';
 import type { Scheduler } from '@diffusion-ts/schedulers';
@@ -16,6 +14,7 @@ import { AdamW, type AdamWOptions } from './adamw.js';
 import { assertBackendCanTrain } from './can-train.js';
 import { CHECKPOINT_NAME, readCheckpoint, writeCheckpoint, type VariableGroups } from './checkpoint.js';
 import { ExponentialMovingAverage, type EmaOptions } from './ema.js';
+import { joinPath } from '../paths.js';
 
 /** The model interface the trainer needs (`UNet2DModel` fits). */
 export type TrainableModel = Pick<UNet2DModel, 'predict' | 'trainableVariables' | 'parameterNames' | 'toConfig' | 'training'>;
@@ -126,12 +125,12 @@ export class Trainer {
   /** The checkpoint path of this run (inside `outputFolder`). */
   get checkpointPath(): string {
     if (this.options.outputFolder === undefined) throw new Error('Trainer: no outputFolder was given');
-    return join(this.options.outputFolder, CHECKPOINT_NAME);
+    return joinPath(this.options.outputFolder, CHECKPOINT_NAME);
   }
 
   /** The JSONL log path of this run. */
   get logPath(): string | undefined {
-    return this.options.outputFolder !== undefined && this.options.log !== false ? join(this.options.outputFolder, 'training-log.jsonl') : undefined;
+    return this.options.outputFolder !== undefined && this.options.log !== false ? joinPath(this.options.outputFolder, 'training-log.jsonl') : undefined;
   }
 
   /** One micro-batch: its mean loss and gradients (caller disposes). */
@@ -207,8 +206,13 @@ export class Trainer {
   async train(options: TrainOptions): Promise<TrainingLogEntry[]> {
     const entries: TrainingLogEntry[] = [];
     const logPath = this.logPath;
-    if (this.options.outputFolder !== undefined) await mkdir(this.options.outputFolder, { recursive: true });
-    const progress = options.progress ?? Boolean(process.stdout.isTTY);
+    // Node's file system only with an output folder, imported lazily so that browser bundles never load it.
+    let files: typeof import('node:fs/promises') | undefined;
+    if (this.options.outputFolder !== undefined) {
+      files = await import('node:fs/promises');
+      await files.mkdir(this.options.outputFolder, { recursive: true });
+    }
+    const progress = options.progress ?? Boolean(globalThis.process?.stdout?.isTTY);
     const startStep = this.step;
     const started = performance.now();
     const every = this.options.checkpointEvery ?? 0;
@@ -228,7 +232,7 @@ export class Trainer {
         time: new Date().toISOString(),
       };
       entries.push(entry);
-      if (logPath) await appendFile(logPath, `${JSON.stringify(entry)}\n`);
+      if (logPath && files) await files.appendFile(logPath, `${JSON.stringify(entry)}\n`);
       options.onStep?.(entry);
       if (progress) {
         const eta = (options.steps - this.step) / entry.stepsPerSecond;
@@ -271,6 +275,7 @@ export class Trainer {
     this.elapsedSeconds = state.elapsedSeconds;
     const logPath = this.logPath;
     if (logPath) {
+      const { readFile, writeFile } = await import('node:fs/promises');
       const text = await readFile(logPath, 'utf8').catch(() => '');
       const kept = text
         .split('\n')
