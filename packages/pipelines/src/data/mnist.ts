@@ -112,7 +112,9 @@ export async function loadMnist(split: MnistSplit = 'train', options: LoadMnistO
   const folder = options.folder ?? dataFolderOf(await import('node:module'), pathApi);
   const imagesPath = pathApi.join(folder, `${split}-images-idx3-ubyte`);
   const labelsPath = pathApi.join(folder, `${split}-labels-idx1-ubyte`);
-  const [imageBytes, labelBytes] = await Promise.all([readNamed(imagesPath), readNamed(labelsPath)]);
+  // One after the other, so a missing folder is always reported by its images file.
+  const imageBytes = await readNamed(imagesPath);
+  const labelBytes = await readNamed(labelsPath);
   return mnistFromIdx(imageBytes, labelBytes, options, `MNIST ${split}`);
 }
 
