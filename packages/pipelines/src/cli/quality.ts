@@ -23,7 +23,10 @@ Options:
   --count <n>               images per setting (default 2000)
   --ddpm-count <n>          images for 1000-step DDPM (default: --count)
   --reference-count <n>     MNIST test images for the reference statistics (default 10000)
-  --settings <list>         which rows, e.g. ddim:50,pndm:10 (default: all seven)
+  --settings <list>         which rows, e.g. ddim:50,pndm:10x500 (x<n>: images for that row;
+                            default: all seven)
+  --compare-count <n>       also the Frechet distance of each row's first n images (rows of
+                            different sizes compare fairly on it)
   --batch-size <n>          images per model call (default 100)
   --seed <n>                seed (default 0)
   --backend <name>          wasm (default), cpu, auto, webgpu, cuda
@@ -37,6 +40,7 @@ async function run(argv: string[]): Promise<void> {
     'ddpm-count': { type: 'string' },
     'reference-count': { type: 'string' },
     settings: { type: 'string' },
+    'compare-count': { type: 'string' },
     'batch-size': { type: 'string' },
     seed: { type: 'string' },
     ...BACKEND_OPTION,
@@ -55,26 +59,30 @@ async function run(argv: string[]): Promise<void> {
       throw new UsageError(`--settings: ${(error as Error).message}`);
     }
   }
+  const compareCount = values['compare-count'] === undefined ? undefined : integerOption(values['compare-count'], 'compare-count', 1, 2);
   await initCommandBackend(values);
   const classifier = await MnistClassifier.load(values.classifier);
   const test = await loadMnist('t10k', { limit: integerOption(values['reference-count'], 'reference-count', 10000) });
   const reference = await referenceStatistics(classifier, test);
-  const real = await realImagesQuality(classifier, await loadMnist('train', { limit: count }), reference);
-  console.log(
-    `real MNIST train digits (${count}): Frechet ${real.frechetDistance.toFixed(2)}, entropy ${real.spread.entropyBits.toFixed(3)} bits, min/max class share ${real.spread.minOverMax.toFixed(2)}`,
-  );
+  for (const realCount of compareCount === undefined ? [count] : [count, compareCount]) {
+    const real = await realImagesQuality(classifier, await loadMnist('train', { limit: realCount }), reference);
+    console.log(
+      `real MNIST train digits (${realCount}): Frechet ${real.frechetDistance.toFixed(2)}, entropy ${real.spread.entropyBits.toFixed(3)} bits, min/max class share ${real.spread.minOverMax.toFixed(2)}`,
+    );
+  }
   const rows = await qualityTable(folder, classifier, reference, settings, {
     count,
     counts: { ddpm: integerOption(values['ddpm-count'], 'ddpm-count', count) },
     batchSize: integerOption(values['batch-size'], 'batch-size', 100),
     seed: integerOption(values.seed, 'seed', 0, 0),
+    compareCount,
     onRow: (row) =>
       console.log(
-        `${row.scheduler} ${row.steps} steps: Frechet ${row.frechetDistance.toFixed(2)}, entropy ${row.spread.entropyBits.toFixed(3)} bits, ${row.secondsPerImage.toFixed(3)} s/image`,
+        `${row.scheduler} ${row.steps} steps, ${row.count} images: Frechet ${row.frechetDistance.toFixed(2)}${row.compareFrechetDistance === undefined ? '' : ` (first ${compareCount}: ${row.compareFrechetDistance.toFixed(2)})`}, entropy ${row.spread.entropyBits.toFixed(3)} bits, ${row.secondsPerImage.toFixed(3)} s/image`,
       ),
   });
   classifier.dispose();
-  const table = formatQualityTable(rows);
+  const table = formatQualityTable(rows, compareCount);
   console.log(`\n${table}`);
   if (values.output) await writeFileAtomic(values.output, `${table}\n`);
 }

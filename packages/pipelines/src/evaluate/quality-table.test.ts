@@ -13,10 +13,11 @@ import { formatQualityTable, parseSamplerSettings, qualityTable, realImagesQuali
 
 describe('parseSamplerSettings', () => {
   it('reads scheduler:steps lists and names a bad entry', () => {
-    expect(parseSamplerSettings('ddim:50, pndm:10')).toEqual([
+    expect(parseSamplerSettings('ddim:50, pndm:10x500')).toEqual([
       { scheduler: 'ddim', steps: 50 },
-      { scheduler: 'pndm', steps: 10 },
+      { scheduler: 'pndm', steps: 10, count: 500 },
     ]);
+    expect(() => parseSamplerSettings('pndm:10x0')).toThrow(/'pndm:10x0'/);
     expect(() => parseSamplerSettings('ddim:50,euler:10')).toThrow(/'euler:10'/);
     expect(() => parseSamplerSettings('ddpm:0')).toThrow(/'ddpm:0'/);
   });
@@ -49,20 +50,23 @@ describe('qualityTable', () => {
       const images = Float32Array.from({ length: 8 * 64 }, (_, i) => Math.sin(i));
       const reference = await referenceStatistics(classifier, { images, shape: [8, 8, 8, 1] });
       const before = tf.memory().numTensors;
-      const rows = await qualityTable(folder, classifier, reference, [{ scheduler: 'ddim', steps: 2 }, { scheduler: 'pndm', steps: 2 }], {
+      const rows = await qualityTable(folder, classifier, reference, [{ scheduler: 'ddim', steps: 2 }, { scheduler: 'pndm', steps: 2, count: 4 }], {
         count: 3,
         batchSize: 2,
+        compareCount: 2,
       });
       expect(tf.memory().numTensors).toBe(before);
       expect(rows.map((row) => [row.scheduler, row.steps, row.count])).toEqual([
         ['ddim', 2, 3],
-        ['pndm', 2, 3],
+        ['pndm', 2, 4],
       ]);
       for (const row of rows) {
         expect(Number.isFinite(row.frechetDistance)).toBe(true);
-        expect(row.spread.counts.reduce((a, b) => a + b)).toBe(3);
+        expect(Number.isFinite(row.compareFrechetDistance)).toBe(true);
+        expect(row.spread.counts.reduce((a, b) => a + b)).toBe(row.count);
       }
-      expect(formatQualityTable(rows)).toMatch(/\| DDIM \| 2 \| 3 \|/);
+      expect(formatQualityTable(rows)).toMatch(/\| DDIM \| 2 \| 3 \| [-\d.]+ \| [\d.]+ \|/);
+      expect(formatQualityTable(rows, 2)).toMatch(/first 2 images/);
       classifier.dispose();
     } finally {
       await rm(folder, { recursive: true, force: true });

@@ -10,6 +10,8 @@ import { classifierFeatureStatistics, evaluateSamples, type SampleQuality } from
 export interface SamplerSetting {
   scheduler: 'ddpm' | 'ddim' | 'pndm';
   steps: number;
+  /** Images for this row (overrides the table's count). */
+  count?: number;
 }
 
 /** The settings the README's table reports: DDPM 1000, DDIM 50/20/10, PNDM 50/20/10. */
@@ -23,15 +25,16 @@ export const DEFAULT_SAMPLER_SETTINGS: readonly SamplerSetting[] = [
   { scheduler: 'pndm', steps: 10 },
 ];
 
-/** Parses `ddim:50,pndm:10` into sampler settings; throws naming the bad entry. */
+/** Parses `ddim:50,pndm:10x500` (`x<n>`: images for that row) into sampler settings; throws naming the bad entry. */
 export function parseSamplerSettings(text: string): SamplerSetting[] {
   return text.split(',').map((entry) => {
-    const [scheduler, steps] = entry.trim().split(':');
-    const count = Number(steps);
-    if ((scheduler !== 'ddpm' && scheduler !== 'ddim' && scheduler !== 'pndm') || !Number.isInteger(count) || count < 1) {
-      throw new Error(`sampler setting '${entry}' is not <ddpm|ddim|pndm>:<steps>`);
-    }
-    return { scheduler, steps: count };
+    const match = /^(ddpm|ddim|pndm):(\d+)(?:x(\d+))?$/.exec(entry.trim());
+    const steps = Number(match?.[2]);
+    const count = match?.[3] === undefined ? undefined : Number(match[3]);
+    if (!match || steps < 1 || count === 0) throw new Error(`sampler setting '${entry}' is not <ddpm|ddim|pndm>:<steps>[x<images>]`);
+    const setting: SamplerSetting = { scheduler: match[1] as SamplerSetting['scheduler'], steps };
+    if (count !== undefined) setting.count = count;
+    return setting;
   });
 }
 
@@ -39,6 +42,8 @@ export function parseSamplerSettings(text: string): SamplerSetting[] {
 export interface QualityRow extends SamplerSetting, SampleQuality {
   count: number;
   secondsPerImage: number;
+  /** Frechet distance of the first `compareCount` images only, when asked: comparable across rows of different counts. */
+  compareFrechetDistance?: number;
 }
 
 /** Options of `qualityTable`. */
@@ -50,6 +55,8 @@ export interface QualityTableOptions {
   /** Per-scheduler overrides of `count` (e.g. fewer for 1000-step DDPM on a CPU). */
   counts?: Partial<Record<SamplerSetting['scheduler'], number>>;
   seed?: number;
+  /** Also score the first `compareCount` images of every row (the Frechet distance is biased by the sample count). */
+  compareCount?: number;
   onRow?: (row: QualityRow) => void;
 }
 
@@ -91,7 +98,7 @@ export async function qualityTable(
   const rows: QualityRow[] = [];
   for (const setting of settings) {
     const pipeline = await UnconditionalPipeline.fromPretrained(folder, { scheduler: setting.scheduler });
-    const count = options.counts?.[setting.scheduler] ?? options.count;
+    const count = setting.count ?? options.counts?.[setting.scheduler] ?? options.count;
     const generator = new Generator(options.seed ?? 0);
     const batches: tf.Tensor4D[] = [];
     const started = performance.now();
@@ -104,8 +111,13 @@ export async function qualityTable(
       const seconds = (performance.now() - started) / 1000;
       const generated = tf.concat(batches) as tf.Tensor4D;
       const quality = await evaluateSamples(classifier, generated, reference);
-      generated.dispose();
       const row: QualityRow = { ...setting, ...quality, count, secondsPerImage: seconds / count };
+      if (options.compareCount !== undefined && options.compareCount <= count) {
+        const first = tf.slice(generated, 0, options.compareCount);
+        row.compareFrechetDistance = (await evaluateSamples(classifier, first, reference)).frechetDistance;
+        first.dispose();
+      }
+      generated.dispose();
       rows.push(row);
       options.onRow?.(row);
     } finally {
@@ -116,15 +128,17 @@ export async function qualityTable(
   return rows;
 }
 
-/** Formats rows as a Markdown table. */
-export function formatQualityTable(rows: readonly QualityRow[]): string {
+/** Formats rows as a Markdown table (with a column for `compareFrechetDistance` when rows have it). */
+export function formatQualityTable(rows: readonly QualityRow[], compareCount?: number): string {
+  const compare = compareCount !== undefined && rows.some((row) => row.compareFrechetDistance !== undefined);
   const lines = [
-    '| sampler | steps | images | Frechet distance (classifier features) | class entropy (bits, max 3.32) | min/max class share | s/image |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    `| sampler | steps | images | Frechet distance (classifier features) |${compare ? ` Frechet distance, first ${compareCount} images |` : ''} class entropy (bits, max 3.32) | min/max class share | s/image |`,
+    `| --- | --- | --- | --- |${compare ? ' --- |' : ''} --- | --- | --- |`,
   ];
   for (const row of rows) {
+    const compareCell = compare ? ` ${row.compareFrechetDistance?.toFixed(2) ?? '-'} |` : '';
     lines.push(
-      `| ${row.scheduler.toUpperCase()} | ${row.steps} | ${row.count} | ${row.frechetDistance.toFixed(2)} | ${row.spread.entropyBits.toFixed(3)} | ${row.spread.minOverMax.toFixed(2)} | ${row.secondsPerImage.toFixed(3)} |`,
+      `| ${row.scheduler.toUpperCase()} | ${row.steps} | ${row.count} | ${row.frechetDistance.toFixed(2)} |${compareCell} ${row.spread.entropyBits.toFixed(3)} | ${row.spread.minOverMax.toFixed(2)} | ${row.secondsPerImage.toFixed(3)} |`,
     );
   }
   return lines.join('\n');
