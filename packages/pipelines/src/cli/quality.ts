@@ -10,7 +10,7 @@ import {
   realImagesQuality,
   referenceStatistics,
 } from '../evaluate/quality-table.js';
-import { BACKEND_OPTION, initCommandBackend, integerOption, modelFolder, parseCommandArgs, UsageError, type Command } from './arguments.js';
+import { BACKEND_AND_THREADS_OPTIONS, initCommandBackend, integerOption, modelFolder, parseCommandArgs, UsageError, type Command } from './arguments.js';
 
 const USAGE = `Usage: diffusion-ts quality [model-folder] --classifier <folder> [options]
 
@@ -30,6 +30,7 @@ Options:
   --batch-size <n>          images per model call (default 100)
   --seed <n>                seed (default 0)
   --backend <name>          wasm (default), cpu, auto, webgpu, cuda
+  --threads <n>             wasm threads (default: all cores, at most 8; 1 on a busy machine)
   --output <file.md>        also write the table to this file
   -h, --help                this text`;
 
@@ -43,7 +44,7 @@ async function run(argv: string[]): Promise<void> {
     'compare-count': { type: 'string' },
     'batch-size': { type: 'string' },
     seed: { type: 'string' },
-    ...BACKEND_OPTION,
+    ...BACKEND_AND_THREADS_OPTIONS,
     output: { type: 'string' },
   });
   if (args === undefined) return;
