@@ -16,11 +16,12 @@ export interface GroupNormalizeOptions {
  * variance 1 (biased variance, plus `epsilon`), then each channel is scaled by `weight` and
  * shifted by `bias`.
  *
- * Built for speed on every backend, with tfjs' own gradients: the sums over the pixels are
- * matMuls with a row of ones (a tfjs reduction over a non-innermost axis transposes the whole
- * tensor first), the statistics are two-pass (mean, then the mean of the centred squares), and
- * the affine part is folded into one per-channel scale, so the full-size tensor is touched by
- * four elementwise ops.
+ * Built for speed on every backend. The sums over the pixels are matMuls with a row of ones (a
+ * tfjs reduction over a non-innermost axis transposes the whole tensor first); the statistics are
+ * two-pass (mean, then the mean of the centred squares); the affine part is folded into one
+ * per-channel scale; and the gradient is the closed form rather than tfjs' taped chain of ops:
+ * with x̂ the normalised input and g = dy·γ,
+ * dx = (g - mean_group(g) - x̂·mean_group(g·x̂)) / σ,  dγ = Σ dy·x̂,  dβ = Σ dy.
  */
 export function groupNormalize(x: tf.Tensor4D, groups: number, options: GroupNormalizeOptions = {}): tf.Tensor4D {
   if (x.rank !== 4) throw new Error(`groupNormalize: expected an NHWC tensor of rank 4, got rank ${x.rank}`);
@@ -38,20 +39,43 @@ export function groupNormalize(x: tf.Tensor4D, groups: number, options: GroupNor
   const pixels = height * width;
   const channelsPerGroup = channels / groups;
   const perGroup = pixels * channelsPerGroup;
-  return tf.tidy(() => {
-    const flat = tf.reshape(x, [batch, pixels, channels]);
-    const ones = tf.ones([batch, 1, pixels]);
-    /** Mean over each group of `t` [B, HW, C], one value per channel: [B, 1, C]. */
-    const groupMean = (t: tf.Tensor): tf.Tensor => {
-      const perChannel = tf.reshape(tf.matMul(ones as tf.Tensor3D, t as tf.Tensor3D), [batch, groups, channelsPerGroup]);
-      const mean = tf.div(tf.sum(perChannel, 2, true), perGroup);
-      return tf.reshape(tf.broadcastTo(mean, [batch, groups, channelsPerGroup]), [batch, 1, channels]);
+
+  /** Per-image, per-channel sums over the pixels of `t` [B, HW, C]: [B, 1, C]. */
+  const pixelSums = (t: tf.Tensor): tf.Tensor => tf.matMul(tf.ones([batch, 1, pixels]) as tf.Tensor3D, t as tf.Tensor3D);
+  /** Per-channel sums [B, 1, C] → each group's mean, repeated for its channels: [B, 1, C]. */
+  const groupMean = (sums: tf.Tensor): tf.Tensor => {
+    const perGroupSum = tf.sum(tf.reshape(sums, [batch, groups, channelsPerGroup]), 2, true);
+    return tf.reshape(tf.broadcastTo(tf.div(perGroupSum, perGroup), [batch, groups, channelsPerGroup]), [batch, 1, channels]);
+  };
+
+  const normalize = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [input, gamma, beta] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const flat = tf.reshape(input, [batch, pixels, channels]);
+    const centered = tf.sub(flat, groupMean(pixelSums(flat)));
+    const inverseStd = tf.rsqrt(tf.add(groupMean(pixelSums(tf.square(centered))), epsilon));
+    save([centered, inverseStd, gamma]);
+    const value = tf.add(tf.mul(centered, tf.mul(inverseStd, gamma)), beta);
+    return {
+      value: tf.reshape(value, input.shape),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [savedCentered, inverse, scale] = saved;
+        const upstream = tf.reshape(dy, [batch, pixels, channels]);
+        const normalized = tf.mul(savedCentered, inverse);
+        const upstreamSums = pixelSums(upstream); // [B, 1, C]: Σ dy per image
+        const projectionSums = pixelSums(tf.mul(upstream, normalized)); // [B, 1, C]: Σ dy·x̂ per image
+        const meanGradient = groupMean(tf.mul(upstreamSums, scale));
+        const meanProjection = groupMean(tf.mul(projectionSums, scale));
+        const centeredGradient = tf.sub(tf.sub(tf.mul(upstream, scale), meanGradient), tf.mul(normalized, meanProjection));
+        return [
+          tf.reshape(tf.mul(centeredGradient, inverse), input.shape),
+          tf.reshape(tf.sum(projectionSums, [0, 1]), [channels]),
+          tf.reshape(tf.sum(upstreamSums, [0, 1]), [channels]),
+        ];
+      },
     };
-    const centered = tf.sub(flat, groupMean(flat));
-    let scale = tf.rsqrt(tf.add(groupMean(tf.square(centered)), epsilon));
-    if (options.weight) scale = tf.mul(scale, options.weight);
-    let normalized = tf.mul(centered, scale);
-    if (options.bias) normalized = tf.add(normalized, options.bias);
-    return tf.reshape(normalized, x.shape);
   });
+  return tf.tidy(() =>
+    normalize(x, options.weight ?? tf.ones([channels]), options.bias ?? tf.zeros([channels])) as tf.Tensor4D,
+  );
 }
