@@ -40,8 +40,8 @@ export function groupNormalize(x: tf.Tensor4D, groups: number, options: GroupNor
   const channelsPerGroup = channels / groups;
   const perGroup = pixels * channelsPerGroup;
 
-  /** Per-image, per-channel sums over the pixels of `t` [B, HW, C]: [B, 1, C]. */
-  const pixelSums = (t: tf.Tensor): tf.Tensor => tf.matMul(tf.ones([batch, 1, pixels]) as tf.Tensor3D, t as tf.Tensor3D);
+  /** Per-image, per-channel sums over the pixels of `t` [B, HW, C] as a matMul with `ones` [B, 1, HW]: [B, 1, C]. */
+  const pixelSums = (ones: tf.Tensor, t: tf.Tensor): tf.Tensor => tf.matMul(ones as tf.Tensor3D, t as tf.Tensor3D);
   /** Per-channel sums [B, 1, C] → each group's mean, repeated for its channels: [B, 1, C]. */
   const groupMean = (sums: tf.Tensor): tf.Tensor => {
     const perGroupSum = tf.sum(tf.reshape(sums, [batch, groups, channelsPerGroup]), 2, true);
@@ -52,8 +52,9 @@ export function groupNormalize(x: tf.Tensor4D, groups: number, options: GroupNor
     const [input, gamma, beta] = args as tf.Tensor[];
     const save = args[3] as tf.GradSaveFunc;
     const flat = tf.reshape(input, [batch, pixels, channels]);
-    const centered = tf.sub(flat, groupMean(pixelSums(flat)));
-    const inverseStd = tf.rsqrt(tf.add(groupMean(pixelSums(tf.square(centered))), epsilon));
+    const ones = tf.ones([batch, 1, pixels]);
+    const centered = tf.sub(flat, groupMean(pixelSums(ones, flat)));
+    const inverseStd = tf.rsqrt(tf.add(groupMean(pixelSums(ones, tf.square(centered))), epsilon));
     save([centered, inverseStd, gamma]);
     const value = tf.add(tf.mul(centered, tf.mul(inverseStd, gamma)), beta);
     return {
@@ -62,8 +63,9 @@ export function groupNormalize(x: tf.Tensor4D, groups: number, options: GroupNor
         const [savedCentered, inverse, scale] = saved;
         const upstream = tf.reshape(dy, [batch, pixels, channels]);
         const normalized = tf.mul(savedCentered, inverse);
-        const upstreamSums = pixelSums(upstream); // [B, 1, C]: Σ dy per image
-        const projectionSums = pixelSums(tf.mul(upstream, normalized)); // [B, 1, C]: Σ dy·x̂ per image
+        const ones = tf.ones([batch, 1, pixels]);
+        const upstreamSums = pixelSums(ones, upstream); // [B, 1, C]: Σ dy per image
+        const projectionSums = pixelSums(ones, tf.mul(upstream, normalized)); // [B, 1, C]: Σ dy·x̂ per image
         const meanGradient = groupMean(tf.mul(upstreamSums, scale));
         const meanProjection = groupMean(tf.mul(projectionSums, scale));
         const centeredGradient = tf.sub(tf.sub(tf.mul(upstream, scale), meanGradient), tf.mul(normalized, meanProjection));
