@@ -5,6 +5,7 @@ import { MnistClassifier } from '../evaluate/mnist-classifier.js';
 import {
   DEFAULT_SAMPLER_SETTINGS,
   formatQualityTable,
+  type ComparedQuality,
   parseSamplerSettings,
   qualityTable,
   realImagesQuality,
@@ -61,16 +62,17 @@ async function run(argv: string[]): Promise<void> {
     }
   }
   const compareCount = values['compare-count'] === undefined ? undefined : integerOption(values['compare-count'], 'compare-count', 1, 2);
+  /** ` (first n: d)` when the quality has a Frechet distance on its first n images. */
+  const compared = (quality: ComparedQuality) =>
+    quality.compareFrechetDistance === undefined ? '' : ` (first ${compareCount}: ${quality.compareFrechetDistance.toFixed(2)})`;
   await initCommandBackend(values);
   const classifier = await MnistClassifier.load(values.classifier);
   const test = await loadMnist('t10k', { limit: integerOption(values['reference-count'], 'reference-count', 10000) });
   const reference = await referenceStatistics(classifier, test);
-  for (const realCount of compareCount === undefined ? [count] : [count, compareCount]) {
-    const real = await realImagesQuality(classifier, await loadMnist('train', { limit: realCount }), reference);
-    console.log(
-      `real MNIST train digits (${realCount}): Frechet ${real.frechetDistance.toFixed(2)}, entropy ${real.spread.entropyBits.toFixed(3)} bits, min/max class share ${real.spread.minOverMax.toFixed(2)}`,
-    );
-  }
+  const real = await realImagesQuality(classifier, await loadMnist('train', { limit: count }), reference, compareCount);
+  console.log(
+    `real MNIST train digits (${count}): Frechet ${real.frechetDistance.toFixed(2)}${compared(real)}, entropy ${real.spread.entropyBits.toFixed(3)} bits, min/max class share ${real.spread.minOverMax.toFixed(2)}`,
+  );
   const rows = await qualityTable(folder, classifier, reference, settings, {
     count,
     counts: { ddpm: integerOption(values['ddpm-count'], 'ddpm-count', count) },
@@ -79,7 +81,7 @@ async function run(argv: string[]): Promise<void> {
     compareCount,
     onRow: (row) =>
       console.log(
-        `${row.scheduler} ${row.steps} steps, ${row.count} images: Frechet ${row.frechetDistance.toFixed(2)}${row.compareFrechetDistance === undefined ? '' : ` (first ${compareCount}: ${row.compareFrechetDistance.toFixed(2)})`}, entropy ${row.spread.entropyBits.toFixed(3)} bits, ${row.secondsPerImage.toFixed(3)} s/image`,
+        `${row.scheduler} ${row.steps} steps, ${row.count} images: Frechet ${row.frechetDistance.toFixed(2)}${compared(row)}, entropy ${row.spread.entropyBits.toFixed(3)} bits, ${row.secondsPerImage.toFixed(3)} s/image`,
       ),
   });
   classifier.dispose();

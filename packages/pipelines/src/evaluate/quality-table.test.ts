@@ -34,6 +34,12 @@ describe('realImagesQuality', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(Math.abs(quality.frechetDistance)).toBeLessThan(1e-6);
     expect(quality.spread.counts.reduce((a, b) => a + b, 0)).toBe(12);
+    expect(quality.compareFrechetDistance).toBeUndefined();
+    const compared = await realImagesQuality(classifier, dataset, reference, 6);
+    expect(Number.isFinite(compared.compareFrechetDistance)).toBe(true);
+    expect(compared.frechetDistance).toBe(quality.frechetDistance);
+    expect((await realImagesQuality(classifier, dataset, reference, 13)).compareFrechetDistance).toBeUndefined();
+    expect(tf.memory().numTensors).toBe(before);
     classifier.dispose();
   });
 });

@@ -39,11 +39,9 @@ export function parseSamplerSettings(text: string): SamplerSetting[] {
 }
 
 /** One row of the quality/speed table. */
-export interface QualityRow extends SamplerSetting, SampleQuality {
+export interface QualityRow extends SamplerSetting, ComparedQuality {
   count: number;
   secondsPerImage: number;
-  /** Frechet distance of the first `compareCount` images only, when asked: comparable across rows of different counts. */
-  compareFrechetDistance?: number;
 }
 
 /** Options of `qualityTable`. */
@@ -60,28 +58,57 @@ export interface QualityTableOptions {
   onRow?: (row: QualityRow) => void;
 }
 
-/** Reference statistics of real images (e.g. the MNIST test set) for the Frechet distance. */
-export async function referenceStatistics(classifier: MnistClassifier, dataset: ImageDataset): Promise<FeatureStatistics> {
+/** Runs `score` on a dataset's images as one NHWC tensor, freed afterwards. */
+async function withImageTensor<T>(dataset: ImageDataset, score: (images: tf.Tensor4D) => Promise<T>): Promise<T> {
   const images = tf.tensor4d(dataset.images, dataset.shape);
   try {
-    return await classifierFeatureStatistics(classifier, images);
+    return await score(images);
   } finally {
     images.dispose();
   }
 }
 
-/** Scores `count` real images of a dataset (e.g. MNIST train) against `reference`: the table's floor. */
-export async function realImagesQuality(
+/** Reference statistics of real images (e.g. the MNIST test set) for the Frechet distance. */
+export function referenceStatistics(classifier: MnistClassifier, dataset: ImageDataset): Promise<FeatureStatistics> {
+  return withImageTensor(dataset, (images) => classifierFeatureStatistics(classifier, images));
+}
+
+/** A sample quality, plus the Frechet distance of the first `compareCount` images when asked. */
+export interface ComparedQuality extends SampleQuality {
+  /** Frechet distance of the first `compareCount` images only: comparable across rows of different counts. */
+  compareFrechetDistance?: number;
+}
+
+/** Scores NHWC images against `reference`, and their first `compareCount` alone when there are that many. */
+async function scoreImages(
+  classifier: MnistClassifier,
+  images: tf.Tensor4D,
+  reference: FeatureStatistics,
+  compareCount?: number,
+): Promise<ComparedQuality> {
+  const quality: ComparedQuality = await evaluateSamples(classifier, images, reference);
+  if (compareCount !== undefined && compareCount <= images.shape[0]) {
+    const first = tf.slice(images, 0, compareCount);
+    try {
+      quality.compareFrechetDistance = (await evaluateSamples(classifier, first, reference)).frechetDistance;
+    } finally {
+      first.dispose();
+    }
+  }
+  return quality;
+}
+
+/**
+ * Scores real images of a dataset (e.g. MNIST train) against `reference`, and their first
+ * `compareCount` alone when asked: the table's floor.
+ */
+export function realImagesQuality(
   classifier: MnistClassifier,
   dataset: ImageDataset,
   reference: FeatureStatistics,
-): Promise<SampleQuality> {
-  const images = tf.tensor4d(dataset.images, dataset.shape);
-  try {
-    return await evaluateSamples(classifier, images, reference);
-  } finally {
-    images.dispose();
-  }
+  compareCount?: number,
+): Promise<ComparedQuality> {
+  return withImageTensor(dataset, (images) => scoreImages(classifier, images, reference, compareCount));
 }
 
 /**
@@ -110,14 +137,9 @@ export async function qualityTable(
       }
       const seconds = (performance.now() - started) / 1000;
       const generated = tf.concat(batches) as tf.Tensor4D;
-      const quality = await evaluateSamples(classifier, generated, reference);
-      const row: QualityRow = { ...setting, ...quality, count, secondsPerImage: seconds / count };
-      if (options.compareCount !== undefined && options.compareCount <= count) {
-        const first = tf.slice(generated, 0, options.compareCount);
-        row.compareFrechetDistance = (await evaluateSamples(classifier, first, reference)).frechetDistance;
-        first.dispose();
-      }
+      const quality = await scoreImages(classifier, generated, reference, options.compareCount);
       generated.dispose();
+      const row: QualityRow = { ...setting, ...quality, count, secondsPerImage: seconds / count };
       rows.push(row);
       options.onRow?.(row);
     } finally {
