@@ -29,7 +29,7 @@ const only = onlyIndex >= 0 ? new Set(args[onlyIndex + 1].split(',')) : null;
 
 const TFJS_VERSION = '4.22.0';
 /** The internal dependency graph (checked against each package.json below). */
-const PACKAGE_ORDER = ['core', 'schedulers', 'losses', 'models', 'pipelines'];
+const PACKAGE_ORDER = ['native', 'core', 'schedulers', 'losses', 'models', 'pipelines'];
 /** Registry packages each consumer project installs besides the tarballs. */
 const REGISTRY_PACKAGES = [
   `@tensorflow/tfjs-core@${TFJS_VERSION}`,
@@ -89,7 +89,10 @@ for (const short of PACKAGE_ORDER) {
   const dir = join(root, 'packages', short);
   if (!existsSync(join(dir, 'package.json'))) continue;
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  const internalDeps = Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies })
+  // Optional peers (core's @diffusion-ts/native) are not installed with the package; optional
+  // dependencies (pipelines' @diffusion-ts/native) are.
+  const requiredPeers = Object.keys(manifest.peerDependencies ?? {}).filter((name) => !manifest.peerDependenciesMeta?.[name]?.optional);
+  const internalDeps = [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {}), ...requiredPeers]
     .filter((name) => name.startsWith('@diffusion-ts/'))
     .map((name) => name.slice('@diffusion-ts/'.length));
   packages.set(short, { dir, manifest, internalDeps, tarball: null });
@@ -141,6 +144,9 @@ for (const [short, entry] of packages) {
 
 /** Minimal TypeScript usage per package: exercised with both module resolutions. */
 const typeChecks = {
+  native: `import { loadNativeAddon, registerNativeWasmKernels, type NativeAddon } from '@diffusion-ts/native';
+const addon: Promise<NativeAddon> = loadNativeAddon();
+export { addon, registerNativeWasmKernels };`,
   core: `import { initBackend, parseConfig, type BackendName, type ConfigJson } from '@diffusion-ts/core';
 const backend: Promise<BackendName> = initBackend('cpu');
 const json: ConfigJson = { _class_name: 'X' };
@@ -216,13 +222,18 @@ for (const short of packages.keys()) {
     record(short, 'install', 'SKIP', project.error);
     continue;
   }
-  const install = run(
-    'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', '--loglevel=error', ...REGISTRY_PACKAGES],
-    { cwd: folder },
-  );
+  const registry = short === 'native' ? [...REGISTRY_PACKAGES, `@tensorflow/tfjs-backend-wasm@${TFJS_VERSION}`] : REGISTRY_PACKAGES;
+  const install = run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', '--loglevel=error', ...registry], {
+    cwd: folder,
+  });
   record(short, 'npm install', install.ok ? 'PASS' : 'FAIL', install.ok ? `tarballs: ${project.needed.join(', ')}` : tail(install.output), install.seconds);
   if (!install.ok) continue;
+  if (short === 'native') {
+    // Its install script compiles the addon with the system C++ compiler (scripts were skipped above).
+    const build = run('npm', ['rebuild', '@diffusion-ts/native', '--foreground-scripts'], { cwd: folder });
+    const built = existsSync(join(folder, 'node_modules/@diffusion-ts/native/build/diffusion_native.node'));
+    record(short, 'install script builds the addon', build.ok && built ? 'PASS' : 'FAIL', tail(build.output, build.ok ? 2 : 20), build.seconds);
+  }
 
   // Nothing may resolve back into the workspace: every installed @diffusion-ts package is a copy.
   const leaks = project.needed.filter((name) => {

@@ -22,6 +22,14 @@ export { isSoftwareAdapter, probeWebgpu, WEBGPU_PACKAGE, type AdapterDescription
 export { CUDA_PACKAGE } from './backend/cuda.js';
 export { CPU_PACKAGE } from './backend/cpu.js';
 export { WASM_PACKAGE } from './backend/wasm.js';
+export {
+  NATIVE_PACKAGE,
+  nativeKernelsStatus,
+  probeNativeKernels,
+  setNativeThreads,
+  useNativeKernels,
+  type NativeKernelsStatus,
+} from './backend/native-kernels.js';
 export { SWIFTSHADER_ICD, useSwiftshaderForTests } from './testing/swiftshader.js';
 export {
   initWasmThreaded,
@@ -65,3 +73,6 @@ export {
 } from './io/safetensors.js';
 export { loadSafetensors, saveSafetensors } from './io/safetensors-file.js';
 export { DIFFUSERS_WEIGHTS_NAME, loadPretrained, openPretrained, type PretrainedSource } from './io/pretrained.js';
+
+/** AdamW over a list of variables (PyTorch's update order), one fused kernel per variable where the backend has it. */
+export { AdamW, adamWUpdate, ADAMW_UPDATE_KERNEL, type AdamWOptions, type AdamWUpdateAttributes } from './optim/adamw.js';

@@ -3,25 +3,30 @@
  * CIFAR-10 layout (35.7M parameters, random weights) at 32x32, with GFLOP/s from `countFlops` and
  * the fraction of this machine's fp32 peak. Run with `pnpm bench` in this package.
  *
- * Training steps use core's wasm gradient kernels (`registerWasmTrainingKernels`).
+ * Rows: "wasm+native" is the wasm backend with `@diffusion-ts/native`'s kernels (what
+ * `initBackend('wasm')` gives in Node when that package is built), "wasm" is tfjs' own wasm
+ * kernels (XNNPACK convolutions) plus core's gradient kernels, "cpu" is tfjs' pure-JS backend. The
+ * peak is measured (FMA throughput in the widest vectors, every core) by the native addon.
  *
- * Environment: BENCH_BACKENDS (default "wasm,cpu"), BENCH_PEAK_GFLOPS (default 157: 2 cores,
- * AVX2 FMA), BENCH_SKIP_CIFAR=1 to time only the tiny model.
+ * Environment: BENCH_BACKENDS (default "wasm+native,wasm,cpu"), BENCH_PEAK_GFLOPS (overrides the
+ * measured peak), BENCH_SKIP_CIFAR=1 to time only the tiny model, BENCH_TRAIN=0 for no training.
  */
-import { initBackend, registerWasmTrainingKernels, type BackendName, type ConfigJson } from '@diffusion-ts/core';
+import { AdamW, initBackend, registerWasmTrainingKernels, useNativeKernels, type BackendName, type ConfigJson } from '@diffusion-ts/core';
+import { loadNativeAddon } from '@diffusion-ts/native';
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { it } from 'vitest';
 import { countFlops, UNet2DModel, type UNet2DOptions } from '../src/index.js';
 import { DDPM_CIFAR10_CONFIG } from '../src/testing/cifar-config.js';
 
-const PEAK_GFLOPS = Number(process.env.BENCH_PEAK_GFLOPS ?? 157);
+type BenchBackend = BackendName | 'wasm+native';
 const TRAIN = process.env.BENCH_TRAIN !== '0';
-const BACKENDS = (process.env.BENCH_BACKENDS ?? 'wasm,cpu').split(',') as BackendName[];
+const BACKENDS = (process.env.BENCH_BACKENDS ?? 'wasm+native,wasm,cpu').split(',') as BenchBackend[];
 const TINY = JSON.parse(readFileSync(new URL('../../../fixtures/diffusers/unet2d_tiny/config.json', import.meta.url), 'utf8')) as ConfigJson;
 
 interface Case {
-  backend: BackendName;
+  backend: BenchBackend;
   model: string;
   config: ConfigJson | Partial<UNet2DOptions>;
   size: number;
@@ -58,13 +63,36 @@ async function time(run: () => tf.Tensor, repeats: number, warmUp = true): Promi
   return best;
 }
 
+/** The machine's fp32 peak: BENCH_PEAK_GFLOPS, else measured by the native addon, else the issue's 157. */
+async function peak(): Promise<{ gflops: number; source: string }> {
+  if (process.env.BENCH_PEAK_GFLOPS) return { gflops: Number(process.env.BENCH_PEAK_GFLOPS), source: 'BENCH_PEAK_GFLOPS' };
+  try {
+    const addon = await loadNativeAddon();
+    const threads = cpus().length;
+    const gflops = Math.max(...[0, 1, 2].map(() => addon.measurePeak(threads, 400)));
+    return { gflops, source: `measured: FMA throughput, ${addon.info().isa}, ${threads} threads` };
+  } catch (error) {
+    return { gflops: 157, source: `the issue's figure (native addon unavailable: ${(error as Error).message})` };
+  }
+}
+
 it('prints the UNet2DModel benchmark table', async () => {
+  const { gflops: PEAK_GFLOPS, source } = await peak();
   const rows: string[] = [];
-  const header = `| backend | model | batch | pass | ms | GFLOP | GFLOP/s | % of ${PEAK_GFLOPS} GFLOP/s peak |`;
+  const header = `| backend | model | batch | pass | ms | GFLOP | GFLOP/s | % of ${PEAK_GFLOPS.toFixed(0)} GFLOP/s peak |`;
   rows.push(header, '| --- | --- | --- | --- | --- | --- | --- | --- |');
+  const timings = new Map<string, number>();
   for (const item of cases) {
-    await initBackend(item.backend);
-    if (item.backend === 'wasm') registerWasmTrainingKernels();
+    const backend: BackendName = item.backend === 'wasm+native' ? 'wasm' : item.backend;
+    await initBackend(backend);
+    if (backend === 'wasm') {
+      registerWasmTrainingKernels();
+      const status = await useNativeKernels(item.backend === 'wasm+native');
+      if (item.backend === 'wasm+native' && !status.active) {
+        console.log(`skipping wasm+native: ${status.reason}`);
+        continue;
+      }
+    }
     const model = UNet2DModel.fromConfig(item.config, { seed: 0 });
     const sample = tf.randomNormal([item.batch, item.size, item.size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
     const timesteps = tf.tensor1d(Array.from({ length: item.batch }, (_, i) => (i * 97) % 1000), 'int32');
@@ -73,15 +101,20 @@ it('prints the UNet2DModel benchmark table', async () => {
     let ms: number;
     let flops: number;
     if (item.mode === 'forward') {
-      ms = await time(() => model.predict(sample, timesteps), big ? 1 : 3);
+      ms = await time(() => model.predict(sample, timesteps), big && item.backend !== 'wasm+native' ? 1 : 3);
       flops = forwardFlops;
     } else {
-      const optimizer = tf.train.adam(1e-4);
+      // The optimizer diffusion-ts trains with: AdamW, one fused update kernel per variable.
+      const variables = model.trainableVariables();
+      const optimizer = new AdamW(variables, { learningRate: 1e-4, weightDecay: 0 });
       const noise = tf.randomNormal(sample.shape, 0, 1, 'float32', 2);
-      const step = () =>
-        optimizer.minimize(() => tf.mean(tf.square(tf.sub(model.predict(sample, timesteps), noise))) as tf.Scalar, true, model.trainableVariables())!;
-      // One cold step for the large model and on cpu (tfjs cpu's Conv2DBackpropFilter is slow).
-      const cold = big || item.backend === 'cpu';
+      const step = () => {
+        const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(model.predict(sample, timesteps), noise))) as tf.Scalar, variables);
+        optimizer.applyGradients(variables.map((variable) => grads[variable.name]!));
+        tf.dispose(Object.values(grads));
+        return value;
+      };
+      const cold = item.backend === 'cpu' || (big && item.backend === 'wasm');
       ms = await time(step, cold ? 1 : 2, !cold);
       // Backward is about twice the forward (input and weight gradients).
       flops = 3 * forwardFlops;
@@ -92,9 +125,25 @@ it('prints the UNet2DModel benchmark table', async () => {
     const rate = gflops / (ms / 1000);
     const row = `| ${item.backend} | ${item.model} | ${item.batch} | ${item.mode} | ${ms.toFixed(0)} | ${gflops.toFixed(2)}${item.mode === 'forward' ? '' : ' (3x fwd)'} | ${rate.toFixed(1)} | ${((100 * rate) / PEAK_GFLOPS).toFixed(1)}% |`;
     rows.push(row);
+    timings.set(`${item.backend}|${item.model}|${item.batch}|${item.mode}`, ms);
     console.log(row);
     tf.dispose([sample, timesteps]);
     model.dispose();
   }
-  console.log(`\nUNet2DModel forward benchmark (${process.platform} ${process.arch}, node ${process.version})\n${rows.join('\n')}`);
+  await useNativeKernels(true);
+  const ratios: string[] = [];
+  for (const backend of BACKENDS) {
+    for (const model of new Set(cases.map((item) => item.model))) {
+      const forward = timings.get(`${backend}|${model}|8|forward`);
+      const train = timings.get(`${backend}|${model}|8|train step`);
+      if (forward && train) ratios.push(`${backend}, ${model}, batch 8: training step / forward = ${(train / forward).toFixed(2)}x`);
+      const tfjs = timings.get(`wasm|${model}|8|forward`);
+      if (backend === 'wasm+native' && forward && tfjs) ratios.push(`${model}, batch 8 forward: wasm+native is ${(tfjs / forward).toFixed(2)}x faster than tfjs wasm`);
+      const tfjsTrain = timings.get(`wasm|${model}|8|train step`);
+      if (backend === 'wasm+native' && train && tfjsTrain) ratios.push(`${model}, batch 8 training step: wasm+native is ${(tfjsTrain / train).toFixed(2)}x faster than tfjs wasm`);
+    }
+  }
+  const cpu = cpus();
+  const machine = `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} logical cores, ${process.platform} ${process.arch}, node ${process.version}; peak ${PEAK_GFLOPS.toFixed(0)} GFLOP/s (${source})`;
+  console.log(`\nUNet2DModel benchmark (${machine})\n${rows.join('\n')}\n\n${ratios.join('\n')}`);
 });

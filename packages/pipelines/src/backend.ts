@@ -1,10 +1,18 @@
 /**
- * Backend selection for Node scripts and the CLI: `wasm` (and `auto` without a GPU) starts tfjs'
- * threaded SIMD wasm build through core's `initWasmThreaded`, falling back to one thread, and
- * makes sure core's wasm training kernels are registered.
+ * Backend selection for Node scripts and the CLI: `wasm` (and `auto` without a GPU) runs with
+ * `@diffusion-ts/native`'s kernels on every core when that package is built, else starts tfjs'
+ * threaded SIMD wasm build through core's `initWasmThreaded`, falling back to one thread; either
+ * way core's wasm training kernels are registered.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, initWasmThreaded, registerWasmTrainingKernels, type BackendName } from '@diffusion-ts/core';
+import {
+  initBackend,
+  initWasmThreaded,
+  probeNativeKernels,
+  registerWasmTrainingKernels,
+  setNativeThreads,
+  type BackendName,
+} from '@diffusion-ts/core';
 
 /** The backend names the CLI accepts. */
 export const CLI_BACKENDS = ['auto', 'wasm', 'cpu', 'webgpu', 'cuda'] as const;
@@ -15,8 +23,10 @@ export type CliBackend = (typeof CLI_BACKENDS)[number];
 /** What `initFastBackend` chose. */
 export interface FastBackendReport {
   backend: BackendName;
-  /** wasm threads (1 when the threaded build was not available). */
+  /** wasm threads (1 when the threaded build was not available), or the native kernels' threads. */
   threads?: number;
+  /** The native kernels' instruction set when they run the convolutions and matMuls. */
+  native?: string;
 }
 
 /**
@@ -39,6 +49,15 @@ export async function initFastBackend(name: CliBackend = 'wasm', threads?: numbe
   if (chosen !== 'wasm') return { backend: await initBackend(chosen) };
   let threadCount = 1;
   const wanted = threads ?? (await busyMachine() ? 1 : undefined);
+  const native = await probeNativeKernels();
+  if (native.isa !== undefined) {
+    // The heavy kernels run natively on their own threads; wasm keeps one thread for the rest.
+    await setNativeThreads(wanted ?? (await logicalCpus()));
+    const backend = await initBackend('wasm');
+    registerWasmTrainingKernels();
+    const status = await probeNativeKernels();
+    return { backend, threads: status.threads ?? 1, native: native.isa };
+  }
   if (tf.findBackend('wasm') === null && wanted !== 1) {
     try {
       threadCount = (await initWasmThreaded(wanted === undefined ? {} : { threads: wanted })).threads;
@@ -49,6 +68,19 @@ export async function initFastBackend(name: CliBackend = 'wasm', threads?: numbe
   const backend = await initBackend('wasm');
   registerWasmTrainingKernels();
   return { backend, threads: threadCount };
+}
+
+/** "wasm (native avx512, 2 threads)", "wasm (2 threads)", "webgpu": a report for people. */
+export function describeBackend(report: FastBackendReport): string {
+  const parts = [report.native ? `native ${report.native}` : undefined, report.threads ? `${report.threads} threads` : undefined];
+  const detail = parts.filter((part) => part !== undefined).join(', ');
+  return detail ? `${report.backend} (${detail})` : report.backend;
+}
+
+/** Logical CPUs, at most 8 (Node only). */
+async function logicalCpus(): Promise<number> {
+  const os = await import('node:os');
+  return Math.max(1, Math.min(8, os.cpus().length));
 }
 
 /** Whether the 1-minute load average is at least the number of logical CPUs (Node only). */

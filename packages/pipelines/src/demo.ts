@@ -1,14 +1,14 @@
 /**
  * The README's main command (`pnpm demo`): samples a grid of digits from the shipped MNIST model
- * (`models/mnist-ddpm`) with DDIM on the fastest CPU backend (threaded wasm) and writes
- * `mnist-samples.png` in the current directory.
+ * (`models/mnist-ddpm`) with DDIM on the fastest CPU backend (wasm with `@diffusion-ts/native`'s
+ * kernels when built, else threaded wasm) and writes `mnist-samples.png` in the current directory.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Generator } from '@diffusion-ts/core';
 import { UNet2DModel } from '@diffusion-ts/models';
 import { DDIMScheduler } from '@diffusion-ts/schedulers';
-import { initFastBackend } from './backend.js';
+import { describeBackend, initFastBackend } from './backend.js';
 import { saveImageGrid } from './images.js';
 import { findShippedModel } from './model-location.js';
 import { UnconditionalPipeline } from './pipelines/unconditional.js';
@@ -26,7 +26,7 @@ const count = Number(values.count);
 const steps = Number(values.steps);
 const seed = Number(values.seed);
 const started = performance.now();
-const { backend, threads } = await initFastBackend('wasm');
+const report = await initFastBackend('wasm');
 const folder = findShippedModel();
 let pipeline: UnconditionalPipeline;
 if (folder === undefined) {
@@ -50,6 +50,6 @@ images.dispose();
 pipeline.dispose();
 const seconds = (performance.now() - started) / 1000;
 console.log(
-  `wrote ${output}: ${count} digits, DDIM ${steps} steps, seed ${seed}, backend ${backend}${threads ? ` (${threads} threads)` : ''}; ` +
+  `wrote ${output}: ${count} digits, DDIM ${steps} steps, seed ${seed}, backend ${describeBackend(report)}; ` +
     `sampling ${((performance.now() - loaded) / 1000).toFixed(1)} s, total ${seconds.toFixed(1)} s`,
 );

@@ -29,7 +29,7 @@ export {
 export { BatchIterator, type Batch, type BatchIteratorOptions, type BatchIteratorState } from './data/dataset.js';
 export { decodeImage, loadImageFolder, type DecodedImage, type LoadImageFolderOptions } from './data/image-folder.js';
 export { encodeImagePng, imageGrid, saveImageGrid, scaleImage, tensorToImages, writePng, type Image8 } from './images.js';
-export { AdamW, type AdamWOptions } from './trainer/adamw.js';
+export { AdamW, type AdamWOptions } from '@diffusion-ts/core';
 export { ExponentialMovingAverage, type EmaOptions } from './trainer/ema.js';
 export { CHECKPOINT_NAME, readCheckpoint, writeCheckpoint, type VariableGroups } from './trainer/checkpoint.js';
 export { assertBackendCanTrain } from './trainer/can-train.js';

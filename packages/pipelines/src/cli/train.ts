@@ -12,6 +12,7 @@ import { CHECKPOINT_NAME } from '../trainer/checkpoint.js';
 import { Trainer } from '../trainer/trainer.js';
 import { UnconditionalPipeline } from '../pipelines/unconditional.js';
 import { MNIST_UNET_CONFIG } from '../mnist-unet-config.js';
+import { describeBackend } from '../backend.js';
 import { BACKEND_AND_THREADS_OPTIONS, HELP_OPTION, initCommandBackend, integerOption, numberOption, UsageError, type Command } from './arguments.js';
 
 
@@ -80,7 +81,8 @@ async function run(argv: string[]): Promise<void> {
   if (!values.resume && existsSync(checkpoint)) {
     throw new UsageError(`${checkpoint} exists: pass --resume to continue that run, or choose another --output`);
   }
-  const { backend, threads } = await initCommandBackend(values);
+  const report = await initCommandBackend(values);
+  const { backend } = report;
   const dataset = values.dataset === 'mnist' ? await loadMnist('train', { limit }) : await loadImageFolder(values.dataset, { limit });
   const config = values.config === undefined ? MNIST_UNET_CONFIG : await readConfigFile(values.config);
   const model = UNet2DModel.fromConfig({ ...config, sample_size: dataset.shape[1], in_channels: dataset.shape[3], out_channels: dataset.shape[3] }, { seed });
@@ -106,7 +108,7 @@ async function run(argv: string[]): Promise<void> {
   }
   console.log(
     `training ${model.parameterCount} parameters on ${dataset.shape[0]} images [${dataset.shape.slice(1).join('x')}], batch ${batchSize}, ` +
-      `backend ${backend}${threads ? ` (${threads} threads)` : ''}, to step ${steps}`,
+      `backend ${describeBackend(report)}, to step ${steps}`,
   );
   const controller = new AbortController();
   const stop = () => controller.abort();

@@ -5,12 +5,11 @@
  * checkpoint reproduces the losses of an uninterrupted run exactly (same backend).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Generator, randn, type ConfigJson, type GeneratorState } from '@diffusion-ts/core';
+import { AdamW, Generator, randn, type AdamWOptions, type ConfigJson, type GeneratorState } from '@diffusion-ts/core';
 import { lHybrid, lSimple, type LossType } from '@diffusion-ts/losses';
 import type { Scheduler } from '@diffusion-ts/schedulers';
 import type { UNet2DModel } from '@diffusion-ts/models';
 import type { BatchIterator, BatchIteratorState } from '../data/dataset.js';
-import { AdamW, type AdamWOptions } from './adamw.js';
 import { assertBackendCanTrain } from './can-train.js';
 import { CHECKPOINT_NAME, readCheckpoint, writeCheckpoint, type VariableGroups } from './checkpoint.js';
 import { ExponentialMovingAverage, type EmaOptions } from './ema.js';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { initBackend, testBackendNames } from '../../index.js';
+import { initBackend, testBackendNames, useNativeKernels } from '../../index.js';
 import { convGeometry, type ConvPadding } from './conv-geometry.js';
 import { conv2dFilterGradient } from './conv2d-backprop-filter.js';
 import { conv2dInputGradient } from './conv2d-backprop-input.js';
@@ -82,10 +82,15 @@ function cpuReference(testCase: ConvCase): Promise<Float32Array[]> {
 }
 
 describe.each(testBackendNames())('conv2d gradient compositions on %s', (backend) => {
+  // core's compositions themselves: @diffusion-ts/native's kernels (tested in that package) are turned off here.
   beforeAll(async () => {
     await initBackend(backend);
+    await useNativeKernels(false);
     registerWasmTrainingKernels();
     if (backend === 'wasm') expect(wasmTrainingKernelsRegistered()).toBe(true);
+  });
+  afterAll(async () => {
+    await useNativeKernels(true);
   });
 
   it.each(CASES)('$name: filter and input gradients match tfjs cpu', async (testCase) => {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
+import { reassertNativeKernels } from '../native-kernels.js';
 import { tileKernel } from './tile.js';
 import { unsortedSegmentSumKernel } from './unsorted-segment-sum.js';
 
@@ -21,7 +22,7 @@ const WASM_TRAINING_KERNELS: ReadonlyArray<{ kernelName: string; kernelFunc: tf.
  * ~50x slower; `broadcastTo`, and with it core's `upsampleNearest`, runs on it). They replace tfjs' own kernels under these
  * names. Call it after `@tensorflow/tfjs-backend-wasm` has been imported (before or after
  * `setBackend('wasm')`): importing that package later would register its kernels over these.
- * Idempotent. Returns false, registering nothing, while the wasm backend package is not loaded.
+ * When `@diffusion-ts/native`'s kernels are active they are put back on top. Idempotent. Returns false, registering nothing, while the wasm backend package is not loaded.
  */
 export function registerWasmTrainingKernels(): boolean {
   // The wasm package registers its Conv2D with its other kernels; without it there is nothing to extend.
@@ -32,6 +33,8 @@ export function registerWasmTrainingKernels(): boolean {
     if (existing !== undefined) tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
   }
+  // The native kernels (when active) take over the conv gradients again, keeping these as their fallback.
+  reassertNativeKernels();
   return true;
 }
 

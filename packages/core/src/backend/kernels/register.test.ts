@@ -1,12 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { initBackend } from '../../index.js';
+import { initBackend, useNativeKernels } from '../../index.js';
 import { registerWasmTrainingKernels, wasmTrainingKernelsRegistered } from './index.js';
 
 describe('registerWasmTrainingKernels', () => {
+  // These are core's own kernels: with @diffusion-ts/native's active, its conv gradients sit on top.
   beforeAll(async () => {
     await initBackend('wasm');
+    await useNativeKernels(false);
+  });
+  afterAll(async () => {
+    await useNativeKernels(true);
   });
 
   it('registers the four kernels for wasm, idempotently and without warnings', () => {

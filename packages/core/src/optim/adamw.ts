@@ -1,9 +1,61 @@
 /**
  * AdamW (Loshchilov & Hutter; PyTorch's `torch.optim.AdamW` update order) over a fixed list of
  * `tf.Variable`s, with its moment estimates held as variables so that a checkpoint stores and
- * restores the optimizer state exactly.
+ * restores the optimizer state exactly. Each variable's update is one kernel
+ * (`ADAMW_UPDATE_KERNEL`) where the backend has one (wasm with `@diffusion-ts/native`), else the
+ * same arithmetic composed from tfjs ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * The kernel name of one fused AdamW update: inputs `variable`, `gradient`, `firstMoment`,
+ * `secondMoment`; attributes `AdamWUpdateAttributes`; outputs the new variable and moments.
+ */
+export const ADAMW_UPDATE_KERNEL = 'DiffusionTsAdamWUpdate';
+
+/** Attributes of `ADAMW_UPDATE_KERNEL` (float64 numbers; kernels round them to float32). */
+export interface AdamWUpdateAttributes {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+  /** 1 - beta1^t. */
+  correction1: number;
+  /** 1 - beta2^t. */
+  correction2: number;
+}
+
+/**
+ * One AdamW step for one variable, returning [variable', m', v'] without assigning them:
+ * m' = β1·m + (1-β1)·g, v' = β2·v + (1-β2)·g², w' = w·(1 - lr·λ) - (lr / c1) · m' / (√v' / √c2 + ε).
+ */
+export function adamWUpdate(
+  variable: tf.Tensor,
+  gradient: tf.Tensor,
+  firstMoment: tf.Tensor,
+  secondMoment: tf.Tensor,
+  attributes: AdamWUpdateAttributes,
+): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  const backend = tf.getBackend();
+  if (variable.dtype === 'float32' && gradient.dtype === 'float32' && tf.getKernel(ADAMW_UPDATE_KERNEL, backend) !== undefined) {
+    const outputs = tf.engine().runKernel(
+      ADAMW_UPDATE_KERNEL,
+      { variable, gradient, firstMoment, secondMoment } as unknown as tf.NamedTensorMap,
+      attributes as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor[];
+    return [outputs[0]!, outputs[1]!, outputs[2]!];
+  }
+  const { learningRate: lr, beta1, beta2, epsilon, weightDecay, correction1, correction2 } = attributes;
+  return tf.tidy(() => {
+    const m = tf.add(tf.mul(firstMoment, beta1), tf.mul(gradient, 1 - beta1));
+    const v = tf.add(tf.mul(secondMoment, beta2), tf.mul(tf.square(gradient), 1 - beta2));
+    const decayed = weightDecay > 0 ? tf.mul(variable, 1 - lr * weightDecay) : variable;
+    const denominator = tf.add(tf.div(tf.sqrt(v), Math.sqrt(correction2)), epsilon);
+    const updated = tf.sub(decayed, tf.mul(tf.div(m, denominator), lr / correction1));
+    return [updated, m, v] as [tf.Tensor, tf.Tensor, tf.Tensor];
+  });
+}
 
 /** Options of `AdamW`. */
 export interface AdamWOptions {
@@ -64,21 +116,21 @@ export class AdamW {
     }
     this.stepCount += 1;
     const t = this.stepCount;
-    const lr = this.learningRateAt(t);
-    const correction1 = 1 - this.beta1 ** t;
-    const correction2 = 1 - this.beta2 ** t;
-    const stepSize = lr / correction1;
-    const sqrtCorrection2 = Math.sqrt(correction2);
+    const attributes: AdamWUpdateAttributes = {
+      learningRate: this.learningRateAt(t),
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: this.epsilon,
+      weightDecay: this.weightDecay,
+      correction1: 1 - this.beta1 ** t,
+      correction2: 1 - this.beta2 ** t,
+    };
     tf.tidy(() => {
       this.variables.forEach((variable, i) => {
-        const gradient = gradients[i];
-        const m = tf.add(tf.mul(this.firstMoments[i], this.beta1), tf.mul(gradient, 1 - this.beta1));
-        const v = tf.add(tf.mul(this.secondMoments[i], this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2));
-        this.firstMoments[i].assign(m);
-        this.secondMoments[i].assign(v);
-        const decayed = this.weightDecay > 0 ? tf.mul(variable, 1 - lr * this.weightDecay) : variable;
-        const denominator = tf.add(tf.div(tf.sqrt(v), sqrtCorrection2), this.epsilon);
-        variable.assign(tf.sub(decayed, tf.mul(tf.div(m, denominator), stepSize)));
+        const [updated, m, v] = adamWUpdate(variable, gradients[i]!, this.firstMoments[i]!, this.secondMoments[i]!, attributes);
+        this.firstMoments[i]!.assign(m);
+        this.secondMoments[i]!.assign(v);
+        variable.assign(updated);
       });
     });
   }

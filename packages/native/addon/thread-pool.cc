@@ -1,0 +1,62 @@
+#include "thread-pool.h"
+
+namespace dts {
+
+ThreadPool::ThreadPool(int threads) {
+  for (int worker = 1; worker < threads; ++worker) {
+    workers_.emplace_back([this, worker] { work(worker); });
+  }
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  start_.notify_all();
+  for (auto& thread : workers_) thread.join();
+}
+
+void ThreadPool::drain(int worker) {
+  for (int task = next_.fetch_add(1); task < tasks_; task = next_.fetch_add(1)) (*job_)(task, worker);
+}
+
+void ThreadPool::work(int worker) {
+  unsigned long seen = 0;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      start_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+      if (stopping_) return;
+      seen = generation_;
+    }
+    drain(worker);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (--busy_ == 0) finished_.notify_one();
+    }
+  }
+}
+
+void ThreadPool::run(int tasks, const std::function<void(int, int)>& fn) {
+  if (tasks <= 0) return;
+  if (workers_.empty() || tasks == 1) {
+    for (int task = 0; task < tasks; ++task) fn(task, 0);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    job_ = &fn;
+    tasks_ = tasks;
+    next_.store(0);
+    busy_ = static_cast<int>(workers_.size());
+    ++generation_;
+  }
+  start_.notify_all();
+  drain(0);
+  std::unique_lock<std::mutex> lock(mutex_);
+  finished_.wait(lock, [&] { return busy_ == 0; });
+  job_ = nullptr;
+}
+
+}  // namespace dts

@@ -1,0 +1,235 @@
+/**
+ * Loading the Node-API addon (`build/diffusion_native.node`) that holds the native kernels.
+ *
+ * Node only. Node's built-in modules are imported by computed name inside `loadNativeAddon`, so
+ * browser bundles never see them, and the addon's path is computed too, so bundlers do not try
+ * to treat it as an asset.
+ */
+
+/** The instruction set the addon's GEMM picked at load (`DIFFUSION_TS_NATIVE_ISA` can force a lower one). */
+export type NativeIsa = 'avx512' | 'avx2-fma' | 'generic';
+
+/**
+ * The addon's functions. All are synchronous. `heap` is a Float32Array (in practice the wasm
+ * backend's heap); every offset and stride is in float32 elements into it. Sizes are plain
+ * numbers, flags booleans, and a bias offset of -1 means "no bias". The addon checks every
+ * region against `heap.length` and throws a RangeError instead of touching memory outside it.
+ */
+export interface NativeAddon {
+  /** The GEMM's instruction set and the thread count in use. */
+  info(): { isa: NativeIsa; threads: number };
+  /** Sets the thread count (1 to 64; 1 runs on the calling thread only). */
+  setThreads(threads: number): void;
+  /**
+   * This CPU's fp32 throughput in GFLOP/s: independent FMA chains in the widest vectors it has
+   * (AVX-512, AVX2 or scalar), on `threads` threads at once for about `milliseconds` each. What
+   * benchmarks divide by for "% of peak".
+   */
+  measurePeak(threads: number, milliseconds: number): number;
+  /**
+   * Concatenation of 4-byte elements: for each of `outer` rows, output row o (at outOff) is input
+   * i's row o (inner[i] elements at offsets[i] + o·inner[i]) for every i, one after another.
+   */
+  concat(heap: Float32Array, outOff: number, outer: number, offsets: readonly number[], inner: readonly number[]): void;
+  /** Copies the box [begin, begin + size) of the row-major tensor of `shape` at inOff to outOff (rank ≤ 8). */
+  slice(heap: Float32Array, inOff: number, outOff: number, shape: readonly number[], begin: readonly number[], size: readonly number[]): void;
+  /** Writes the tensor of `shape` at inOff repeated reps[d] times along each dimension d to outOff (rank ≤ 8). */
+  tile(heap: Float32Array, inOff: number, outOff: number, shape: readonly number[], reps: readonly number[]): void;
+  /**
+   * For b < batch: C_b (M×N row-major, at cOff + b·strideC) = op(A_b)·op(B_b) (+ bias[N] added to
+   * every row when biasOff >= 0). A_b starts at aOff + b·strideA and is M×K row-major (K×M when
+   * transA); B_b starts at bOff + b·strideB and is K×N (N×K when transB). Strides may be 0
+   * (broadcast).
+   */
+  gemm(
+    heap: Float32Array,
+    batch: number,
+    M: number,
+    N: number,
+    K: number,
+    transA: boolean,
+    transB: boolean,
+    aOff: number,
+    bOff: number,
+    cOff: number,
+    strideA: number,
+    strideB: number,
+    strideC: number,
+    biasOff: number,
+  ): void;
+  /** y [N,outH,outW,Cout] = conv(x [N,H,W,Cin], filter [KH,KW,Cin,Cout]) (+ bias[Cout] when biasOff >= 0). */
+  conv2d(
+    heap: Float32Array,
+    xOff: number,
+    wOff: number,
+    yOff: number,
+    biasOff: number,
+    N: number,
+    H: number,
+    W: number,
+    Cin: number,
+    KH: number,
+    KW: number,
+    Cout: number,
+    strideH: number,
+    strideW: number,
+    dilationH: number,
+    dilationW: number,
+    padTop: number,
+    padLeft: number,
+    outH: number,
+    outW: number,
+  ): void;
+  /** dx [N,H,W,Cin] (overwritten) = the input gradient of conv2d, from dy [N,outH,outW,Cout] and the filter. */
+  conv2dBackpropInput(
+    heap: Float32Array,
+    dyOff: number,
+    wOff: number,
+    dxOff: number,
+    N: number,
+    H: number,
+    W: number,
+    Cin: number,
+    KH: number,
+    KW: number,
+    Cout: number,
+    strideH: number,
+    strideW: number,
+    dilationH: number,
+    dilationW: number,
+    padTop: number,
+    padLeft: number,
+    outH: number,
+    outW: number,
+  ): void;
+  /** dw [KH,KW,Cin,Cout] (overwritten) = the filter gradient of conv2d, from x and dy. */
+  conv2dBackpropFilter(
+    heap: Float32Array,
+    xOff: number,
+    dyOff: number,
+    dwOff: number,
+    N: number,
+    H: number,
+    W: number,
+    Cin: number,
+    KH: number,
+    KW: number,
+    Cout: number,
+    strideH: number,
+    strideW: number,
+    dilationH: number,
+    dilationW: number,
+    padTop: number,
+    padLeft: number,
+    outH: number,
+    outW: number,
+  ): void;
+}
+
+/** Whether the addon is loaded here, and why not. */
+export interface NativeAddonStatus {
+  /** `loadNativeAddon()` has succeeded in this process. */
+  available: boolean;
+  /** Why it is not available (not loaded yet, not built, failed to load, not Node). */
+  reason?: string;
+  /** The GEMM's instruction set. */
+  isa?: string;
+  /** The addon's thread count. */
+  threads?: number;
+}
+
+/** The addon's path relative to the package root; `src/` and `dist/` both sit one level below it. */
+const ADDON_FROM_MODULE = ['..', 'build', 'diffusion_native.node'].join('/');
+
+/** How to build the addon, for error messages. */
+const BUILD_HINT =
+  'Build it with `pnpm --filter @diffusion-ts/native build` (or `npm rebuild @diffusion-ts/native`); it needs a C++ compiler (g++ or clang++)';
+
+const REQUIRED_FUNCTIONS: ReadonlyArray<keyof NativeAddon> = [
+  'info',
+  'setThreads',
+  'gemm',
+  'conv2d',
+  'conv2dBackpropInput',
+  'conv2dBackpropFilter',
+];
+
+let loaded: NativeAddon | undefined;
+let pending: Promise<NativeAddon> | undefined;
+let failure: string | undefined;
+
+function isNode(): boolean {
+  return typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node === 'string';
+}
+
+/** A Node built-in's CommonJS module object, imported by a name bundlers cannot see. */
+async function nodeBuiltin<T>(name: string): Promise<T> {
+  const module = (await import(/* @vite-ignore */ name)) as { default?: T };
+  return (module.default ?? module) as T;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function load(): Promise<NativeAddon> {
+  if (!isNode()) throw new Error('@diffusion-ts/native: the native addon runs in Node only');
+  const { createRequire } = await nodeBuiltin<typeof import('node:module')>('node:module');
+  const { fileURLToPath } = await nodeBuiltin<typeof import('node:url')>('node:url');
+  const { existsSync } = await nodeBuiltin<typeof import('node:fs')>('node:fs');
+  const file = fileURLToPath(new URL(ADDON_FROM_MODULE, import.meta.url));
+  if (!existsSync(file)) {
+    throw new Error(`@diffusion-ts/native: the native addon ${file} has not been built. ${BUILD_HINT}.`);
+  }
+  let addon: Partial<NativeAddon>;
+  try {
+    addon = createRequire(import.meta.url)(file) as Partial<NativeAddon>;
+  } catch (error) {
+    throw new Error(`@diffusion-ts/native: the native addon ${file} failed to load (${messageOf(error)}). Rebuild it: ${BUILD_HINT}.`, {
+      cause: error,
+    });
+  }
+  const missing = REQUIRED_FUNCTIONS.filter((name) => typeof addon[name] !== 'function');
+  if (missing.length > 0) {
+    throw new Error(`@diffusion-ts/native: the native addon ${file} is out of date (it lacks ${missing.join(', ')}). ${BUILD_HINT}.`);
+  }
+  return addon as NativeAddon;
+}
+
+/**
+ * Loads the native addon once (later calls return the same object). Rejects with an Error that
+ * names the file and how to build it when it is missing or does not load; a failed load is
+ * retried on the next call (so building it later in the same process works).
+ */
+export function loadNativeAddon(): Promise<NativeAddon> {
+  if (loaded) return Promise.resolve(loaded);
+  pending ??= load().then(
+    (addon) => {
+      loaded = addon;
+      failure = undefined;
+      return addon;
+    },
+    (error: unknown) => {
+      pending = undefined;
+      failure = messageOf(error);
+      throw error;
+    },
+  );
+  return pending;
+}
+
+/** The addon if `loadNativeAddon()` has succeeded, else undefined (never loads anything). */
+export function loadedNativeAddon(): NativeAddon | undefined {
+  return loaded;
+}
+
+/** Whether the addon is loaded, its instruction set and thread count, or why it is not available. */
+export function nativeAddonStatus(): NativeAddonStatus {
+  if (loaded) {
+    const { isa, threads } = loaded.info();
+    return { available: true, isa, threads };
+  }
+  if (failure !== undefined) return { available: false, reason: failure };
+  if (!isNode()) return { available: false, reason: '@diffusion-ts/native: the native addon runs in Node only' };
+  return { available: false, reason: 'the native addon has not been loaded yet (await loadNativeAddon())' };
+}
