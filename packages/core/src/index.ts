@@ -76,3 +76,5 @@ export { DIFFUSERS_WEIGHTS_NAME, loadPretrained, openPretrained, type Pretrained
 
 /** AdamW over a list of variables (PyTorch's update order), one fused kernel per variable where the backend has it. */
 export { AdamW, adamWUpdate, ADAMW_UPDATE_KERNEL, type AdamWOptions, type AdamWUpdateAttributes } from './optim/adamw.js';
+/** SiLU, one fused kernel forward and backward where the backend has them (wasm with `@diffusion-ts/native`). */
+export { silu, SILU_GRAD_KERNEL, SILU_KERNEL } from './ops/silu.js';

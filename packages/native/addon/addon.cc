@@ -2,6 +2,8 @@
 // element offsets into it; all sizes are checked against the array before any memory is touched.
 #include <node_api.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <exception>
 #include <string>
@@ -11,6 +13,7 @@
 #include "ops.h"
 #include "layout.h"
 #include "peak.h"
+#include "pointwise.h"
 
 namespace {
 
@@ -53,6 +56,14 @@ class Args {
     const int64_t value = integer(index, what, min);
     if (value > INT32_MAX) fail(std::string(what) + " is too large");
     return static_cast<int>(value);
+  }
+
+  double number(std::size_t index, const char* what) {
+    double value = 0;
+    if (napi_get_value_double(env_, argv_[index], &value) != napi_ok || !std::isfinite(value)) {
+      fail(std::string(what) + " must be a finite number");
+    }
+    return value;
   }
 
   bool flag(std::size_t index, const char* what) {
@@ -339,11 +350,110 @@ napi_value Tile(napi_env env, napi_callback_info info) {
   });
 }
 
+// binary(heap, op, aOff, na, bOff, nb, outOff, n): op 0 add, 1 sub, 2 mul, 3 div, 4 silu gradient
+// (a = x, b = dy); na, nb are n, 1
+// or a period dividing n.
+napi_value Binary(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, "binary", 8);
+    std::size_t length = 0;
+    float* heap = args.heap(&length);
+    const int op = args.size(1, "op");
+    if (op > 4) args.fail("op must be 0 (add), 1 (sub), 2 (mul), 3 (div) or 4 (silu gradient)");
+    const int64_t n = args.integer(7, "n", 0);
+    const int64_t na = args.integer(3, "na", 1), nb = args.integer(5, "nb", 1);
+    if (n == 0) return undefined(env);
+    if (n % na != 0 || n % nb != 0 || std::max(na, nb) != n) args.fail("na and nb must divide n, and one of them must be n");
+    if (op == 4 && (na != n || nb != n)) args.fail("the silu gradient takes x and dy of n elements each");
+    const float* a = region(args, heap, length, args.integer(2, "aOff", 0), na, "a");
+    const float* b = region(args, heap, length, args.integer(4, "bOff", 0), nb, "b");
+    float* out = region(args, heap, length, args.integer(6, "outOff", 0), n, "out");
+    dts::binary(static_cast<dts::BinaryOp>(op), a, na, b, nb, out, n);
+    return undefined(env);
+  });
+}
+
+// unary(heap, op, xOff, outOff, n): op 0 square, 1 sqrt, 2 rsqrt, 3 neg, 4 sigmoid, 5 silu.
+napi_value Unary(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, "unary", 5);
+    std::size_t length = 0;
+    float* heap = args.heap(&length);
+    const int op = args.size(1, "op");
+    if (op > 5) args.fail("op must be 0 (square), 1 (sqrt), 2 (rsqrt), 3 (neg), 4 (sigmoid) or 5 (silu)");
+    const int64_t n = args.integer(4, "n", 0);
+    const float* x = region(args, heap, length, args.integer(2, "xOff", 0), n, "x");
+    float* out = region(args, heap, length, args.integer(3, "outOff", 0), n, "out");
+    if (n > 0) dts::unary(static_cast<dts::UnaryOp>(op), x, out, n);
+    return undefined(env);
+  });
+}
+
+// reduceSum(heap, xOff, outOff, outer, inner, overRows)
+napi_value ReduceSum(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, "reduceSum", 6);
+    std::size_t length = 0;
+    float* heap = args.heap(&length);
+    long shape[2] = {static_cast<long>(args.integer(3, "outer", 0)), static_cast<long>(args.integer(4, "inner", 0))};
+    const bool overRows = args.flag(5, "overRows");
+    const float* x = region(args, heap, length, args.integer(1, "xOff", 0), product(shape, 2), "x");
+    float* out = region(args, heap, length, args.integer(2, "outOff", 0), overRows ? shape[1] : shape[0], "out");
+    dts::reduce_sum(x, out, shape[0], shape[1], overRows);
+    return undefined(env);
+  });
+}
+
+// addN(heap, offsets[], outOff, n)
+napi_value AddN(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, "addN", 4);
+    std::size_t length = 0;
+    float* heap = args.heap(&length);
+    constexpr int kMaxInputs = 1024;
+    std::vector<long> offsets(kMaxInputs);
+    const int count = integer_array(env, args, args.value(1), "offsets", kMaxInputs, 0, offsets.data());
+    if (count == 0) args.fail("offsets must not be empty");
+    const int64_t n = args.integer(3, "n", 0);
+    std::vector<const float*> inputs(count);
+    for (int i = 0; i < count; ++i) inputs[i] = region(args, heap, length, offsets[i], n, "input");
+    float* out = region(args, heap, length, args.integer(2, "outOff", 0), n, "out");
+    if (n > 0) dts::add_n(inputs.data(), count, out, n);
+    return undefined(env);
+  });
+}
+
+// adamUpdate(heap, wOff, gOff, mOff, vOff, outWOff, outMOff, outVOff, n, lr, beta1, beta2, epsilon,
+//            weightDecay, correction1, correction2)
+napi_value AdamUpdate(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, "adamUpdate", 16);
+    std::size_t length = 0;
+    float* heap = args.heap(&length);
+    const int64_t n = args.integer(8, "n", 0);
+    const char* names[7] = {"w", "g", "m", "v", "outW", "outM", "outV"};
+    float* regions[7];
+    for (int i = 0; i < 7; ++i) regions[i] = region(args, heap, length, args.integer(1 + i, names[i], 0), n, names[i]);
+    dts::AdamHyper hyper{};
+    double* fields[7] = {&hyper.learningRate, &hyper.beta1, &hyper.beta2, &hyper.epsilon, &hyper.weightDecay, &hyper.correction1, &hyper.correction2};
+    const char* fieldNames[7] = {"learningRate", "beta1", "beta2", "epsilon", "weightDecay", "correction1", "correction2"};
+    for (int i = 0; i < 7; ++i) *fields[i] = args.number(9 + i, fieldNames[i]);
+    if (!(hyper.correction1 > 0) || !(hyper.correction2 > 0)) args.fail("correction1 and correction2 must be positive");
+    if (n > 0) dts::adam_update(regions[0], regions[1], regions[2], regions[3], regions[4], regions[5], regions[6], n, hyper);
+    return undefined(env);
+  });
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor properties[] = {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"measurePeak", nullptr, MeasurePeak, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"reduceSum", nullptr, ReduceSum, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"addN", nullptr, AddN, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"concat", nullptr, Concat, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"slice", nullptr, Slice, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"tile", nullptr, Tile, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -70,6 +70,8 @@ const args = [
   '-pthread',
   '-fvisibility=hidden',
   '-fopenmp-simd',
+  '-fno-trapping-math',
+  '-fno-math-errno',
   '-DNODE_GYP_MODULE_NAME=diffusion_native',
   '-DNAPI_VERSION=8',
   `-I${include}`,

@@ -27,6 +27,42 @@ export interface NativeAddon {
    */
   measurePeak(threads: number, milliseconds: number): number;
   /**
+   * out[i] = a[i mod na] op b[i mod nb] for i < n (op 0 add, 1 sub, 2 mul, 3 div, 4 the SiLU
+   * gradient with a = x and b = dy); na and nb each n, 1 or a period dividing n, one of them n.
+   */
+  binary(heap: Float32Array, op: number, aOff: number, na: number, bOff: number, nb: number, outOff: number, n: number): void;
+  /** out[i] = op(x[i]) for i < n (op 0 square, 1 sqrt, 2 rsqrt, 3 neg, 4 sigmoid, 5 silu). */
+  unary(heap: Float32Array, op: number, xOff: number, outOff: number, n: number): void;
+  /**
+   * Sums of the row-major [outer, inner] matrix at xOff, accumulated in double: over its rows
+   * (inner results) when `overRows`, else along each row (outer results).
+   */
+  reduceSum(heap: Float32Array, xOff: number, outOff: number, outer: number, inner: number, overRows: boolean): void;
+  /** out = the sum of the n-element tensors at `offsets`. */
+  addN(heap: Float32Array, offsets: readonly number[], outOff: number, n: number): void;
+  /**
+   * One AdamW update of n elements (PyTorch's order, float32 arithmetic): m' = β1 m + (1-β1) g,
+   * v' = β2 v + (1-β2) g², w' = w (1 - lr λ) - (lr / c1) m' / (√v' / √c2 + ε), written to the out offsets.
+   */
+  adamUpdate(
+    heap: Float32Array,
+    wOff: number,
+    gOff: number,
+    mOff: number,
+    vOff: number,
+    outWOff: number,
+    outMOff: number,
+    outVOff: number,
+    n: number,
+    learningRate: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    weightDecay: number,
+    correction1: number,
+    correction2: number,
+  ): void;
+  /**
    * Concatenation of 4-byte elements: for each of `outer` rows, output row o (at outOff) is input
    * i's row o (inner[i] elements at offsets[i] + o·inner[i]) for every i, one after another.
    */

@@ -6,7 +6,9 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { loadedNativeAddon } from './addon.js';
 import { BACKEND, type KernelArgs, type NativeKernel } from './wasm-heap.js';
+import { OPTIMIZER_KERNELS } from './adamw-kernel.js';
 import { LAYOUT_KERNELS } from './layout-kernels.js';
+import { POINTWISE_KERNELS } from './pointwise-kernels.js';
 import { CONV_AND_MATMUL_KERNELS } from './wasm-kernels.js';
 
 /** The kernel configs that were registered under our names before ours (undefined: none was). */
@@ -28,7 +30,12 @@ function withFallback(name: string, native: NativeKernel): tf.KernelFunc {
 }
 
 /** Every native kernel set, merged. */
-const KERNEL_SETS: ReadonlyArray<Readonly<Record<string, NativeKernel>>> = [CONV_AND_MATMUL_KERNELS, LAYOUT_KERNELS];
+const KERNEL_SETS: ReadonlyArray<Readonly<Record<string, NativeKernel>>> = [
+  CONV_AND_MATMUL_KERNELS,
+  LAYOUT_KERNELS,
+  POINTWISE_KERNELS,
+  OPTIMIZER_KERNELS,
+];
 
 /** Our kernel functions by tfjs kernel name; their identity tells ours apart from others. */
 const NATIVE_KERNELS: ReadonlyMap<string, tf.KernelFunc> = new Map(

@@ -23,6 +23,8 @@ export interface WasmBackend {
   dataIdMap: { get(dataId: DataId): { memoryOffset: number | null } | undefined };
   makeOutput(shape: number[], dtype: 'float32' | 'int32'): tf.TensorInfo;
   disposeData(dataId: DataId, force?: boolean): boolean;
+  /** Adds a reference to the data (for kernels whose output shares its input's data). */
+  incRef(dataId: DataId): void;
 }
 
 /** The tfjs backend these kernels are for. */
@@ -35,6 +37,7 @@ export function asWasmBackend(backend: unknown): WasmBackend | undefined {
     candidate == null ||
     typeof candidate.makeOutput !== 'function' ||
     typeof candidate.disposeData !== 'function' ||
+    typeof candidate.incRef !== 'function' ||
     typeof candidate.dataIdMap?.get !== 'function' ||
     !(candidate.wasm?.HEAPF32 instanceof Float32Array)
   ) {

@@ -1,3 +1,4 @@
+import { silu } from '@diffusion-ts/core';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Activation names accepted in configs (Diffusers' `act_fn`). */
@@ -6,10 +7,8 @@ export const ACTIVATION_NAMES = ['silu', 'swish', 'mish', 'gelu', 'relu'] as con
 /** An activation name from a Diffusers config. */
 export type ActivationName = (typeof ACTIVATION_NAMES)[number];
 
-/** SiLU (swish): `x * sigmoid(x)`. */
-export function silu<T extends tf.Tensor>(x: T): T {
-  return tf.mul(x, tf.sigmoid(x));
-}
+/** SiLU (swish): `x * sigmoid(x)` (core's, fused where the backend has the kernels). */
+export { silu };
 
 /** Exact GELU, `0.5 x (1 + erf(x / sqrt 2))`, as PyTorch's default `F.gelu`. */
 export function gelu<T extends tf.Tensor>(x: T): T {

@@ -51,6 +51,14 @@ describe('diffusion-ts CLI', () => {
     expect(unknown.err).toMatch(/unknown command 'paint'/);
   });
 
+  it('info lists every backend and says whether the native kernels run wasm', async () => {
+    const { code, out } = await capture(['info']);
+    expect(code).toBe(0);
+    for (const name of ['webgpu', 'cuda', 'wasm', 'cpu']) expect(out).toMatch(new RegExp(`^${name} `, 'm'));
+    expect(out).toMatch(/^wasm native kernels: (on \((avx512|avx2-fma|generic), \d+ threads\)|off \(.+\))$/m);
+    await initBackend('cpu');
+  });
+
   it('samples a PNG grid from a saved model folder', async () => {
     const output = join(folder, 'grid.png');
     const before = tf.memory().numTensors;

@@ -1,12 +1,13 @@
 /** `diffusion-ts info`: the backends and what each can do. */
 import { parseArgs } from 'node:util';
-import { listBackends } from '@diffusion-ts/core';
+import { listBackends, nativeKernelsStatus } from '@diffusion-ts/core';
 import { HELP_OPTION, type Command } from './arguments.js';
 
 const USAGE = `Usage: diffusion-ts info
 
 Lists the tfjs backends diffusion-ts can use here, whether each is available, and whether it
-can train (compute every gradient a UNet needs).
+can train (compute every gradient a UNet needs), then whether @diffusion-ts/native runs the wasm
+backend's convolutions and matMuls.
 
 Options:
   -h, --help   this text`;
@@ -23,6 +24,12 @@ async function run(argv: string[]): Promise<void> {
     const notes = [info.reason, info.trainReason, info.adapter ? JSON.stringify(info.adapter) : undefined].filter(Boolean).join('; ');
     console.log(`${info.name.padEnd(8)} ${(info.available ? 'yes' : 'no').padEnd(10)} ${(info.canTrain ? 'yes' : 'no').padEnd(10)} ${notes}`);
   }
+  const native = nativeKernelsStatus();
+  console.log(
+    native.active
+      ? `wasm native kernels: on (${native.isa}, ${native.threads} threads)`
+      : `wasm native kernels: off (${native.reason})`,
+  );
 }
 
 /** The `info` command. */
