@@ -1,10 +1,11 @@
-// Conv throughput on tfjs cpu and wasm (one thread), with diffusion-ts' wasm gradient kernels.
+// Conv throughput on tfjs cpu and wasm (one thread), with diffusion-ts' wasm gradient kernels, and
+// on wasm with @diffusion-ts/native's kernels.
 // Run with `pnpm bench` in packages/core; the threaded wasm row comes from the sibling file.
 import * as tf from '@tensorflow/tfjs-core';
 import os from 'node:os';
 import { it } from 'vitest';
 
-import { initBackend, registerWasmTrainingKernels } from '../src/index.js';
+import { initBackend, registerWasmTrainingKernels, useNativeKernels } from '../src/index.js';
 import { FULL_WORKLOAD, SMALL_WORKLOAD, bestTime, tableHeader, tableRow, timeWorkload, workloadFlops } from './conv-workload.js';
 
 it('conv forward / weight-gradient / input-gradient throughput on cpu and wasm', async () => {
@@ -39,6 +40,13 @@ it('conv forward / weight-gradient / input-gradient throughput on cpu and wasm',
     lines.push(`(tfjs wasm's own Conv2DBackpropInput on the full workload: ${milliseconds.toFixed(0)} ms, ${gflops.toFixed(1)} GFLOP/s)`);
     tf.dispose([dy, filter]);
   }
+  await useNativeKernels(false);
   lines.push(tableRow('tfjs wasm, 1 thread + diffusion-ts kernels', FULL_WORKLOAD, timeWorkload(FULL_WORKLOAD, 3)));
+  const native = await useNativeKernels(true);
+  if (native.active) {
+    lines.push(tableRow(`wasm + @diffusion-ts/native (${native.isa}, ${native.threads} threads)`, FULL_WORKLOAD, timeWorkload(FULL_WORKLOAD, 3)));
+  } else {
+    lines.push(`(@diffusion-ts/native: ${native.reason})`);
+  }
   console.log(lines.join('\n'));
 });

@@ -1,9 +1,10 @@
-// Timings of the non-conv kernels on a UNet's hot path, on tfjs wasm (one thread): GroupNorm
-// compositions, attention's batched matMuls (transposed operands or not), nearest upsampling.
+// Timings of the non-conv kernels on a UNet's hot path on wasm, side by side with tfjs' own
+// kernels (one thread) and with @diffusion-ts/native's (when built): GroupNorm compositions,
+// attention's batched matMuls (transposed operands or not), nearest upsampling, SiLU.
 import * as tf from '@tensorflow/tfjs-core';
 import { it } from 'vitest';
 
-import { groupNormalize, initBackend, registerWasmTrainingKernels, upsampleNearest } from '../src/index.js';
+import { groupNormalize, initBackend, registerWasmTrainingKernels, silu, upsampleNearest, useNativeKernels } from '../src/index.js';
 import { registerGradients } from '../src/backend/init-backend.js';
 import { bestTime } from './conv-workload.js';
 
@@ -42,9 +43,28 @@ it('hot-path kernels on wasm', async () => {
   await registerGradients();
   await initBackend('wasm');
   registerWasmTrainingKernels();
-  const lines: string[] = ['| kernel | shape | forward ms | forward+backward ms |', '|---|---|---|---|'];
-  const row = (name: string, shape: string, forward: () => tf.Tensor, backward: () => tf.Tensor) =>
-    lines.push(`| ${name} | ${shape} | ${bestTime(forward, REPEATS).toFixed(2)} | ${bestTime(backward, REPEATS).toFixed(2)} |`);
+  const native = (await useNativeKernels(true)).active;
+  const rows = new Map<string, string[]>();
+  let nativePass = false;
+  const row = (name: string, shape: string, forward: () => tf.Tensor, backward: () => tf.Tensor) => {
+    const times = [bestTime(forward, REPEATS).toFixed(2), bestTime(backward, REPEATS).toFixed(2)];
+    const key = `${name} | ${shape}`;
+    rows.set(key, nativePass ? [...rows.get(key)!, ...times] : times);
+  };
+  for (nativePass of native ? [false, true] : [false]) {
+    await useNativeKernels(nativePass);
+    measureAll(row);
+  }
+  const header = native
+    ? ['| kernel | shape | forward ms (tfjs wasm) | forward ms (native) | forward+backward ms (tfjs wasm) | forward+backward ms (native) |', '|---|---|---|---|---|---|']
+    : ['| kernel | shape | forward ms | forward+backward ms |', '|---|---|---|---|'];
+  const lines = [...header, ...[...rows].map(([key, t]) => `| ${key} | ${native ? [t[0], t[2], t[1], t[3]].join(' | ') : t.join(' | ')} |`)];
+  console.log(lines.join('\n'));
+  await useNativeKernels(true);
+});
+
+/** Times every hot-path kernel through `row`. */
+function measureAll(row: (name: string, shape: string, forward: () => tf.Tensor, backward: () => tf.Tensor) => void): void {
 
   const x = tf.randomNormal([8, 32, 32, 128], 0, 1, 'float32', 1) as tf.Tensor4D;
   const upstream = tf.randomNormal(x.shape, 0, 1, 'float32', 2) as tf.Tensor4D;
@@ -91,6 +111,8 @@ it('hot-path kernels on wasm', async () => {
   row('silu (x·sigmoid x)', '[8,32,32,128]', () => tf.mul(x, tf.sigmoid(x)), () =>
     tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.mul(input, tf.sigmoid(input)), upstream)))(x),
   );
-  console.log(lines.join('\n'));
+  row('silu (core, fused where available)', '[8,32,32,128]', () => silu(x), () =>
+    tf.grad((input: tf.Tensor) => tf.sum(tf.mul(silu(input), upstream)))(x),
+  );
   tf.dispose([x, upstream, q, k, kT, small, up]);
-});
+}

@@ -54,3 +54,13 @@ export {
   /** Whether all six native kernels are the ones the wasm backend runs now. */
   nativeWasmKernelsRegistered,
 } from './kernel-registry.js';
+
+export {
+  /**
+   * This machine's fp32 peak in GFLOP/s, measured with FMA chains in the widest vectors on every
+   * thread (what the benchmarks' "% of peak" divides by).
+   */
+  measureMachinePeak,
+  /** What `measureMachinePeak` reports. */
+  type MachinePeak,
+} from './machine-peak.js';
