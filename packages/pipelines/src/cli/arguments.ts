@@ -50,7 +50,7 @@ export const HELP_OPTION = { help: { type: 'boolean', short: 'h', default: false
 /** `--backend <name>`: wasm (default), cpu, auto, webgpu, cuda. */
 export const BACKEND_OPTION = { backend: { type: 'string', default: 'wasm' } } as const;
 
-/** `--backend` and `--threads <n>` (wasm threads). */
+/** `--backend` and `--threads <n>` (the native kernels' threads, or threaded wasm's without them). */
 export const BACKEND_AND_THREADS_OPTIONS = { ...BACKEND_OPTION, threads: { type: 'string' } } as const;
 
 /** The `parseArgs` config of a command that takes positional arguments. */

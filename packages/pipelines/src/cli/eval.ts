@@ -20,7 +20,7 @@ Options:
   --batch-size <n>           images per model call (default 16)
   --seed <n>                 seed of the noise (default 0)
   --backend <name>           wasm (default), cpu, auto, webgpu, cuda
-  --threads <n>              wasm threads (default: all cores, at most 8; 1 on a busy machine)
+  --threads <n>              CPU threads: native kernels or threaded wasm (default: all cores, at most 8; 1 on a busy machine)
   -h, --help                 this text`;
 
 async function run(argv: string[]): Promise<void> {

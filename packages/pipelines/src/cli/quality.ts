@@ -31,7 +31,7 @@ Options:
   --batch-size <n>          images per model call (default 100)
   --seed <n>                seed (default 0)
   --backend <name>          wasm (default), cpu, auto, webgpu, cuda
-  --threads <n>             wasm threads (default: all cores, at most 8; 1 on a busy machine)
+  --threads <n>             CPU threads: native kernels or threaded wasm (default: all cores, at most 8; 1 on a busy machine)
   --output <file.md>        also write the table to this file
   -h, --help                this text`;
 

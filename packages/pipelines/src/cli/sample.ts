@@ -19,7 +19,7 @@ Options:
   --output <file>      PNG grid to write (default samples.png)
   --scale <n>          enlarge the grid by this integer factor (default 2)
   --backend <name>     wasm (default), cpu, auto, webgpu, cuda
-  --threads <n>        wasm threads (default: all cores, at most 8; 1 on a busy machine)
+  --threads <n>        CPU threads: native kernels or threaded wasm (default: all cores, at most 8; 1 on a busy machine)
   -h, --help           this text`;
 
 async function run(argv: string[]): Promise<void> {

@@ -37,7 +37,7 @@ Options:
   --limit <n>                use only the first n images
   --flip                     random horizontal flips
   --backend <name>           wasm (default), cpu, auto, webgpu, cuda
-  --threads <n>              wasm threads (default: all cores, at most 8; 1 on a busy machine)
+  --threads <n>              CPU threads: native kernels or threaded wasm (default: all cores, at most 8; 1 on a busy machine)
   --resume                   continue from <output>/${CHECKPOINT_NAME}
   -h, --help                 this text`;
 
