@@ -40,7 +40,7 @@ export {
 } from './backend/kernels/index.js';
 export { upsampleNearest } from './ops/upsample-nearest.js';
 /** Group normalisation of NHWC tensors (PyTorch `F.group_norm`), fast on every backend. */
-export { groupNormalize, type GroupNormalizeOptions } from './ops/group-normalize.js';
+export { GROUP_NORM_KERNEL, groupNormalize, type GroupNormalizeOptions } from './ops/group-normalize.js';
 export { writeFileAtomic } from './io/atomic-write.js';
 export {
   ConfigError,

@@ -444,11 +444,37 @@ napi_value AdamUpdate(napi_env env, napi_callback_info info) {
   });
 }
 
+// groupNorm(heap, xOff, gammaOff, betaOff, outOff, centeredOff, inverseStdOff, batch, pixels, channels, groups, epsilon)
+napi_value GroupNorm(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, "groupNorm", 12);
+    std::size_t length = 0;
+    float* heap = args.heap(&length);
+    const int64_t batch = args.integer(7, "batch", 0), pixels = args.integer(8, "pixels", 0);
+    const int64_t channels = args.integer(9, "channels", 1), groups = args.integer(10, "groups", 1);
+    const double epsilon = args.number(11, "epsilon");
+    if (channels % groups != 0) args.fail("channels must be a multiple of groups");
+    if (epsilon < 0) args.fail("epsilon must be >= 0");
+    if (batch > INT32_MAX) args.fail("batch is too large");
+    const long shape[3] = {static_cast<long>(batch), static_cast<long>(pixels), static_cast<long>(channels)};
+    const int64_t size = product(shape, 3);
+    const float* x = region(args, heap, length, args.integer(1, "xOff", 0), size, "x");
+    const float* gamma = region(args, heap, length, args.integer(2, "gammaOff", 0), channels, "gamma");
+    const float* beta = region(args, heap, length, args.integer(3, "betaOff", 0), channels, "beta");
+    float* out = region(args, heap, length, args.integer(4, "outOff", 0), size, "out");
+    float* centered = region(args, heap, length, args.integer(5, "centeredOff", 0), size, "centered");
+    float* inverseStd = region(args, heap, length, args.integer(6, "inverseStdOff", 0), batch * channels, "inverseStd");
+    if (size > 0) dts::group_norm(x, gamma, beta, out, centered, inverseStd, batch, pixels, channels, groups, epsilon);
+    return undefined(env);
+  });
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor properties[] = {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"measurePeak", nullptr, MeasurePeak, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"groupNorm", nullptr, GroupNorm, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"reduceSum", nullptr, ReduceSum, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -203,6 +203,53 @@ void add_n(const float* const* inputs, int count, float* out, long n) {
   });
 }
 
+void group_norm(const float* x, const float* gamma, const float* beta, float* out, float* centered, float* inverseStd,
+                long batch, long pixels, long channels, long groups, double epsilon) {
+  const long perGroup = channels / groups;
+  parallel_for(static_cast<int>(batch), static_cast<double>(batch) * pixels * channels * 4, [&](int b, int) {
+    const float* xb = x + b * pixels * channels;
+    float* cb = centered + b * pixels * channels;
+    float* ob = out + b * pixels * channels;
+    std::vector<double> sums(channels, 0.0);
+    for (long p = 0; p < pixels; ++p) {
+      const float* row = xb + p * channels;
+      for (long c = 0; c < channels; ++c) sums[c] += row[c];
+    }
+    std::vector<float> mean(channels), scale(channels), shift(channels);
+    for (long g = 0; g < groups; ++g) {
+      double total = 0;
+      for (long c = g * perGroup; c < (g + 1) * perGroup; ++c) total += sums[c];
+      const float groupMean = static_cast<float>(total / static_cast<double>(pixels * perGroup));
+      for (long c = g * perGroup; c < (g + 1) * perGroup; ++c) mean[c] = groupMean;
+    }
+    std::fill(sums.begin(), sums.end(), 0.0);
+    for (long p = 0; p < pixels; ++p) {
+      const float* row = xb + p * channels;
+      float* crow = cb + p * channels;
+      for (long c = 0; c < channels; ++c) {
+        const float d = row[c] - mean[c];
+        crow[c] = d;
+        sums[c] += static_cast<double>(d) * d;
+      }
+    }
+    for (long g = 0; g < groups; ++g) {
+      double total = 0;
+      for (long c = g * perGroup; c < (g + 1) * perGroup; ++c) total += sums[c];
+      const float inverse = static_cast<float>(1.0 / std::sqrt(total / static_cast<double>(pixels * perGroup) + epsilon));
+      for (long c = g * perGroup; c < (g + 1) * perGroup; ++c) {
+        inverseStd[b * channels + c] = inverse;
+        scale[c] = inverse * gamma[c];
+        shift[c] = beta[c];
+      }
+    }
+    for (long p = 0; p < pixels; ++p) {
+      const float* crow = cb + p * channels;
+      float* orow = ob + p * channels;
+      for (long c = 0; c < channels; ++c) orow[c] = crow[c] * scale[c] + shift[c];
+    }
+  });
+}
+
 void adam_update(const float* w, const float* g, const float* m, const float* v, float* outW, float* outM, float* outV,
                  long n, const AdamHyper& h) {
   const float beta1 = static_cast<float>(h.beta1), oneMinusBeta1 = static_cast<float>(1 - h.beta1);

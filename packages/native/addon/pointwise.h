@@ -27,6 +27,14 @@ void reduce_sum(const float* x, float* out, long outer, long inner, bool overRow
 /** out = inputs[0] + ... + inputs[count - 1], elementwise over n. */
 void add_n(const float* const* inputs, int count, float* out, long n);
 
+/**
+ * GroupNorm of `batch` images of [pixels, channels] (NHWC flattened), `groups` groups of
+ * consecutive channels: centered = x - group mean, inverseStd[b, c] = 1 / sqrt(group variance +
+ * epsilon) (biased, two-pass, accumulated in double), out = centered * inverseStd * gamma + beta.
+ */
+void group_norm(const float* x, const float* gamma, const float* beta, float* out, float* centered, float* inverseStd,
+                long batch, long pixels, long channels, long groups, double epsilon);
+
 /** Hyper-parameters of one AdamW update (float64, rounded to float32 like tfjs' scalars). */
 struct AdamHyper {
   double learningRate, beta1, beta2, epsilon, weightDecay, correction1, correction2;

@@ -38,6 +38,25 @@ export interface NativeAddon {
    * (inner results) when `overRows`, else along each row (outer results).
    */
   reduceSum(heap: Float32Array, xOff: number, outOff: number, outer: number, inner: number, overRows: boolean): void;
+  /**
+   * GroupNorm of `batch` images of [pixels, channels] at xOff, `groups` groups of consecutive
+   * channels: centered = x - group mean, inverseStd [batch, channels] = 1 / √(group variance + ε)
+   * (biased, two-pass, double sums), out = centered · inverseStd · gamma + beta.
+   */
+  groupNorm(
+    heap: Float32Array,
+    xOff: number,
+    gammaOff: number,
+    betaOff: number,
+    outOff: number,
+    centeredOff: number,
+    inverseStdOff: number,
+    batch: number,
+    pixels: number,
+    channels: number,
+    groups: number,
+    epsilon: number,
+  ): void;
   /** out = the sum of the n-element tensors at `offsets`. */
   addN(heap: Float32Array, offsets: readonly number[], outOff: number, n: number): void;
   /**

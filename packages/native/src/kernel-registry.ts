@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadedNativeAddon } from './addon.js';
 import { BACKEND, type KernelArgs, type NativeKernel } from './wasm-heap.js';
 import { OPTIMIZER_KERNELS } from './adamw-kernel.js';
+import { GROUP_NORM_KERNELS } from './group-norm-kernel.js';
 import { LAYOUT_KERNELS } from './layout-kernels.js';
 import { POINTWISE_KERNELS } from './pointwise-kernels.js';
 import { CONV_AND_MATMUL_KERNELS } from './wasm-kernels.js';
@@ -35,6 +36,7 @@ const KERNEL_SETS: ReadonlyArray<Readonly<Record<string, NativeKernel>>> = [
   LAYOUT_KERNELS,
   POINTWISE_KERNELS,
   OPTIMIZER_KERNELS,
+  GROUP_NORM_KERNELS,
 ];
 
 /** Our kernel functions by tfjs kernel name; their identity tells ours apart from others. */

@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ADAMW_UPDATE_KERNEL } from './adamw-kernel.js';
+import { GROUP_NORM_KERNEL } from './group-norm-kernel.js';
 import { registerNativeWasmKernels, unregisterNativeWasmKernels } from './kernel-registry.js';
 import { SILU_GRAD_KERNEL, SILU_KERNEL } from './pointwise-kernels.js';
 import { expectMatchesCpu, loadForTests, randomValues, relativeError, runOn } from './test-helpers.js';
@@ -124,6 +125,29 @@ describe.skipIf(!loading.available)('native pointwise kernels', () => {
       tf.engine().runKernel(ADAMW_UPDATE_KERNEL, { variable: w!, gradient: g!, firstMoment: m!, secondMoment: tf.abs(v!) }, attributes as unknown as tf.NamedAttrMap) as tf.Tensor[],
     );
     actual.forEach((output, index) => expect(relativeError(output.data as Float32Array, reference[index]!.data as Float32Array)).toBeLessThanOrEqual(1e-6));
+  });
+
+  it.each([
+    { shape: [3, 37, 12], groups: 4 },
+    { shape: [2, 64, 32], groups: 32 },
+    { shape: [1, 5, 6], groups: 1 },
+  ])('GroupNorm of $shape in $groups groups matches the composition on cpu', async ({ shape, groups }) => {
+    const [batch, pixels, channels] = shape as [number, number, number];
+    const perGroup = channels / groups;
+    const shapes = [shape, [channels], [channels]];
+    const reference = await runOn('cpu', shapes, 11, (x, gamma, beta) => {
+      const grouped = tf.reshape(x!, [batch, pixels, groups, perGroup]);
+      const mean = tf.mean(grouped, [1, 3], true);
+      const centered = tf.sub(grouped, mean);
+      const inverse = tf.rsqrt(tf.add(tf.mean(tf.square(centered), [1, 3], true), 1e-6));
+      const flatCentered = tf.reshape(centered, shape);
+      const inverseStd = tf.reshape(tf.broadcastTo(inverse, [batch, 1, groups, perGroup]), [batch, 1, channels]);
+      return [tf.add(tf.mul(tf.mul(flatCentered, inverseStd), gamma!), beta!), flatCentered, inverseStd];
+    });
+    const actual = await runOn('wasm', shapes, 11, (x, gamma, beta) =>
+      tf.engine().runKernel(GROUP_NORM_KERNEL, { x: x!, gamma: gamma!, beta: beta! }, { groups, epsilon: 1e-6 } as unknown as tf.NamedAttrMap) as tf.Tensor[],
+    );
+    actual.forEach((output, index) => expect(relativeError(output.data as Float32Array, reference[index]!.data as Float32Array)).toBeLessThanOrEqual(1e-5));
   });
 
   it('leaves no tensors behind', async () => {

@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 
+/**
+ * The kernel name of a fused GroupNorm forward pass (wasm with `@diffusion-ts/native`): inputs
+ * `x` [B, HW, C], `gamma`, `beta` [C]; attributes `groups`, `epsilon`; outputs the normalised
+ * value, the centred input and 1/σ per image and channel [B, 1, C].
+ */
+export const GROUP_NORM_KERNEL = 'DiffusionTsGroupNorm';
+
 /** Options of `groupNormalize`. */
 export interface GroupNormalizeOptions {
   /** Per-channel scale γ [C] (PyTorch `GroupNorm.weight`); none means 1. */
@@ -22,6 +29,7 @@ export interface GroupNormalizeOptions {
  * per-channel scale; and the gradient is the closed form rather than tfjs' taped chain of ops:
  * with x̂ the normalised input and g = dy·γ,
  * dx = (g - mean_group(g) - x̂·mean_group(g·x̂)) / σ,  dγ = Σ dy·x̂,  dβ = Σ dy.
+ * Where the backend registers `GROUP_NORM_KERNEL` the forward pass is that one kernel.
  */
 export function groupNormalize(x: tf.Tensor4D, groups: number, options: GroupNormalizeOptions = {}): tf.Tensor4D {
   if (x.rank !== 4) throw new Error(`groupNormalize: expected an NHWC tensor of rank 4, got rank ${x.rank}`);
@@ -48,15 +56,27 @@ export function groupNormalize(x: tf.Tensor4D, groups: number, options: GroupNor
     return tf.reshape(tf.broadcastTo(tf.div(perGroupSum, perGroup), [batch, groups, channelsPerGroup]), [batch, 1, channels]);
   };
 
+  const fused = x.dtype === 'float32' && tf.getKernel(GROUP_NORM_KERNEL, tf.getBackend()) !== undefined;
   const normalize = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [input, gamma, beta] = args as tf.Tensor[];
     const save = args[3] as tf.GradSaveFunc;
     const flat = tf.reshape(input, [batch, pixels, channels]);
-    const ones = tf.ones([batch, 1, pixels]);
-    const centered = tf.sub(flat, groupMean(pixelSums(ones, flat)));
-    const inverseStd = tf.rsqrt(tf.add(groupMean(pixelSums(ones, tf.square(centered))), epsilon));
+    let value: tf.Tensor;
+    let centered: tf.Tensor;
+    let inverseStd: tf.Tensor;
+    if (fused) {
+      [value, centered, inverseStd] = tf.engine().runKernel(
+        GROUP_NORM_KERNEL,
+        { x: flat, gamma, beta } as unknown as tf.NamedTensorMap,
+        { groups, epsilon } as unknown as tf.NamedAttrMap,
+      ) as tf.Tensor[] as [tf.Tensor, tf.Tensor, tf.Tensor];
+    } else {
+      const ones = tf.ones([batch, 1, pixels]);
+      centered = tf.sub(flat, groupMean(pixelSums(ones, flat)));
+      inverseStd = tf.rsqrt(tf.add(groupMean(pixelSums(ones, tf.square(centered))), epsilon));
+      value = tf.add(tf.mul(centered, tf.mul(inverseStd, gamma)), beta);
+    }
     save([centered, inverseStd, gamma]);
-    const value = tf.add(tf.mul(centered, tf.mul(inverseStd, gamma)), beta);
     return {
       value: tf.reshape(value, input.shape),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
