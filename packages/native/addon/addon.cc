@@ -113,6 +113,21 @@ napi_value guarded(napi_env env, Body body) {
   return nullptr;
 }
 
+/**
+ * The shape of every heap binding: checks the argument count, takes the Float32Array heap from
+ * argument 0, runs `body(args, heap, length)` and turns argument errors into RangeErrors.
+ */
+template <typename Body>
+napi_value with_heap(napi_env env, napi_callback_info info, const char* name, std::size_t argc, Body body) {
+  return guarded(env, [&] {
+    Args args(env, info, name, argc);
+    std::size_t length = 0;
+    float* heap = args.heap(&length);
+    body(args, heap, length);
+    return undefined(env);
+  });
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
   return guarded(env, [&] {
     napi_value result, isa, threads;
@@ -151,16 +166,13 @@ napi_value MeasurePeak(napi_env env, napi_callback_info info) {
 
 // gemm(heap, batch, M, N, K, transA, transB, aOff, bOff, cOff, strideA, strideB, strideC, biasOff)
 napi_value Gemm(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    Args args(env, info, "gemm", 14);
-    std::size_t length = 0;
-    float* heap = args.heap(&length);
+  return with_heap(env, info, "gemm", 14, [&](Args& args, float* heap, std::size_t length) {
     const int batch = args.size(1, "batch"), M = args.size(2, "M"), N = args.size(3, "N"), K = args.size(4, "K");
     const bool transA = args.flag(5, "transA"), transB = args.flag(6, "transB");
     const int64_t aOff = args.integer(7, "aOff", 0), bOff = args.integer(8, "bOff", 0), cOff = args.integer(9, "cOff", 0);
     const int64_t strideA = args.integer(10, "strideA", 0), strideB = args.integer(11, "strideB", 0);
     const int64_t strideC = args.integer(12, "strideC", 0), biasOff = args.integer(13, "biasOff", -1);
-    if (batch == 0 || M == 0 || N == 0) return undefined(env);
+    if (batch == 0 || M == 0 || N == 0) return;
     const int64_t last = batch - 1;
     const float* A = region(args, heap, length, aOff, last * strideA + static_cast<int64_t>(M) * K, "A");
     const float* B = region(args, heap, length, bOff, last * strideB + static_cast<int64_t>(K) * N, "B");
@@ -168,7 +180,7 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
     if (strideC < static_cast<int64_t>(M) * N && batch > 1) args.fail("strideC must be at least M * N");
     const float* bias = biasOff < 0 ? nullptr : region(args, heap, length, biasOff, N, "bias");
     dts::batched_matmul(batch, M, N, K, transA, transB, A, B, C, strideA, strideB, strideC, bias);
-    return undefined(env);
+    return;
   });
 }
 
@@ -209,10 +221,7 @@ int64_t filter_size(const dts::ConvShape& s) {
 
 // conv2d(heap, xOff, wOff, yOff, biasOff, ...geometry)
 napi_value Conv2d(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    Args args(env, info, "conv2d", 20);
-    std::size_t length = 0;
-    float* heap = args.heap(&length);
+  return with_heap(env, info, "conv2d", 20, [&](Args& args, float* heap, std::size_t length) {
     const dts::ConvShape s = conv_shape(args, 5);
     const float* x = region(args, heap, length, args.integer(1, "xOff", 0), input_size(s), "x");
     const float* w = region(args, heap, length, args.integer(2, "wOff", 0), filter_size(s), "filter");
@@ -220,37 +229,31 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
     const int64_t biasOff = args.integer(4, "biasOff", -1);
     const float* bias = biasOff < 0 ? nullptr : region(args, heap, length, biasOff, s.outChannels, "bias");
     dts::conv2d(s, x, w, bias, y);
-    return undefined(env);
+    return;
   });
 }
 
 // conv2dBackpropInput(heap, dyOff, wOff, dxOff, ...geometry)
 napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    Args args(env, info, "conv2dBackpropInput", 19);
-    std::size_t length = 0;
-    float* heap = args.heap(&length);
+  return with_heap(env, info, "conv2dBackpropInput", 19, [&](Args& args, float* heap, std::size_t length) {
     const dts::ConvShape s = conv_shape(args, 4);
     const float* dy = region(args, heap, length, args.integer(1, "dyOff", 0), output_size(s), "dy");
     const float* w = region(args, heap, length, args.integer(2, "wOff", 0), filter_size(s), "filter");
     float* dx = region(args, heap, length, args.integer(3, "dxOff", 0), input_size(s), "dx");
     dts::conv2d_backprop_input(s, dy, w, dx);
-    return undefined(env);
+    return;
   });
 }
 
 // conv2dBackpropFilter(heap, xOff, dyOff, dwOff, ...geometry)
 napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    Args args(env, info, "conv2dBackpropFilter", 19);
-    std::size_t length = 0;
-    float* heap = args.heap(&length);
+  return with_heap(env, info, "conv2dBackpropFilter", 19, [&](Args& args, float* heap, std::size_t length) {
     const dts::ConvShape s = conv_shape(args, 4);
     const float* x = region(args, heap, length, args.integer(1, "xOff", 0), input_size(s), "x");
     const float* dy = region(args, heap, length, args.integer(2, "dyOff", 0), output_size(s), "dy");
     float* dw = region(args, heap, length, args.integer(3, "dwOff", 0), filter_size(s), "dw");
     dts::conv2d_backprop_filter(s, x, dy, dw);
-    return undefined(env);
+    return;
   });
 }
 
@@ -286,10 +289,7 @@ int64_t product(const long* values, int count) {
 
 // concat(heap, outOff, outer, offsets[], inner[])
 napi_value Concat(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    Args args(env, info, "concat", 5);
-    std::size_t length = 0;
-    float* heap = args.heap(&length);
+  return with_heap(env, info, "concat", 5, [&](Args& args, float* heap, std::size_t length) {
     const int64_t outOff = args.integer(1, "outOff", 0), outer = args.integer(2, "outer", 0);
     constexpr int kMaxInputs = 1024;
     std::vector<long> offsets(kMaxInputs), inner(kMaxInputs);
@@ -307,16 +307,13 @@ napi_value Concat(napi_env env, napi_callback_info info) {
     const long whole[2] = {static_cast<long>(outer), static_cast<long>(width)};
     float* out = region(args, heap, length, outOff, product(whole, 2), "output");
     dts::concat_rows(out, outer, count, inputs.data(), inner.data());
-    return undefined(env);
+    return;
   });
 }
 
 // slice(heap, inOff, outOff, shape[], begin[], size[])
 napi_value Slice(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    Args args(env, info, "slice", 6);
-    std::size_t length = 0;
-    float* heap = args.heap(&length);
+  return with_heap(env, info, "slice", 6, [&](Args& args, float* heap, std::size_t length) {
     long shape[dts::kMaxRank], begin[dts::kMaxRank], size[dts::kMaxRank];
     const int rank = integer_array(env, args, args.value(3), "shape", dts::kMaxRank, 0, shape);
     if (integer_array(env, args, args.value(4), "begin", dts::kMaxRank, 0, begin) != rank ||
@@ -329,16 +326,13 @@ napi_value Slice(napi_env env, napi_callback_info info) {
     const float* in = region(args, heap, length, args.integer(1, "inOff", 0), product(shape, rank), "input");
     float* out = region(args, heap, length, args.integer(2, "outOff", 0), product(size, rank), "output");
     if (product(size, rank) > 0) dts::copy_slice(in, out, rank, shape, begin, size);
-    return undefined(env);
+    return;
   });
 }
 
 // tile(heap, inOff, outOff, shape[], reps[])
 napi_value Tile(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    Args args(env, info, "tile", 5);
-    std::size_t length = 0;
-    float* heap = args.heap(&length);
+  return with_heap(env, info, "tile", 5, [&](Args& args, float* heap, std::size_t length) {
     long shape[dts::kMaxRank], reps[dts::kMaxRank], outShape[dts::kMaxRank];
     const int rank = integer_array(env, args, args.value(3), "shape", dts::kMaxRank, 0, shape);
     if (integer_array(env, args, args.value(4), "reps", dts::kMaxRank, 0, reps) != rank) args.fail("shape and reps must have the same length");
@@ -346,7 +340,7 @@ napi_value Tile(napi_env env, napi_callback_info info) {
     const float* in = region(args, heap, length, args.integer(1, "inOff", 0), product(shape, rank), "input");
     float* out = region(args, heap, length, args.integer(2, "outOff", 0), product(outShape, rank), "output");
     if (product(outShape, rank) > 0) dts::tile(in, out, rank, shape, reps);
-    return undefined(env);
+    return;
   });
 }
 
@@ -354,62 +348,50 @@ napi_value Tile(napi_env env, napi_callback_info info) {
 // (a = x, b = dy); na, nb are n, 1
 // or a period dividing n.
 napi_value Binary(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    Args args(env, info, "binary", 8);
-    std::size_t length = 0;
-    float* heap = args.heap(&length);
+  return with_heap(env, info, "binary", 8, [&](Args& args, float* heap, std::size_t length) {
     const int op = args.size(1, "op");
     if (op > 4) args.fail("op must be 0 (add), 1 (sub), 2 (mul), 3 (div) or 4 (silu gradient)");
     const int64_t n = args.integer(7, "n", 0);
     const int64_t na = args.integer(3, "na", 1), nb = args.integer(5, "nb", 1);
-    if (n == 0) return undefined(env);
+    if (n == 0) return;
     if (n % na != 0 || n % nb != 0 || std::max(na, nb) != n) args.fail("na and nb must divide n, and one of them must be n");
     if (op == 4 && (na != n || nb != n)) args.fail("the silu gradient takes x and dy of n elements each");
     const float* a = region(args, heap, length, args.integer(2, "aOff", 0), na, "a");
     const float* b = region(args, heap, length, args.integer(4, "bOff", 0), nb, "b");
     float* out = region(args, heap, length, args.integer(6, "outOff", 0), n, "out");
     dts::binary(static_cast<dts::BinaryOp>(op), a, na, b, nb, out, n);
-    return undefined(env);
+    return;
   });
 }
 
 // unary(heap, op, xOff, outOff, n): op 0 square, 1 sqrt, 2 rsqrt, 3 neg, 4 sigmoid, 5 silu.
 napi_value Unary(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    Args args(env, info, "unary", 5);
-    std::size_t length = 0;
-    float* heap = args.heap(&length);
+  return with_heap(env, info, "unary", 5, [&](Args& args, float* heap, std::size_t length) {
     const int op = args.size(1, "op");
     if (op > 5) args.fail("op must be 0 (square), 1 (sqrt), 2 (rsqrt), 3 (neg), 4 (sigmoid) or 5 (silu)");
     const int64_t n = args.integer(4, "n", 0);
     const float* x = region(args, heap, length, args.integer(2, "xOff", 0), n, "x");
     float* out = region(args, heap, length, args.integer(3, "outOff", 0), n, "out");
     if (n > 0) dts::unary(static_cast<dts::UnaryOp>(op), x, out, n);
-    return undefined(env);
+    return;
   });
 }
 
 // reduceSum(heap, xOff, outOff, outer, inner, overRows)
 napi_value ReduceSum(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    Args args(env, info, "reduceSum", 6);
-    std::size_t length = 0;
-    float* heap = args.heap(&length);
+  return with_heap(env, info, "reduceSum", 6, [&](Args& args, float* heap, std::size_t length) {
     long shape[2] = {static_cast<long>(args.integer(3, "outer", 0)), static_cast<long>(args.integer(4, "inner", 0))};
     const bool overRows = args.flag(5, "overRows");
     const float* x = region(args, heap, length, args.integer(1, "xOff", 0), product(shape, 2), "x");
     float* out = region(args, heap, length, args.integer(2, "outOff", 0), overRows ? shape[1] : shape[0], "out");
     dts::reduce_sum(x, out, shape[0], shape[1], overRows);
-    return undefined(env);
+    return;
   });
 }
 
 // addN(heap, offsets[], outOff, n)
 napi_value AddN(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    Args args(env, info, "addN", 4);
-    std::size_t length = 0;
-    float* heap = args.heap(&length);
+  return with_heap(env, info, "addN", 4, [&](Args& args, float* heap, std::size_t length) {
     constexpr int kMaxInputs = 1024;
     std::vector<long> offsets(kMaxInputs);
     const int count = integer_array(env, args, args.value(1), "offsets", kMaxInputs, 0, offsets.data());
@@ -419,17 +401,14 @@ napi_value AddN(napi_env env, napi_callback_info info) {
     for (int i = 0; i < count; ++i) inputs[i] = region(args, heap, length, offsets[i], n, "input");
     float* out = region(args, heap, length, args.integer(2, "outOff", 0), n, "out");
     if (n > 0) dts::add_n(inputs.data(), count, out, n);
-    return undefined(env);
+    return;
   });
 }
 
 // adamUpdate(heap, wOff, gOff, mOff, vOff, outWOff, outMOff, outVOff, n, lr, beta1, beta2, epsilon,
 //            weightDecay, correction1, correction2)
 napi_value AdamUpdate(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    Args args(env, info, "adamUpdate", 16);
-    std::size_t length = 0;
-    float* heap = args.heap(&length);
+  return with_heap(env, info, "adamUpdate", 16, [&](Args& args, float* heap, std::size_t length) {
     const int64_t n = args.integer(8, "n", 0);
     const char* names[7] = {"w", "g", "m", "v", "outW", "outM", "outV"};
     float* regions[7];
@@ -440,16 +419,13 @@ napi_value AdamUpdate(napi_env env, napi_callback_info info) {
     for (int i = 0; i < 7; ++i) *fields[i] = args.number(9 + i, fieldNames[i]);
     if (!(hyper.correction1 > 0) || !(hyper.correction2 > 0)) args.fail("correction1 and correction2 must be positive");
     if (n > 0) dts::adam_update(regions[0], regions[1], regions[2], regions[3], regions[4], regions[5], regions[6], n, hyper);
-    return undefined(env);
+    return;
   });
 }
 
 // groupNorm(heap, xOff, gammaOff, betaOff, outOff, centeredOff, inverseStdOff, batch, pixels, channels, groups, epsilon)
 napi_value GroupNorm(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    Args args(env, info, "groupNorm", 12);
-    std::size_t length = 0;
-    float* heap = args.heap(&length);
+  return with_heap(env, info, "groupNorm", 12, [&](Args& args, float* heap, std::size_t length) {
     const int64_t batch = args.integer(7, "batch", 0), pixels = args.integer(8, "pixels", 0);
     const int64_t channels = args.integer(9, "channels", 1), groups = args.integer(10, "groups", 1);
     const double epsilon = args.number(11, "epsilon");
@@ -465,7 +441,7 @@ napi_value GroupNorm(napi_env env, napi_callback_info info) {
     float* centered = region(args, heap, length, args.integer(5, "centeredOff", 0), size, "centered");
     float* inverseStd = region(args, heap, length, args.integer(6, "inverseStdOff", 0), batch * channels, "inverseStd");
     if (size > 0) dts::group_norm(x, gamma, beta, out, centered, inverseStd, batch, pixels, channels, groups, epsilon);
-    return undefined(env);
+    return;
   });
 }
 

@@ -5,8 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
-import { loadedNativeAddon } from './addon.js';
-import { asWasmBackend, countNativeCall, elementOffset, heapOf, sameShape, sizeOf, type KernelArgs, type NativeKernel } from './wasm-heap.js';
+import { asWasmBackend, elementOffset, runNativeOutputs, sameShape, sizeOf, type KernelArgs, type NativeKernel } from './wasm-heap.js';
 
 /** The kernel name core's `adamWUpdate` looks for (its `ADAMW_UPDATE_KERNEL`). */
 export const ADAMW_UPDATE_KERNEL = 'DiffusionTsAdamWUpdate';
@@ -24,27 +23,19 @@ interface AdamWUpdateAttributes {
 
 function adamWUpdateNative(args: KernelArgs): tf.TensorInfo[] | undefined {
   const backend = asWasmBackend(args.backend);
-  const addon = loadedNativeAddon();
   const { variable, gradient, firstMoment, secondMoment } = args.inputs;
   const attributes = args.attrs as unknown as AdamWUpdateAttributes;
-  if (backend === undefined || addon === undefined || !variable || !gradient || !firstMoment || !secondMoment) return undefined;
+  if (backend === undefined || !variable || !gradient || !firstMoment || !secondMoment) return undefined;
   const inputs = [variable, gradient, firstMoment, secondMoment];
   if (!inputs.every((input) => input.dtype === 'float32' && sameShape(input.shape, variable.shape))) return undefined;
   const offsets = inputs.map((input) => elementOffset(backend, input));
   if (offsets.some((offset) => offset === undefined)) return undefined;
-  const outputs = [0, 1, 2].map(() => backend.makeOutput(variable.shape.slice(), 'float32'));
-  try {
-    const [w, g, m, v] = offsets as number[];
-    const [outW, outM, outV] = outputs.map((output) => elementOffset(backend, output));
-    if (outW === undefined || outM === undefined || outV === undefined) throw new Error(`${ADAMW_UPDATE_KERNEL}: an output has no heap offset`);
-    const { learningRate, beta1, beta2, epsilon, weightDecay, correction1, correction2 } = attributes;
-    addon.adamUpdate(heapOf(backend), w!, g!, m!, v!, outW, outM, outV, sizeOf(variable.shape), learningRate, beta1, beta2, epsilon, weightDecay, correction1, correction2);
-  } catch (error) {
-    for (const output of outputs) backend.disposeData(output.dataId);
-    throw error;
-  }
-  countNativeCall(ADAMW_UPDATE_KERNEL);
-  return outputs;
+  const [w, g, m, v] = offsets as number[];
+  const { learningRate, beta1, beta2, epsilon, weightDecay, correction1, correction2 } = attributes;
+  const shape = variable.shape.slice();
+  return runNativeOutputs(ADAMW_UPDATE_KERNEL, backend, [shape, shape, shape], (native, heap, [outW, outM, outV]) =>
+    native.adamUpdate(heap, w!, g!, m!, v!, outW!, outM!, outV!, sizeOf(shape), learningRate, beta1, beta2, epsilon, weightDecay, correction1, correction2),
+  );
 }
 
 /** The optimizer kernels, by kernel name. */

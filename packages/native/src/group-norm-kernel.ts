@@ -6,8 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
-import { loadedNativeAddon } from './addon.js';
-import { asWasmBackend, countNativeCall, elementOffset, heapOf, sizeOf, type KernelArgs, type NativeKernel } from './wasm-heap.js';
+import { asWasmBackend, elementOffset, runNativeOutputs, sizeOf, type KernelArgs, type NativeKernel } from './wasm-heap.js';
 
 /** The kernel name core's `groupNormalize` looks for (its `GROUP_NORM_KERNEL`). */
 export const GROUP_NORM_KERNEL = 'DiffusionTsGroupNorm';
@@ -15,10 +14,9 @@ export const GROUP_NORM_KERNEL = 'DiffusionTsGroupNorm';
 /** Inputs x [B, P, C], gamma [C], beta [C]; attributes groups, epsilon; outputs value [B, P, C], centered [B, P, C], inverseStd [B, 1, C]. */
 function groupNormNative(args: KernelArgs): tf.TensorInfo[] | undefined {
   const backend = asWasmBackend(args.backend);
-  const addon = loadedNativeAddon();
   const { x, gamma, beta } = args.inputs;
   const { groups, epsilon } = (args.attrs ?? {}) as unknown as { groups: number; epsilon: number };
-  if (backend === undefined || addon === undefined || !x || !gamma || !beta || x.shape.length !== 3) return undefined;
+  if (backend === undefined || !x || !gamma || !beta || x.shape.length !== 3) return undefined;
   if (![x, gamma, beta].every((input) => input.dtype === 'float32')) return undefined;
   const [batch, pixels, channels] = x.shape as [number, number, number];
   if (sizeOf(gamma.shape) !== channels || sizeOf(beta.shape) !== channels || !Number.isInteger(groups) || groups < 1 || channels % groups !== 0) {
@@ -26,22 +24,10 @@ function groupNormNative(args: KernelArgs): tf.TensorInfo[] | undefined {
   }
   const offsets = [x, gamma, beta].map((input) => elementOffset(backend, input));
   if (offsets.some((offset) => offset === undefined)) return undefined;
-  const outputs = [
-    backend.makeOutput(x.shape.slice(), 'float32'),
-    backend.makeOutput(x.shape.slice(), 'float32'),
-    backend.makeOutput([batch, 1, channels], 'float32'),
-  ];
-  try {
-    const [out, centered, inverseStd] = outputs.map((output) => elementOffset(backend, output));
-    if (out === undefined || centered === undefined || inverseStd === undefined) throw new Error(`${GROUP_NORM_KERNEL}: an output has no heap offset`);
-    const [input, scale, shift] = offsets as number[];
-    addon.groupNorm(heapOf(backend), input!, scale!, shift!, out, centered, inverseStd, batch, pixels, channels, groups, epsilon);
-  } catch (error) {
-    for (const output of outputs) backend.disposeData(output.dataId);
-    throw error;
-  }
-  countNativeCall(GROUP_NORM_KERNEL);
-  return outputs;
+  const [input, scale, shift] = offsets as number[];
+  return runNativeOutputs(GROUP_NORM_KERNEL, backend, [x.shape.slice(), x.shape.slice(), [batch, 1, channels]], (native, heap, [out, centered, inverseStd]) =>
+    native.groupNorm(heap, input!, scale!, shift!, out!, centered!, inverseStd!, batch, pixels, channels, groups, epsilon),
+  );
 }
 
 /** The GroupNorm kernel, by kernel name. */

@@ -95,9 +95,33 @@ export function countNativeCall(name: string): void {
 }
 
 /**
- * Allocates the output, then runs `compute` on the heap as it is after that allocation. The
- * output is released again if the addon throws.
+ * Allocates the outputs, then runs `compute` on the heap as it is after those allocations (an
+ * allocation may grow, and so replace, it) with the outputs' offsets. The outputs are released
+ * again if the addon throws.
  */
+export function runNativeOutputs(
+  name: string,
+  backend: WasmBackend,
+  shapes: number[][],
+  compute: (addon: NativeAddon, heap: Float32Array, outputOffsets: number[]) => void,
+  dtype: 'float32' | 'int32' = 'float32',
+): tf.TensorInfo[] | undefined {
+  const addon = loadedNativeAddon();
+  if (addon === undefined) return undefined;
+  const outputs = shapes.map((shape) => backend.makeOutput(shape, dtype));
+  try {
+    const offsets = outputs.map((output) => elementOffset(backend, output));
+    if (offsets.some((offset) => offset === undefined)) throw new Error(`${name} (@diffusion-ts/native): the wasm backend gave an output no heap offset`);
+    compute(addon, heapOf(backend), offsets as number[]);
+  } catch (error) {
+    for (const output of outputs) backend.disposeData(output.dataId);
+    throw error;
+  }
+  countNativeCall(name);
+  return outputs;
+}
+
+/** `runNativeOutputs` for a kernel with one output. */
 export function runNative(
   name: string,
   backend: WasmBackend,
@@ -105,18 +129,6 @@ export function runNative(
   compute: (addon: NativeAddon, heap: Float32Array, outputOffset: number) => void,
   dtype: 'float32' | 'int32' = 'float32',
 ): tf.TensorInfo | undefined {
-  const addon = loadedNativeAddon();
-  if (addon === undefined) return undefined;
-  const output = backend.makeOutput(shape, dtype);
-  try {
-    const outputOffset = elementOffset(backend, output);
-    if (outputOffset === undefined) throw new Error(`${name} (@diffusion-ts/native): the wasm backend gave the output no heap offset`);
-    compute(addon, heapOf(backend), outputOffset);
-  } catch (error) {
-    backend.disposeData(output.dataId);
-    throw error;
-  }
-  countNativeCall(name);
-  return output;
+  return runNativeOutputs(name, backend, [shape], (addon, heap, [offset]) => compute(addon, heap, offset!), dtype)?.[0];
 }
 
