@@ -1,24 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { ADAMW_UPDATE_KERNEL } from './adamw-kernel.js';
 import { GROUP_NORM_KERNEL } from './group-norm-kernel.js';
-import { registerNativeWasmKernels, unregisterNativeWasmKernels } from './kernel-registry.js';
+import { registerNativeWasmKernels } from './kernel-registry.js';
 import { SILU_GRAD_KERNEL, SILU_KERNEL } from './pointwise-kernels.js';
-import { expectMatchesCpu, loadForTests, randomValues, relativeError, runOn } from './test-helpers.js';
+import { describeNative, expectMatchesCpu, loadForTests, randomValues, relativeError, runOn } from './test-helpers.js';
 import { nativeKernelCallCount } from './wasm-heap.js';
 
 const loading = await loadForTests('pointwise kernel');
 if (loading.available) registerNativeWasmKernels();
 
-describe.skipIf(!loading.available)('native pointwise kernels', () => {
-  beforeAll(async () => {
-    await tf.setBackend('wasm');
-  });
-  afterAll(() => {
-    unregisterNativeWasmKernels();
-  });
+describeNative('native pointwise kernels', loading.available, () => {
 
   const binary: Array<[string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor]> = [
     ['Add', tf.add],

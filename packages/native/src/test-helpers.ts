@@ -5,9 +5,10 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 
 import { loadNativeAddon } from './addon.js';
+import { unregisterNativeWasmKernels } from './kernel-registry.js';
 import { nativeKernelCallCount } from './wasm-heap.js';
 
 /** Loads the addon; `available` false (with the reason, also printed) when it is not built. */
@@ -75,4 +76,20 @@ export async function expectMatchesCpu(shapes: number[][], compute: Compute, nat
     Object.fromEntries(nativeKernels.map((name) => [name, true])),
   );
   return errors;
+}
+
+/**
+ * A describe block that runs on the wasm backend with the native kernels registered (and
+ * unregisters them afterwards); skipped when the addon is not available.
+ */
+export function describeNative(title: string, available: boolean, body: () => void): void {
+  describe.skipIf(!available)(title, () => {
+    beforeAll(async () => {
+      await tf.setBackend('wasm');
+    });
+    afterAll(() => {
+      unregisterNativeWasmKernels();
+    });
+    body();
+  });
 }
