@@ -180,7 +180,6 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
     if (strideC < static_cast<int64_t>(M) * N && batch > 1) args.fail("strideC must be at least M * N");
     const float* bias = biasOff < 0 ? nullptr : region(args, heap, length, biasOff, N, "bias");
     dts::batched_matmul(batch, M, N, K, transA, transB, A, B, C, strideA, strideB, strideC, bias);
-    return;
   });
 }
 
@@ -229,7 +228,6 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
     const int64_t biasOff = args.integer(4, "biasOff", -1);
     const float* bias = biasOff < 0 ? nullptr : region(args, heap, length, biasOff, s.outChannels, "bias");
     dts::conv2d(s, x, w, bias, y);
-    return;
   });
 }
 
@@ -241,7 +239,6 @@ napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
     const float* w = region(args, heap, length, args.integer(2, "wOff", 0), filter_size(s), "filter");
     float* dx = region(args, heap, length, args.integer(3, "dxOff", 0), input_size(s), "dx");
     dts::conv2d_backprop_input(s, dy, w, dx);
-    return;
   });
 }
 
@@ -253,7 +250,6 @@ napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
     const float* dy = region(args, heap, length, args.integer(2, "dyOff", 0), output_size(s), "dy");
     float* dw = region(args, heap, length, args.integer(3, "dwOff", 0), filter_size(s), "dw");
     dts::conv2d_backprop_filter(s, x, dy, dw);
-    return;
   });
 }
 
@@ -307,7 +303,6 @@ napi_value Concat(napi_env env, napi_callback_info info) {
     const long whole[2] = {static_cast<long>(outer), static_cast<long>(width)};
     float* out = region(args, heap, length, outOff, product(whole, 2), "output");
     dts::concat_rows(out, outer, count, inputs.data(), inner.data());
-    return;
   });
 }
 
@@ -326,7 +321,6 @@ napi_value Slice(napi_env env, napi_callback_info info) {
     const float* in = region(args, heap, length, args.integer(1, "inOff", 0), product(shape, rank), "input");
     float* out = region(args, heap, length, args.integer(2, "outOff", 0), product(size, rank), "output");
     if (product(size, rank) > 0) dts::copy_slice(in, out, rank, shape, begin, size);
-    return;
   });
 }
 
@@ -340,7 +334,6 @@ napi_value Tile(napi_env env, napi_callback_info info) {
     const float* in = region(args, heap, length, args.integer(1, "inOff", 0), product(shape, rank), "input");
     float* out = region(args, heap, length, args.integer(2, "outOff", 0), product(outShape, rank), "output");
     if (product(outShape, rank) > 0) dts::tile(in, out, rank, shape, reps);
-    return;
   });
 }
 
@@ -360,7 +353,6 @@ napi_value Binary(napi_env env, napi_callback_info info) {
     const float* b = region(args, heap, length, args.integer(4, "bOff", 0), nb, "b");
     float* out = region(args, heap, length, args.integer(6, "outOff", 0), n, "out");
     dts::binary(static_cast<dts::BinaryOp>(op), a, na, b, nb, out, n);
-    return;
   });
 }
 
@@ -373,7 +365,6 @@ napi_value Unary(napi_env env, napi_callback_info info) {
     const float* x = region(args, heap, length, args.integer(2, "xOff", 0), n, "x");
     float* out = region(args, heap, length, args.integer(3, "outOff", 0), n, "out");
     if (n > 0) dts::unary(static_cast<dts::UnaryOp>(op), x, out, n);
-    return;
   });
 }
 
@@ -385,7 +376,6 @@ napi_value ReduceSum(napi_env env, napi_callback_info info) {
     const float* x = region(args, heap, length, args.integer(1, "xOff", 0), product(shape, 2), "x");
     float* out = region(args, heap, length, args.integer(2, "outOff", 0), overRows ? shape[1] : shape[0], "out");
     dts::reduce_sum(x, out, shape[0], shape[1], overRows);
-    return;
   });
 }
 
@@ -401,7 +391,6 @@ napi_value AddN(napi_env env, napi_callback_info info) {
     for (int i = 0; i < count; ++i) inputs[i] = region(args, heap, length, offsets[i], n, "input");
     float* out = region(args, heap, length, args.integer(2, "outOff", 0), n, "out");
     if (n > 0) dts::add_n(inputs.data(), count, out, n);
-    return;
   });
 }
 
@@ -419,7 +408,6 @@ napi_value AdamUpdate(napi_env env, napi_callback_info info) {
     for (int i = 0; i < 7; ++i) *fields[i] = args.number(9 + i, fieldNames[i]);
     if (!(hyper.correction1 > 0) || !(hyper.correction2 > 0)) args.fail("correction1 and correction2 must be positive");
     if (n > 0) dts::adam_update(regions[0], regions[1], regions[2], regions[3], regions[4], regions[5], regions[6], n, hyper);
-    return;
   });
 }
 
@@ -441,7 +429,6 @@ napi_value GroupNorm(napi_env env, napi_callback_info info) {
     float* centered = region(args, heap, length, args.integer(5, "centeredOff", 0), size, "centered");
     float* inverseStd = region(args, heap, length, args.integer(6, "inverseStdOff", 0), batch * channels, "inverseStd");
     if (size > 0) dts::group_norm(x, gamma, beta, out, centered, inverseStd, batch, pixels, channels, groups, epsilon);
-    return;
   });
 }
 

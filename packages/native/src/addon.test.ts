@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { loadNativeAddon, nativeAddonStatus, type NativeAddon } from './addon.js';
+import { randomValues, relativeError } from './test-helpers.js';
 
 // Before anything has tried to load it, the status says so.
 const statusBeforeLoading = nativeAddonStatus();
@@ -9,31 +10,6 @@ const loading = await loadNativeAddon().then(
   (error: unknown) => ({ addon: undefined, reason: error instanceof Error ? error.message : String(error) }),
 );
 if (loading.addon === undefined) console.warn(`@diffusion-ts/native addon tests skipped: ${loading.reason}`);
-
-/** Deterministic values in [-1, 1). */
-function randomValues(count: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const values = new Float32Array(count);
-  for (let index = 0; index < count; index++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    values[index] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return values;
-}
-
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let scale = 0;
-  let worst = 0;
-  for (let index = 0; index < expected.length; index++) {
-    scale = Math.max(scale, Math.abs(expected[index]!));
-    worst = Math.max(worst, Math.abs(actual[index]! - expected[index]!));
-  }
-  return worst / (scale || 1);
-}
 
 /** A heap with `regions` laid out one after the other (with a gap), filled with random values. */
 function layout(sizes: number[], seed: number, shared = false) {

@@ -37,6 +37,7 @@ export function randomValues(count: number, seed: number): Float32Array {
 
 /** Largest absolute difference, relative to the reference's largest magnitude. */
 export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  expect(actual.length).toBe(expected.length);
   let scale = 0;
   let worst = 0;
   for (let index = 0; index < expected.length; index++) {

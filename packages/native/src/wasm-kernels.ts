@@ -118,47 +118,51 @@ function fusedConv2dNative(args: KernelArgs): tf.TensorInfo | undefined {
   return convForward('FusedConv2D', args, bias ?? undefined);
 }
 
-function conv2dBackpropInputNative(args: KernelArgs): tf.TensorInfo | undefined {
+/**
+ * The shared body of both conv gradients: the geometry of the forward convolution (input shape
+ * and filter shape, one of them given as an attribute), `dy` checked against its output, and the
+ * gradient (`resultShape`) computed from `operand` (the filter for dx, the input for dw) and `dy`.
+ */
+function convGradient(
+  name: 'Conv2DBackpropInput' | 'Conv2DBackpropFilter',
+  args: KernelArgs,
+  operand: tf.TensorInfo | undefined,
+  dy: tf.TensorInfo | undefined,
+  shapes: (operand: tf.TensorInfo, attrs: Partial<tf.Conv2DBackpropInputAttrs & tf.Conv2DBackpropFilterAttrs>) => [number[], number[], number[]] | undefined,
+): tf.TensorInfo | undefined {
   const backend = asWasmBackend(args.backend);
-  const { dy, filter } = args.inputs;
-  const attrs = (args.attrs ?? {}) as unknown as Partial<tf.Conv2DBackpropInputAttrs>;
-  if (backend === undefined || dy === undefined || filter === undefined || !isFloat32(dy, filter)) return undefined;
+  const attrs = (args.attrs ?? {}) as unknown as Partial<tf.Conv2DBackpropInputAttrs & tf.Conv2DBackpropFilterAttrs>;
+  if (backend === undefined || operand === undefined || dy === undefined || !isFloat32(operand, dy)) return undefined;
   if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || attrs.strides === undefined || attrs.pad === undefined) return undefined;
-  const inputShape = attrs.inputShape;
-  if (inputShape === undefined) return undefined;
-  const info = convInfo(inputShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const resolved = shapes(operand, attrs);
+  if (resolved === undefined) return undefined;
+  const [inShape, filterShape, resultShape] = resolved;
+  const info = convInfo(inShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   if (info === undefined) return undefined;
   if (!sameShape(dy.shape, [info.batchSize, info.outHeight, info.outWidth, info.outChannels])) return undefined;
-  const dxShape = [...inputShape];
-  if (sizeOf(dxShape) === 0) return backend.makeOutput(dxShape, 'float32');
-  if (sizeOf(dy.shape) === 0 || sizeOf(filter.shape) === 0) return undefined;
+  if (sizeOf(resultShape) === 0) return backend.makeOutput(resultShape, 'float32');
+  if (sizeOf(operand.shape) === 0 || sizeOf(dy.shape) === 0) return undefined;
+  const operandOffset = elementOffset(backend, operand);
   const dyOffset = elementOffset(backend, dy);
-  const filterOffset = elementOffset(backend, filter);
-  if (dyOffset === undefined || filterOffset === undefined) return undefined;
-  return runNative('Conv2DBackpropInput', backend, dxShape, (addon, heap, dxOffset) =>
-    addon.conv2dBackpropInput(heap, dyOffset, filterOffset, dxOffset, ...convArguments(info)),
+  if (operandOffset === undefined || dyOffset === undefined) return undefined;
+  return runNative(name, backend, resultShape, (addon, heap, resultOffset) =>
+    name === 'Conv2DBackpropInput'
+      ? addon.conv2dBackpropInput(heap, dyOffset, operandOffset, resultOffset, ...convArguments(info))
+      : addon.conv2dBackpropFilter(heap, operandOffset, dyOffset, resultOffset, ...convArguments(info)),
+  );
+}
+
+function conv2dBackpropInputNative(args: KernelArgs): tf.TensorInfo | undefined {
+  const { dy, filter } = args.inputs;
+  return convGradient('Conv2DBackpropInput', args, filter, dy, (operand, { inputShape }) =>
+    inputShape === undefined ? undefined : [[...inputShape], operand.shape, [...inputShape]],
   );
 }
 
 function conv2dBackpropFilterNative(args: KernelArgs): tf.TensorInfo | undefined {
-  const backend = asWasmBackend(args.backend);
   const { x, dy } = args.inputs;
-  const attrs = (args.attrs ?? {}) as unknown as Partial<tf.Conv2DBackpropFilterAttrs>;
-  if (backend === undefined || x === undefined || dy === undefined || !isFloat32(x, dy)) return undefined;
-  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || attrs.strides === undefined || attrs.pad === undefined) return undefined;
-  const filterShape = attrs.filterShape;
-  if (filterShape === undefined) return undefined;
-  const info = convInfo(x.shape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-  if (info === undefined) return undefined;
-  if (!sameShape(dy.shape, [info.batchSize, info.outHeight, info.outWidth, info.outChannels])) return undefined;
-  const dwShape = [...filterShape];
-  if (sizeOf(dwShape) === 0) return backend.makeOutput(dwShape, 'float32');
-  if (sizeOf(x.shape) === 0 || sizeOf(dy.shape) === 0) return undefined;
-  const xOffset = elementOffset(backend, x);
-  const dyOffset = elementOffset(backend, dy);
-  if (xOffset === undefined || dyOffset === undefined) return undefined;
-  return runNative('Conv2DBackpropFilter', backend, dwShape, (addon, heap, dwOffset) =>
-    addon.conv2dBackpropFilter(heap, xOffset, dyOffset, dwOffset, ...convArguments(info)),
+  return convGradient('Conv2DBackpropFilter', args, x, dy, (operand, { filterShape }) =>
+    filterShape === undefined ? undefined : [operand.shape, [...filterShape], [...filterShape]],
   );
 }
 

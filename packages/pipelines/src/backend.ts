@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   initBackend,
   initWasmThreaded,
+  nativeKernelsStatus,
   probeNativeKernels,
   registerWasmTrainingKernels,
   setNativeThreads,
@@ -55,8 +56,7 @@ export async function initFastBackend(name: CliBackend = 'wasm', threads?: numbe
     await setNativeThreads(wanted ?? (await logicalCpus()));
     const backend = await initBackend('wasm');
     registerWasmTrainingKernels();
-    const status = await probeNativeKernels();
-    return { backend, threads: status.threads ?? 1, native: native.isa };
+    return { backend, threads: nativeKernelsStatus().threads ?? 1, native: native.isa };
   }
   if (tf.findBackend('wasm') === null && wanted !== 1) {
     try {
