@@ -4,10 +4,17 @@ import { defineConfig } from 'vitest/config';
 const root = fileURLToPath(new URL('.', import.meta.url));
 const packages = ['core', 'native', 'schedulers', 'losses', 'models', 'pipelines'];
 
-/** Tests import workspace packages from source, so no build is needed before testing. */
-export const sourceAliases = Object.fromEntries(
-  packages.map((name) => [`@diffusion-ts/${name}`, `${root}packages/${name}/src/index.ts`]),
-);
+/**
+ * Tests import workspace packages from source, so no build is needed before testing: each
+ * package's entry point, and core's `./testing` subpath.
+ */
+export const sourceAliases = [
+  { find: /^@diffusion-ts\/core\/testing$/, replacement: `${root}packages/core/src/testing/index.ts` },
+  ...packages.map((name) => ({
+    find: new RegExp(`^@diffusion-ts/${name}$`),
+    replacement: `${root}packages/${name}/src/index.ts`,
+  })),
+];
 
 export function packageTestConfig(configUrl: string) {
   const dir = fileURLToPath(new URL('.', configUrl));

@@ -3,17 +3,15 @@ export {
   BACKEND_NAMES,
   backendCanTrain,
   chooseBackend,
-  contractBackendNames,
   currentBackend,
   disposeBackend,
   initBackend,
   listBackends,
   pickAutoBackend,
+  probeBackend,
   registerGradients,
-  testBackendNames,
   trainingGap,
   TRAINING_KERNELS,
-  webgpuTestable,
   type BackendInfo,
   type BackendName,
 } from './backend/init-backend.js';
@@ -30,7 +28,6 @@ export {
   useNativeKernels,
   type NativeKernelsStatus,
 } from './backend/native-kernels.js';
-export { SWIFTSHADER_ICD, useSwiftshaderForTests } from './testing/swiftshader.js';
 export {
   initWasmThreaded,
   registerWasmTrainingKernels,

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, testBackendNames } from '@diffusion-ts/core';
+import { initBackend } from '@diffusion-ts/core';
+import { testBackendNames } from '@diffusion-ts/core/testing';
 import { approxStandardNormalCdf, discretizedGaussianLogLikelihood, normalKl } from './gaussian.js';
 import { ErrorLog, loadLossesFixture, maxRelativeError, toTensor } from './testing/fixtures.js';
 import { referenceLogLikelihood } from './testing/reference.js';

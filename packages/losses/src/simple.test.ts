@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, testBackendNames } from '@diffusion-ts/core';
+import { initBackend } from '@diffusion-ts/core';
+import { testBackendNames } from '@diffusion-ts/core/testing';
 import { lSimple, minSnrWeights } from './simple.js';
 import { qSample } from './posterior.js';
 import { ErrorLog, fixtureModel, maxRelativeError, toNhwc } from './testing/fixtures.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, testBackendNames } from '@diffusion-ts/core';
+import { initBackend } from '@diffusion-ts/core';
+import { testBackendNames } from '@diffusion-ts/core/testing';
 import { expm1MinusX, log1p, logOneMinusExp } from './stable-math.js';
 import { maxRelativeError } from './testing/fixtures.js';
 

@@ -1,4 +1,5 @@
-import { initBackend, loadSafetensors, saveSafetensors, testBackendNames, type ConfigJson } from '@diffusion-ts/core';
+import { initBackend, loadSafetensors, saveSafetensors, type ConfigJson } from '@diffusion-ts/core';
+import { testBackendNames } from '@diffusion-ts/core/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

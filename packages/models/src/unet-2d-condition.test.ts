@@ -1,4 +1,5 @@
-import { ConfigError, initBackend, testBackendNames } from '@diffusion-ts/core';
+import { ConfigError, initBackend } from '@diffusion-ts/core';
+import { testBackendNames } from '@diffusion-ts/core/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxAbsDifference } from './testing/fixtures.js';

@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { bench, describe } from 'vitest';
-import { initBackend, testBackendNames } from '@diffusion-ts/core';
+import { initBackend } from '@diffusion-ts/core';
+import { testBackendNames } from '@diffusion-ts/core/testing';
 import { DDIMScheduler, DDPMScheduler, PNDMScheduler, type Scheduler } from '../src/index.js';
 
 const shapes: number[][] = [

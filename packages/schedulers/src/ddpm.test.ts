@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, testBackendNames } from '@diffusion-ts/core';
+import { initBackend } from '@diffusion-ts/core';
+import { testBackendNames } from '@diffusion-ts/core/testing';
 import { DDPMScheduler } from './ddpm.js';
 import { loadFixture, recordError, toTensor, worstErrors, type FixtureArray } from './testing/fixtures.js';
 import { runLoop, type LoopFixture } from './testing/loop.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, testBackendNames } from '@diffusion-ts/core';
+import { initBackend } from '@diffusion-ts/core';
+import { testBackendNames } from '@diffusion-ts/core/testing';
 import { boundOriginalSample, dynamicThreshold } from './thresholding.js';
 import { errorAgainst, wave } from './testing/inputs.js';
 import { referenceThreshold } from './testing/reference.js';

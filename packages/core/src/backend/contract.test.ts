@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { upsampleNearest } from '../ops/upsample-nearest.js';
-import { backendCanTrain, contractBackendNames, disposeBackend, initBackend, trainingGap, type BackendName } from './init-backend.js';
+import { backendCanTrain, disposeBackend, initBackend, trainingGap, type BackendName } from './init-backend.js';
+import { contractBackendNames } from '../testing/index.js';
 
 function input(shape: number[], phase: number): tf.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);

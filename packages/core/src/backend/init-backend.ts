@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { useSwiftshaderForTests } from '../testing/swiftshader.js';
 import { BackendError } from './backend-error.js';
 import { loadCpu } from './cpu.js';
 import { loadCuda } from './cuda.js';
@@ -69,7 +68,11 @@ function trainingInfo(name: BackendName): Pick<BackendInfo, 'canTrain' | 'trainR
 
 const UNAVAILABLE = 'the backend is unavailable here (see reason)';
 
-async function probe(name: BackendName): Promise<BackendInfo> {
+/**
+ * Probes one backend: whether it can be initialised here (with the reason when not), whether it
+ * can train and, for webgpu, the adapter. Imports the backend's package but initialises nothing.
+ */
+export async function probeBackend(name: BackendName): Promise<BackendInfo> {
   let adapter: AdapterDescription | undefined;
   if (name === 'webgpu') {
     const found = await probeWebgpu();
@@ -101,7 +104,7 @@ async function probe(name: BackendName): Promise<BackendInfo> {
  */
 export async function listBackends(): Promise<BackendInfo[]> {
   const infos: BackendInfo[] = [];
-  for (const name of BACKEND_NAMES) infos.push(await probe(name));
+  for (const name of BACKEND_NAMES) infos.push(await probeBackend(name));
   return infos;
 }
 
@@ -193,58 +196,4 @@ export function disposeBackend(): void {
   const backend = tf.engine().registry[active];
   tf.removeBackend(active);
   if (active === 'webgpu') releaseGpuDevice(backend);
-}
-
-function envValue(variable: string): string | undefined {
-  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[variable];
-}
-
-function envList(variable: string): BackendName[] | undefined {
-  const value = envValue(variable);
-  if (!value) return undefined;
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
-  names.forEach(checkName);
-  return names.filter((n): n is BackendName => n !== 'auto');
-}
-
-let webgpuForTests: Promise<boolean> | undefined;
-
-/**
- * Whether a WebGPU adapter (software ones included) can be made in this process, for tests; the
- * probe runs once. Points Dawn at SwiftShader first when no Vulkan driver is configured.
- */
-export function webgpuTestable(): Promise<boolean> {
-  webgpuForTests ??= (async () => {
-    useSwiftshaderForTests();
-    const found = await probeWebgpu();
-    if (!found.adapter) return false;
-    return (await probe('webgpu')).available;
-  })();
-  return webgpuForTests;
-}
-
-/**
- * Backends every package's test suites run on: cpu and wasm. Override the list with
- * `DIFFUSION_TS_TEST_BACKENDS=cpu,wasm,…`, or add webgpu with `DIFFUSION_TS_TEST_WEBGPU=1` (on a
- * machine without a GPU that is SwiftShader at about 0.2 GFLOP/s, so it is off by default; the
- * backend contract suite covers webgpu through `contractBackendNames`).
- */
-export function testBackendNames(): BackendName[] {
-  const names = envList('DIFFUSION_TS_TEST_BACKENDS') ?? ['cpu', 'wasm'];
-  if (envValue('DIFFUSION_TS_TEST_WEBGPU') === '1' && !names.includes('webgpu')) {
-    useSwiftshaderForTests();
-    names.push('webgpu');
-  }
-  return names;
-}
-
-/**
- * Backends the backend contract suite runs on: cpu, wasm, webgpu when an adapter can be made here
- * (SwiftShader included), cuda when `@tensorflow/tfjs-node-gpu` is installed.
- */
-export async function contractBackendNames(): Promise<BackendName[]> {
-  const names: BackendName[] = ['cpu', 'wasm'];
-  if (await webgpuTestable()) names.push('webgpu');
-  if ((await probe('cuda')).available) names.push('cuda');
-  return names;
 }

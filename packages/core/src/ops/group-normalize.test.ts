@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, testBackendNames } from '../index.js';
+import { initBackend } from '../index.js';
+import { testBackendNames } from '../testing/index.js';
 import { groupNormalize } from './group-normalize.js';
 
 /** The textbook composition (tf.moments over a 5-D view), with tfjs' taped gradient. */

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { initBackend, testBackendNames } from '../backend/init-backend.js';
+import { initBackend } from '../backend/init-backend.js';
+import { testBackendNames } from '../testing/index.js';
 import { probeNativeKernels, useNativeKernels } from '../backend/native-kernels.js';
 import { silu, SILU_KERNEL } from './silu.js';
 

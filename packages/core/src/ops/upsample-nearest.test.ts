@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, testBackendNames } from '../index.js';
+import { initBackend } from '../index.js';
+import { testBackendNames } from '../testing/index.js';
 import { upsampleNearest } from './upsample-nearest.js';
 
 describe.each(testBackendNames())('upsampleNearest on %s', (backend) => {

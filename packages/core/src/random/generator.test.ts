@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, testBackendNames } from '../backend/init-backend.js';
+import { initBackend } from '../backend/init-backend.js';
+import { testBackendNames } from '../testing/index.js';
 import { Generator, randomIntegers, type GeneratorState } from './generator.js';
 import { randn } from './randn.js';
 

@@ -1,4 +1,5 @@
-import { initBackend, testBackendNames } from '@diffusion-ts/core';
+import { initBackend } from '@diffusion-ts/core';
+import { testBackendNames } from '@diffusion-ts/core/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ParameterStore } from '../parameters/parameter-store.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Generator, initBackend, testBackendNames } from '@diffusion-ts/core';
+import { Generator, initBackend } from '@diffusion-ts/core';
+import { testBackendNames } from '@diffusion-ts/core/testing';
 import { UNet2DConditionModel, UNet2DModel } from '@diffusion-ts/models';
 import { DDIMScheduler, DDPMScheduler, PNDMScheduler } from '@diffusion-ts/schedulers';
 import { TINY_CLASS_UNET, TINY_CONDITION_UNET, TINY_UNET } from '../testing/tiny-models.js';

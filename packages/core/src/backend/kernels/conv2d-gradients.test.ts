@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { initBackend, testBackendNames, useNativeKernels } from '../../index.js';
+import { initBackend, useNativeKernels } from '../../index.js';
+import { testBackendNames } from '../../testing/index.js';
 import { convGeometry, type ConvPadding } from './conv-geometry.js';
 import { conv2dFilterGradient } from './conv2d-backprop-filter.js';
 import { conv2dInputGradient } from './conv2d-backprop-input.js';

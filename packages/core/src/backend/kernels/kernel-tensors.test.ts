@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { initBackend, testBackendNames } from '../../index.js';
+import { initBackend } from '../../index.js';
+import { testBackendNames } from '../../testing/index.js';
 import { unsortedSegmentSumKernel } from './unsorted-segment-sum.js';
 
 describe.each(testBackendNames())('composed kernels called with bare TensorInfos on %s', (backend) => {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { initBackend, testBackendNames, upsampleNearest } from '../../index.js';
+import { initBackend, upsampleNearest } from '../../index.js';
+import { testBackendNames } from '../../testing/index.js';
 import { registerWasmTrainingKernels, tileByConcat } from './index.js';
 import { onCpu, sinTensor } from './test-helpers.js';
 

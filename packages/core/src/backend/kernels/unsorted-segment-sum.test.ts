@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { initBackend, testBackendNames } from '../../index.js';
+import { initBackend } from '../../index.js';
+import { testBackendNames } from '../../testing/index.js';
 import { registerWasmTrainingKernels, unsortedSegmentSum } from './index.js';
 import { onCpu, relativeError, sinTensor } from './test-helpers.js';
 
