@@ -1,5 +1,6 @@
 export {
   torchLinspaceFloat32,
+  geometricBetas,
   makeBetas,
   makeAlphas,
   cumulativeProduct,
@@ -14,15 +15,44 @@ export {
 } from './schedule.js';
 export {
   DIFFUSERS_COMPATIBLE_NAMES,
+  type BetaScheduler,
   type CommonOptions,
   type NoiseGenerator,
   type PredictionType,
   type Scheduler,
+  type SchedulerConfig,
+  type SetTimestepsOptions,
   type StepOptions,
   type StepResult,
   type TimestepsInput,
 } from './scheduler.js';
 export { DiscreteScheduler } from './discrete-scheduler.js';
+export {
+  alphaSigmaOf,
+  betaSigmas,
+  customSigmaSchedule,
+  discreteSigmaSchedule,
+  dynamicShiftMu,
+  exponentialSigmas,
+  initNoiseSigmaFor,
+  karrasSigmas,
+  lambdaOf,
+  logSigmas,
+  respaceSigmas,
+  shiftSigma,
+  sigmaAtTimestep,
+  sigmaSchedulerTimesteps,
+  sigmaSpacingOf,
+  sigmasFromAlphasCumprod,
+  sigmaToTimestep,
+  stretchToTerminal,
+  timeShift,
+  type DiscreteSigmaOptions,
+  type SigmaSchedule,
+  type SigmaSpacing,
+  type SigmaSpacingFlags,
+  type TimeShiftType,
+} from './sigmas.js';
 export { dynamicThreshold, type ThresholdOptions } from './thresholding.js';
 export { DDPMScheduler, DDPM_DEFAULTS, DDPM_SCHEMA, type DDPMOptions, type VarianceType } from './ddpm.js';
 export { DDIMScheduler, DDIM_DEFAULTS, DDIM_SCHEMA, type DDIMOptions } from './ddim.js';
