@@ -57,6 +57,22 @@ export { dynamicThreshold, type ThresholdOptions } from './thresholding.js';
 export { DDPMScheduler, DDPM_DEFAULTS, DDPM_SCHEMA, type DDPMOptions, type VarianceType } from './ddpm.js';
 export { DDIMScheduler, DDIM_DEFAULTS, DDIM_SCHEMA, type DDIMOptions } from './ddim.js';
 export { PNDMScheduler, PNDM_DEFAULTS, PNDM_SCHEMA, type PNDMOptions } from './pndm.js';
+export { denoiseAtSigma } from './sigma-scheduler.js';
+export { EulerDiscreteScheduler, EULER_DEFAULTS, EULER_SCHEMA, type EulerOptions } from './euler.js';
+export {
+  EulerAncestralDiscreteScheduler,
+  EULER_ANCESTRAL_DEFAULTS,
+  EULER_ANCESTRAL_SCHEMA,
+  type EulerAncestralOptions,
+} from './euler-ancestral.js';
+export { HeunDiscreteScheduler, HEUN_DEFAULTS, HEUN_SCHEMA, type HeunOptions } from './heun.js';
+export { LCMScheduler, LCM_DEFAULTS, LCM_SCHEMA, lcmScalings, type LCMOptions, type LCMSetTimestepsOptions } from './lcm.js';
+export {
+  FlowMatchEulerDiscreteScheduler,
+  FLOW_MATCH_EULER_DEFAULTS,
+  FLOW_MATCH_EULER_SCHEMA,
+  type FlowMatchEulerOptions,
+} from './flow-match-euler.js';
 export {
   SCHEDULERS,
   compatibleSchedulers,

@@ -5,6 +5,11 @@
 import { ConfigError, type ConfigJson } from '@diffusion-ts/core';
 import { DDIMScheduler } from './ddim.js';
 import { DDPMScheduler } from './ddpm.js';
+import { EulerAncestralDiscreteScheduler } from './euler-ancestral.js';
+import { EulerDiscreteScheduler } from './euler.js';
+import { FlowMatchEulerDiscreteScheduler } from './flow-match-euler.js';
+import { HeunDiscreteScheduler } from './heun.js';
+import { LCMScheduler } from './lcm.js';
 import { PNDMScheduler } from './pndm.js';
 import type { Scheduler } from './scheduler.js';
 
@@ -20,6 +25,11 @@ export const SCHEDULERS: Readonly<Record<string, SchedulerClass>> = Object.freez
   DDPMScheduler,
   DDIMScheduler,
   PNDMScheduler,
+  EulerDiscreteScheduler,
+  EulerAncestralDiscreteScheduler,
+  HeunDiscreteScheduler,
+  LCMScheduler,
+  FlowMatchEulerDiscreteScheduler,
 });
 
 /** The class registered under `className`; throws a clear error for unknown names. */
