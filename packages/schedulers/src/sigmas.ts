@@ -167,15 +167,15 @@ export interface SigmaSchedule {
  */
 export function discreteSigmaSchedule(trainSigmas: Float64Array, timesteps: readonly number[], options: DiscreteSigmaOptions): SigmaSchedule {
   const logTable = logSigmas(trainSigmas);
+  let resultTimesteps = timesteps.map(f32);
   let sigmas: Float64Array;
   if ((options.interpolationType ?? 'linear') === 'linear') {
-    sigmas = Float64Array.from(timesteps, (t) => sigmaAtTimestep(t, trainSigmas));
+    sigmas = Float64Array.from(resultTimesteps, (t) => sigmaAtTimestep(t, trainSigmas));
   } else {
     // torch.linspace(log σmin', log σmax', n + 1).exp() in float32, σ' the float32 log of the table ends.
     const ends = [logTable[trainSigmas.length - 1], logTable[0]];
     sigmas = torchLinspaceFloat32(ends[0], ends[1], timesteps.length + 1).map((value) => f32(Math.exp(value)));
   }
-  let resultTimesteps = timesteps.map(f32);
   if (options.spacing !== null) {
     sigmas = respaceSigmas(options.spacing, sigmas, timesteps.length, options);
     resultTimesteps = Array.from(sigmas, (sigma) => f32(sigmaToTimestep(sigma, logTable)));
