@@ -116,7 +116,7 @@ export class FlowMatchEulerDiscreteScheduler implements Scheduler {
     // σ = t / T for t = T … 1 in float32, statically shifted unless shifting is dynamic.
     const sigmas = Array.from({ length: total }, (_, i) => {
       const sigma = f32((total - i) / total);
-      return this.config.useDynamicShifting ? sigma : f32(f32(shift * sigma) / f32(1 + f32((shift - 1) * sigma)));
+      return this.config.useDynamicShifting ? sigma : shiftSigma(sigma, shift, f32);
     });
     this.timesteps = sigmas.map((sigma) => f32(sigma * total));
     this.sigmas = Float64Array.from(sigmas);
@@ -154,7 +154,9 @@ export class FlowMatchEulerDiscreteScheduler implements Scheduler {
     let sigmas: Float64Array = Float64Array.from(
       customSigmas?.map(f32) ?? (customTimesteps?.map((t) => f32(f32(t) / total)) ?? numpyLinspace(this.sigmaMax * total, this.sigmaMin * total, count).map((t) => t / total)),
     );
-    sigmas = sigmas.map((sigma) => (useDynamicShifting ? timeShift(this.config.timeShiftType, options.mu!, sigma) : shiftSigma(sigma, this.config.shift)));
+    // Diffusers shifts custom σ / timesteps as float32 arrays, its own ramp in float64.
+    const round = customSigmas || customTimesteps ? f32 : (value: number) => value;
+    sigmas = sigmas.map((sigma) => (useDynamicShifting ? timeShift(this.config.timeShiftType, options.mu!, sigma, 1, round) : shiftSigma(sigma, this.config.shift, round)));
     if (this.config.shiftTerminal) sigmas = stretchToTerminal(sigmas, this.config.shiftTerminal);
     const spacing = sigmaSpacingOf(this.config, name);
     if (spacing !== null) sigmas = respaceSigmas(spacing, sigmas, count);

@@ -51,9 +51,11 @@ export function sigmaToTimestep(sigma: number, logSigmaTable: ArrayLike<number>)
   low = Math.min(low, count - 2);
   const lowValue = logSigmaTable[low];
   const highValue = logSigmaTable[low + 1];
-  // Diffusers subtracts the two float32 table entries in float32.
-  const weight = Math.min(Math.max((lowValue - logSigma) / f32(lowValue - highValue), 0), 1);
-  return (1 - weight) * low + weight * (low + 1);
+  // numpy 1.x keeps Diffusers' float32 table arrays float32 against the float64 scalar log σ
+  // (the scalar is rounded to float32 first), so the weight and 1 - weight are float32: the end σ
+  // then give exactly T - 1, not T - 1 - 4e-8.
+  const weight = Math.min(Math.max(f32(f32(lowValue - f32(logSigma)) / f32(lowValue - highValue)), 0), 1);
+  return f32(1 - weight) * low + weight * (low + 1);
 }
 
 /** Karras et al. (2022) eq. 5: σ_i = (σmax^(1/ρ) + i/(n-1) (σmin^(1/ρ) - σmax^(1/ρ)))^ρ, descending. */
@@ -199,18 +201,24 @@ export function customSigmaSchedule(trainSigmas: Float64Array, sigmas: readonly 
 
 // ---- Flow matching -------------------------------------------------------------------------
 
-/** The static shift of flow matching (SD3): σ' = s σ / (1 + (s - 1) σ). */
-export function shiftSigma(sigma: number, shift: number): number {
-  return (shift * sigma) / (1 + (shift - 1) * sigma);
+/** No rounding: the arithmetic of Diffusers' float64 numpy paths. */
+const exact = (value: number): number => value;
+
+/**
+ * The static shift of flow matching (SD3): σ' = s σ / (1 + (s - 1) σ). `round` is applied after
+ * every operation (`Math.fround` where Diffusers computes on float32 arrays).
+ */
+export function shiftSigma(sigma: number, shift: number, round: (value: number) => number = exact): number {
+  return round(round(round(shift) * sigma) / round(1 + round(round(shift - 1) * sigma)));
 }
 
 /** How resolution-dependent shifting maps σ: `exponential` (e^μ) or `linear` (μ). */
 export type TimeShiftType = 'exponential' | 'linear';
 
-/** The dynamic (resolution-dependent) shift of FLUX: e^μ / (e^μ + (1/σ - 1)^e), or μ / (μ + …). */
-export function timeShift(type: TimeShiftType, mu: number, sigma: number, exponent = 1): number {
-  const factor = type === 'exponential' ? Math.exp(mu) : mu;
-  return factor / (factor + (1 / sigma - 1) ** exponent);
+/** The dynamic (resolution-dependent) shift of FLUX: e^μ / (e^μ + (1/σ - 1)^e), or μ / (μ + …); `round` as in `shiftSigma`. */
+export function timeShift(type: TimeShiftType, mu: number, sigma: number, exponent = 1, round: (value: number) => number = exact): number {
+  const factor = round(type === 'exponential' ? Math.exp(mu) : mu);
+  return round(factor / round(factor + round(round(round(1 / sigma) - 1) ** exponent)));
 }
 
 /** Stretches σ so that the last one is `shiftTerminal`: 1 - (1 - σ) (1 - terminal) / (1 - σ_last). */
