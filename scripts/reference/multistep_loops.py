@@ -39,8 +39,8 @@ COSINE = {"num_train_timesteps": 1000, "beta_schedule": "squaredcos_cap_v2"}
 WIDE_THRESHOLD = {"thresholding": True, "dynamic_thresholding_ratio": 0.9, "sample_max_value": 1.5}
 
 
-def case(name, scheduler, config, steps=10, sample="dummy_sample_deter", model="dummy", note=None):
-    return {"name": name, "scheduler": scheduler, "config": config, "steps": steps, "sample": sample, "model": model, "note": note}
+def case(name, scheduler, config, steps=10, sample="dummy_sample_deter", model="dummy", note=None, add_noise=False):
+    return {"name": name, "scheduler": scheduler, "config": config, "steps": steps, "sample": sample, "model": model, "note": note, "add_noise": add_noise}
 
 
 DPM = "DPMSolverMultistepScheduler"
@@ -48,7 +48,7 @@ UNIPC = "UniPCMultistepScheduler"
 CASES = [
     # DPM-Solver++ (and the deprecated DPM-Solver) variants.
     case("dpmpp_2m_sde_linear", DPM, {**LINEAR, "algorithm_type": "sde-dpmsolver++"}),
-    case("dpmpp_2m_sde_heun_karras_sd", DPM, {**SD, "algorithm_type": "sde-dpmsolver++", "solver_type": "heun", "use_karras_sigmas": True}),
+    case("dpmpp_2m_sde_heun_karras_sd", DPM, {**SD, "algorithm_type": "sde-dpmsolver++", "solver_type": "heun", "use_karras_sigmas": True}, add_noise=True),
     case("dpmpp_sde_order1_sigma_min", DPM, {**LINEAR, "algorithm_type": "sde-dpmsolver++", "solver_order": 1, "final_sigmas_type": "sigma_min"}),
     case("dpmpp_3m_sde_sigma_min_16", DPM, {**LINEAR, "algorithm_type": "sde-dpmsolver++", "solver_order": 3, "final_sigmas_type": "sigma_min"}, steps=16),
     case("dpmpp_3m_linear", DPM, {**LINEAR, "solver_order": 3}),
@@ -76,7 +76,7 @@ CASES = [
     case("unipc_bh2_predict_eps_sigma_min", UNIPC, {**LINEAR, "predict_x0": False, "final_sigmas_type": "sigma_min"}),
     case("unipc_bh1_predict_eps_order3_sigma_min", UNIPC, {**LINEAR, "solver_type": "bh1", "predict_x0": False, "solver_order": 3, "final_sigmas_type": "sigma_min"}),
     case("unipc_bh2_disable_corrector", UNIPC, {**LINEAR, "disable_corrector": [0, 3, 4]}),
-    case("unipc_bh2_karras_sd", UNIPC, {**SD, "use_karras_sigmas": True}),
+    case("unipc_bh2_karras_sd", UNIPC, {**SD, "use_karras_sigmas": True}, add_noise=True),
     case("unipc_bh2_exponential_sd_sigma_min", UNIPC, {**SD, "use_exponential_sigmas": True, "final_sigmas_type": "sigma_min"}),
     case("unipc_bh2_thresholding_wide", UNIPC, {**LINEAR, **WIDE_THRESHOLD}, sample="wide"),
     case("unipc_bh2_v_prediction_trailing_sd", UNIPC, {**SD, "prediction_type": "v_prediction", "timestep_spacing": "trailing"}),
@@ -179,6 +179,12 @@ def run_case(spec):
         else:
             steps = spec["steps"]
             scheduler.set_timesteps(steps)
+        added = None
+        if spec["add_noise"]:
+            # add_noise at scheduled timesteps, one per batch item (σ of the schedule, not of ᾱ_t).
+            ts = scheduler.timesteps[[0, 3, len(scheduler.timesteps) - 1, 3]]
+            noise_in = noise_rule(7, (4, 3, 8, 8))
+            added = {"timesteps": [int(v) for v in ts], "noise": array(noise_in), "result": array(scheduler.add_noise(sample0(), noise_in, ts))}
         start = (wide_sample() if spec["sample"] == "wide" else sample0()) * scheduler.init_noise_sigma
         model = learned_variance_model if spec["model"] == "dummy_learned_variance" else dummy_model
         x = start
@@ -228,6 +234,8 @@ def run_case(spec):
         "steps": records,
         "final": stats(x),
     }
+    if added is not None:
+        result["add_noise"] = added
     if noise.draws:
         result["noise_draws"] = [array(draw) for draw in noise.draws]
     if spec["note"] is not None:
@@ -283,6 +291,8 @@ def main():
         "the step has diffusers_prev_sample_is_finite false and limit_prev_sample: the limit of the same order-1 predictor as the next "
         "sigma goes to 0, evaluated in float64 from Diffusers' own state at that step (x0 mode: its converted model output m0; "
         "epsilon mode: (x_s - sigma_s alpha_s m0) / alpha_s from its corrected sample). The loop continues from that value.",
+        "add_noise": "Where a case has add_noise: s.add_noise(sample0, noise, timesteps) right after set_timesteps, timesteps = "
+        "s.timesteps[[0, 3, n - 1, 3]] (one per batch item), noise = the noise rule's draw 7; Diffusers takes sigma from the schedule.",
         "cases": cases,
     }
     text = json.dumps(document, indent=1)

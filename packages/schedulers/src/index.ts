@@ -74,6 +74,15 @@ export {
   type FlowMatchEulerOptions,
 } from './flow-match-euler.js';
 export {
+  DPMSolverMultistepScheduler,
+  DPM_SOLVER_MULTISTEP_DEFAULTS,
+  DPM_SOLVER_MULTISTEP_SCHEMA,
+  type DPMSolverAlgorithm,
+  type DPMSolverMultistepOptions,
+} from './dpm-solver-multistep.js';
+export { UniPCMultistepScheduler, UNIPC_MULTISTEP_DEFAULTS, UNIPC_MULTISTEP_SCHEMA, type UniPCMultistepOptions } from './unipc-multistep.js';
+export { MultistepScheduler, type MultistepOptions } from './multistep.js';
+export {
   SCHEDULERS,
   compatibleSchedulers,
   schedulerClass,

@@ -1,0 +1,181 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, formatConfigJson, initBackend, parseJsonText } from '@diffusion-ts/core';
+import { testBackendNames } from '@diffusion-ts/core/testing';
+import { DDPMScheduler } from './ddpm.js';
+import { DPMSolverMultistepScheduler } from './dpm-solver-multistep.js';
+import { schedulerFromConfig } from './registry.js';
+import { float32Values, loadFixture, maxMixedError, maxRelativeError, recordError, worstErrors } from './testing/fixtures.js';
+import { nchwToNhwc, nhwcTensor, runMultistepLoop, type MultistepCase, type MultistepFixture } from './testing/multistep-loop.js';
+
+const CLASS = 'DPMSolverMultistepScheduler';
+const files = ['solvers_loops.json', 'multistep_loops.json'] as const;
+const fixtures = Object.fromEntries(files.map((file) => [file, loadFixture<MultistepFixture>(file)])) as Record<(typeof files)[number], MultistepFixture>;
+const cases = files.flatMap((file) => fixtures[file].cases.filter((entry) => entry.scheduler === CLASS).map((entry) => [entry.name, file, entry] as const));
+
+/** The scheduler of a case, with its timesteps set. */
+function scheduled(entry: MultistepCase): DPMSolverMultistepScheduler {
+  const scheduler = DPMSolverMultistepScheduler.fromConfig(entry.scheduler_config as Record<string, never>);
+  const custom = entry.set_timesteps_kwargs.timesteps;
+  if (custom) scheduler.setTimesteps(undefined, { timesteps: custom });
+  else scheduler.setTimesteps(entry.num_inference_steps);
+  return scheduler;
+}
+
+describe.each(testBackendNames())('DPMSolverMultistepScheduler on %s', (backend) => {
+  beforeAll(async () => {
+    await initBackend(backend);
+  });
+  afterAll(() => {
+    for (const [key, value] of worstErrors) if (key.startsWith(`dpm-${backend}`)) console.log(`[${backend}] ${key.slice(`dpm-${backend}-`.length)}: max error ${value.toExponential(2)}`);
+  });
+
+  it.each(cases)('%s (%s): timesteps, sigmas and every step match Diffusers', (name, file, entry) => {
+    const scheduler = scheduled(entry);
+    expect(scheduler.timesteps).toEqual(entry.timesteps.data);
+    expect(maxRelativeError(scheduler.sigmas, float32Values(entry.sigmas))).toBeLessThanOrEqual(1e-6);
+    expect(scheduler.initNoiseSigma).toBe(1);
+    const report = runMultistepLoop(scheduler, fixtures[file], entry);
+    recordError(`dpm-${backend}-${name}`, report.worst);
+    expect(report.leaked).toBe(0);
+    expect(report.draws).toBe(entry.noise_draws?.length ?? 0);
+    expect(report.worst).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('addNoise at scheduled timesteps uses the schedule\'s σ, as Diffusers', () => {
+    const entry = fixtures['multistep_loops.json'].cases.find((c) => c.name === 'dpmpp_2m_sde_heun_karras_sd')! as MultistepCase & {
+      add_noise: { timesteps: number[]; noise: { shape: number[]; data: number[]; dtype: string }; result: { shape: number[]; data: number[]; dtype: string } };
+    };
+    const scheduler = scheduled(entry);
+    const x0 = nhwcTensor(fixtures['multistep_loops.json'].sample0_array);
+    const noise = nhwcTensor(entry.add_noise.noise);
+    const before = tf.memory().numTensors;
+    const noisy = scheduler.addNoise(x0, noise, entry.add_noise.timesteps);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    const expected = nchwToNhwc(float32Values(entry.add_noise.result), entry.add_noise.result.shape);
+    expect(maxMixedError(noisy.dataSync(), expected)).toBeLessThan(1e-5);
+    tf.dispose([x0, noise, noisy]);
+  });
+
+  it('a 50-step SDE loop leaves only its result', () => {
+    const scheduler = new DPMSolverMultistepScheduler({ algorithmType: 'sde-dpmsolver++', solverOrder: 3, useKarrasSigmas: true });
+    scheduler.setTimesteps(50);
+    let state = 7;
+    const generator = { normal: (count: number) => Float32Array.from({ length: count }, () => ((state = (state * 48271) % 2147483647) / 2147483647) * 2 - 1) };
+    const before = tf.memory().numTensors;
+    let x = tf.randomNormal([1, 4, 4, 2]);
+    for (const t of scheduler.timesteps) {
+      const next = tf.tidy(() => scheduler.step(tf.mul(x, 0.5), t, x, { generator }).prevSample);
+      x.dispose();
+      x = next;
+    }
+    expect(tf.memory().numTensors).toBe(before + 1);
+    expect(x.dataSync().every(Number.isFinite)).toBe(true);
+    x.dispose();
+  });
+
+  it('refuses bad steps with errors naming the argument', () => {
+    const scheduler = new DPMSolverMultistepScheduler();
+    const x = tf.ones([1, 2, 2, 1]);
+    const nan = tf.fill([1, 2, 2, 1], NaN);
+    expect(() => scheduler.step(x, 999, x)).toThrow(/call setTimesteps\(n\) before step\(\)/);
+    scheduler.setTimesteps(10);
+    expect(() => scheduler.step(x, 5, x)).toThrow(/timestep 5 is not in the schedule/);
+    expect(() => scheduler.step(nan, 999, x)).toThrow(/modelOutput contains NaN/);
+    expect(() => scheduler.step(x, 999, nan)).toThrow(/sample contains NaN/);
+    expect(() => scheduler.step(tf.ones([1, 2, 2, 2]), 999, x)).toThrow(/modelOutput shape/);
+    const sde = new DPMSolverMultistepScheduler({ algorithmType: 'sde-dpmsolver++' });
+    sde.setTimesteps(10);
+    expect(() => sde.step(x, 999, x, { varianceNoise: nan })).toThrow(/varianceNoise contains NaN/);
+    tf.dispose([x, nan]);
+  });
+});
+
+describe('DPMSolverMultistepScheduler config and schedule', () => {
+  it('converts a DDPM config and back, through fromConfig / toConfig and JSON text', () => {
+    const ddpm = new DDPMScheduler({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, predictionType: 'v_prediction', stepsOffset: 1, timestepSpacing: 'trailing' });
+    const dpm = DPMSolverMultistepScheduler.fromConfig(parseJsonText(formatConfigJson(ddpm.toConfig()), 'ddpm'));
+    expect(dpm.config).toMatchObject({ betaSchedule: 'scaled_linear', predictionType: 'v_prediction', stepsOffset: 1, timestepSpacing: 'trailing', solverOrder: 2 });
+    expect(Array.from(dpm.alphasCumprod)).toEqual(Array.from(ddpm.alphasCumprod));
+    const text = formatConfigJson(new DPMSolverMultistepScheduler(dpm.toConfig()).toConfig());
+    const back = DDPMScheduler.fromConfig(parseJsonText(text, 'dpm'));
+    expect(back.config).toEqual(ddpm.config);
+    const again = DPMSolverMultistepScheduler.fromConfig(parseJsonText(text, 'dpm'));
+    expect(again.config).toEqual(dpm.config);
+    expect(again.config.lambdaMinClipped).toBe(-Infinity);
+    expect(schedulerFromConfig(dpm.toConfig())).toBeInstanceOf(DPMSolverMultistepScheduler);
+  });
+
+  it('loads every resolved config Diffusers wrote, writing back the same values', () => {
+    for (const [, file, entry] of cases) {
+      const resolved = (fixtures[file].cases.find((c) => c.name === entry.name) as unknown as { resolved_config: Record<string, never> }).resolved_config;
+      const scheduler = schedulerFromConfig({ ...resolved, _class_name: CLASS });
+      expect(scheduler.configWarnings).toEqual([]);
+      const written = scheduler.toConfig();
+      for (const [key, value] of Object.entries(resolved)) {
+        if (key.startsWith('_')) continue;
+        if (key === 'lambda_min_clipped' && value === '-inf') expect(written[key]).toBe(-Infinity);
+        else expect(written[key], key).toEqual(value);
+      }
+    }
+  });
+
+  it('takes Diffusers\' aliases and keeps unknown keys as warnings', () => {
+    const scheduler = new DPMSolverMultistepScheduler({ algorithm_type: 'deis', solver_type: 'bh2', lambda_min_clipped: '-inf', foo: 1 } as never);
+    expect(scheduler.config).toMatchObject({ algorithmType: 'dpmsolver++', solverType: 'midpoint', lambdaMinClipped: -Infinity });
+    expect(scheduler.configWarnings.join()).toMatch(/'foo'/);
+    expect(scheduler.toConfig().foo).toBe(1);
+  });
+
+  it.each([
+    [{ solver_order: 0 }, /solver_order|solverOrder must be 1, 2 or 3/],
+    [{ solver_order: 4 }, /solverOrder must be 1, 2 or 3/],
+    [{ algorithm_type: 'dpm' }, /'algorithm_type' has unknown value 'dpm'/],
+    [{ solver_type: 'rk4' }, /'solver_type' has unknown value 'rk4'/],
+    [{ timestep_spacing: 'even' }, /'timestep_spacing' has unknown value 'even'/],
+    [{ final_sigmas_type: 'one' }, /'final_sigmas_type' has unknown value 'one'/],
+    [{ algorithm_type: 'dpmsolver' }, /finalSigmasType 'zero' is not supported for algorithmType 'dpmsolver'/],
+    [{ algorithm_type: 'sde-dpmsolver', solver_order: 3, final_sigmas_type: 'sigma_min' }, /no third-order update/],
+    [{ use_karras_sigmas: true, use_exponential_sigmas: true }, /only one of useKarrasSigmas, useExponentialSigmas/],
+    [{ use_flow_sigmas: true }, /useFlowSigmas is not supported/],
+    [{ lambda_min_clipped: 'low' }, /lambdaMinClipped must be a number/],
+    [{ prediction_type: 'flow_prediction' }, /'prediction_type' has unknown value 'flow_prediction'/],
+    [{ beta_schedule: 'laplace' }, /betaSchedule 'laplace' is not implemented/],
+  ])('refuses %j', (config, message) => {
+    expect(() => DPMSolverMultistepScheduler.fromConfig(config as never)).toThrow(ConfigError);
+    expect(() => DPMSolverMultistepScheduler.fromConfig(config as never)).toThrow(message);
+  });
+
+  it('setTimesteps checks its arguments', () => {
+    const scheduler = new DPMSolverMultistepScheduler();
+    expect(() => scheduler.setTimesteps(0)).toThrow(/numInferenceSteps must be an integer >= 1/);
+    expect(() => scheduler.setTimesteps(10, { timesteps: [900, 500] })).toThrow(/either numInferenceSteps or custom/);
+    expect(() => scheduler.setTimesteps(undefined, { timesteps: [500, 900] })).toThrow(/descending/);
+    expect(() => scheduler.setTimesteps(undefined, { timesteps: [999, 500.5] })).toThrow(/timesteps\[1\] = 500.5 is not an integer/);
+    expect(() => scheduler.setTimesteps(10, { sigmas: [1, 0] })).toThrow(/custom sigmas are not supported/);
+    expect(() => new DPMSolverMultistepScheduler({ useKarrasSigmas: true }).setTimesteps(undefined, { timesteps: [999, 10] })).toThrow(/cannot be used with useKarrasSigmas/);
+    scheduler.setTimesteps(undefined, { timesteps: [999, 10] });
+    expect(scheduler.timesteps).toEqual([999, 10]);
+    expect(scheduler.numInferenceSteps).toBe(2);
+  });
+
+  it('multistep spacing: linspace / leading / trailing as Diffusers prints them (n + 1 points, the 0 dropped)', () => {
+    const spaced = (timestepSpacing: 'linspace' | 'leading' | 'trailing', stepsOffset = 0) => {
+      const scheduler = new DPMSolverMultistepScheduler({ timestepSpacing, stepsOffset });
+      scheduler.setTimesteps(7);
+      return scheduler.timesteps;
+    };
+    expect(spaced('linspace')).toEqual([999, 856, 714, 571, 428, 285, 143]);
+    expect(spaced('leading', 1)).toEqual([876, 751, 626, 501, 376, 251, 126]);
+    expect(spaced('trailing')).toEqual([999, 856, 713, 570, 428, 285, 142]);
+  });
+
+  it('uses Karras σ with use_beta_sigmas\' sibling flags, and beta σ (no Diffusers reference here: scipy absent)', () => {
+    const beta = new DPMSolverMultistepScheduler({ useBetaSigmas: true, betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012 });
+    beta.setTimesteps(10);
+    expect(beta.sigmas[0]).toBeCloseTo(beta.trainSigmas[999], 3);
+    expect(beta.sigmas[9]).toBeCloseTo(beta.trainSigmas[0], 5);
+    expect(beta.timesteps[0]).toBe(999);
+    expect(beta.timesteps.every((t, i) => i === 0 || t <= beta.timesteps[i - 1])).toBe(true);
+  });
+});
