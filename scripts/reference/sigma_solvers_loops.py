@@ -155,6 +155,8 @@ def array(values, dtype="float32"):
 def json_config(config):
     out = {}
     for key, value in dict(config).items():
+        if key.startswith("_"):
+            continue
         if isinstance(value, tuple):
             value = list(value)
         if isinstance(value, np.ndarray):

@@ -144,8 +144,9 @@ export class HeunDiscreteScheduler extends SigmaScheduler<HeunOptions> {
     });
     this.restart();
     if (result.derivative && result.start) {
-      // After the last (Euler) step nothing can follow: keep no state.
-      if (index + 1 < this.timesteps.length) this.pending = { derivative: result.derivative, dt, sample: result.start };
+      // Kept out of any enclosing tidy (pipelines call step inside one). After the last (Euler)
+      // step nothing can follow: keep no state.
+      if (index + 1 < this.timesteps.length) this.pending = { derivative: tf.keep(result.derivative), dt, sample: tf.keep(result.start) };
       else tf.dispose([result.derivative, result.start]);
     }
     return { prevSample: result.prevSample, predOriginalSample: result.predOriginalSample };
