@@ -16,7 +16,8 @@ import type { ConfigJson, ConfigSchema } from '@diffusion-ts/core';
 import { assertFinite, assertFiniteNumber, assertSameShape, configToJson, drawNoise, resolveConfig, type Scheduler, type SchedulerConfig, type SetTimestepsOptions, type StepOptions, type StepResult, type TimestepsInput } from './scheduler.js';
 import { numpyLinspace } from './schedule.js';
 import { readCustomList, refuseCustomSchedule } from './set-timesteps.js';
-import { addNoiseAtSigmas, scheduleIndex } from './sigma-scheduler.js';
+import { addNoiseAtSigmas } from './sigma-scheduler.js';
+import { stepPosition } from './step-index.js';
 import { respaceSigmas, shiftSigma, sigmaSpacingOf, stretchToTerminal, timeShift, type SigmaSpacingFlags, type TimeShiftType } from './sigmas.js';
 
 const f32 = Math.fround;
@@ -175,7 +176,7 @@ export class FlowMatchEulerDiscreteScheduler implements Scheduler {
   step(modelOutput: tf.Tensor, timestep: number, sample: tf.Tensor, options: StepOptions = {}): StepResult {
     const context = `${this.className}.step`;
     if (this.numInferenceSteps === null) throw new Error(`${context}: numInferenceSteps is not set; call setTimesteps(n) before step()`);
-    const { index } = scheduleIndex(this.timesteps, this.stepIndex, timestep, context);
+    const { index } = stepPosition(this.timesteps, this.stepIndex, timestep, context);
     assertSameShape(modelOutput, 'modelOutput', sample, 'sample', context);
     if (options.checkFinite !== false) assertFinite({ modelOutput, sample, varianceNoise: options.varianceNoise }, context);
     this.stepIndex = index + 1;

@@ -16,7 +16,7 @@ import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA, DiscreteScheduler, THRESHOLD_
 import { finalAlphaCumprod, type BetaSchedule } from './schedule.js';
 import { assertFinite, denoise, drawNoise, type CommonOptions, type SetTimestepsOptions, type StepOptions, type StepResult } from './scheduler.js';
 import { readCustomList, refuseCustomSchedule, stepCountOf } from './set-timesteps.js';
-import { scheduleIndex } from './sigma-scheduler.js';
+import { stepPosition } from './step-index.js';
 import { boundOriginalSample, type ThresholdOptions } from './thresholding.js';
 
 /** `LCMScheduler` options (Diffusers' constructor arguments, camelCase). */
@@ -153,7 +153,7 @@ export class LCMScheduler extends DiscreteScheduler<LCMOptions> {
   step(modelOutput: tf.Tensor, timestep: number, sample: tf.Tensor, options: StepOptions = {}): StepResult {
     const { context, numInferenceSteps } = this.checkScheduledStep(modelOutput, timestep, sample);
     if (options.checkFinite !== false) assertFinite({ modelOutput, sample, varianceNoise: options.varianceNoise }, context);
-    const { index } = scheduleIndex(this.timesteps, this.stepIndex, timestep, context);
+    const { index } = stepPosition(this.timesteps, this.stepIndex, timestep, context);
     this.stepIndex = index + 1;
     const previous = index + 1 < this.timesteps.length ? this.timesteps[index + 1] : timestep;
     const alphaBar = this.alphasCumprod[timestep];

@@ -19,6 +19,7 @@ import {
   type TimestepsInput,
 } from './scheduler.js';
 import { initNoiseSigmaFor, sigmasFromAlphasCumprod, type SigmaSchedule } from './sigmas.js';
+import { stepPosition } from './step-index.js';
 
 const f32 = Math.fround;
 
@@ -40,30 +41,6 @@ export function denoiseAtSigma(predictionType: PredictionType, modelOutput: tf.T
     default:
       throw new RangeError(`unknown predictionType '${String(predictionType)}' (expected epsilon, sample or v_prediction)`);
   }
-}
-
-/** Where a step stands in a schedule: its index, and whether it continues the previous step. */
-export interface ScheduleIndex {
-  index: number;
-  continued: boolean;
-}
-
-/**
- * The index of the step at `timestep`: `current` when `timestep` is the expected next timestep,
- * else its position in the schedule (the second of two equal entries, as Diffusers'
- * `index_for_timestep`, so that a run started mid-schedule takes a first-order step).
- */
-export function scheduleIndex(timesteps: readonly number[], current: number | null, timestep: number, context: string): ScheduleIndex {
-  if (typeof timestep !== 'number' || !Number.isFinite(timestep)) {
-    throw new RangeError(`${context}: timestep must be a finite number from scheduler.timesteps, got ${String(timestep)}`);
-  }
-  if (current !== null && timesteps[current] === timestep) return { index: current, continued: true };
-  const first = timesteps.indexOf(timestep);
-  if (first < 0) {
-    const shown = timesteps.length > 12 ? `${timesteps.slice(0, 12).join(', ')}, …` : timesteps.join(', ');
-    throw new RangeError(`${context}: timestep ${timestep} is not in the schedule [${shown}]`);
-  }
-  return { index: timesteps[first + 1] === timestep ? first + 1 : first, continued: false };
 }
 
 /**
@@ -136,10 +113,10 @@ export abstract class SigmaScheduler<T extends CommonOptions> extends DiscreteSc
     this.stepIndex = null;
   }
 
-  /** The index of the step at `timestep` (see `scheduleIndex`); an out-of-order step calls `restart`. */
+  /** The index of the step at `timestep` (see `stepPosition`); an out-of-order step calls `restart`. */
   protected indexFor(timestep: number, context: string): number {
-    const { index, continued } = scheduleIndex(this.timesteps, this.stepIndex, timestep, context);
-    if (!continued) this.restart();
+    const { index, restart } = stepPosition(this.timesteps, this.stepIndex, timestep, context);
+    if (restart) this.restart();
     return index;
   }
 

@@ -13,6 +13,7 @@
  * function here is plain float64 arithmetic on numbers; callers round with `Math.fround` where
  * Diffusers stores float32.
  */
+import { ConfigError, toSnakeCase } from '@diffusion-ts/core';
 import { numpyLinspace, spacedTimestepsAscending, torchLinspaceFloat32, type SpacingOptions } from './schedule.js';
 
 const f32 = Math.fround;
@@ -81,6 +82,8 @@ export function betaSigmas(sigmaMin: number, sigmaMax: number, count: number, al
 /** The alternatives to the interpolated σ of the training table (`use_karras_sigmas` etc.). */
 export type SigmaSpacing = 'karras' | 'exponential' | 'beta';
 
+const FLAGS = { karras: 'useKarrasSigmas', exponential: 'useExponentialSigmas', beta: 'useBetaSigmas' } as const;
+
 /** The config flags that choose a `SigmaSpacing`. */
 export interface SigmaSpacingFlags {
   useKarrasSigmas: boolean;
@@ -88,13 +91,14 @@ export interface SigmaSpacingFlags {
   useBetaSigmas: boolean;
 }
 
-/** The spacing the flags choose (null: none); at most one may be set, as in Diffusers. */
+/** The spacing the flags choose (null: none); at most one may be set, as in Diffusers (else a `ConfigError`). */
 export function sigmaSpacingOf(flags: SigmaSpacingFlags, context: string): SigmaSpacing | null {
-  const set = (['karras', 'exponential', 'beta'] as const).filter(
-    (name) => flags[`use${name[0].toUpperCase()}${name.slice(1)}Sigmas` as keyof SigmaSpacingFlags],
-  );
+  const set = (['karras', 'exponential', 'beta'] as const).filter((name) => flags[FLAGS[name]]);
   if (set.length > 1) {
-    throw new RangeError(`${context}: only one of useKarrasSigmas, useExponentialSigmas, useBetaSigmas can be set (got ${set.join(', ')})`);
+    throw new ConfigError(
+      `${context}: only one of useKarrasSigmas, useExponentialSigmas, useBetaSigmas can be set (got ${set.map((name) => FLAGS[name]).join(', ')})`,
+      toSnakeCase(FLAGS[set[1]]),
+    );
   }
   return set[0] ?? null;
 }
