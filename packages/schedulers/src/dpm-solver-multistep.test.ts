@@ -5,22 +5,10 @@ import { testBackendNames } from '@diffusion-ts/core/testing';
 import { DDPMScheduler } from './ddpm.js';
 import { DPMSolverMultistepScheduler } from './dpm-solver-multistep.js';
 import { schedulerFromConfig } from './registry.js';
-import { float32Values, loadFixture, maxMixedError, maxRelativeError, recordError, worstErrors } from './testing/fixtures.js';
-import { nchwToNhwc, nhwcTensor, runMultistepLoop, type MultistepCase, type MultistepFixture } from './testing/multistep-loop.js';
+import { recordError, worstErrors } from './testing/fixtures.js';
+import { multistepCases, resolvedConfigMismatches, runMultistepLoop } from './testing/multistep-loop.js';
 
-const CLASS = 'DPMSolverMultistepScheduler';
-const files = ['solvers_loops.json', 'multistep_loops.json'] as const;
-const fixtures = Object.fromEntries(files.map((file) => [file, loadFixture<MultistepFixture>(file)])) as Record<(typeof files)[number], MultistepFixture>;
-const cases = files.flatMap((file) => fixtures[file].cases.filter((entry) => entry.scheduler === CLASS).map((entry) => [entry.name, file, entry] as const));
-
-/** The scheduler of a case, with its timesteps set. */
-function scheduled(entry: MultistepCase): DPMSolverMultistepScheduler {
-  const scheduler = DPMSolverMultistepScheduler.fromConfig(entry.scheduler_config as Record<string, never>);
-  const custom = entry.set_timesteps_kwargs.timesteps;
-  if (custom) scheduler.setTimesteps(undefined, { timesteps: custom });
-  else scheduler.setTimesteps(entry.num_inference_steps);
-  return scheduler;
-}
+const { fixture, cases } = multistepCases('DPMSolverMultistepScheduler');
 
 describe.each(testBackendNames())('DPMSolverMultistepScheduler on %s', (backend) => {
   beforeAll(async () => {
@@ -30,31 +18,16 @@ describe.each(testBackendNames())('DPMSolverMultistepScheduler on %s', (backend)
     for (const [key, value] of worstErrors) if (key.startsWith(`dpm-${backend}`)) console.log(`[${backend}] ${key.slice(`dpm-${backend}-`.length)}: max error ${value.toExponential(2)}`);
   });
 
-  it.each(cases)('%s (%s): timesteps, sigmas and every step match Diffusers', (name, file, entry) => {
-    const scheduler = scheduled(entry);
-    expect(scheduler.timesteps).toEqual(entry.timesteps.data);
-    expect(maxRelativeError(scheduler.sigmas, float32Values(entry.sigmas))).toBeLessThanOrEqual(1e-6);
-    expect(scheduler.initNoiseSigma).toBe(1);
-    const report = runMultistepLoop(scheduler, fixtures[file], entry);
+  it.each(cases)('%s (%s): timesteps, sigmas, addNoise and every step match Diffusers', (name, file, entry) => {
+    const scheduler = DPMSolverMultistepScheduler.fromConfig(entry.scheduler_config as Record<string, never>);
+    const report = runMultistepLoop(scheduler, fixture(file), entry);
     recordError(`dpm-${backend}-${name}`, report.worst);
+    expect(report.sigmas).toBeLessThanOrEqual(1e-6);
+    expect(report.addNoise).toBeLessThanOrEqual(1e-5);
     expect(report.leaked).toBe(0);
     expect(report.draws).toBe(entry.noise_draws?.length ?? 0);
     expect(report.worst).toBeLessThanOrEqual(1e-4);
-  });
-
-  it('addNoise at scheduled timesteps uses the schedule\'s σ, as Diffusers', () => {
-    const entry = fixtures['multistep_loops.json'].cases.find((c) => c.name === 'dpmpp_2m_sde_heun_karras_sd')! as MultistepCase & {
-      add_noise: { timesteps: number[]; noise: { shape: number[]; data: number[]; dtype: string }; result: { shape: number[]; data: number[]; dtype: string } };
-    };
-    const scheduler = scheduled(entry);
-    const x0 = nhwcTensor(fixtures['multistep_loops.json'].sample0_array);
-    const noise = nhwcTensor(entry.add_noise.noise);
-    const before = tf.memory().numTensors;
-    const noisy = scheduler.addNoise(x0, noise, entry.add_noise.timesteps);
-    expect(tf.memory().numTensors).toBe(before + 1);
-    const expected = nchwToNhwc(float32Values(entry.add_noise.result), entry.add_noise.result.shape);
-    expect(maxMixedError(noisy.dataSync(), expected)).toBeLessThan(1e-5);
-    tf.dispose([x0, noise, noisy]);
+    expect(scheduler.initNoiseSigma).toBe(1);
   });
 
   it('a 50-step SDE loop leaves only its result', () => {
@@ -107,17 +80,7 @@ describe('DPMSolverMultistepScheduler config and schedule', () => {
   });
 
   it('loads every resolved config Diffusers wrote, writing back the same values', () => {
-    for (const [, file, entry] of cases) {
-      const resolved = (fixtures[file].cases.find((c) => c.name === entry.name) as unknown as { resolved_config: Record<string, never> }).resolved_config;
-      const scheduler = schedulerFromConfig({ ...resolved, _class_name: CLASS });
-      expect(scheduler.configWarnings).toEqual([]);
-      const written = scheduler.toConfig();
-      for (const [key, value] of Object.entries(resolved)) {
-        if (key.startsWith('_')) continue;
-        if (key === 'lambda_min_clipped' && value === '-inf') expect(written[key]).toBe(-Infinity);
-        else expect(written[key], key).toEqual(value);
-      }
-    }
+    expect(resolvedConfigMismatches('DPMSolverMultistepScheduler', cases)).toEqual([]);
   });
 
   it('takes Diffusers\' aliases and keeps unknown keys as warnings', () => {

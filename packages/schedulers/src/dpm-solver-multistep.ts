@@ -13,8 +13,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, type ConfigJson, type ConfigSchema } from '@diffusion-ts/core';
 import type { VarianceType } from './ddpm.js';
-import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA } from './discrete-scheduler.js';
-import { combine, multistepSchedule, multistepTimesteps, MultistepScheduler, MULTISTEP_FIELDS, replaceAliases, type MultistepOptions } from './multistep.js';
+import { combine, MultistepScheduler } from './multistep.js';
+import { MULTISTEP_DEFAULTS, MULTISTEP_FIELDS, MULTISTEP_LEADING_SCHEMA, replaceAliases, type MultistepOptions } from './multistep-config.js';
+import { multistepSchedule, multistepTimesteps } from './multistep-schedule.js';
 import { assertInferenceSteps } from './schedule.js';
 import { DIFFUSERS_COMPATIBLE_NAMES, drawNoise, type SetTimestepsOptions, type StepOptions, type StepResult } from './scheduler.js';
 import { readCustomList, refuseCustomSchedule, stepCountOf } from './set-timesteps.js';
@@ -43,40 +44,18 @@ export interface DPMSolverMultistepOptions extends MultistepOptions {
 
 /** DPM-Solver++ 2M defaults, as in Diffusers. */
 export const DPM_SOLVER_MULTISTEP_DEFAULTS: Readonly<DPMSolverMultistepOptions> = Object.freeze({
-  ...BETA_CONFIG_DEFAULTS,
-  solverOrder: 2,
-  predictionType: 'epsilon',
-  thresholding: false,
-  dynamicThresholdingRatio: 0.995,
-  sampleMaxValue: 1.0,
+  ...MULTISTEP_DEFAULTS,
   algorithmType: 'dpmsolver++',
   solverType: 'midpoint',
-  lowerOrderFinal: true,
   eulerAtFinal: false,
-  useKarrasSigmas: false,
-  useExponentialSigmas: false,
-  useBetaSigmas: false,
   useLuLambdas: false,
-  useFlowSigmas: false,
-  flowShift: 1.0,
-  finalSigmasType: 'zero',
   lambdaMinClipped: -Infinity,
   varianceType: null,
-  timestepSpacing: 'linspace',
-  stepsOffset: 0,
-  rescaleBetasZeroSnr: false,
-  useDynamicShifting: false,
-  timeShiftType: 'exponential',
 });
 
 /** Config keys and types, in Diffusers' order. */
 export const DPM_SOLVER_MULTISTEP_SCHEMA: ConfigSchema<DPMSolverMultistepOptions> = {
-  ...BETA_CONFIG_SCHEMA,
-  solverOrder: MULTISTEP_FIELDS.solverOrder,
-  predictionType: MULTISTEP_FIELDS.predictionType,
-  thresholding: MULTISTEP_FIELDS.thresholding,
-  dynamicThresholdingRatio: MULTISTEP_FIELDS.dynamicThresholdingRatio,
-  sampleMaxValue: MULTISTEP_FIELDS.sampleMaxValue,
+  ...MULTISTEP_LEADING_SCHEMA,
   algorithmType: { kind: 'string', values: ['dpmsolver++', 'sde-dpmsolver++', 'dpmsolver', 'sde-dpmsolver'] },
   solverType: { kind: 'string', values: ['midpoint', 'heun'] },
   lowerOrderFinal: MULTISTEP_FIELDS.lowerOrderFinal,

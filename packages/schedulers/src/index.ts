@@ -81,7 +81,8 @@ export {
   type DPMSolverMultistepOptions,
 } from './dpm-solver-multistep.js';
 export { UniPCMultistepScheduler, UNIPC_MULTISTEP_DEFAULTS, UNIPC_MULTISTEP_SCHEMA, type UniPCMultistepOptions } from './unipc-multistep.js';
-export { MultistepScheduler, type MultistepOptions } from './multistep.js';
+export { MultistepScheduler } from './multistep.js';
+export type { MultistepOptions } from './multistep-config.js';
 export {
   SCHEDULERS,
   compatibleSchedulers,

@@ -1,150 +1,20 @@
 /**
- * What the multistep solvers (DPM-Solver++, UniPC) share: their timestep spacing, their σ
- * schedule, the step counter and history of converted model outputs, the data / noise view of a
- * model output, and `addNoise` at scheduled σ.
+ * What the multistep solvers (DPM-Solver++, UniPC) share at run time: the step counter and the
+ * history of converted model outputs, the data / noise view of a model output, the weighted sum
+ * of an update, and `addNoise` at scheduled σ.
  *
  * Symbols (DPM-Solver, Lu et al. 2022): σ = sqrt((1 - ᾱ) / ᾱ) is the schedule's noise level,
  * α_t = 1 / sqrt(1 + σ²) and σ_t = σ α_t the variance-preserving pair, λ = log α_t - log σ_t.
  * A step goes from s0 = sigmas[i] to t = sigmas[i + 1]; h = λ_t - λ_s0.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, toCamelCase, type ConfigSchema } from '@diffusion-ts/core';
+import type { ConfigSchema } from '@diffusion-ts/core';
 import { DiscreteScheduler } from './discrete-scheduler.js';
-import { numpyArange, numpyLinspace, roundHalfToEven, type BetaSchedule, type SpacingOptions } from './schedule.js';
-import { assertFinite, assertSameShape, readTimesteps, type CommonOptions, type StepOptions, type TimestepsInput } from './scheduler.js';
-import { alphaSigmaOf, logSigmas, respaceSigmas, sigmaAtTimestep, sigmaSpacingOf, sigmasFromAlphasCumprod, sigmaToTimestep } from './sigmas.js';
+import { checkMultistepOptions, MULTISTEP_SCHEDULES, type MultistepOptions } from './multistep-config.js';
+import { assertFinite, assertSameShape, readTimesteps, type StepOptions, type TimestepsInput } from './scheduler.js';
+import { alphaSigmaOf, sigmasFromAlphasCumprod } from './sigmas.js';
 import { stepPosition } from './step-index.js';
 import { dynamicThreshold } from './thresholding.js';
-
-/** The options DPM-Solver and UniPC share (Diffusers' constructor arguments, camelCase). */
-export interface MultistepOptions extends CommonOptions {
-  solverOrder: number;
-  thresholding: boolean;
-  dynamicThresholdingRatio: number;
-  sampleMaxValue: number;
-  lowerOrderFinal: boolean;
-  useKarrasSigmas: boolean;
-  useExponentialSigmas: boolean;
-  useBetaSigmas: boolean;
-  /** Flow-matching σ (not supported here: `true` is refused). */
-  useFlowSigmas: boolean;
-  flowShift: number;
-  /** The σ after the last step: 0, or σ of training timestep 0. */
-  finalSigmasType: 'zero' | 'sigma_min';
-  rescaleBetasZeroSnr: boolean;
-  /** Flow matching only (refused when `true`). */
-  useDynamicShifting: boolean;
-  timeShiftType: 'exponential' | 'linear';
-}
-
-/** The beta schedules both solvers accept (Diffusers' three, plus our geometric one). */
-export const MULTISTEP_SCHEDULES: readonly BetaSchedule[] = ['linear', 'scaled_linear', 'squaredcos_cap_v2', 'geometric'];
-
-/** Schema entries shared by both solvers (each class lists its keys in Diffusers' order). */
-export const MULTISTEP_FIELDS = {
-  solverOrder: { kind: 'integer' },
-  predictionType: { kind: 'string', values: ['epsilon', 'sample', 'v_prediction'] },
-  thresholding: { kind: 'boolean' },
-  dynamicThresholdingRatio: { kind: 'number' },
-  sampleMaxValue: { kind: 'number' },
-  lowerOrderFinal: { kind: 'boolean' },
-  useKarrasSigmas: { kind: 'boolean' },
-  useExponentialSigmas: { kind: 'boolean' },
-  useBetaSigmas: { kind: 'boolean' },
-  useFlowSigmas: { kind: 'boolean' },
-  flowShift: { kind: 'number' },
-  finalSigmasType: { kind: 'string', values: ['zero', 'sigma_min'] },
-  timestepSpacing: { kind: 'string', values: ['linspace', 'leading', 'trailing'] },
-  stepsOffset: { kind: 'integer' },
-  rescaleBetasZeroSnr: { kind: 'boolean' },
-  useDynamicShifting: { kind: 'boolean' },
-  timeShiftType: { kind: 'string', values: ['exponential', 'linear'] },
-} as const satisfies Partial<ConfigSchema<MultistepOptions>>;
-
-/**
- * The multistep solvers' timesteps, descending (Diffusers' DPM-Solver / UniPC `set_timesteps`):
- * `linspace` rounds linspace(0, last - 1, n + 1) and drops the final 0; `leading` is
- * i · (last // (n + 1)) + stepsOffset for i = n … 1; `trailing` rounds arange(last, 0, -T / n)
- * and subtracts 1. `last` is T unless DPM-Solver's `lambdaMinClipped` cuts the schedule short.
- */
-export function multistepTimesteps(count: number, options: SpacingOptions, last = options.numTrainTimesteps): number[] {
-  switch (options.timestepSpacing) {
-    case 'linspace':
-      return numpyLinspace(0, last - 1, count + 1).map(roundHalfToEven).reverse().slice(0, -1);
-    case 'leading': {
-      const ratio = Math.floor(last / (count + 1));
-      return Array.from({ length: count }, (_, i) => (count - i) * ratio + options.stepsOffset);
-    }
-    case 'trailing':
-      return numpyArange(last, 0, -options.numTrainTimesteps / count).map((t) => roundHalfToEven(t) - 1);
-    default:
-      throw new RangeError(`unknown timestepSpacing '${String(options.timestepSpacing)}' (expected linspace, leading or trailing)`);
-  }
-}
-
-/** How a solver turns its timesteps into σ (the differences between DPM-Solver and UniPC). */
-export interface ScheduleRule {
-  /** Descending integer timesteps (spaced, or custom). */
-  timesteps: number[];
-  /** Timesteps that follow respaced σ are rounded (half to even), else truncated as `.to(int64)` does. */
-  roundRespaced: boolean;
-  /** DPM-Solver's `use_lu_lambdas`: σ evenly spaced in log σ between the float32 table ends. */
-  luLambdas?: boolean;
-  /** UniPC's `sigma_min` / `sigma_max`: ends of the respaced σ (else the table's). */
-  bounds?: { sigmaMin: number | null; sigmaMax: number | null };
-  /** UniPC: with respaced σ, `sigma_min` appends the last respaced σ (DPM: σ of timestep 0). */
-  finalFromRespaced?: boolean;
-}
-
-/** Timesteps and n + 1 float32 σ of one multistep schedule. */
-export function multistepSchedule(
-  trainSigmas: Float64Array,
-  options: MultistepOptions,
-  rule: ScheduleRule,
-  context: string,
-): { timesteps: number[]; sigmas: Float64Array } {
-  const count = rule.timesteps.length;
-  const spacing = sigmaSpacingOf(options, context);
-  const logTable = logSigmas(trainSigmas);
-  let sigmas: Float64Array;
-  let timesteps = rule.timesteps;
-  if (spacing !== null || rule.luLambdas) {
-    if (spacing !== null) sigmas = respaceSigmas(spacing, Float64Array.from(trainSigmas).reverse(), count, rule.bounds);
-    else sigmas = Float64Array.from(numpyLinspace(0, 1, count), (ramp) => Math.exp(logTable[logTable.length - 1] + ramp * (logTable[0] - logTable[logTable.length - 1])));
-    timesteps = Array.from(sigmas, (sigma) => (rule.roundRespaced ? roundHalfToEven : Math.trunc)(sigmaToTimestep(sigma, logTable)));
-  } else {
-    sigmas = Float64Array.from(timesteps, (t) => sigmaAtTimestep(t, trainSigmas));
-  }
-  const respaced = spacing !== null || rule.luLambdas === true;
-  const sigmaMin = rule.finalFromRespaced && respaced ? sigmas[count - 1] : trainSigmas[0];
-  const out = new Float64Array(count + 1);
-  sigmas.forEach((sigma, i) => (out[i] = Math.fround(sigma)));
-  out[count] = options.finalSigmasType === 'sigma_min' ? Math.fround(sigmaMin) : 0;
-  return { timesteps, sigmas: out };
-}
-
-/**
- * A copy of a config input with Diffusers' value aliases replaced (as its constructors do with
- * `register_to_config`), under either spelling of `key` (snake_case or camelCase).
- */
-export function replaceAliases(input: unknown, key: string, aliases: Readonly<Record<string, unknown>>): unknown {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) return input;
-  const out: Record<string, unknown> = { ...(input as Record<string, unknown>) };
-  for (const name of [key, toCamelCase(key)]) {
-    const value = out[name];
-    if (typeof value === 'string' && Object.prototype.hasOwnProperty.call(aliases, value)) out[name] = aliases[value];
-  }
-  return out;
-}
-
-/** Throws a `ConfigError` for what both solvers leave to flow matching, and for orders outside 1-3. */
-export function refuseFlowOptions(options: MultistepOptions, className: string): void {
-  if (options.useFlowSigmas) throw new ConfigError(`${className}: useFlowSigmas is not supported (use FlowMatchEulerDiscreteScheduler for flow-matching models)`, 'use_flow_sigmas');
-  if (options.useDynamicShifting) throw new ConfigError(`${className}: useDynamicShifting needs flow sigmas, which are not supported`, 'use_dynamic_shifting');
-  if (!Number.isInteger(options.solverOrder) || options.solverOrder < 1 || options.solverOrder > 3) {
-    throw new ConfigError(`${className}: solverOrder must be 1, 2 or 3, got ${options.solverOrder}`, 'solver_order');
-  }
-}
 
 /**
  * The shared state machine of the multistep solvers: σ schedule, step counter (Diffusers'
@@ -166,12 +36,7 @@ export abstract class MultistepScheduler<T extends MultistepOptions> extends Dis
 
   protected constructor(input: unknown, schema: ConfigSchema<T>, defaults: T, className: string) {
     super(input, schema, defaults, className, MULTISTEP_SCHEDULES);
-    refuseFlowOptions(this.config, className);
-    try {
-      sigmaSpacingOf(this.config, className);
-    } catch (error) {
-      throw new ConfigError((error as Error).message, 'use_karras_sigmas');
-    }
+    checkMultistepOptions(this.config, className);
     // Diffusers keeps ᾱ_T - 1 just above 0 so that σ and λ stay finite with zero terminal SNR.
     if (this.config.rescaleBetasZeroSnr) this.alphasCumprod[this.alphasCumprod.length - 1] = 2 ** -24;
     this.trainSigmas = sigmasFromAlphasCumprod(this.alphasCumprod);

@@ -12,8 +12,14 @@ describe('registry and config swapping', () => {
     expect(schedulerFromConfig({ _class_name: 'DDIMScheduler' })).toBeInstanceOf(DDIMScheduler);
     expect(schedulerFromConfig({ _class_name: 'PNDMScheduler' })).toBeInstanceOf(PNDMScheduler);
     expect(schedulerFromConfig({ _class_name: 'DDPMScheduler' }, 'DDIMScheduler')).toBeInstanceOf(DDIMScheduler);
-    expect(Object.keys(SCHEDULERS)).toEqual(['DDPMScheduler', 'DDIMScheduler', 'PNDMScheduler']);
-    expect(compatibleSchedulers('DDPMScheduler').map((c) => c.className).sort()).toEqual(['DDIMScheduler', 'DDPMScheduler', 'PNDMScheduler']);
+    expect(Object.keys(SCHEDULERS)).toEqual([
+      'DDPMScheduler', 'DDIMScheduler', 'PNDMScheduler', 'EulerDiscreteScheduler', 'EulerAncestralDiscreteScheduler', 'HeunDiscreteScheduler',
+      'LCMScheduler', 'FlowMatchEulerDiscreteScheduler', 'DPMSolverMultistepScheduler', 'UniPCMultistepScheduler',
+    ]);
+    expect(compatibleSchedulers('DDPMScheduler').map((c) => c.className).sort()).toEqual([
+      'DDIMScheduler', 'DDPMScheduler', 'DPMSolverMultistepScheduler', 'EulerAncestralDiscreteScheduler', 'EulerDiscreteScheduler',
+      'HeunDiscreteScheduler', 'LCMScheduler', 'PNDMScheduler', 'UniPCMultistepScheduler',
+    ]);
   });
 
   it('DDPM -> DDIM -> DDPM keeps every option, through JSON text', () => {

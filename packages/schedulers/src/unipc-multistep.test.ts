@@ -6,19 +6,10 @@ import { DDPMScheduler } from './ddpm.js';
 import { DPMSolverMultistepScheduler } from './dpm-solver-multistep.js';
 import { schedulerFromConfig } from './registry.js';
 import { UniPCMultistepScheduler } from './unipc-multistep.js';
-import { float32Values, loadFixture, maxMixedError, maxRelativeError, recordError, worstErrors } from './testing/fixtures.js';
-import { nchwToNhwc, nhwcTensor, runMultistepLoop, type MultistepCase, type MultistepFixture } from './testing/multistep-loop.js';
+import { recordError, worstErrors } from './testing/fixtures.js';
+import { multistepCases, resolvedConfigMismatches, runMultistepLoop } from './testing/multistep-loop.js';
 
-const CLASS = 'UniPCMultistepScheduler';
-const files = ['solvers_loops.json', 'multistep_loops.json'] as const;
-const fixtures = Object.fromEntries(files.map((file) => [file, loadFixture<MultistepFixture>(file)])) as Record<(typeof files)[number], MultistepFixture>;
-const cases = files.flatMap((file) => fixtures[file].cases.filter((entry) => entry.scheduler === CLASS).map((entry) => [entry.name, file, entry] as const));
-
-function scheduled(entry: MultistepCase): UniPCMultistepScheduler {
-  const scheduler = UniPCMultistepScheduler.fromConfig(entry.scheduler_config as Record<string, never>);
-  scheduler.setTimesteps(entry.num_inference_steps);
-  return scheduler;
-}
+const { fixture, cases } = multistepCases('UniPCMultistepScheduler');
 
 describe.each(testBackendNames())('UniPCMultistepScheduler on %s', (backend) => {
   beforeAll(async () => {
@@ -28,12 +19,12 @@ describe.each(testBackendNames())('UniPCMultistepScheduler on %s', (backend) => 
     for (const [key, value] of worstErrors) if (key.startsWith(`unipc-${backend}`)) console.log(`[${backend}] ${key.slice(`unipc-${backend}-`.length)}: max error ${value.toExponential(2)}`);
   });
 
-  it.each(cases)('%s (%s): timesteps, sigmas and every step match Diffusers', (name, file, entry) => {
-    const scheduler = scheduled(entry);
-    expect(scheduler.timesteps).toEqual(entry.timesteps.data);
-    expect(maxRelativeError(scheduler.sigmas, float32Values(entry.sigmas))).toBeLessThanOrEqual(1e-6);
-    const report = runMultistepLoop(scheduler, fixtures[file], entry);
+  it.each(cases)('%s (%s): timesteps, sigmas, addNoise and every step match Diffusers', (name, file, entry) => {
+    const scheduler = UniPCMultistepScheduler.fromConfig(entry.scheduler_config as Record<string, never>);
+    const report = runMultistepLoop(scheduler, fixture(file), entry);
     recordError(`unipc-${backend}-${name}`, report.worst);
+    expect(report.sigmas).toBeLessThanOrEqual(1e-6);
+    expect(report.addNoise).toBeLessThanOrEqual(1e-5);
     expect(report.leaked).toBe(0);
     expect(report.finite).toBe(true);
     expect(report.worst).toBeLessThanOrEqual(1e-4);
@@ -60,18 +51,6 @@ describe.each(testBackendNames())('UniPCMultistepScheduler on %s', (backend) => 
       expect(x.dataSync().every(Number.isFinite), `${steps} steps`).toBe(true);
       x.dispose();
     }
-  });
-
-  it('addNoise at scheduled timesteps uses the schedule\'s σ, as Diffusers', () => {
-    const entry = fixtures['multistep_loops.json'].cases.find((c) => c.name === 'unipc_bh2_karras_sd')! as MultistepCase & {
-      add_noise: { timesteps: number[]; noise: { shape: number[]; data: number[]; dtype: string }; result: { shape: number[]; data: number[]; dtype: string } };
-    };
-    const scheduler = scheduled(entry);
-    const x0 = nhwcTensor(fixtures['multistep_loops.json'].sample0_array);
-    const noise = nhwcTensor(entry.add_noise.noise);
-    const noisy = scheduler.addNoise(x0, noise, entry.add_noise.timesteps);
-    expect(maxMixedError(noisy.dataSync(), nchwToNhwc(float32Values(entry.add_noise.result), entry.add_noise.result.shape))).toBeLessThan(1e-5);
-    tf.dispose([x0, noise, noisy]);
   });
 
   it('a 50-step loop leaves only its result, and a second loop restarts the run', () => {
@@ -123,13 +102,7 @@ describe('UniPCMultistepScheduler config and schedule', () => {
   });
 
   it('loads every resolved config Diffusers wrote, writing back the same values', () => {
-    for (const [, file, entry] of cases) {
-      const resolved = (fixtures[file].cases.find((c) => c.name === entry.name) as unknown as { resolved_config: Record<string, never> }).resolved_config;
-      const scheduler = schedulerFromConfig({ ...resolved, _class_name: CLASS });
-      expect(scheduler.configWarnings).toEqual([]);
-      const written = scheduler.toConfig();
-      for (const [key, value] of Object.entries(resolved)) if (!key.startsWith('_')) expect(written[key], key).toEqual(value);
-    }
+    expect(resolvedConfigMismatches('UniPCMultistepScheduler', cases)).toEqual([]);
   });
 
   it.each([

@@ -13,8 +13,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, type ConfigJson, type ConfigSchema } from '@diffusion-ts/core';
-import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA } from './discrete-scheduler.js';
-import { combine, multistepSchedule, multistepTimesteps, MultistepScheduler, MULTISTEP_FIELDS, replaceAliases, type MultistepOptions } from './multistep.js';
+import { combine, MultistepScheduler } from './multistep.js';
+import { MULTISTEP_DEFAULTS, MULTISTEP_FIELDS, MULTISTEP_LEADING_SCHEMA, replaceAliases, type MultistepOptions } from './multistep-config.js';
+import { multistepSchedule, multistepTimesteps } from './multistep-schedule.js';
 import { assertInferenceSteps } from './schedule.js';
 import { DIFFUSERS_COMPATIBLE_NAMES, type SetTimestepsOptions, type StepOptions, type StepResult } from './scheduler.js';
 import { refuseCustomSchedule } from './set-timesteps.js';
@@ -39,28 +40,11 @@ export interface UniPCMultistepOptions extends MultistepOptions {
 
 /** UniPC defaults, as in Diffusers. */
 export const UNIPC_MULTISTEP_DEFAULTS: Readonly<UniPCMultistepOptions> = Object.freeze({
-  ...BETA_CONFIG_DEFAULTS,
-  solverOrder: 2,
-  predictionType: 'epsilon',
-  thresholding: false,
-  dynamicThresholdingRatio: 0.995,
-  sampleMaxValue: 1.0,
+  ...MULTISTEP_DEFAULTS,
   predictX0: true,
   solverType: 'bh2',
-  lowerOrderFinal: true,
   disableCorrector: [],
   solverP: null,
-  useKarrasSigmas: false,
-  useExponentialSigmas: false,
-  useBetaSigmas: false,
-  useFlowSigmas: false,
-  flowShift: 1.0,
-  timestepSpacing: 'linspace',
-  stepsOffset: 0,
-  finalSigmasType: 'zero',
-  rescaleBetasZeroSnr: false,
-  useDynamicShifting: false,
-  timeShiftType: 'exponential',
   sigmaMin: null,
   sigmaMax: null,
   shiftTerminal: null,
@@ -68,12 +52,7 @@ export const UNIPC_MULTISTEP_DEFAULTS: Readonly<UniPCMultistepOptions> = Object.
 
 /** Config keys and types, in Diffusers' order. */
 export const UNIPC_MULTISTEP_SCHEMA: ConfigSchema<UniPCMultistepOptions> = {
-  ...BETA_CONFIG_SCHEMA,
-  solverOrder: MULTISTEP_FIELDS.solverOrder,
-  predictionType: MULTISTEP_FIELDS.predictionType,
-  thresholding: MULTISTEP_FIELDS.thresholding,
-  dynamicThresholdingRatio: MULTISTEP_FIELDS.dynamicThresholdingRatio,
-  sampleMaxValue: MULTISTEP_FIELDS.sampleMaxValue,
+  ...MULTISTEP_LEADING_SCHEMA,
   predictX0: { kind: 'boolean' },
   solverType: { kind: 'string', values: ['bh1', 'bh2'] },
   lowerOrderFinal: MULTISTEP_FIELDS.lowerOrderFinal,

@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scheduler } from '../scheduler.js';
-import { dummyModel, float32Values, maxMixedError, type FixtureArray } from './fixtures.js';
+import { schedulerFromConfig } from '../registry.js';
+import { dummyModel, float32Values, loadFixture, maxMixedError, maxRelativeError, type FixtureArray } from './fixtures.js';
 import { replayNoise } from './solvers.js';
 
 /** One stored loop. */
@@ -22,6 +23,9 @@ export interface MultistepCase {
   steps: { i: number; t: number; prev_sample?: FixtureArray; limit_prev_sample?: FixtureArray }[];
   noise_draws?: FixtureArray[];
   diffusers_non_finite_steps?: number[];
+  resolved_config: Record<string, unknown>;
+  /** Diffusers' `add_noise` of sample0 at scheduled timesteps, one per batch item. */
+  add_noise?: { timesteps: number[]; noise: FixtureArray; result: FixtureArray };
 }
 
 /** The parts of a loop fixture file the helper reads. */
@@ -33,6 +37,10 @@ export interface MultistepFixture {
 
 /** Result of `runMultistepLoop`. */
 export interface MultistepReport {
+  /** Relative error of the σ schedule (the timesteps must be equal). */
+  sigmas: number;
+  /** Mixed error of `addNoise` where the case stores it (else 0). */
+  addNoise: number;
   /** Worst mixed error (absolute below 1, relative above) over every step. */
   worst: number;
   /** Tensors left behind besides the final sample (0 expected). */
@@ -67,11 +75,31 @@ function model(kind: string | undefined, sample: tf.Tensor, t: number): tf.Tenso
   });
 }
 
+/** The stored loops of `className` in both fixture files, as `[name, file, case]` rows for `it.each`. */
+export function multistepCases(className: string) {
+  const files = ['solvers_loops.json', 'multistep_loops.json'] as const;
+  const fixtures = new Map(files.map((file) => [file, loadFixture<MultistepFixture>(file)]));
+  const cases = files.flatMap((file) => fixtures.get(file)!.cases.filter((entry) => entry.scheduler === className).map((entry) => [entry.name, file, entry] as const));
+  return { fixture: (file: (typeof files)[number]) => fixtures.get(file)!, cases };
+}
+
 /**
- * Runs the case from its start sample with `scheduler` (already `setTimesteps`-ed), comparing
- * every step with `prev_sample` (or, where Diffusers gives NaN, `limit_prev_sample`).
+ * Sets the case's timesteps on `scheduler` (built from its config), then runs the loop from its
+ * start sample, comparing the σ schedule, `addNoise` where stored, and every step with
+ * `prev_sample` (or, where Diffusers gives NaN, `limit_prev_sample`). Throws if the timesteps differ.
  */
 export function runMultistepLoop(scheduler: Scheduler, fixture: MultistepFixture, entry: MultistepCase): MultistepReport {
+  const custom = entry.set_timesteps_kwargs.timesteps;
+  scheduler.setTimesteps(custom ? undefined : entry.num_inference_steps, custom ? { timesteps: custom } : {});
+  if (scheduler.timesteps.join() !== entry.timesteps.data.join()) throw new Error(`${entry.name}: timesteps [${scheduler.timesteps.join(', ')}], expected [${entry.timesteps.data.join(', ')}]`);
+  const sigmas = maxRelativeError(scheduler.sigmas ?? [], float32Values(entry.sigmas));
+  let addNoise = 0;
+  if (entry.add_noise) {
+    const [x0, noise] = [nhwcTensor(fixture.sample0_array), nhwcTensor(entry.add_noise.noise)];
+    const noisy = scheduler.addNoise(x0, noise, entry.add_noise.timesteps);
+    addNoise = maxMixedError(noisy.dataSync(), nchwToNhwc(float32Values(entry.add_noise.result), entry.add_noise.result.shape));
+    tf.dispose([x0, noise, noisy]);
+  }
   const start = nhwcTensor(entry.sample0.includes('wide') ? fixture.sample0_wide_array : fixture.sample0_array);
   const generator = replayNoise((entry.noise_draws ?? []).map((draw) => ({ ...draw, data: Array.from(nchwToNhwc(draw.data, draw.shape)) })));
   const before = tf.memory().numTensors;
@@ -94,5 +122,25 @@ export function runMultistepLoop(scheduler: Scheduler, fixture: MultistepFixture
   });
   const leaked = tf.memory().numTensors - before - 1;
   tf.dispose([sample, start]);
-  return { worst, leaked, finite, draws: generator.used };
+  return { sigmas, addNoise, worst, leaked, finite, draws: generator.used };
+}
+
+/**
+ * Loads every resolved config Diffusers wrote for `className` and lists what does not come back
+ * the same from `toConfig` (or warns): empty when all round-trip. `-inf` stands for -Infinity.
+ */
+export function resolvedConfigMismatches(className: string, cases: readonly (readonly [string, string, MultistepCase])[]): string[] {
+  const problems: string[] = [];
+  for (const [name, , entry] of cases) {
+    const scheduler = schedulerFromConfig({ ...(entry.resolved_config as Record<string, never>), _class_name: className });
+    problems.push(...scheduler.configWarnings.map((warning) => `${name}: ${warning}`));
+    const written = scheduler.toConfig();
+    for (const [key, value] of Object.entries(entry.resolved_config)) {
+      const expected = value === '-inf' ? -Infinity : value;
+      if (!key.startsWith('_') && JSON.stringify(written[key]) !== JSON.stringify(expected) && !(expected === -Infinity && written[key] === -Infinity)) {
+        problems.push(`${name}: ${key} = ${JSON.stringify(written[key])}, Diffusers ${JSON.stringify(value)}`);
+      }
+    }
+  }
+  return problems;
 }
