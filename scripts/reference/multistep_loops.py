@@ -4,7 +4,8 @@ Diffusers' own scheduler classes (fixtures/diffusers/multistep_loops.json).
 Run: /usr/bin/python3 scripts/reference/multistep_loops.py [output.json]
 (default output: fixtures/diffusers/multistep_loops.json next to this repository's scripts/).
 
-The loop, start sample and dummy model are those of solvers_loops.json: s = Scheduler(**config);
+The loop and dummy model are those of solvers_loops.json, from the [:2, :, :4, :4] corner of its
+start sample (as sigma_solvers_loops.json; the file stays small): s = Scheduler(**config);
 s.set_timesteps(N, **kwargs); x = sample0 * init_noise_sigma; for each t: out = dummy_model(x, t);
 x = s.step(out, t, x).prev_sample. Stochastic steps (sde-dpmsolver*) draw through `randn_tensor`
 inside step(); it is replaced by the noise rule of solvers_loops.json (draw d, 0-based over the
@@ -56,6 +57,8 @@ CASES = [
     case("dpmpp_2m_heun_leading_offset", DPM, {**SD, "solver_type": "heun", "timestep_spacing": "leading"}),
     case("dpmpp_2m_euler_at_final_sigma_min", DPM, {**LINEAR, "euler_at_final": True, "final_sigmas_type": "sigma_min"}),
     case("dpmpp_2m_exponential_sd", DPM, {**SD, "use_exponential_sigmas": True}),
+    case("dpmpp_2m_beta_sd", DPM, {**SD, "use_beta_sigmas": True}),
+    case("dpmpp_2m_karras_geometric", DPM, {**LINEAR, "beta_schedule": "geometric", "use_karras_sigmas": True}),
     case("dpmpp_2m_lu_lambdas_sd", DPM, {**SD, "use_lu_lambdas": True}),
     case("dpmpp_2m_thresholding_wide", DPM, {**LINEAR, **WIDE_THRESHOLD}, sample="wide"),
     case("dpmpp_2m_v_prediction_trailing_sd", DPM, {**SD, "prediction_type": "v_prediction", "timestep_spacing": "trailing"}),
@@ -78,6 +81,9 @@ CASES = [
     case("unipc_bh2_disable_corrector", UNIPC, {**LINEAR, "disable_corrector": [0, 3, 4]}),
     case("unipc_bh2_karras_sd", UNIPC, {**SD, "use_karras_sigmas": True}, add_noise=True),
     case("unipc_bh2_exponential_sd_sigma_min", UNIPC, {**SD, "use_exponential_sigmas": True, "final_sigmas_type": "sigma_min"}),
+    case("unipc_bh2_beta_sd_sigma_min", UNIPC, {**SD, "use_beta_sigmas": True, "final_sigmas_type": "sigma_min"}),
+    case("unipc_bh2_karras_sigma_bounds", UNIPC, {**SD, "use_karras_sigmas": True, "sigma_min": 0.1, "sigma_max": 10.0, "final_sigmas_type": "sigma_min"}),
+    case("unipc_bh2_geometric", UNIPC, {**LINEAR, "beta_schedule": "geometric"}),
     case("unipc_bh2_thresholding_wide", UNIPC, {**LINEAR, **WIDE_THRESHOLD}, sample="wide"),
     case("unipc_bh2_v_prediction_trailing_sd", UNIPC, {**SD, "prediction_type": "v_prediction", "timestep_spacing": "trailing"}),
     case("unipc_bh2_leading_offset_sd", UNIPC, {**SD, "timestep_spacing": "leading"}),
@@ -91,9 +97,14 @@ CASES = [
 ]
 
 
-def sample0():
+def full_sample0():
     """Diffusers' dummy_sample_deter: arange(768) as [C,H,W,B] / 768, permuted to [B,C,H,W]."""
     return (torch.arange(768, dtype=torch.float32).reshape(3, 8, 8, 4) / 768).permute(3, 0, 1, 2).contiguous()
+
+
+def sample0():
+    """The [:2, :, :4, :4] corner of dummy_sample_deter (as sigma_solvers_loops.json), to keep the file small."""
+    return full_sample0()[:2, :, :4, :4].contiguous()
 
 
 def wide_sample():
@@ -162,6 +173,29 @@ def json_config(config):
     return out
 
 
+def geometric_betas(beta_start, beta_end, count):
+    """Our geometric schedule (Diffusers rejects the name): float64 numpy, rounded to float32."""
+    exponents = np.arange(count, dtype=np.float64) / (count - 1)
+    return (beta_start * (beta_end / beta_start) ** exponents).astype(np.float32).astype(np.float64).tolist()
+
+
+def diffusers_config(config):
+    """The config Diffusers runs: a geometric schedule goes in as its trained_betas."""
+    if config.get("beta_schedule") != "geometric":
+        return config
+    out = {key: value for key, value in config.items() if key != "beta_schedule"}
+    out["trained_betas"] = geometric_betas(config["beta_start"], config["beta_end"], config["num_train_timesteps"])
+    return out
+
+
+def ours_resolved(resolved, config):
+    """Diffusers' resolved config, with a geometric schedule named as our config names it."""
+    out = dict(resolved)
+    if config.get("beta_schedule") == "geometric":
+        out["beta_schedule"], out["trained_betas"] = "geometric", None
+    return out
+
+
 def run_case(spec):
     cls = CLASSES[spec["scheduler"]]
     module = DPM_MODULE if spec["scheduler"] == DPM else UNIPC_MODULE
@@ -170,7 +204,7 @@ def run_case(spec):
     if original is not None:
         module.randn_tensor = noise
     try:
-        scheduler = cls(**spec["config"])
+        scheduler = cls(**diffusers_config(spec["config"]))
         kwargs = {}
         if isinstance(spec["steps"], dict):
             kwargs = dict(spec["steps"])
@@ -182,10 +216,11 @@ def run_case(spec):
         added = None
         if spec["add_noise"]:
             # add_noise at scheduled timesteps, one per batch item (σ of the schedule, not of ᾱ_t).
-            ts = scheduler.timesteps[[0, 3, len(scheduler.timesteps) - 1, 3]]
-            noise_in = noise_rule(7, (4, 3, 8, 8))
+            ts = scheduler.timesteps[[3, len(scheduler.timesteps) - 1]]
+            noise_in = noise_rule(7, tuple(sample0().shape))
             added = {"timesteps": [int(v) for v in ts], "noise": array(noise_in), "result": array(scheduler.add_noise(sample0(), noise_in, ts))}
-        start = (wide_sample() if spec["sample"] == "wide" else sample0()) * scheduler.init_noise_sigma
+        base = {"wide": wide_sample, "full": full_sample0}.get(spec["sample"], sample0)()
+        start = base * scheduler.init_noise_sigma
         model = learned_variance_model if spec["model"] == "dummy_learned_variance" else dummy_model
         x = start
         records = []
@@ -223,11 +258,11 @@ def run_case(spec):
         "scheduler_config": json_config(spec["config"]),
         "num_inference_steps": steps if steps is not None else len(scheduler.timesteps),
         "set_timesteps_kwargs": kwargs,
-        "resolved_config": json_config(scheduler.config),
+        "resolved_config": json_config(ours_resolved(scheduler.config, spec["config"])),
         "timesteps": array(scheduler.timesteps, "int64"),
         "timesteps_dtype": str(scheduler.timesteps.dtype).replace("torch.", ""),
         "init_noise_sigma": float(scheduler.init_noise_sigma),
-        "sample0": "dummy_sample_deter_wide" if spec["sample"] == "wide" else "dummy_sample_deter",
+        "sample0": {"wide": "dummy_sample_deter_wide", "full": "dummy_sample_deter_full"}.get(spec["sample"], "dummy_sample_deter"),
         "model": spec["model"],
         "sigmas": array(scheduler.sigmas),
         "uses_scale_model_input": False,
@@ -254,7 +289,7 @@ def check_against_solvers_loops():
     for entry in reference["cases"]:
         if entry["scheduler"] not in CLASSES:
             continue
-        spec = case(entry["name"], entry["scheduler"], entry["scheduler_config"], entry["num_inference_steps"])
+        spec = case(entry["name"], entry["scheduler"], entry["scheduler_config"], entry["num_inference_steps"], sample="full")
         ours = run_case(spec)
         assert ours["timesteps"]["data"] == entry["timesteps"]["data"], entry["name"]
         assert ours["sigmas"]["data"] == entry["sigmas"]["data"], entry["name"]
@@ -278,11 +313,12 @@ def main():
         "provenance": {**provenance(), "device": "cpu"},
         "what": "DPMSolverMultistepScheduler and UniPCMultistepScheduler: full sampling loops, every intermediate sample stored.",
         "float_format": "float32 arrays: the shortest decimal that rounds back to the same float32 (parse as a double, then Math.fround). Arrays are flat, C (row-major) order, NCHW.",
-        "sample0": "dummy_sample_deter as in solvers_loops.json ([4,3,8,8]); 'dummy_sample_deter_wide' is float32(float32(sample0 * 4) - 2).",
+        "sample0": "the [:2, :, :4, :4] corner of solvers_loops.json's dummy_sample_deter ([2,3,4,4]), as in sigma_solvers_loops.json; "
+        "'dummy_sample_deter_wide' is float32(float32(corner * 4) - 2).",
         "sample0_array": array(sample0()),
         "sample0_wide_array": array(wide_sample()),
         "model": "dummy: model_output = (x * t) / (t + 1) in float32 (t = the scheduled timestep as float32). "
-        "dummy_learned_variance: cat([dummy, 0.5 - dummy], dim=1) ([4,6,8,8]); DPM-Solver keeps channels :3.",
+        "dummy_learned_variance: cat([dummy, 0.5 - dummy], dim=1) ([2,6,4,4]); DPM-Solver keeps channels :3.",
         "noise": "sde-dpmsolver(++) steps draw through randn_tensor inside step(); draw d (0-based over the loop) is "
         "float32((((37*k + 61*(d+1)) mod 199) - 99) / 50) for flat C-order index k. Stored in noise_draws (authoritative).",
         "procedure": "s = Scheduler(**scheduler_config); s.set_timesteps(num_inference_steps) or s.set_timesteps(**set_timesteps_kwargs); "
@@ -292,7 +328,10 @@ def main():
         "sigma goes to 0, evaluated in float64 from Diffusers' own state at that step (x0 mode: its converted model output m0; "
         "epsilon mode: (x_s - sigma_s alpha_s m0) / alpha_s from its corrected sample). The loop continues from that value.",
         "add_noise": "Where a case has add_noise: s.add_noise(sample0, noise, timesteps) right after set_timesteps, timesteps = "
-        "s.timesteps[[0, 3, n - 1, 3]] (one per batch item), noise = the noise rule's draw 7; Diffusers takes sigma from the schedule.",
+        "s.timesteps[[3, n - 1]] (one per batch item), noise = the noise rule's draw 7; Diffusers takes sigma from the schedule.",
+        "geometric": "beta_schedule 'geometric' is our extension (Diffusers rejects the name): Diffusers ran with trained_betas = "
+        "float32(beta_start * (beta_end / beta_start) ** (i / (T - 1))) computed in float64 numpy; scheduler_config is the config "
+        "our test builds, and resolved_config names the schedule 'geometric' (trained_betas null) as our config does.",
         "cases": cases,
     }
     text = json.dumps(document, indent=1)

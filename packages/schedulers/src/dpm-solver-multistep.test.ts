@@ -132,13 +132,4 @@ describe('DPMSolverMultistepScheduler config and schedule', () => {
     expect(spaced('leading', 1)).toEqual([876, 751, 626, 501, 376, 251, 126]);
     expect(spaced('trailing')).toEqual([999, 856, 713, 570, 428, 285, 142]);
   });
-
-  it('uses Karras σ with use_beta_sigmas\' sibling flags, and beta σ (no Diffusers reference here: scipy absent)', () => {
-    const beta = new DPMSolverMultistepScheduler({ useBetaSigmas: true, betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012 });
-    beta.setTimesteps(10);
-    expect(beta.sigmas[0]).toBeCloseTo(beta.trainSigmas[999], 3);
-    expect(beta.sigmas[9]).toBeCloseTo(beta.trainSigmas[0], 5);
-    expect(beta.timesteps[0]).toBe(999);
-    expect(beta.timesteps.every((t, i) => i === 0 || t <= beta.timesteps[i - 1])).toBe(true);
-  });
 });
