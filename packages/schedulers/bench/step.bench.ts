@@ -7,7 +7,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import { bench, describe } from 'vitest';
 import { initBackend } from '@diffusion-ts/core';
 import { testBackendNames } from '@diffusion-ts/core/testing';
-import { DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, PNDMScheduler, UniPCMultistepScheduler, type Scheduler } from '../src/index.js';
+import {
+  DDIMScheduler,
+  DDPMScheduler,
+  DPMSolverMultistepScheduler,
+  EulerAncestralDiscreteScheduler,
+  EulerDiscreteScheduler,
+  FlowMatchEulerDiscreteScheduler,
+  HeunDiscreteScheduler,
+  LCMScheduler,
+  PNDMScheduler,
+  UniPCMultistepScheduler,
+  type Scheduler,
+} from '../src/index.js';
 
 const shapes: number[][] = [
   [1, 32, 32, 3],
@@ -48,7 +60,7 @@ function stepper(make: () => Scheduler, shape: number[], steps = 1000) {
   };
 }
 
-/** Name, factory and step count (multistep solvers: a 50-step run, their usual length at most). */
+/** Name, factory and step count (the modern solvers: a run of their usual length at most). */
 const schedulers: [string, () => Scheduler, number?][] = [
   ['DDPM', () => new DDPMScheduler()],
   ['DDIM', () => new DDIMScheduler()],
@@ -58,6 +70,12 @@ const schedulers: [string, () => Scheduler, number?][] = [
   ['DPM++ 3M', () => new DPMSolverMultistepScheduler({ solverOrder: 3 }), 50],
   ['UniPC', () => new UniPCMultistepScheduler(), 50],
   ['UniPC 3 bh1', () => new UniPCMultistepScheduler({ solverOrder: 3, solverType: 'bh1' }), 50],
+  ['Euler', () => new EulerDiscreteScheduler(), 50],
+  ['Euler Karras', () => new EulerDiscreteScheduler({ useKarrasSigmas: true }), 50],
+  ['Euler ancestral', () => new EulerAncestralDiscreteScheduler(), 50],
+  ['Heun', () => new HeunDiscreteScheduler(), 50],
+  ['LCM', () => new LCMScheduler(), 8],
+  ['Flow-matching Euler', () => new FlowMatchEulerDiscreteScheduler({ shift: 3 }), 50],
 ];
 
 for (const backend of testBackendNames()) {
