@@ -47,6 +47,25 @@ describe.each(testBackendNames())('DPMSolverMultistepScheduler on %s', (backend)
     x.dispose();
   });
 
+  it('keeps x over a zero-length last step (Karras σ_min, then final σ_min), where Diffusers\' heun / 3M give NaN', () => {
+    for (const options of [{ solverType: 'heun' }, { solverOrder: 3, lowerOrderFinal: false }, { algorithmType: 'sde-dpmsolver++', solverType: 'heun' }] as const) {
+      const scheduler = new DPMSolverMultistepScheduler({ ...options, useKarrasSigmas: true, finalSigmasType: 'sigma_min', betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012 });
+      scheduler.setTimesteps(20);
+      expect(scheduler.sigmas[20]).toBe(scheduler.sigmas[19]);
+      const generator = { normal: (count: number) => new Float32Array(count).fill(0.3) };
+      let x = tf.tensor(Float32Array.from({ length: 16 }, (_, k) => Math.sin(k)), [1, 2, 2, 4]);
+      let before: Float32Array = new Float32Array(0);
+      for (const t of scheduler.timesteps) {
+        before = x.dataSync() as Float32Array;
+        const next = tf.tidy(() => scheduler.step(tf.mul(x, 0.5), t, x, { generator }).prevSample);
+        x.dispose();
+        x = next;
+      }
+      expect(Array.from(x.dataSync())).toEqual(Array.from(before));
+      x.dispose();
+    }
+  });
+
   it('refuses bad steps with errors naming the argument', () => {
     const scheduler = new DPMSolverMultistepScheduler();
     const x = tf.ones([1, 2, 2, 1]);
@@ -56,11 +75,13 @@ describe.each(testBackendNames())('DPMSolverMultistepScheduler on %s', (backend)
     expect(() => scheduler.step(x, 5, x)).toThrow(/timestep 5 is not in the schedule/);
     expect(() => scheduler.step(nan, 999, x)).toThrow(/modelOutput contains NaN/);
     expect(() => scheduler.step(x, 999, nan)).toThrow(/sample contains NaN/);
-    expect(() => scheduler.step(tf.ones([1, 2, 2, 2]), 999, x)).toThrow(/modelOutput shape/);
     const sde = new DPMSolverMultistepScheduler({ algorithmType: 'sde-dpmsolver++' });
     sde.setTimesteps(10);
     expect(() => sde.step(x, 999, x, { varianceNoise: nan })).toThrow(/varianceNoise contains NaN/);
-    tf.dispose([x, nan]);
+    const wide = tf.ones([1, 2, 2, 2]);
+    expect(() => sde.step(x, 999, x, { varianceNoise: wide })).toThrow(/varianceNoise shape \[1, 2, 2, 2\] does not match sample/);
+    expect(() => scheduler.step(wide, 999, x)).toThrow(/modelOutput shape/);
+    tf.dispose([x, nan, wide]);
   });
 });
 

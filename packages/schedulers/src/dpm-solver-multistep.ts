@@ -220,7 +220,9 @@ export class DPMSolverMultistepScheduler extends MultistepScheduler<DPMSolverMul
         terms.push([w.d0 + u / r0, m[0]], [-u / r0 + v / r1, m[1]], [-v / r1, m[2]]);
       }
       if (algorithmType.startsWith('sde')) terms.push([w.noise, drawNoise(sample, options, `${this.className}.step`)]);
-      const prevSample = combine(terms);
+      // A zero-length step (respaced σ ending at σ_min, then final σ_min) keeps x; Diffusers'
+      // heun and third-order weights are 0/0 (NaN) there, its midpoint gives x too.
+      const prevSample = h === 0 ? tf.clone(sample) : combine(terms);
       const predOriginalSample = dataMode ? converted : this.dataFromNoise(converted, sample, sigma);
       if (!dataMode) converted.dispose();
       this.endStep();

@@ -68,6 +68,7 @@ export abstract class MultistepScheduler<T extends MultistepOptions> extends Dis
       throw new RangeError(`${context}: modelOutput shape [${modelOutput.shape.join(', ')}] does not match [${outputShape.join(', ')}]`);
     }
     if (modelOutput.dtype !== 'float32') throw new TypeError(`${context}: modelOutput must be a float32 tensor, got ${modelOutput.dtype}`);
+    if (options.varianceNoise !== undefined) assertSameShape(options.varianceNoise, 'varianceNoise', sample, 'sample', context);
     if (options.checkFinite !== false) assertFinite({ modelOutput, sample, varianceNoise: options.varianceNoise }, context);
     if (position.restart) this.dispose();
     this.stepIndex = position.index;

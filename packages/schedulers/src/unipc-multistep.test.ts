@@ -38,7 +38,8 @@ describe.each(testBackendNames())('UniPCMultistepScheduler on %s', (backend) => 
     ['bh1 Karras', { solverType: 'bh1', solverOrder: 3, useKarrasSigmas: true }],
     ['noise prediction', { predictX0: false, solverOrder: 3 }],
     ['noise prediction, bh1', { predictX0: false, solverType: 'bh1', solverOrder: 2 }],
-  ] as const)('%s onto σ = 0 is finite at every step count from 1 to 30', (_, options) => {
+    ['order 3 without lowerOrderFinal, Karras onto σ_min (a zero-length last step)', { solverOrder: 3, lowerOrderFinal: false, useKarrasSigmas: true, finalSigmasType: 'sigma_min' }],
+  ] as const)('%s: finite at every step count from 1 to 30', (_, options) => {
     for (let steps = 1; steps <= 30; steps += 1) {
       const scheduler = new UniPCMultistepScheduler(options);
       scheduler.setTimesteps(steps);

@@ -23,7 +23,7 @@ import { alphaSigmaOf, lambdaOf } from './sigmas.js';
 
 /** `UniPCMultistepScheduler` options (Diffusers' constructor arguments, camelCase). */
 export interface UniPCMultistepOptions extends MultistepOptions {
-  /** Solve in the data (x̂0) domain; false solves with ε̂. */
+  /** Solve in the data (x̂0) domain; false solves with ε̂ (and, as in Diffusers, ignores `thresholding`). */
   predictX0: boolean;
   /** B(h) = h (`bh1`, recommended for unconditional sampling) or e^h - 1 (`bh2`, guided). */
   solverType: 'bh1' | 'bh2';
@@ -179,6 +179,7 @@ export class UniPCMultistepScheduler extends MultistepScheduler<UniPCMultistepOp
     const t = alphaSigmaOf(this.sigmas[from + 1]);
     const lambdaS = lambdaOf(this.sigmas[from]);
     const h = lambdaOf(this.sigmas[from + 1]) - lambdaS;
+    if (h === 0) return tf.clone(x); // a zero-length step (respaced σ ending at σ_min, then final σ_min)
     const hh = predictX0 ? -h : h;
     const scale = predictX0 ? t.alpha : t.sigma;
     // F (e^ĥ - 1); in noise mode onto σ_t = 0 this is σ_t e^h → α_t σ_s0 / α_s0 (not 0 · ∞).
