@@ -214,7 +214,7 @@ export class DPMSolverMultistepScheduler extends MultistepScheduler<DPMSolverMul
       } else {
         const r0 = (lambdas[1] - lambdas[2]) / h;
         const r1 = (lambdas[2] - lambdas[3]) / h;
-        // D1 = u-part of D1_0 minus v-part of D1_1 (D1 and D2 expanded), D1_k = (m_k - m_{k+1}) / r_k.
+        // d1 D1 + d2 D2 = u D1_0 + v D1_1 with D1_k = (m_k - m_{k+1}) / r_k (D1, D2 as in the header).
         const u = w.d1 * (1 + r0 / (r0 + r1)) + w.d2 / (r0 + r1);
         const v = -(w.d1 * r0) / (r0 + r1) - w.d2 / (r0 + r1);
         terms.push([w.d0 + u / r0, m[0]], [-u / r0 + v / r1, m[1]], [-v / r1, m[2]]);

@@ -28,7 +28,7 @@ export abstract class MultistepScheduler<T extends MultistepOptions> extends Dis
   /** σ of each scheduled timestep plus the final σ (float32 values); empty before `setTimesteps`. */
   sigmas: Float64Array = new Float64Array(0);
   /** Index of the next step in `timesteps` (`null` before a run). */
-  stepIndex: number | null = null;
+  protected stepIndex: number | null = null;
   /** Steps taken so far, capped at `solverOrder` (the warm-up of the multistep formulas). */
   protected lowerOrderNums = 0;
   /** Converted model outputs of the last `solverOrder` steps, oldest first. */
