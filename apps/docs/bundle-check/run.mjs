@@ -36,7 +36,7 @@ async function bundle(entry) {
   const outDir = join(here, 'dist', entry);
   const warnings = [];
   const logger = createLogger('warn');
-  const originalWarn = logger.warn;
+  const originalWarn = logger.warn.bind(logger);
   logger.warn = (message, options) => {
     warnings.push(message);
     // One line per Node built-in and importer, and chunking notes on them: summarised below instead.

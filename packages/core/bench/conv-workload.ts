@@ -98,7 +98,7 @@ export function timeWorkload(workload: ConvWorkload, repeats: number): WorkloadT
       tf.stack(
         filters.map(
           (filter) =>
-            tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attributes, filterShape: filter.shape }) as tf.Tensor,
+            tf.engine().runKernel<tf.Tensor>('Conv2DBackpropFilter', { x, dy }, { ...attributes, filterShape: filter.shape }),
         ),
       ),
     repeats,

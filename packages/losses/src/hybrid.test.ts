@@ -61,10 +61,10 @@ describe.each(testBackendNames())('lHybrid on %s', (backend) => {
       );
       const [hybridWeights, hybridBias] = hybrid.grads;
       const [simpleWeights, simpleBias] = simple.grads;
-      expect(Number.isFinite(hybrid.value) && hybrid.value > simple.value, `t=${t}`).toBe(true);
+      expect(Number.isFinite(hybrid.value) && hybrid.value > simple.value, `t=${String(t)}`).toBe(true);
       for (const g of hybrid.grads) expect(g.every(Number.isFinite)).toBe(true);
       // Column 0 (the prediction) gets exactly the L_simple gradient; column 1 (variance) only the bound's.
-      expect(maxRelativeError([hybridWeights[0], hybridBias[0]], [simpleWeights[0], simpleBias[0]]), `t=${t}`).toBeLessThan(1e-6);
+      expect(maxRelativeError([hybridWeights[0], hybridBias[0]], [simpleWeights[0], simpleBias[0]]), `t=${String(t)}`).toBeLessThan(1e-6);
       expect(simpleWeights[1]).toBe(0);
       expect(Math.abs(hybridWeights[1]) + Math.abs(hybridBias[1])).toBeGreaterThan(0);
     }

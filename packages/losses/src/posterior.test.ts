@@ -94,7 +94,7 @@ describe.each(testBackendNames())('q_sample and q_posterior on %s', (backend) =>
     const a = qSample(plainSchedule, x0, x0, [0, 4, 9]);
     const b = qSample(plainSchedule, x0, x0, steps);
     const c = coefficientsOf(plainSchedule);
-    const expected = [0, 4, 9].flatMap((t) => new Array(4).fill(Math.fround(c.sqrtAlphasCumprod[t] + c.sqrtOneMinusAlphasCumprod[t])));
+    const expected = [0, 4, 9].flatMap((t) => new Array<number>(4).fill(Math.fround(c.sqrtAlphasCumprod[t] + c.sqrtOneMinusAlphasCumprod[t])));
     expect(maxRelativeError(a.dataSync(), expected)).toBeLessThan(1e-6);
     expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
     tf.dispose([a, b, steps]);

@@ -115,7 +115,7 @@ it('prints the UNet2DModel benchmark table', async () => {
       const noise = tf.randomNormal(sample.shape, 0, 1, 'float32', 2);
       const step = () => {
         const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(model.predict(sample, timesteps), noise))) as tf.Scalar, variables);
-        optimizer.applyGradients(variables.map((variable) => grads[variable.name]!));
+        optimizer.applyGradients(variables.map((variable) => grads[variable.name]));
         tf.dispose(Object.values(grads));
         return value;
       };

@@ -42,7 +42,7 @@ export async function readPretrained(source: string | PretrainedSource, options:
 
 /** Writes `config.json` and the safetensors file into `folder` (each atomically). */
 export async function writePretrained(folder: string, config: ConfigJson, tensors: Record<string, ExportedWeight>): Promise<void> {
-  const { join } = await import('node:path');
-  await saveSafetensors(join(folder, WEIGHTS_NAME), tensors, { format: 'pt' });
-  await writeConfigFile(join(folder, CONFIG_NAME), config);
+  const nodePath = await import('node:path');
+  await saveSafetensors(nodePath.join(folder, WEIGHTS_NAME), tensors, { format: 'pt' });
+  await writeConfigFile(nodePath.join(folder, CONFIG_NAME), config);
 }

@@ -139,7 +139,7 @@ export function perBlock<T>(
   expected: string,
 ): T[] {
   if (Array.isArray(value) ? value.length === count && value.every(check) : check(value)) {
-    return Array.isArray(value) ? value : Array.from({ length: count }, () => value as T);
+    return Array.isArray(value) ? (value as T[]) : Array.from({ length: count }, () => value as T);
   }
   const name = toSnakeCase(key);
   throw new ConfigError(`UNet2DConditionModel: config key '${name}' must be ${expected} or a list of ${count} of them, got ${JSON.stringify(value)}`, name);

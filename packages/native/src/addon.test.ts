@@ -44,10 +44,10 @@ function referenceGemm(heap: Float32Array, g: Gemm, aOff: number, bOff: number, 
     const b0 = bOff + (g.broadcastB ? 0 : b * K * N);
     for (let i = 0; i < M; i++) {
       for (let j = 0; j < N; j++) {
-        let sum = biasOff >= 0 ? heap[biasOff + j]! : 0;
+        let sum = biasOff >= 0 ? heap[biasOff + j] : 0;
         for (let k = 0; k < K; k++) {
-          const a = heap[a0 + (transA ? k * M + i : i * K + k)]!;
-          const bv = heap[b0 + (transB ? j * K + k : k * N + j)]!;
+          const a = heap[a0 + (transA ? k * M + i : i * K + k)];
+          const bv = heap[b0 + (transB ? j * K + k : k * N + j)];
           sum += a * bv;
         }
         out[b * M * N + i * N + j] = sum;
@@ -227,7 +227,7 @@ describe.skipIf(loading.addon === undefined)('the native addon', () => {
       const expected = new Float32Array(sizes.y);
       if (withBias) for (let index = 0; index < sizes.y; index++) expected[index] = heap[biasOff + (index % c.Cout)]!;
       forEachTap(c, (x, w, y) => {
-        expected[y] += heap[xOff + x]! * heap[wOff + w]!;
+        expected[y] += heap[xOff + x] * heap[wOff + w];
       });
       addon.conv2d(heap, xOff, wOff, yOff, biasOff, ...geometry(c));
       expect(relativeError(heap.subarray(yOff, yOff + sizes.y), expected)).toBeLessThanOrEqual(1e-5);
@@ -240,7 +240,7 @@ describe.skipIf(loading.addon === undefined)('the native addon', () => {
     const [dyOff, wOff, dxOff] = offsets as [number, number, number];
     const expected = new Float32Array(sizes.x);
     forEachTap(c, (x, w, y) => {
-      expected[x] += heap[dyOff + y]! * heap[wOff + w]!;
+      expected[x] += heap[dyOff + y] * heap[wOff + w];
     });
     addon.conv2dBackpropInput(heap, dyOff, wOff, dxOff, ...geometry(c));
     expect(relativeError(heap.subarray(dxOff, dxOff + sizes.x), expected)).toBeLessThanOrEqual(1e-5);
@@ -252,7 +252,7 @@ describe.skipIf(loading.addon === undefined)('the native addon', () => {
     const [xOff, dyOff, dwOff] = offsets as [number, number, number];
     const expected = new Float32Array(sizes.w);
     forEachTap(c, (x, w, y) => {
-      expected[w] += heap[xOff + x]! * heap[dyOff + y]!;
+      expected[w] += heap[xOff + x] * heap[dyOff + y];
     });
     addon.conv2dBackpropFilter(heap, xOff, dyOff, dwOff, ...geometry(c));
     expect(relativeError(heap.subarray(dwOff, dwOff + sizes.w), expected)).toBeLessThanOrEqual(1e-5);

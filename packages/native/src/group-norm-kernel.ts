@@ -26,7 +26,7 @@ function groupNormNative(args: KernelArgs): tf.TensorInfo[] | undefined {
   if (offsets.some((offset) => offset === undefined)) return undefined;
   const [input, scale, shift] = offsets as number[];
   return runNativeOutputs(GROUP_NORM_KERNEL, backend, [x.shape.slice(), x.shape.slice(), [batch, 1, channels]], (native, heap, [out, centered, inverseStd]) =>
-    native.groupNorm(heap, input!, scale!, shift!, out!, centered!, inverseStd!, batch, pixels, channels, groups, epsilon),
+    native.groupNorm(heap, input, scale, shift, out, centered, inverseStd, batch, pixels, channels, groups, epsilon),
   );
 }
 

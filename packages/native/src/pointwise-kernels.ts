@@ -21,7 +21,7 @@ function periodic(shape: readonly number[], outShape: readonly number[]): boolea
   const offset = outShape.length - shape.length;
   let trailing = true;
   for (let axis = outShape.length - 1; axis >= 0; axis -= 1) {
-    const length = axis - offset >= 0 ? shape[axis - offset]! : 1;
+    const length = axis - offset >= 0 ? shape[axis - offset] : 1;
     if (trailing && length === outShape[axis]) continue;
     trailing = false;
     if (length !== 1) return false;
@@ -90,7 +90,7 @@ function addNNative(args: KernelArgs): tf.TensorInfo | undefined {
   const backend = asWasmBackend(args.backend);
   const inputs = Object.values(args.inputs).filter((input): input is tf.TensorInfo => input != null);
   if (backend === undefined || inputs.length === 0 || !inputs.every((input) => input.dtype === 'float32')) return undefined;
-  const shape = inputs[0]!.shape;
+  const shape = inputs[0].shape;
   if (!inputs.every((input) => input.shape.length === shape.length && input.shape.every((length, axis) => length === shape[axis]))) return undefined;
   const offsets = inputs.map((input) => elementOffset(backend, input));
   if (offsets.some((offset) => offset === undefined)) return undefined;

@@ -2,7 +2,7 @@
  * What every native kernel needs from tfjs' wasm backend: its heap, tensor offsets into it, and
  * output allocation, plus the call counters the tests read.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 
 import { loadedNativeAddon, type NativeAddon } from './addon.js';
 
@@ -129,6 +129,6 @@ export function runNative(
   compute: (addon: NativeAddon, heap: Float32Array, outputOffset: number) => void,
   dtype: 'float32' | 'int32' = 'float32',
 ): tf.TensorInfo | undefined {
-  return runNativeOutputs(name, backend, [shape], (addon, heap, [offset]) => compute(addon, heap, offset!), dtype)?.[0];
+  return runNativeOutputs(name, backend, [shape], (addon, heap, [offset]) => compute(addon, heap, offset), dtype)?.[0];
 }
 

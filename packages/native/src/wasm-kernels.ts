@@ -180,10 +180,10 @@ function matMulNative(name: string, args: KernelArgs, bias: tf.TensorInfo | unde
   if (rankA < 2 || rankB < 2) return undefined;
   const transposeA = attrs.transposeA === true;
   const transposeB = attrs.transposeB === true;
-  const M = a.shape[transposeA ? rankA - 1 : rankA - 2]!;
-  const K = a.shape[transposeA ? rankA - 2 : rankA - 1]!;
-  const innerB = b.shape[transposeB ? rankB - 1 : rankB - 2]!;
-  const N = b.shape[transposeB ? rankB - 2 : rankB - 1]!;
+  const M = a.shape[transposeA ? rankA - 1 : rankA - 2];
+  const K = a.shape[transposeA ? rankA - 2 : rankA - 1];
+  const innerB = b.shape[transposeB ? rankB - 1 : rankB - 2];
+  const N = b.shape[transposeB ? rankB - 2 : rankB - 1];
   if (K !== innerB) return undefined;
   const outerA = a.shape.slice(0, -2);
   const outerB = b.shape.slice(0, -2);

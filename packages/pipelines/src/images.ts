@@ -1,7 +1,7 @@
 /**
  * Sample tensors to pictures: NHWC [-1, 1] floats to 8-bit images, grids, PNG bytes and files.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { encode as encodePng } from 'fast-png';
 import { writeFileAtomic } from '@diffusion-ts/core';
 

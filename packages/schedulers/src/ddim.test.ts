@@ -19,7 +19,7 @@ describe.each(testBackendNames())('DDIMScheduler on %s', (backend) => {
   });
 
   it.each(fixture.cases.map((entry) => [entry.name, entry] as const))('loop %s matches every prev_sample', (_, entry) => {
-    const scheduler = DDIMScheduler.fromConfig(entry.scheduler_config as Record<string, never>);
+    const scheduler = DDIMScheduler.fromConfig(entry.scheduler_config);
     scheduler.setTimesteps(entry.num_inference_steps);
     expect(scheduler.timesteps).toEqual(entry.timesteps.data);
     const report = runLoop(scheduler, fixture, entry);
@@ -52,7 +52,7 @@ describe.each(testBackendNames())('DDIMScheduler options beyond the fixtures on 
     ['zero SNR, v_prediction, trailing, scaled_linear', { rescale_betas_zero_snr: true, prediction_type: 'v_prediction', timestep_spacing: 'trailing', beta_schedule: 'scaled_linear', beta_start: 0.00085, beta_end: 0.012, clip_sample: false }, {}],
   ];
   it.each(cases)('%s matches a float64 evaluation of Diffusers\' formulas', (_, config, extra) => {
-    const scheduler = DDIMScheduler.fromConfig(config as Record<string, never>);
+    const scheduler = DDIMScheduler.fromConfig(config);
     scheduler.setTimesteps(extra.steps ?? 10);
     const eta = extra.eta ?? 0;
     const reference: ReferenceDdim = {

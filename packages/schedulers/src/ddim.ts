@@ -76,7 +76,7 @@ export class DDIMScheduler extends DiscreteScheduler<DDIMOptions> {
 
   /** Builds a DDIM scheduler from a Diffusers `scheduler_config.json` object or our options. */
   static fromConfig(config: ConfigJson | Partial<DDIMOptions>): DDIMScheduler {
-    return new DDIMScheduler(config as Partial<DDIMOptions>);
+    return new DDIMScheduler(config);
   }
 
   /** ᾱ at `timestep`, or `finalAlphaCumprod` below 0. */

@@ -87,7 +87,7 @@ export class DDPMScheduler extends DiscreteScheduler<DDPMOptions> {
 
   /** Builds a DDPM scheduler from a Diffusers `scheduler_config.json` object or our options. */
   static fromConfig(config: ConfigJson | Partial<DDPMOptions>): DDPMScheduler {
-    return new DDPMScheduler(config as Partial<DDPMOptions>);
+    return new DDPMScheduler(config);
   }
 
   /** The timestep that follows `timestep` in the schedule (-1 after the last). */

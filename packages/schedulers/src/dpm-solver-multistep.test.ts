@@ -19,7 +19,7 @@ describe.each(testBackendNames())('DPMSolverMultistepScheduler on %s', (backend)
   });
 
   it.each(cases)('%s (%s): timesteps, sigmas, addNoise and every step match Diffusers', (name, file, entry) => {
-    const scheduler = DPMSolverMultistepScheduler.fromConfig(entry.scheduler_config as Record<string, never>);
+    const scheduler = DPMSolverMultistepScheduler.fromConfig(entry.scheduler_config);
     const report = runMultistepLoop(scheduler, fixture(file), entry);
     recordError(`dpm-${backend}-${name}`, report.worst);
     expect(report.sigmas).toBeLessThanOrEqual(1e-6);

@@ -146,7 +146,7 @@ export class DPMSolverMultistepScheduler extends MultistepScheduler<DPMSolverMul
 
   /** Builds a DPM-Solver scheduler from a Diffusers `scheduler_config.json` object or our options. */
   static fromConfig(config: ConfigJson | Partial<DPMSolverMultistepOptions>): DPMSolverMultistepScheduler {
-    return new DPMSolverMultistepScheduler(config as Partial<DPMSolverMultistepOptions>);
+    return new DPMSolverMultistepScheduler(config);
   }
 
   /**

@@ -63,7 +63,7 @@ export class EulerAncestralDiscreteScheduler extends SigmaScheduler<EulerAncestr
 
   /** Builds a scheduler from a Diffusers `scheduler_config.json` object or our options. */
   static fromConfig(config: ConfigJson | Partial<EulerAncestralOptions>): EulerAncestralDiscreteScheduler {
-    return new EulerAncestralDiscreteScheduler(config as Partial<EulerAncestralOptions>);
+    return new EulerAncestralDiscreteScheduler(config);
   }
 
   /** Sets `numInferenceSteps` timesteps spaced by `timestepSpacing`, σ interpolated from the table. */

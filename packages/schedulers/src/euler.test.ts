@@ -5,7 +5,7 @@ import { EulerDiscreteScheduler } from './euler.js';
 import { wave } from './testing/inputs.js';
 import { describeSolverContract, describeSolverParity } from './testing/solver-suite.js';
 
-const make = (config: Record<string, unknown>) => EulerDiscreteScheduler.fromConfig(config as Record<string, never>);
+const make = (config: Record<string, unknown>) => EulerDiscreteScheduler.fromConfig(config);
 
 describeSolverParity('EulerDiscreteScheduler', make);
 describeSolverContract({ className: 'EulerDiscreteScheduler', make });

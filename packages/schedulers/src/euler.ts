@@ -85,7 +85,7 @@ export class EulerDiscreteScheduler extends SigmaScheduler<EulerOptions> {
 
   /** Builds a scheduler from a Diffusers `scheduler_config.json` object or our options. */
   static fromConfig(config: ConfigJson | Partial<EulerOptions>): EulerDiscreteScheduler {
-    return new EulerDiscreteScheduler(config as Partial<EulerOptions>);
+    return new EulerDiscreteScheduler(config);
   }
 
   private get continuousTimesteps(): boolean {

@@ -7,7 +7,7 @@ import { compatibleSchedulers, schedulerFromConfig } from './registry.js';
 import { dynamicShiftMu } from './sigmas.js';
 import { describeSolverContract, describeSolverParity } from './testing/solver-suite.js';
 
-const make = (config: Record<string, unknown>) => FlowMatchEulerDiscreteScheduler.fromConfig(config as Record<string, never>);
+const make = (config: Record<string, unknown>) => FlowMatchEulerDiscreteScheduler.fromConfig(config);
 
 describeSolverParity('FlowMatchEulerDiscreteScheduler', make);
 describeSolverContract({ className: 'FlowMatchEulerDiscreteScheduler', make, hasTimestepSpacing: false, scalesInput: false });

@@ -127,7 +127,7 @@ export class FlowMatchEulerDiscreteScheduler implements Scheduler {
 
   /** Builds a scheduler from a Diffusers `scheduler_config.json` object (flow matching only) or our options. */
   static fromConfig(config: ConfigJson | Partial<FlowMatchEulerOptions>): FlowMatchEulerDiscreteScheduler {
-    return new FlowMatchEulerDiscreteScheduler(config as Partial<FlowMatchEulerOptions>);
+    return new FlowMatchEulerDiscreteScheduler(config);
   }
 
   /**

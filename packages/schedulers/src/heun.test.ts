@@ -4,7 +4,7 @@ import { HeunDiscreteScheduler } from './heun.js';
 import { wave } from './testing/inputs.js';
 import { describeSolverContract, describeSolverParity } from './testing/solver-suite.js';
 
-const make = (config: Record<string, unknown>) => HeunDiscreteScheduler.fromConfig(config as Record<string, never>);
+const make = (config: Record<string, unknown>) => HeunDiscreteScheduler.fromConfig(config);
 
 describeSolverParity('HeunDiscreteScheduler', make);
 describeSolverContract({ className: 'HeunDiscreteScheduler', make });

@@ -91,7 +91,7 @@ export class HeunDiscreteScheduler extends SigmaScheduler<HeunOptions> {
 
   /** Builds a scheduler from a Diffusers `scheduler_config.json` object or our options. */
   static fromConfig(config: ConfigJson | Partial<HeunOptions>): HeunDiscreteScheduler {
-    return new HeunDiscreteScheduler(config as Partial<HeunOptions>);
+    return new HeunDiscreteScheduler(config);
   }
 
   /** True when the next `step` starts a new step (Diffusers' `state_in_first_order`). */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { LCMScheduler, lcmScalings } from './lcm.js';
 import { describeSolverContract, describeSolverParity } from './testing/solver-suite.js';
 
-const make = (config: Record<string, unknown>) => LCMScheduler.fromConfig(config as Record<string, never>);
+const make = (config: Record<string, unknown>) => LCMScheduler.fromConfig(config);
 
 describeSolverParity('LCMScheduler', make);
 describeSolverContract({ className: 'LCMScheduler', make, scalesInput: false });

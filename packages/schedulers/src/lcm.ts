@@ -108,7 +108,7 @@ export class LCMScheduler extends DiscreteScheduler<LCMOptions> {
 
   /** Builds a scheduler from a Diffusers `scheduler_config.json` (of LCM, or of a DDPM-family scheduler). */
   static fromConfig(config: ConfigJson | Partial<LCMOptions>): LCMScheduler {
-    return new LCMScheduler(config as Partial<LCMOptions>);
+    return new LCMScheduler(config);
   }
 
   private checkOriginalSteps(value: number, context: string): void {

@@ -85,7 +85,7 @@ export class PNDMScheduler extends DiscreteScheduler<PNDMOptions> {
 
   /** Builds a PNDM scheduler from a Diffusers `scheduler_config.json` object or our options. */
   static fromConfig(config: ConfigJson | Partial<PNDMOptions>): PNDMScheduler {
-    return new PNDMScheduler(config as Partial<PNDMOptions>);
+    return new PNDMScheduler(config);
   }
 
   /**

@@ -20,7 +20,7 @@ describe.each(testBackendNames())('UniPCMultistepScheduler on %s', (backend) => 
   });
 
   it.each(cases)('%s (%s): timesteps, sigmas, addNoise and every step match Diffusers', (name, file, entry) => {
-    const scheduler = UniPCMultistepScheduler.fromConfig(entry.scheduler_config as Record<string, never>);
+    const scheduler = UniPCMultistepScheduler.fromConfig(entry.scheduler_config);
     const report = runMultistepLoop(scheduler, fixture(file), entry);
     recordError(`unipc-${backend}-${name}`, report.worst);
     expect(report.sigmas).toBeLessThanOrEqual(1e-6);

@@ -122,7 +122,7 @@ export class UniPCMultistepScheduler extends MultistepScheduler<UniPCMultistepOp
 
   /** Builds a UniPC scheduler from a Diffusers `scheduler_config.json` object or our options. */
   static fromConfig(config: ConfigJson | Partial<UniPCMultistepOptions>): UniPCMultistepScheduler {
-    return new UniPCMultistepScheduler(config as Partial<UniPCMultistepOptions>);
+    return new UniPCMultistepScheduler(config);
   }
 
   /**

@@ -88,7 +88,7 @@ describe('backend selection', () => {
     try {
       expect(backendCanTrain('wasm')).toBe(false);
       expect(() => assertCanTrain()).toThrow(/wasm backend.*Conv2DBackpropFilter/);
-      expect(() => assertCanTrain('wasm')).toThrow(expect.objectContaining({ fault: 'cannot-train', backend: 'wasm' }));
+      expect(() => assertCanTrain('wasm')).toThrow(expect.objectContaining({ fault: 'cannot-train', backend: 'wasm' }) as Error);
       const w = tf.ones([3, 3, 2, 2]) as tf.Tensor4D;
       const x = tf.ones([1, 4, 4, 2]) as tf.Tensor4D;
       // What training would hit midway without the check: tfjs' own error.

@@ -143,7 +143,7 @@ export async function initBackend(name: BackendName | 'auto' = 'auto'): Promise<
   await registerGradients();
   const chosen = name === 'auto' ? await chooseBackend() : name;
   const tfName = await LOADERS[chosen]();
-  let ok = false;
+  let ok: boolean;
   try {
     ok = await tf.setBackend(tfName);
   } catch (error) {

@@ -46,9 +46,9 @@ describe.skipIf(probe.isa === undefined)('native kernels on the wasm backend', (
     const expected = await runOn('cpu');
     const actual = await runOn('wasm');
     actual.forEach((values, index) => {
-      const reference = expected[index]!;
+      const reference = expected[index];
       const scale = Math.max(...reference.map(Math.abs));
-      const worst = Math.max(...values.map((value, i) => Math.abs(value - reference[i]!)));
+      const worst = Math.max(...values.map((value, i) => Math.abs(value - reference[i])));
       expect(worst / scale).toBeLessThanOrEqual(1e-5);
     });
   });

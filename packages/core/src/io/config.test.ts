@@ -149,7 +149,7 @@ const UNET_DEFAULTS: UnetOptions = {
 /** The Python type `json.loads` gives each top-level value of a two-space-indented config text. */
 function pythonTypes(text: string): ConfigJson {
   const types: ConfigJson = {};
-  for (const match of text.matchAll(/^  "([^"]+)": (.*?),?$/gm)) {
+  for (const match of text.matchAll(/^ {2}"([^"]+)": (.*?),?$/gm)) {
     const token = match[2];
     types[match[1]] =
       token === 'null' ? 'None'

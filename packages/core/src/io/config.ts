@@ -77,7 +77,7 @@ function describe(value: unknown): string {
   return `a ${typeof value} (${JSON.stringify(value)?.slice(0, 40)})`;
 }
 
-function checkScalar(kind: 'number' | 'integer' | 'boolean' | 'string', value: unknown): boolean {
+function checkScalar(kind: 'number' | 'integer' | 'boolean' | 'string', value: unknown): value is number | boolean | string {
   switch (kind) {
     case 'number':
       return typeof value === 'number' && Number.isFinite(value);
@@ -108,7 +108,7 @@ function validateField(key: string, spec: ConfigFieldSpec, value: unknown, conte
         throw new ConfigError(`${context}: config key '${key}' has unknown value '${bad}' (expected one of ${spec.values.join(', ')})`, key);
       }
     }
-    return [...value];
+    return [...(value as unknown[])];
   }
   const kind = spec.kind as 'number' | 'integer' | 'boolean' | 'string';
   if (!checkScalar(kind, value)) {

@@ -72,7 +72,7 @@ class FolderOrUrlSource implements PretrainedSource {
     try {
       return await readSourceBytes(target);
     } catch (error) {
-      throw new Error(`pretrained: cannot read '${file}' from ${this.location}: ${(error as Error).message}${await this.hint()}`);
+      throw new Error(`pretrained: cannot read '${file}' from ${this.location}: ${(error as Error).message}${await this.hint()}`, { cause: error });
     }
   }
 

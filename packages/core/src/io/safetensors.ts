@@ -181,7 +181,7 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
     const count = dims.reduce((a, b) => a * b, 1);
     if (!Number.isSafeInteger(count) || count * BYTES_PER_ELEMENT[dtype] !== end - begin) {
       throw new SafetensorsError(
-        `shape [${dims}] of ${dtype} needs ${count * BYTES_PER_ELEMENT[dtype]} bytes but data_offsets span ${end - begin}`,
+        `shape [${dims.join(',')}] of ${dtype} needs ${count * BYTES_PER_ELEMENT[dtype]} bytes but data_offsets span ${end - begin}`,
         name,
       );
     }
@@ -217,7 +217,7 @@ function floatToHalf(value: number): number {
   const exponent = (bits >>> 23) & 0xff;
   let mantissa = bits & 0x7fffff;
   if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
-  let halfExponent = exponent - 127 + 15;
+  const halfExponent = exponent - 127 + 15;
   if (halfExponent >= 0x1f) return sign | 0x7c00;
   if (halfExponent <= 0) {
     if (halfExponent < -10) return sign;
@@ -231,8 +231,8 @@ function floatToHalf(value: number): number {
   }
   let half = (halfExponent << 10) | (mantissa >> 13);
   const remainder = mantissa & 0x1fff;
+  // A carry out of the mantissa rounds up into the exponent (to infinity from the largest finite).
   if (remainder > 0x1000 || (remainder === 0x1000 && half & 1)) half += 1;
-  halfExponent = half >> 10;
   return sign | half;
 }
 
@@ -240,7 +240,7 @@ function encode(name: string, tensor: SafetensorsTensor): Uint8Array {
   const { dtype, data } = tensor;
   const count = checkShape(name, tensor.shape).reduce((a, b) => a * b, 1);
   if (data.length !== count) {
-    throw new SafetensorsError(`shape [${tensor.shape}] has ${count} elements but data has ${data.length}`, name);
+    throw new SafetensorsError(`shape [${tensor.shape.join(',')}] has ${count} elements but data has ${data.length}`, name);
   }
   const out = new Uint8Array(count * BYTES_PER_ELEMENT[dtype]);
   const view = new DataView(out.buffer);

@@ -15,7 +15,7 @@ export async function readSourceBytes(source: string | URL): Promise<Uint8Array>
       response = await fetch(source);
     } catch (error) {
       const cause = (error as { cause?: { message?: string } }).cause?.message;
-      throw new Error(`could not fetch ${String(source)}: ${(error as Error).message}${cause ? ` (${cause})` : ''}`);
+      throw new Error(`could not fetch ${String(source)}: ${(error as Error).message}${cause ? ` (${cause})` : ''}`, { cause: error });
     }
     if (!response.ok) {
       await response.body?.cancel();
@@ -34,8 +34,8 @@ export async function readSourceBytes(source: string | URL): Promise<Uint8Array>
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const shown = target instanceof URL ? target.href : target;
-    if (code === 'ENOENT') throw new Error(`file not found: ${shown}`);
-    if (code === 'EISDIR') throw new Error(`expected a file but found a folder: ${shown}`);
+    if (code === 'ENOENT') throw new Error(`file not found: ${shown}`, { cause: error });
+    if (code === 'EISDIR') throw new Error(`expected a file but found a folder: ${shown}`, { cause: error });
     throw error;
   }
 }

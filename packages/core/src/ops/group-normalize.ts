@@ -65,11 +65,11 @@ export function groupNormalize(x: tf.Tensor4D, groups: number, options: GroupNor
     let centered: tf.Tensor;
     let inverseStd: tf.Tensor;
     if (fused) {
-      [value, centered, inverseStd] = tf.engine().runKernel(
+      [value, centered, inverseStd] = tf.engine().runKernel<tf.Tensor[]>(
         GROUP_NORM_KERNEL,
-        { x: flat, gamma, beta } as unknown as tf.NamedTensorMap,
-        { groups, epsilon } as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor[] as [tf.Tensor, tf.Tensor, tf.Tensor];
+        { x: flat, gamma, beta },
+        { groups, epsilon },
+      ) as [tf.Tensor, tf.Tensor, tf.Tensor];
     } else {
       const ones = tf.ones([batch, 1, pixels]);
       centered = tf.sub(flat, groupMean(pixelSums(ones, flat)));

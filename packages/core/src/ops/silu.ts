@@ -10,11 +10,11 @@ const fusedSilu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const x = args[0] as tf.Tensor;
   const save = args[1] as tf.GradSaveFunc;
   save([x]);
-  const value = tf.engine().runKernel(SILU_KERNEL, { x } as unknown as tf.NamedTensorMap) as tf.Tensor;
+  const value = tf.engine().runKernel<tf.Tensor>(SILU_KERNEL, { x });
   return {
     value,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-      tf.engine().runKernel(SILU_GRAD_KERNEL, { x: saved[0]!, dy } as unknown as tf.NamedTensorMap) as tf.Tensor,
+      tf.engine().runKernel<tf.Tensor>(SILU_GRAD_KERNEL, { x: saved[0], dy }),
   };
 });
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { groupNormalize } from '@diffusion-ts/core';
 import type { ParameterScope } from '../parameters/parameter-store.js';
 

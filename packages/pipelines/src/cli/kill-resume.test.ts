@@ -82,7 +82,7 @@ describe('diffusion-ts train: kill -9, then --resume', () => {
     expect(resumed.out).toMatch(/resumed .* at step (4|8)/);
 
     // The log is cut back to the checkpoint on resume, so every step appears once, bit-identical.
-    expect(await readLog(killed)).toEqual(reference.map((entry) => expect.objectContaining({ step: entry.step, loss: entry.loss, gradNorm: entry.gradNorm })));
+    expect(await readLog(killed)).toEqual(reference.map((entry): unknown => expect.objectContaining({ step: entry.step, loss: entry.loss, gradNorm: entry.gradNorm })));
     const weights = 'model/unet/diffusion_pytorch_model.safetensors';
     expect(Buffer.compare(await readFile(join(killed, weights)), await readFile(join(whole, weights)))).toBe(0);
   }, 120_000);

@@ -82,7 +82,6 @@ async function run(argv: string[]): Promise<void> {
     throw new UsageError(`${checkpoint} exists: pass --resume to continue that run, or choose another --output`);
   }
   const report = await initCommandBackend(values);
-  const { backend } = report;
   const dataset = values.dataset === 'mnist' ? await loadMnist('train', { limit }) : await loadImageFolder(values.dataset, { limit });
   const config = values.config === undefined ? MNIST_UNET_CONFIG : await readConfigFile(values.config);
   const model = UNet2DModel.fromConfig({ ...config, sample_size: dataset.shape[1], in_channels: dataset.shape[3], out_channels: dataset.shape[3] }, { seed });

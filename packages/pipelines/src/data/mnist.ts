@@ -123,6 +123,6 @@ async function readNamed(path: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(path));
   } catch (error) {
-    throw new Error(`cannot read MNIST file ${path}: ${(error as Error).message}`);
+    throw new Error(`cannot read MNIST file ${path}: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -70,7 +70,7 @@ export class MnistClassifier {
       if (!kernel || !bias) throw new Error(`MnistClassifier.load: ${folder} lacks the weights of layer ${i}`);
       const expected = [sizes[i], sizes[i + 1]];
       if (kernel.shape.join() !== expected.join()) {
-        throw new Error(`MnistClassifier.load: layers.${i}.kernel has shape [${kernel.shape}], expected [${expected}]`);
+        throw new Error(`MnistClassifier.load: layers.${i}.kernel has shape [${kernel.shape.join(',')}], expected [${expected.join(',')}]`);
       }
       layers.push({
         kernel: tf.variable(tf.tensor2d(kernel.data as Float32Array, expected as [number, number]), true),
@@ -84,8 +84,8 @@ export class MnistClassifier {
   async save(folder: string, extra: Record<string, number | string> = {}): Promise<void> {
     const tensors: Record<string, SafetensorsTensor> = {};
     for (const [i, layer] of this.layers.entries()) {
-      tensors[`layers.${i}.kernel`] = { dtype: 'F32', shape: layer.kernel.shape, data: layer.kernel.dataSync() as Float32Array };
-      tensors[`layers.${i}.bias`] = { dtype: 'F32', shape: layer.bias.shape, data: layer.bias.dataSync() as Float32Array };
+      tensors[`layers.${i}.kernel`] = { dtype: 'F32', shape: layer.kernel.shape, data: layer.kernel.dataSync() };
+      tensors[`layers.${i}.bias`] = { dtype: 'F32', shape: layer.bias.shape, data: layer.bias.dataSync() };
     }
     await saveSafetensors(`${folder}/classifier.safetensors`, tensors, { format: 'diffusion-ts-mnist-classifier' });
     await writeConfigFile(`${folder}/config.json`, {

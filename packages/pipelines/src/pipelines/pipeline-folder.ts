@@ -64,7 +64,7 @@ export async function openPipelineFolder(folder: string, options: PipelineFromPr
  */
 export async function writePipelineFolder(folder: string, pipelineClass: string, unetClass: string, scheduler: Scheduler): Promise<string> {
   const { mkdir } = await import('node:fs/promises');
-  const { join } = await import('node:path');
+  const nodePath = await import('node:path');
   await mkdir(folder, { recursive: true });
   const index: ConfigJson = {
     _class_name: pipelineClass,
@@ -72,7 +72,7 @@ export async function writePipelineFolder(folder: string, pipelineClass: string,
     scheduler: ['diffusers', scheduler.className],
     unet: ['diffusers', unetClass],
   };
-  await writeConfigFile(join(folder, 'model_index.json'), index);
-  await writeConfigFile(join(folder, 'scheduler', 'scheduler_config.json'), scheduler.toConfig());
-  return join(folder, 'unet');
+  await writeConfigFile(nodePath.join(folder, 'model_index.json'), index);
+  await writeConfigFile(nodePath.join(folder, 'scheduler', 'scheduler_config.json'), scheduler.toConfig());
+  return nodePath.join(folder, 'unet');
 }

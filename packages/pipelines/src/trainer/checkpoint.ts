@@ -32,7 +32,7 @@ export async function readCheckpoint(path: string, groups: VariableGroups): Prom
   try {
     file = await loadSafetensors(path);
   } catch (error) {
-    throw new Error(`cannot read checkpoint ${path}: ${(error as Error).message}`);
+    throw new Error(`cannot read checkpoint ${path}: ${(error as Error).message}`, { cause: error });
   }
   if (file.metadata.format !== 'diffusion-ts-checkpoint' || file.metadata.state === undefined) {
     throw new Error(`${path} is not a diffusion-ts training checkpoint`);

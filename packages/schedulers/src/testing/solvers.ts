@@ -3,7 +3,7 @@
  * with the dummy model and measure every error against Diffusers' numbers.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { NoiseGenerator, Scheduler, SetTimestepsOptions } from '../scheduler.js';
+import type { NoiseGenerator, Scheduler } from '../scheduler.js';
 import { dummyModel, float32Values, maxMixedError, maxRelativeError, toTensor, type FixtureArray } from './fixtures.js';
 
 /** One stored loop. */
@@ -73,7 +73,7 @@ function camelCased(kwargs: Record<string, unknown> = {}): Record<string, unknow
 
 /** The `setTimesteps` call of a case: Diffusers' keyword arguments, camelCase. */
 export function setTimestepsOf(scheduler: Scheduler, entry: SolverCase): void {
-  scheduler.setTimesteps(entry.num_inference_steps ?? undefined, camelCased(entry.set_timesteps_kwargs) as SetTimestepsOptions);
+  scheduler.setTimesteps(entry.num_inference_steps ?? undefined, camelCased(entry.set_timesteps_kwargs));
 }
 
 /** Replays the loop of `entry` on `scheduler` (already built from its config). */

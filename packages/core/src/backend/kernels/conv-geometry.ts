@@ -54,7 +54,7 @@ export function convGeometry(
     filterShape as [number, number, number, number],
     attributes.strides,
     1,
-    attributes.pad as Parameters<typeof tf.backend_util.computeConv2DInfo>[4],
+    attributes.pad,
     attributes.dimRoundingMode,
     false,
     'channelsLast',

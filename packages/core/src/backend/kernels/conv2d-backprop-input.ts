@@ -101,11 +101,11 @@ function phasedInputGradient(dy: tf.Tensor4D, swapped: tf.Tensor4D, geometry: Co
       columnPhases.push(correlate(dy, taps, rows, columns));
     }
     // [n, q, p, columnPhase, c]
-    rowPhases.push(strideWidth === 1 ? columnPhases[0]! : (tf.stack(columnPhases, 3) as tf.Tensor4D));
+    rowPhases.push(strideWidth === 1 ? columnPhases[0] : (tf.stack(columnPhases, 3) as tf.Tensor4D));
   }
   const phaseRows = Math.ceil(inHeight / strideHeight);
   const phaseColumns = Math.ceil(inWidth / strideWidth);
-  const interleaved: tf.Tensor = strideHeight === 1 ? rowPhases[0]! : tf.stack(rowPhases, 2);
+  const interleaved: tf.Tensor = strideHeight === 1 ? rowPhases[0] : tf.stack(rowPhases, 2);
   const whole = tf.reshape(interleaved, [
     batch,
     phaseRows * strideHeight,

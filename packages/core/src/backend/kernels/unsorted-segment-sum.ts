@@ -40,7 +40,7 @@ export function unsortedSegmentSum(x: tf.Tensor, segmentIds: tf.Tensor, numSegme
     const segment = Number(ids[index]);
     if (segment < 0 || segment >= numSegments) continue;
     for (let offset = 0; offset < inner; offset++) {
-      sums[segment * inner + offset]! += Number(values[index * inner + offset]);
+      sums[segment * inner + offset] += Number(values[index * inner + offset]);
     }
   }
   const typed = x.dtype === 'int32' ? Int32Array.from(sums) : Float32Array.from(sums);
