@@ -1,9 +1,12 @@
 // A small persistent thread pool: `run(tasks, fn)` calls fn(task, worker) for every task index,
 // spread over the pool's workers and the calling thread (worker 0), and returns when all are done.
+// It runs one job at a time and `run` must not be called from two threads at once: the addon
+// reaches it only through a Session (workspace.h), which gives one operation the pool at a time.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -21,7 +24,11 @@ class ThreadPool {
   /** Workers including the calling thread. */
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
 
-  /** Runs fn(task, worker) for task in [0, tasks); worker is in [0, threads()). */
+  /**
+   * Runs fn(task, worker) for task in [0, tasks); worker is in [0, threads()). When a task throws,
+   * the tasks not yet started are skipped and the first exception is rethrown here once every
+   * worker has stopped.
+   */
   void run(int tasks, const std::function<void(int, int)>& fn);
 
  private:
@@ -38,6 +45,7 @@ class ThreadPool {
   int busy_ = 0;
   unsigned long generation_ = 0;
   bool stopping_ = false;
+  std::exception_ptr failure_;
 };
 
 }  // namespace dts
