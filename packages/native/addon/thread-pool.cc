@@ -1,5 +1,9 @@
 #include "thread-pool.h"
 
+#include <exception>
+#include <new>
+#include <stdexcept>
+
 // GCC 12's libstdc++ added a second version of condition_variable::wait (GLIBCXX_3.4.30); bind the
 // calls here to the original one (GLIBCXX_3.4.11, still exported by every newer libstdc++), so a
 // binary built with GCC 12 or later also loads against the libstdc++ of older distributions.
@@ -27,11 +31,25 @@ ThreadPool::~ThreadPool() {
 
 void ThreadPool::drain(int worker) {
   for (int task = next_.fetch_add(1); task < tasks_; task = next_.fetch_add(1)) {
+    Failure failure = Failure::None;
+    std::string message;
     try {
       (*job_)(task, worker);
+    } catch (const std::bad_alloc&) {
+      failure = Failure::OutOfMemory;
+    } catch (const std::exception& error) {
+      failure = Failure::Error;
+      message = error.what();
     } catch (...) {
+      failure = Failure::Error;
+      message = "a native kernel task failed";
+    }
+    if (failure != Failure::None) {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (!failure_) failure_ = std::current_exception();
+      if (failure_ == Failure::None) {
+        failure_ = failure;
+        failureMessage_ = std::move(message);
+      }
       next_.store(tasks_);  // hand out no more tasks
     }
   }
@@ -66,20 +84,23 @@ void ThreadPool::run(int tasks, const std::function<void(int, int)>& fn) {
     tasks_ = tasks;
     next_.store(0);
     busy_ = static_cast<int>(workers_.size());
-    failure_ = nullptr;
+    failure_ = Failure::None;
     ++generation_;
   }
   start_.notify_all();
   drain(0);
-  std::exception_ptr failure;
+  Failure failure;
+  std::string message;
   {
     std::unique_lock<std::mutex> lock(mutex_);
     finished_.wait(lock, [&] { return busy_ == 0; });
     job_ = nullptr;
     failure = failure_;
-    failure_ = nullptr;
+    message = std::move(failureMessage_);
+    failure_ = Failure::None;
   }
-  if (failure) std::rethrow_exception(failure);
+  if (failure == Failure::OutOfMemory) throw std::bad_alloc();
+  if (failure == Failure::Error) throw std::runtime_error(message);
 }
 
 }  // namespace dts

@@ -6,9 +6,9 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <exception>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -26,8 +26,9 @@ class ThreadPool {
 
   /**
    * Runs fn(task, worker) for task in [0, tasks); worker is in [0, threads()). When a task throws,
-   * the tasks not yet started are skipped and the first exception is rethrown here once every
-   * worker has stopped.
+   * the tasks not yet started are skipped and, once every worker has stopped, the first failure is
+   * thrown here again: std::bad_alloc as itself, anything else as a std::runtime_error with its
+   * message. (Not std::exception_ptr: copying one needs a libstdc++ from GCC 11 or later.)
    */
   void run(int tasks, const std::function<void(int, int)>& fn);
 
@@ -45,7 +46,9 @@ class ThreadPool {
   int busy_ = 0;
   unsigned long generation_ = 0;
   bool stopping_ = false;
-  std::exception_ptr failure_;
+  /** The first task failure of the current job: none, out of memory, or another error (with its message). */
+  enum class Failure { None, OutOfMemory, Error } failure_ = Failure::None;
+  std::string failureMessage_;
 };
 
 }  // namespace dts
