@@ -7,7 +7,7 @@ import { Generator, initBackend } from '@diffusion-ts/core';
 import { testBackendNames } from '@diffusion-ts/core/testing';
 import { UNet2DModel } from '@diffusion-ts/models';
 import { DDIMScheduler, DDPMScheduler, PNDMScheduler, type Scheduler } from '@diffusion-ts/schedulers';
-import { TINY_UNET } from '../testing/tiny-models.js';
+import { TINY_UNET } from '@diffusion-ts/models/testing';
 import { UnconditionalPipeline } from './unconditional.js';
 
 const SCHEDULERS: Array<[string, () => Scheduler]> = [
