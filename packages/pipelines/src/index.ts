@@ -3,26 +3,14 @@
  * img2img) on one `DiffusionPipeline` base, the training loop, datasets (MNIST, image folders)
  * and image output.
  */
-export {
-  DiffusionPipeline,
-  type FromPretrainedOptionsOf,
-  type PipelineClass,
-  type PipelineFromPretrainedOptions,
-} from './pipelines/diffusion-pipeline.js';
+export { DiffusionPipeline, type PipelineFromPretrainedOptions } from './pipelines/diffusion-pipeline.js';
 export { UnconditionalPipeline, type UnconditionalComponents } from './pipelines/unconditional.js';
 export { ClassConditionalPipeline, type ClassConditionalComponents, type ClassConditionalGenerateOptions } from './pipelines/class-conditional.js';
 export { ConditionedPipeline, type ConditionedComponents, type ConditionedGenerateOptions } from './pipelines/conditioned.js';
 export { Img2ImgPipeline, type Img2ImgComponents, type Img2ImgGenerateOptions } from './pipelines/img2img.js';
-export {
-  modelLoader,
-  type ComponentLoader,
-  type ComponentLoaders,
-  type ComponentLoadOptions,
-  type PipelineComponent,
-  type PretrainedModelClass,
-} from './pipelines/component-loader.js';
+export { modelLoader, type ComponentLoader, type ComponentLoaders, type ComponentLoadOptions, type PipelineComponent } from './pipelines/component-loader.js';
 export { COMPONENT_LOADERS } from './pipelines/component-registry.js';
-export { MODEL_INDEX_NAME, type ComponentSpec, type ComponentSpecs } from './pipelines/pipeline-folder.js';
+export { type ComponentSpec, type ComponentSpecs } from './pipelines/pipeline-folder.js';
 export { SCHEDULER_COMPONENT, SCHEDULER_NAMES, schedulerClassName } from './pipelines/scheduler-component.js';
 export { denoiseLoop, guide, runDenoisingLoop, type DenoiseLoopOptions, type DenoiseStep } from './pipelines/denoise-loop.js';
 export {
@@ -31,7 +19,6 @@ export {
   type GenerateOptions,
   type GenerateResult,
   type GenerationPlan,
-  type PlannedPipeline,
   type StepCallback,
 } from './pipelines/generate-options.js';
 export {
