@@ -259,9 +259,13 @@ for (const short of packages.keys()) {
     const compiled = existsSync(join(folder, 'node_modules/@diffusion-ts/native/build'));
     const ran = /using prebuilds\/.*nothing to compile/.test(install.output);
     const ok = compiler === undefined && install.ok && ran && !compiled;
-    const detail = compiler !== undefined ? `${compiler} is still on PATH` : compiled ? 'it compiled build/ instead' : ran ? '' : 'the install script did not report the prebuilt binary';
-    const output = install.output.split('\n').filter((line) => line.includes('@diffusion-ts/native:')).join('\n') || tail(install.output, 20);
-    record(short, 'install script with no C++ compiler uses the prebuilt binary', ok ? 'PASS' : 'FAIL', [detail, output].filter(Boolean).join('; '), install.seconds);
+    const problem =
+      (compiler !== undefined && `${compiler} is still on PATH`) ||
+      (compiled && 'it compiled build/ instead') ||
+      (!ran && 'the install script did not report the prebuilt binary');
+    const ours = install.output.split('\n').filter((line) => line.includes('@diffusion-ts/native:'));
+    const detail = [problem, ours.join('\n') || tail(install.output, 20)].filter(Boolean).join('; ');
+    record(short, 'install script with no C++ compiler uses the prebuilt binary', ok ? 'PASS' : 'FAIL', detail, install.seconds);
   }
 
   // Nothing may resolve back into the workspace: every installed @diffusion-ts package is a copy.

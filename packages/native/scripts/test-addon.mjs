@@ -88,4 +88,5 @@ if (failed.length > 0) {
   console.error(`@diffusion-ts/native addon tests FAILED (${seconds} s): ${failed.join('; ')}`);
   process.exit(1);
 }
-console.log(`@diffusion-ts/native addon tests passed: ${binaries.map((build) => build.name).join(' and ')} builds, 3 instruction sets (${seconds} s)`);
+const names = binaries.map((build) => build.name).join(' and ');
+console.log(`@diffusion-ts/native addon tests passed: ${names} builds, 3 instruction sets (${seconds} s)`);

@@ -12,7 +12,8 @@ describe('finding the addon binary', () => {
     const lastPrebuilt = candidates.map((candidate) => candidate.prebuilt).lastIndexOf(true);
     if (firstBuilt >= 0) expect(lastPrebuilt).toBeLessThan(firstBuilt);
     for (const { file, prebuilt } of candidates) {
-      if (prebuilt) expect(file).toMatch(new RegExp(`/prebuilds/${process.platform}-[^/]*${process.arch}[^/]*/[^/]*\\bnapi\\b[^/]*\\.node$`));
+      const folder = `/prebuilds/${process.platform}-[^/]*${process.arch}[^/]*/`;
+      if (prebuilt) expect(file).toMatch(new RegExp(`${folder}[^/]*\\bnapi\\b[^/]*\\.node$`));
       else expect(file).toMatch(/\/build\/diffusion_native\.node$/);
     }
   });

@@ -45,7 +45,9 @@ export async function addonBinaries(): Promise<AddonBinary[]> {
     });
     for (const folder of folders) {
       for (const name of readdirSync(`${prebuilds}/${folder}`).sort()) {
-        if (name.endsWith('.node') && name.split('.').includes('napi')) prebuilt.push({ file: `${prebuilds}/${folder}/${name}`, prebuilt: true });
+        if (name.endsWith('.node') && name.split('.').includes('napi')) {
+          prebuilt.push({ file: `${prebuilds}/${folder}/${name}`, prebuilt: true });
+        }
       }
     }
   }
@@ -57,7 +59,9 @@ export async function addonBinaries(): Promise<AddonBinary[]> {
  * Loads the first of `addonBinaries()` that loads and that `check` accepts (it returns why not,
  * or undefined). Rejects naming every binary tried and why it was passed over, or that there is none.
  */
-export async function requireAddonBinary(check: (exports: unknown) => string | undefined): Promise<{ exports: unknown; binary: AddonBinary }> {
+export async function requireAddonBinary(
+  check: (exports: unknown) => string | undefined,
+): Promise<{ exports: unknown; binary: AddonBinary }> {
   const { createRequire } = await nodeBuiltin<typeof import('node:module')>('node:module');
   const require = createRequire(import.meta.url);
   const candidates = await addonBinaries();

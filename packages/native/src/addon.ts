@@ -195,7 +195,8 @@ export interface NativeAddonStatus {
 
 /** How to build the addon, for error messages. */
 const BUILD_HINT =
-  'Compile it with `npm rebuild @diffusion-ts/native` (in this repository: `pnpm --filter @diffusion-ts/native build`); that needs a C++ compiler (g++ or clang++)';
+  'Compile it with `npm rebuild @diffusion-ts/native` (in this repository: `pnpm --filter @diffusion-ts/native build`); ' +
+  'that needs a C++ compiler (g++ or clang++)';
 
 /** Every function of `NativeAddon`: a binary that lacks one is out of date. */
 const REQUIRED_FUNCTIONS: ReadonlyArray<keyof NativeAddon> = [

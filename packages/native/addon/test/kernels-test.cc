@@ -269,7 +269,8 @@ void test_pointwise() {
     for (long i = 0; i < n; ++i) {
       x[i] = op == 1 || op == 2 ? a[i] + 1.5f : a[i] * 12;
       const double v = x[i];
-      expected[i] = op == 0 ? v * v : op == 1 ? std::sqrt(v) : op == 2 ? 1 / std::sqrt(v) : op == 3 ? -v : op == 4 ? sigmoid(v) : v * sigmoid(v);
+      const double values[] = {v * v, std::sqrt(v), 1 / std::sqrt(v), -v, sigmoid(v), v * sigmoid(v)};
+      expected[i] = values[op];
     }
     dts::unary(static_cast<dts::UnaryOp>(op), x.data(), out.data(), n);
     expect_close(std::string("unary ") + unaryNames[op], out, expected, 1e-6);
@@ -333,7 +334,8 @@ void test_pointwise() {
       expectedM[i] = h.beta1 * m[i] + (1 - h.beta1) * g[i];
       expectedV[i] = h.beta2 * v[i] + (1 - h.beta2) * g[i] * g[i];
       const double decayed = decay > 0 ? w[i] * (1 - h.learningRate * decay) : w[i];
-      expectedW[i] = decayed - h.learningRate / h.correction1 * expectedM[i] / (std::sqrt(expectedV[i]) / std::sqrt(h.correction2) + h.epsilon);
+      const double denominator = std::sqrt(expectedV[i]) / std::sqrt(h.correction2) + h.epsilon;
+      expectedW[i] = decayed - h.learningRate / h.correction1 * expectedM[i] / denominator;
     }
     dts::adam_update(w.data(), g.data(), m.data(), v.data(), outW.data(), outM.data(), outV.data(), n, h);
     const std::string suffix = decay > 0 ? " with weight decay" : "";
