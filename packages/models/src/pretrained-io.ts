@@ -31,18 +31,27 @@ export interface PretrainedFiles {
   tensors: Record<string, WeightTensor>;
 }
 
-/** Reads `config.json` and `diffusion_pytorch_model.safetensors` from a folder or URL. */
-export async function readPretrained(source: string | PretrainedSource, options: FromPretrainedOptions = {}): Promise<PretrainedFiles> {
+/** Reads `config.json` and the weights (`diffusion_pytorch_model.safetensors`) from a folder or URL. */
+export async function readPretrained(
+  source: string | PretrainedSource,
+  options: FromPretrainedOptions = {},
+  weightsName = WEIGHTS_NAME,
+): Promise<PretrainedFiles> {
   let root = typeof source === 'string' ? openPretrained(source) : source;
   if (options.subfolder) root = root.subfolder(options.subfolder);
   const config = await root.readJson(CONFIG_NAME);
-  const file = await loadSafetensors(await root.readBytes(WEIGHTS_NAME));
+  const file = await loadSafetensors(await root.readBytes(weightsName));
   return { location: root.location, config, tensors: file.tensors };
 }
 
 /** Writes `config.json` and the safetensors file into `folder` (each atomically). */
-export async function writePretrained(folder: string, config: ConfigJson, tensors: Record<string, ExportedWeight>): Promise<void> {
+export async function writePretrained(
+  folder: string,
+  config: ConfigJson,
+  tensors: Record<string, ExportedWeight>,
+  weightsName = WEIGHTS_NAME,
+): Promise<void> {
   const { join } = await import('node:path');
-  await saveSafetensors(join(folder, WEIGHTS_NAME), tensors, { format: 'pt' });
+  await saveSafetensors(join(folder, weightsName), tensors, { format: 'pt' });
   await writeConfigFile(join(folder, CONFIG_NAME), config);
 }

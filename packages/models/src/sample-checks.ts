@@ -17,3 +17,14 @@ export function validateSample(sample: tf.Tensor, inChannels: number, downsample
   }
   if (sample.dtype !== 'float32') throw new Error(`${context}: sample must be float32, got ${sample.dtype}`);
 }
+
+/** Checks that class labels [batch] are given exactly when the model has a class embedding. */
+export function validateClassLabels(classLabels: tf.Tensor1D | undefined, batch: number, hasClassEmbedding: boolean, context: string): void {
+  if (hasClassEmbedding && !classLabels) throw new Error(`${context}: classLabels are required by this class-conditional model`);
+  if (!hasClassEmbedding && classLabels) {
+    throw new Error(`${context}: classLabels were given but the model has no class embedding (num_class_embeds / class_embed_type)`);
+  }
+  if (classLabels && (classLabels.rank !== 1 || classLabels.shape[0] !== batch)) {
+    throw new Error(`${context}: classLabels must have shape [${batch}], got [${classLabels.shape.join(', ')}]`);
+  }
+}
