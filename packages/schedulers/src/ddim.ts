@@ -21,7 +21,7 @@ import { drawNoise } from './draw-noise.js';
 import { assertFinite, assertFiniteNumber } from './input-checks.js';
 import { denoise, epsilonFromOriginal } from './prediction.js';
 import { finalAlphaCumprod, type BetaSchedule } from './schedule.js';
-import type { CommonOptions, StepOptions, StepResult } from './scheduler.js';
+import { PREDICTION_TYPES, type CommonOptions, type StepOptions, type StepResult } from './scheduler.js';
 import { boundOriginalSample, type ThresholdOptions } from './thresholding.js';
 
 /** `DDIMScheduler` options (Diffusers' constructor arguments, camelCase). */
@@ -50,7 +50,7 @@ export const DDIM_SCHEMA: ConfigSchema<DDIMOptions> = {
   clipSample: { kind: 'boolean' },
   setAlphaToOne: { kind: 'boolean' },
   stepsOffset: STEPS_OFFSET_FIELD,
-  predictionType: { kind: 'string', values: ['epsilon', 'sample', 'v_prediction'] },
+  predictionType: { kind: 'string', values: PREDICTION_TYPES },
   ...THRESHOLD_CONFIG_SCHEMA,
   timestepSpacing: TIMESTEP_SPACING_FIELD,
   rescaleBetasZeroSnr: { kind: 'boolean' },

@@ -22,7 +22,7 @@ import { drawNoise } from './draw-noise.js';
 import { assertFinite, assertSameShape, assertScheduledTimestep, assertTensor, assertTrainTimestep } from './input-checks.js';
 import { denoise } from './prediction.js';
 import type { BetaSchedule } from './schedule.js';
-import type { CommonOptions, StepOptions, StepResult, VarianceType } from './scheduler.js';
+import { PREDICTION_TYPES, VARIANCE_TYPES, type CommonOptions, type StepOptions, type StepResult, type VarianceType } from './scheduler.js';
 import { boundOriginalSample, type ThresholdOptions } from './thresholding.js';
 
 /** `DDPMScheduler` options (Diffusers' constructor arguments, camelCase). */
@@ -48,12 +48,9 @@ export const DDPM_DEFAULTS: Readonly<DDPMOptions> = Object.freeze({
 /** Config keys and types, in Diffusers' order. */
 export const DDPM_SCHEMA: ConfigSchema<DDPMOptions> = {
   ...BETA_CONFIG_SCHEMA,
-  varianceType: {
-    kind: 'string',
-    values: ['fixed_small', 'fixed_small_log', 'fixed_large', 'fixed_large_log', 'learned', 'learned_range'],
-  },
+  varianceType: { kind: 'string', values: VARIANCE_TYPES },
   clipSample: { kind: 'boolean' },
-  predictionType: { kind: 'string', values: ['epsilon', 'sample', 'v_prediction'] },
+  predictionType: { kind: 'string', values: PREDICTION_TYPES },
   ...THRESHOLD_CONFIG_SCHEMA,
   timestepSpacing: TIMESTEP_SPACING_FIELD,
   stepsOffset: STEPS_OFFSET_FIELD,

@@ -13,6 +13,7 @@ export type {
   TimestepsInput,
   VarianceType,
 } from './scheduler.js';
+export { PREDICTION_TYPES, VARIANCE_TYPES } from './scheduler.js';
 export type { BetaSchedule, TimestepSpacing } from './schedule.js';
 export type { ThresholdOptions } from './thresholding.js';
 export { DDPMScheduler, type DDPMOptions } from './ddpm.js';

@@ -12,15 +12,21 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { ConfigJson } from '@diffusion-ts/core';
 import type { BetaOptions } from './schedule.js';
 
+/** What a model may predict (Diffusers' `prediction_type` values). */
+export const PREDICTION_TYPES = Object.freeze(['epsilon', 'sample', 'v_prediction'] as const);
+
 /** What the model predicts. */
-export type PredictionType = 'epsilon' | 'sample' | 'v_prediction';
+export type PredictionType = (typeof PREDICTION_TYPES)[number];
+
+/** Diffusers' `variance_type` values. */
+export const VARIANCE_TYPES = Object.freeze(['fixed_small', 'fixed_small_log', 'fixed_large', 'fixed_large_log', 'learned', 'learned_range'] as const);
 
 /**
- * How the variance of a reverse step is chosen (Diffusers' `variance_type`). `learned`: the
- * model's extra C channels are σ² itself; `learned_range`: v in [-1, 1] interpolating log σ²
- * between the `fixed_small` and `fixed_large` values.
+ * How the variance of a reverse step is chosen. `learned`: the model's extra C channels are σ²
+ * itself; `learned_range`: v in [-1, 1] interpolating log σ² between the `fixed_small` and
+ * `fixed_large` values.
  */
-export type VarianceType = 'fixed_small' | 'fixed_small_log' | 'fixed_large' | 'fixed_large_log' | 'learned' | 'learned_range';
+export type VarianceType = (typeof VARIANCE_TYPES)[number];
 
 /** A seeded source of standard normal float32 numbers (core's `Generator` fits). */
 export interface NoiseGenerator {
