@@ -129,7 +129,7 @@ export abstract class DiscreteScheduler<T extends CommonOptions> implements Sche
   /** Sets `numInferenceSteps` timesteps spaced by `timestepSpacing`, in descending order. */
   setTimesteps(numInferenceSteps: number): void {
     assertInferenceSteps(numInferenceSteps, this.config.numTrainTimesteps, this.className);
-    this.timesteps = spacedTimestepsAscending(numInferenceSteps, this.config).reverse();
+    this.timesteps = spacedTimestepsAscending(numInferenceSteps, this.config, this.className).reverse();
     this.numInferenceSteps = numInferenceSteps;
   }
 

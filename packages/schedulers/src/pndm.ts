@@ -84,7 +84,7 @@ export class PNDMScheduler extends DiscreteScheduler<PNDMOptions> {
    */
   override setTimesteps(numInferenceSteps: number): void {
     assertInferenceSteps(numInferenceSteps, this.config.numTrainTimesteps, this.className);
-    const ascending = spacedTimestepsAscending(numInferenceSteps, this.config);
+    const ascending = spacedTimestepsAscending(numInferenceSteps, this.config, this.className);
     if (this.config.skipPrkSteps) {
       this.prkTimesteps = [];
       this.plmsTimesteps = [...ascending.slice(0, -1), ...ascending.slice(-2, -1), ...ascending.slice(-1)].reverse();

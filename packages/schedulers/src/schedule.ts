@@ -178,13 +178,21 @@ export interface SpacingOptions {
  * The inference timesteps for `count` steps in ascending order, as Diffusers' `set_timesteps`
  * computes them: `leading` is `i * (T // N) + stepsOffset`; `trailing` is
  * `round(arange(T, 0, -T/N)) - 1`; `linspace` is `round(linspace(0, T - 1, N))`. Rounding is
- * numpy's half-to-even; `trailing` and `linspace` ignore `stepsOffset`.
+ * numpy's half-to-even; `trailing` and `linspace` ignore `stepsOffset`. A `leading` schedule
+ * whose offset pushes the last timestep to `numTrainTimesteps` or beyond is refused (Diffusers
+ * accepts it and fails with an index error in `step`).
  */
-export function spacedTimestepsAscending(count: number, options: SpacingOptions): number[] {
+export function spacedTimestepsAscending(count: number, options: SpacingOptions, context = 'setTimesteps'): number[] {
   const total = options.numTrainTimesteps;
   switch (options.timestepSpacing) {
     case 'leading': {
       const ratio = Math.floor(total / count);
+      const last = (count - 1) * ratio + options.stepsOffset;
+      if (last >= total) {
+        throw new RangeError(
+          `${context}: ${count} steps with stepsOffset ${options.stepsOffset} ('leading' spacing) reach timestep ${last}, beyond numTrainTimesteps - 1 = ${total - 1}; use fewer steps or 'trailing' spacing`,
+        );
+      }
       return Array.from({ length: count }, (_, i) => i * ratio + options.stepsOffset);
     }
     case 'trailing':
