@@ -8,14 +8,16 @@ import { DDIMScheduler } from './ddim.js';
 import { DDPMScheduler } from './ddpm.js';
 import { PNDMScheduler } from './pndm.js';
 import type { Scheduler } from './scheduler.js';
+import { DIFFUSERS_COMPATIBLE_NAMES } from './scheduler-config.js';
 import { readSchedulerConfig, type SchedulerFromPretrainedOptions } from './scheduler-config-file.js';
 import { SCHEDULER_NAMES, type SchedulerPreset } from './scheduler-names.js';
 
-/** A scheduler class: built from options or a Diffusers config. */
+/** A scheduler class: built from options, a Diffusers config, or a folder / URL holding one. */
 export interface SchedulerClass {
   readonly className: string;
   readonly compatibles: readonly string[];
   fromConfig(config: ConfigJson): Scheduler;
+  fromPretrained(source: string | PretrainedSource, options?: SchedulerFromPretrainedOptions): Promise<Scheduler>;
 }
 
 /** Every scheduler this package implements, by Diffusers class name. */
@@ -30,11 +32,14 @@ const has = (table: object, key: string): boolean => Object.prototype.hasOwnProp
 /** The class names the short names stand for. */
 const namedClasses = (): string[] => [...new Set(Object.values(SCHEDULER_NAMES).map((entry) => entry.className))];
 
+/** Diffusers scheduler classes we know by name, implemented here or not (yet). */
+const knownClasses = (): string[] => [...new Set([...namedClasses(), ...DIFFUSERS_COMPATIBLE_NAMES])];
+
 /** The class registered under `className`; a clear `ConfigError` for unknown or unimplemented names. */
 export function schedulerClass(className: string): SchedulerClass {
   if (has(SCHEDULERS, className)) return SCHEDULERS[className];
   const implemented = Object.keys(SCHEDULERS).join(', ');
-  if (namedClasses().includes(className)) {
+  if (knownClasses().includes(className)) {
     throw new ConfigError(`${className} is not implemented by this version of @diffusion-ts/schedulers (implemented: ${implemented})`, '_class_name');
   }
   throw new ConfigError(`unknown scheduler _class_name '${className}' (available: ${implemented})`, '_class_name');
@@ -49,7 +54,7 @@ export function resolveSchedulerName(name: string): SchedulerPreset {
   const short = typeof name === 'string' ? name.toLowerCase() : '';
   let found: SchedulerPreset | undefined;
   if (has(SCHEDULER_NAMES, short)) found = SCHEDULER_NAMES[short];
-  else if (has(SCHEDULERS, name) || namedClasses().includes(name)) {
+  else if (has(SCHEDULERS, name) || knownClasses().includes(name)) {
     const label = Object.values(SCHEDULER_NAMES).find((entry) => entry.className === name)?.label ?? name;
     found = { className: name, config: {}, label };
   }

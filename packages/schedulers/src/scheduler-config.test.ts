@@ -4,7 +4,7 @@ import { DDIMScheduler } from './ddim.js';
 import { DDPMScheduler } from './ddpm.js';
 import { MAX_TRAIN_TIMESTEPS } from './discrete-scheduler.js';
 import { PNDMScheduler } from './pndm.js';
-import { SCHEDULERS, schedulerFromConfig } from './registry.js';
+import { SCHEDULERS, schedulerFromConfig, type SchedulerClass } from './registry.js';
 
 /** The ConfigError `build` throws (fails the test when it does not throw one). */
 function configError(build: () => unknown): ConfigError {
@@ -56,7 +56,7 @@ describe('scheduler configs: every numeric key checked for type, sign and range'
     [{ dynamic_thresholding_ratio: 0 }, 'dynamic_thresholding_ratio', "'dynamic_thresholding_ratio' must lie in (0, 1], got 0"],
     [{ dynamic_thresholding_ratio: 1.5 }, 'dynamic_thresholding_ratio', "'dynamic_thresholding_ratio' must lie in (0, 1], got 1.5"],
   ] as const)('DDPM and DDIM: %j is refused, naming %s', (config, key, message) => {
-    for (const Scheduler of [DDPMScheduler, DDIMScheduler]) {
+    for (const Scheduler of [DDPMScheduler, DDIMScheduler] as SchedulerClass[]) {
       const error = configError(() => Scheduler.fromConfig(config));
       expect(error.key).toBe(key);
       expect(error.message).toContain(message);
@@ -91,7 +91,7 @@ describe('scheduler configs: every numeric key checked for type, sign and range'
   });
 
   it('accepts the edges of every range, with finite alphasCumprod', () => {
-    const accepted = [
+    const accepted: ConfigJson[] = [
       { num_train_timesteps: 1 },
       { num_train_timesteps: 10, steps_offset: 9 },
       { beta_start: 1e-12, beta_end: 0.999999 },

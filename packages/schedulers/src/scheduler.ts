@@ -59,8 +59,11 @@ export type StepResult = {
   predOriginalSample: tf.Tensor;
 };
 
-/** Timesteps for `addNoise` / `getVelocity`: one for the whole batch, or one per batch item. */
-export type TimestepsInput = number | readonly number[] | Int32Array | tf.Tensor1D;
+/**
+ * Timesteps for `addNoise`, `getVelocity` and the losses: one for the whole batch, or one per batch
+ * item (integers in [0, numTrainTimesteps); a tensor is read back once to check them).
+ */
+export type TimestepsInput = number | readonly number[] | Int32Array | tf.Tensor1D | tf.Scalar;
 
 /** The shared scheduler interface (Diffusers' `SchedulerMixin`). */
 export interface Scheduler {
