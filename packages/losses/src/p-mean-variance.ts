@@ -8,7 +8,14 @@
  *   log β̃_t (v = -1) and log β_t (v = 1) (Improved DDPM eq. 15).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertSameShape, gatherPerItem, timestepTensor, type PredictionType, type TimestepsInput, type VarianceType } from '@diffusion-ts/schedulers';
+import {
+  assertSameShape,
+  gatherPerItem,
+  timestepTensor,
+  type PredictionType,
+  type TimestepsInput,
+  type VarianceType,
+} from '@diffusion-ts/schedulers';
 import { coefficientsOf, type DiffusionCoefficients, type DiffusionSchedule } from './coefficients.js';
 import { assertBatched, readPredictionType, readVarianceType } from './inputs.js';
 import { posteriorMoments, type GaussianMoments } from './posterior.js';

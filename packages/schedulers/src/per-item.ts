@@ -16,7 +16,9 @@ export function timestepTensor(timesteps: TimestepsInput, batch: number, numTime
   let values: number[];
   if (timesteps instanceof tf.Tensor) {
     assertTensor(timesteps, 'timesteps', context);
-    if (timesteps.rank > 1) throw new RangeError(`${context}: timesteps tensor must be 0-D or 1-D, got shape [${timesteps.shape.join(', ')}]`);
+    if (timesteps.rank > 1) {
+      throw new RangeError(`${context}: timesteps tensor must be 0-D or 1-D, got shape [${timesteps.shape.join(', ')}]`);
+    }
     values = Array.from(timesteps.dataSync());
   } else {
     values = typeof timesteps === 'number' ? [timesteps] : Array.from(timesteps as ArrayLike<number>);

@@ -9,7 +9,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ConfigSchema } from '@diffusion-ts/core';
-import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA, DiscreteScheduler, STEPS_OFFSET_FIELD, TIMESTEP_SPACING_FIELD } from './discrete-scheduler.js';
+import {
+  BETA_CONFIG_DEFAULTS,
+  BETA_CONFIG_SCHEMA,
+  DiscreteScheduler,
+  STEPS_OFFSET_FIELD,
+  TIMESTEP_SPACING_FIELD,
+} from './discrete-scheduler.js';
 import { assertFinite } from './input-checks.js';
 import { denoise } from './prediction.js';
 import { assertInferenceSteps, finalAlphaCumprod, spacedTimestepsAscending, type BetaSchedule } from './schedule.js';

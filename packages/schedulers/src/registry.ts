@@ -40,7 +40,10 @@ export function schedulerClass(className: string): SchedulerClass {
   if (has(SCHEDULERS, className)) return SCHEDULERS[className];
   const implemented = Object.keys(SCHEDULERS).join(', ');
   if (knownClasses().includes(className)) {
-    throw new ConfigError(`${className} is not implemented by this version of @diffusion-ts/schedulers (implemented: ${implemented})`, '_class_name');
+    throw new ConfigError(
+      `${className} is not implemented by this version of @diffusion-ts/schedulers (implemented: ${implemented})`,
+      '_class_name',
+    );
   }
   throw new ConfigError(`unknown scheduler _class_name '${className}' (available: ${implemented})`, '_class_name');
 }
@@ -60,13 +63,15 @@ export function resolveSchedulerName(name: string): SchedulerPreset {
   }
   if (found === undefined) {
     throw new ConfigError(
-      `unknown scheduler '${String(name)}' (expected one of ${Object.keys(SCHEDULER_NAMES).join(', ')}, or a class name: ${namedClasses().join(', ')})`,
+      `unknown scheduler '${String(name)}' (expected one of ${Object.keys(SCHEDULER_NAMES).join(', ')}, ` +
+        `or a class name: ${namedClasses().join(', ')})`,
       '_class_name',
     );
   }
   if (!has(SCHEDULERS, found.className)) {
     throw new ConfigError(
-      `scheduler '${name}' needs ${found.className}, which this version of @diffusion-ts/schedulers does not implement (implemented: ${Object.keys(SCHEDULERS).join(', ')})`,
+      `scheduler '${name}' needs ${found.className}, which this version of @diffusion-ts/schedulers does not implement ` +
+        `(implemented: ${Object.keys(SCHEDULERS).join(', ')})`,
       '_class_name',
     );
   }

@@ -190,7 +190,8 @@ export function spacedTimestepsAscending(count: number, options: SpacingOptions,
       const last = (count - 1) * ratio + options.stepsOffset;
       if (last >= total) {
         throw new RangeError(
-          `${context}: ${count} steps with stepsOffset ${options.stepsOffset} ('leading' spacing) reach timestep ${last}, beyond numTrainTimesteps - 1 = ${total - 1}; use fewer steps or 'trailing' spacing`,
+          `${context}: ${count} steps with stepsOffset ${options.stepsOffset} ('leading' spacing) reach timestep ${last}, ` +
+            `beyond numTrainTimesteps - 1 = ${total - 1}; use fewer steps or 'trailing' spacing`,
         );
       }
       return Array.from({ length: count }, (_, i) => i * ratio + options.stepsOffset);

@@ -1,8 +1,9 @@
 /**
  * Config resolution shared by the schedulers: options (camelCase) or a Diffusers
  * `scheduler_config.json` object (snake_case) parsed against a scheduler's schema, the checks
- * that span several keys, and the schedule constants the resolved config gives. Each field's own type and range live in its schema entry; what is checked here is what
- * one field cannot say alone.
+ * that span several keys, and the schedule constants the resolved config gives. Each field's
+ * own type and range live in its schema entry; what is checked here is what one field cannot
+ * say alone.
  */
 import { ConfigError, parseConfig, toSnakeCase, type ConfigJson, type ConfigSchema } from '@diffusion-ts/core';
 import { cumulativeProduct, makeAlphas, makeBetas, rescaleBetasZeroSnr, type BetaOptions, type BetaSchedule } from './schedule.js';
@@ -65,15 +66,22 @@ export function resolveConfig<T extends CommonOptions>(
   const options = parsed.options;
   const total = options.numTrainTimesteps;
   if (options.stepsOffset >= total) {
-    throw new ConfigError(`${className}: config key 'steps_offset' must lie in [0, num_train_timesteps) = [0, ${total}), got ${options.stepsOffset}`, 'steps_offset');
+    throw new ConfigError(
+      `${className}: config key 'steps_offset' must lie in [0, num_train_timesteps) = [0, ${total}), got ${options.stepsOffset}`,
+      'steps_offset',
+    );
   }
   if (options.trainedBetas !== null) {
     if (options.trainedBetas.length !== total) {
-      throw new ConfigError(`${className}: trainedBetas has ${options.trainedBetas.length} values but numTrainTimesteps is ${total}`, 'trained_betas');
+      throw new ConfigError(
+        `${className}: trainedBetas has ${options.trainedBetas.length} values but numTrainTimesteps is ${total}`,
+        'trained_betas',
+      );
     }
   } else if (!allowedSchedules.includes(options.betaSchedule)) {
     throw new ConfigError(
-      `${className}: betaSchedule '${options.betaSchedule}' is not implemented for ${className} (expected one of ${allowedSchedules.join(', ')})`,
+      `${className}: betaSchedule '${options.betaSchedule}' is not implemented for ${className} ` +
+        `(expected one of ${allowedSchedules.join(', ')})`,
       'beta_schedule',
     );
   }

@@ -19,7 +19,14 @@ export const PREDICTION_TYPES = Object.freeze(['epsilon', 'sample', 'v_predictio
 export type PredictionType = (typeof PREDICTION_TYPES)[number];
 
 /** Diffusers' `variance_type` values. */
-export const VARIANCE_TYPES = Object.freeze(['fixed_small', 'fixed_small_log', 'fixed_large', 'fixed_large_log', 'learned', 'learned_range'] as const);
+export const VARIANCE_TYPES = Object.freeze([
+  'fixed_small',
+  'fixed_small_log',
+  'fixed_large',
+  'fixed_large_log',
+  'learned',
+  'learned_range',
+] as const);
 
 /**
  * How the variance of a reverse step is chosen. `learned`: the model's extra C channels are σ²

@@ -168,9 +168,9 @@ export function formatQualityTable(rows: readonly QualityRow[], compareCount?: n
   ];
   for (const row of rows) {
     const compareCell = compare ? ` ${row.compareFrechetDistance?.toFixed(2) ?? '-'} |` : '';
-    lines.push(
-      `| ${resolveSchedulerName(row.scheduler).label} | ${row.steps} | ${row.count} | ${row.frechetDistance.toFixed(2)} |${compareCell} ${row.spread.entropyBits.toFixed(3)} | ${row.spread.minOverMax.toFixed(2)} | ${row.secondsPerImage.toFixed(3)} |`,
-    );
+    const label = resolveSchedulerName(row.scheduler).label;
+    const scores = `${row.spread.entropyBits.toFixed(3)} | ${row.spread.minOverMax.toFixed(2)} | ${row.secondsPerImage.toFixed(3)}`;
+    lines.push(`| ${label} | ${row.steps} | ${row.count} | ${row.frechetDistance.toFixed(2)} |${compareCell} ${scores} |`);
   }
   return lines.join('\n');
 }
