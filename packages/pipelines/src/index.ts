@@ -9,9 +9,7 @@ export { Img2ImgPipeline, type Img2ImgComponents, type Img2ImgGenerateOptions } 
 export { denoiseLoop, type DenoiseLoopOptions, type StepCallback } from './pipelines/denoise-loop.js';
 export { type GenerateOptions, type GenerateResult } from './pipelines/generate-options.js';
 export {
-  SCHEDULER_NAMES,
   openPipelineFolder,
-  schedulerClassName,
   writePipelineFolder,
   type OpenedPipeline,
   type PipelineFromPretrainedOptions,

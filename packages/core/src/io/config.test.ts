@@ -227,6 +227,32 @@ describe('config', () => {
     expect(parseConfig({ num_class_embeds: null }, SCHEMA, DEFAULTS).options.numClassEmbeds).toBeNull();
   });
 
+  it('refuses numbers outside a field range, naming the key and the range', () => {
+    type Ranged = { ratio: number; count: number; offset: number; betas: number[] };
+    const schema: ConfigSchema<Ranged> = {
+      ratio: { kind: 'number', minimum: 0, exclusiveMinimum: true, maximum: 1 },
+      count: { kind: 'integer', minimum: 1, maximum: 1000 },
+      offset: { kind: 'integer', minimum: 0 },
+      betas: { kind: 'number[]', minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true },
+    };
+    const defaults: Ranged = { ratio: 0.5, count: 10, offset: 0, betas: [0.1] };
+    const parse = (json: object) => parseConfig(json, schema, defaults, 'Test');
+    expect(parse({ ratio: 1, count: 1000, offset: 7, betas: [0.5, 0.9] }).options).toEqual({ ratio: 1, count: 1000, offset: 7, betas: [0.5, 0.9] });
+    expect(() => parse({ ratio: 0 })).toThrow("Test: config key 'ratio' must lie in (0, 1], got 0");
+    expect(() => parse({ count: 1e8 })).toThrow("Test: config key 'count' must lie in [1, 1000], got 100000000");
+    expect(() => parse({ offset: -5 })).toThrow("Test: config key 'offset' must be >= 0, got -5");
+    expect(() => parse({ betas: [0.5, 1.5] })).toThrow("Test: config key 'betas' must hold values in (0, 1), got 1.5 at index 1");
+    const error = (() => {
+      try {
+        parse({ count: 0 });
+      } catch (caught) {
+        return caught as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.key).toBe('count');
+  });
+
   it('writes what Diffusers writes: snake_case keys of the same types', async () => {
     const fixture = await readConfigFile(FIXTURE_CONFIG.pathname);
     const parsed = parseConfig(fixture, SCHEMA, DEFAULTS);

@@ -30,6 +30,14 @@ export interface ConfigFieldSpec {
   values?: readonly string[];
   /** The snake_case key on disk, when it is not the plain conversion of the option name. */
   key?: string;
+  /** For numbers (and number arrays): the smallest accepted value. */
+  minimum?: number;
+  /** For numbers (and number arrays): the largest accepted value. */
+  maximum?: number;
+  /** Whether `minimum` itself is refused (the range is open below). */
+  exclusiveMinimum?: boolean;
+  /** Whether `maximum` itself is refused (the range is open above). */
+  exclusiveMaximum?: boolean;
 }
 
 /** One field spec per option of `T`. */
@@ -90,6 +98,40 @@ function checkScalar(kind: 'number' | 'integer' | 'boolean' | 'string', value: u
   }
 }
 
+/** The accepted range of a numeric field, as text (`(0, 1]`, `>= 0`), or undefined when unbounded. */
+function describeRange(spec: ConfigFieldSpec): string | undefined {
+  const { minimum, maximum } = spec;
+  if (minimum !== undefined && maximum !== undefined) {
+    return `${spec.exclusiveMinimum ? '(' : '['}${minimum}, ${maximum}${spec.exclusiveMaximum ? ')' : ']'}`;
+  }
+  if (minimum !== undefined) return `${spec.exclusiveMinimum ? '>' : '>='} ${minimum}`;
+  if (maximum !== undefined) return `${spec.exclusiveMaximum ? '<' : '<='} ${maximum}`;
+  return undefined;
+}
+
+function inRange(spec: ConfigFieldSpec, value: number): boolean {
+  const { minimum, maximum } = spec;
+  if (minimum !== undefined && (spec.exclusiveMinimum ? !(value > minimum) : !(value >= minimum))) return false;
+  if (maximum !== undefined && (spec.exclusiveMaximum ? !(value < maximum) : !(value <= maximum))) return false;
+  return true;
+}
+
+/** Throws unless every number of `value` (a number or number array) lies in the field's range. */
+function checkRange(key: string, spec: ConfigFieldSpec, value: unknown, context: string): void {
+  const range = describeRange(spec);
+  if (range === undefined) return;
+  const interval = range.startsWith('(') || range.startsWith('[');
+  if (Array.isArray(value)) {
+    const index = (value as number[]).findIndex((item) => !inRange(spec, item));
+    if (index < 0) return;
+    const wanted = interval ? `values in ${range}` : `values ${range}`;
+    throw new ConfigError(`${context}: config key '${key}' must hold ${wanted}, got ${String(value[index])} at index ${index}`, key);
+  }
+  if (inRange(spec, value as number)) return;
+  const wanted = interval ? `lie in ${range}` : `be ${range}`;
+  throw new ConfigError(`${context}: config key '${key}' must ${wanted}, got ${String(value)}`, key);
+}
+
 function validateField(key: string, spec: ConfigFieldSpec, value: unknown, context: string): unknown {
   if (value === null || value === undefined) {
     if (spec.nullable) return null;
@@ -108,6 +150,7 @@ function validateField(key: string, spec: ConfigFieldSpec, value: unknown, conte
         throw new ConfigError(`${context}: config key '${key}' has unknown value '${bad}' (expected one of ${spec.values.join(', ')})`, key);
       }
     }
+    if (itemKind !== 'string') checkRange(key, spec, value, context);
     return [...value];
   }
   const kind = spec.kind as 'number' | 'integer' | 'boolean' | 'string';
@@ -117,6 +160,7 @@ function validateField(key: string, spec: ConfigFieldSpec, value: unknown, conte
   if (spec.values && !spec.values.includes(value as string)) {
     throw new ConfigError(`${context}: config key '${key}' has unknown value '${String(value)}' (expected one of ${spec.values.join(', ')})`, key);
   }
+  if (kind === 'number' || kind === 'integer') checkRange(key, spec, value, context);
   return value;
 }
 

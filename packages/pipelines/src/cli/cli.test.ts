@@ -84,9 +84,12 @@ describe('diffusion-ts CLI', () => {
   });
 
   it('reports bad input clearly', async () => {
-    const scheduler = await capture(['sample', join(folder, 'model'), '--scheduler', 'euler', '--backend', 'cpu']);
+    const scheduler = await capture(['sample', join(folder, 'model'), '--scheduler', 'fancy', '--backend', 'cpu']);
     expect(scheduler.code).toBe(2);
-    expect(scheduler.err).toMatch(/unknown scheduler 'euler'/);
+    expect(scheduler.err).toMatch(/unknown scheduler 'fancy' \(expected one of ddpm, ddim, pndm, euler, /);
+    const missingClass = await capture(['sample', join(folder, 'model'), '--scheduler', 'LMSDiscreteScheduler', '--backend', 'cpu']);
+    expect(missingClass.code).toBe(2);
+    expect(missingClass.err).toMatch(/needs LMSDiscreteScheduler, which this version of @diffusion-ts\/schedulers does not implement/);
     const steps = await capture(['sample', join(folder, 'model'), '--steps', 'many', '--backend', 'cpu']);
     expect(steps.err).toMatch(/--steps must be an integer/);
     const missing = await capture(['sample', join(folder, 'nope'), '--backend', 'cpu']);

@@ -18,7 +18,9 @@ describe('parseSamplerSettings', () => {
       { scheduler: 'pndm', steps: 10, count: 500 },
     ]);
     expect(() => parseSamplerSettings('pndm:10x0')).toThrow(/'pndm:10x0'/);
-    expect(() => parseSamplerSettings('ddim:50,euler:10')).toThrow(/'euler:10'/);
+    expect(() => parseSamplerSettings('ddim:50,fancy:10')).toThrow(/'fancy:10': unknown scheduler 'fancy'/);
+    expect(() => parseSamplerSettings('LMSDiscreteScheduler:10')).toThrow(/'LMSDiscreteScheduler:10': .*does not implement/);
+    expect(parseSamplerSettings('DDIMScheduler:5')).toEqual([{ scheduler: 'DDIMScheduler', steps: 5 }]);
     expect(() => parseSamplerSettings('ddpm:0')).toThrow(/'ddpm:0'/);
   });
 });

@@ -1,32 +1,20 @@
 /**
  * Diffusers pipeline folders: `model_index.json` naming the components, `unet/` and `scheduler/`.
- * Reading works on local folders (Node) and http(s) URLs (anywhere); writing is Node only.
+ * Reading works on local folders (Node) and http(s) URLs (anywhere); writing is Node only. The
+ * scheduler loads and saves itself (`@diffusion-ts/schedulers`).
  */
 import { DIFFUSERS_VERSION, openPretrained, writeConfigFile, type ConfigJson, type PretrainedSource } from '@diffusion-ts/core';
-import { schedulerFromConfig, type Scheduler } from '@diffusion-ts/schedulers';
-
-/** The scheduler names the CLI and `fromPretrained` accept, by short name. */
-export const SCHEDULER_NAMES: Readonly<Record<string, string>> = Object.freeze({
-  ddpm: 'DDPMScheduler',
-  ddim: 'DDIMScheduler',
-  pndm: 'PNDMScheduler',
-});
+import { SCHEDULER_CONFIG_NAME, schedulerFromPretrained, type Scheduler } from '@diffusion-ts/schedulers';
 
 /** Options of the pipelines' `fromPretrained`. */
 export interface PipelineFromPretrainedOptions {
-  /** Load the scheduler config into this scheduler instead (`ddim`, `DDIMScheduler`, …). */
+  /**
+   * Load the scheduler config into this scheduler instead: a short name of the schedulers'
+   * `SCHEDULER_NAMES` (`ddim`, `dpm++2m-karras`, …) or a class name (`DDIMScheduler`).
+   */
   scheduler?: string;
   /** Receives config warnings (default `console.warn`). */
   onWarning?: (message: string) => void;
-}
-
-/** Resolves a short (`ddim`) or Diffusers (`DDIMScheduler`) scheduler name; throws for unknown names. */
-export function schedulerClassName(name: string): string {
-  const resolved = SCHEDULER_NAMES[name.toLowerCase()] ?? (Object.values(SCHEDULER_NAMES).includes(name) ? name : undefined);
-  if (resolved === undefined) {
-    throw new Error(`unknown scheduler '${name}' (expected one of ${Object.keys(SCHEDULER_NAMES).join(', ')} or ${Object.values(SCHEDULER_NAMES).join(', ')})`);
-  }
-  return resolved;
 }
 
 /** The opened folder, its `model_index.json` and its scheduler. */
@@ -46,13 +34,13 @@ export async function openPipelineFolder(folder: string, options: PipelineFromPr
   for (const component of ['unet', 'scheduler']) {
     if (!(component in index)) throw new Error(`${folder}/model_index.json does not list a '${component}' component`);
   }
-  const schedulerSource = source.subfolder('scheduler');
-  if (!(await schedulerSource.exists('scheduler_config.json'))) throw new Error(`${folder}: scheduler/scheduler_config.json is missing`);
-  const schedulerConfig = await schedulerSource.readJson('scheduler_config.json');
-  const className = options.scheduler === undefined ? undefined : schedulerClassName(options.scheduler);
-  const scheduler = schedulerFromConfig(schedulerConfig, className);
-  // Keys of the folder's own scheduler are expected to be unused by an override.
-  if (className === undefined || className === schedulerConfig._class_name) {
+  if (!(await source.subfolder('scheduler').exists(SCHEDULER_CONFIG_NAME))) {
+    throw new Error(`${folder}: scheduler/${SCHEDULER_CONFIG_NAME} is missing`);
+  }
+  const scheduler = await schedulerFromPretrained(source, { subfolder: 'scheduler', scheduler: options.scheduler });
+  // Keys of the folder's own scheduler are expected to be unused by an override to another class.
+  const declared = Array.isArray(index.scheduler) ? index.scheduler[1] : undefined;
+  if (options.scheduler === undefined || scheduler.className === declared) {
     for (const warning of scheduler.configWarnings) (options.onWarning ?? console.warn)(`${folder}/scheduler: ${warning}`);
   }
   return { source, index, scheduler };
@@ -73,6 +61,6 @@ export async function writePipelineFolder(folder: string, pipelineClass: string,
     unet: ['diffusers', unetClass],
   };
   await writeConfigFile(join(folder, 'model_index.json'), index);
-  await writeConfigFile(join(folder, 'scheduler', 'scheduler_config.json'), scheduler.toConfig());
+  await scheduler.save(join(folder, 'scheduler'));
   return join(folder, 'unet');
 }

@@ -120,7 +120,10 @@ describe.each(testBackendNames())('UnconditionalPipeline on %s', (backend) => {
     expect(Array.from(await y.images.data())).toEqual(Array.from(await x.images.data()));
     tf.dispose([x.images, y.images]);
     loaded.dispose();
-    await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'euler' })).rejects.toThrow(/unknown scheduler 'euler'/);
+    await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'fancy' })).rejects.toThrow(/unknown scheduler 'fancy'/);
+    await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'LMSDiscreteScheduler' })).rejects.toThrow(
+      /needs LMSDiscreteScheduler, which this version of @diffusion-ts\/schedulers does not implement/,
+    );
   });
 
   it('names what is missing in a broken folder', async () => {
