@@ -97,6 +97,10 @@ describe('DPMSolverMultistepScheduler config and schedule', () => {
     const again = DPMSolverMultistepScheduler.fromConfig(parseJsonText(text, 'dpm'));
     expect(again.config).toEqual(dpm.config);
     expect(again.config.lambdaMinClipped).toBe(-Infinity);
+    // Written as Python's json writes it, and read back from Diffusers' own spelling.
+    expect(text).toContain('"lambda_min_clipped": -Infinity,');
+    const python = DPMSolverMultistepScheduler.fromConfig(parseJsonText('{"lambda_min_clipped": -Infinity, "solver_order": 3}', 'diffusers'));
+    expect(python.config).toMatchObject({ lambdaMinClipped: -Infinity, solverOrder: 3 });
     expect(schedulerFromConfig(dpm.toConfig())).toBeInstanceOf(DPMSolverMultistepScheduler);
   });
 

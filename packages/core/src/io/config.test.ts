@@ -305,6 +305,27 @@ describe('config', () => {
     expect(formatConfigJson({ x: 1, y: 0.5 })).toBe('{\n  "x": 1,\n  "y": 0.5\n}\n');
   });
 
+  it("reads and writes Python's NaN, Infinity and -Infinity (Diffusers' configs carry them)", () => {
+    // Expected text: Python 3.11's json.dumps({...}, indent=2, sort_keys=True) of the same values.
+    const python = '{\n  "b": NaN,\n  "c": [\n    Infinity,\n    1.0\n  ],\n  "lambda_min_clipped": -Infinity\n}';
+    const read = parseJsonText(python, 'x');
+    expect(read.lambda_min_clipped).toBe(-Infinity);
+    expect(read.b).toBeNaN();
+    expect(read.c).toEqual([Infinity, 1]);
+    const schema: ConfigSchema<{ c: number[] }> = { c: { kind: 'number[]' } };
+    const written = formatConfigJson(serializeConfig({ c: [Infinity, 1] }, schema, 'X', { b: NaN, lambda_min_clipped: -Infinity }));
+    expect(written).toBe(`{\n  "_class_name": "X",\n  "_diffusers_version": "${DIFFUSERS_VERSION}",\n${python.slice(2)}\n`);
+    expect(parseJsonText(written, 'x').lambda_min_clipped).toBe(-Infinity);
+    // Only tokens outside strings are numbers; strings that spell them stay strings.
+    const strings = parseJsonText('{"NaN": "Infinity", "x": "-Infinity \\" NaN", "y": [NaN, "NaN"]}', 'x');
+    expect(strings).toEqual({ NaN: 'Infinity', x: '-Infinity " NaN', y: [NaN, 'NaN'] });
+    // Anything else that is not JSON still fails, with the parser's own message.
+    for (const bad of ['{"a": NaNa}', '{"a": Infinit}', '{"a": -Inf}', '{"a": nan}', '{"a": inf}', '{"a": +Infinity}', 'NaN', '{"a": NaN']) {
+      expect(() => parseJsonText(bad, 'bad.json')).toThrow(ConfigError);
+      expect(() => parseJsonText(bad, 'bad.json')).toThrow(/^bad\.json: (invalid JSON|expected a JSON object)/);
+    }
+  });
+
   it('writes atomically and keeps the old file when the write fails', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'config-'));
     try {
