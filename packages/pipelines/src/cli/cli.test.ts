@@ -71,6 +71,15 @@ describe('diffusion-ts CLI', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('samples with any short name of the schedulers table (dpm++2m-karras, unipc, euler-a)', async () => {
+    for (const [name, className] of [['dpm++2m-karras', 'DPMSolverMultistepScheduler'], ['unipc', 'UniPCMultistepScheduler'], ['euler-a', 'EulerAncestralDiscreteScheduler']]) {
+      const output = join(folder, `grid-${name}.png`);
+      const result = await capture(['sample', join(folder, 'model'), '--scheduler', name, '--steps', '3', '--count', '2', '--backend', 'cpu', '--output', output]);
+      expect([name, result.err, result.code]).toEqual([name, '', 0]);
+      expect(result.out).toContain(`2 images, ${className} 3 steps`);
+    }
+  });
+
   it('computes bits/dim on a folder of test images', async () => {
     const images = join(folder, 'digits');
     await mkdir(images);
