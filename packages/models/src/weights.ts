@@ -90,10 +90,6 @@ function toFloat32(data: WeightTensor['data'], name: string): Float32Array {
   throw new Error(`weights: tensor '${name}' is not floating point`);
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((dim, i) => dim === b[i]);
-}
-
 /** What `importWeights` found. */
 export interface ImportReport {
   /** Names in the file that the model does not use. */
@@ -120,7 +116,7 @@ export function importWeights(store: ParameterStore, tensors: Record<string, Wei
     }
     used.add(parameter.name);
     const expected = diffusersShape(parameter.layout, parameter.variable.shape);
-    if (!sameShape(expected, found.tensor.shape)) {
+    if (!tf.util.arraysEqual(expected, found.tensor.shape)) {
       mismatched.push(`${parameter.name}: expected [${expected.join(', ')}], got [${found.tensor.shape.join(', ')}]`);
       continue;
     }

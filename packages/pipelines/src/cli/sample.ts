@@ -1,8 +1,8 @@
 /** `diffusion-ts sample`: samples a PNG grid from a Diffusers pipeline folder. */
 import { resolve } from 'node:path';
 import { Generator } from '@diffusion-ts/core';
+import { resolveSchedulerName, SCHEDULER_NAMES } from '@diffusion-ts/schedulers';
 import { saveImageGrid } from '../images.js';
-import { schedulerClassName } from '../pipelines/scheduler-component.js';
 import {
   BACKEND_AND_THREADS_OPTIONS,
   SEED_OPTION,
@@ -16,13 +16,26 @@ import {
   type Command,
 } from './arguments.js';
 
+/** The short scheduler names, wrapped into the option column of the usage text. */
+function schedulerList(): string {
+  const lines: string[] = [];
+  for (const name of Object.keys(SCHEDULER_NAMES)) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last].length + name.length < 64) lines[last] += `, ${name}`;
+    else lines.push(name);
+  }
+  return lines.map((line, i) => `${' '.repeat(23)}${line}${i < lines.length - 1 ? ',' : ''}`).join('\n');
+}
+
 const USAGE = `Usage: diffusion-ts sample [model-folder] [options]
 
 Samples images from a pipeline folder in Diffusers' layout (model_index.json, unet/,
 scheduler/) and writes them as one PNG grid. The folder defaults to the shipped models/mnist-ddpm.
 
 Options:
-  --scheduler <name>   ddpm, ddim (default) or pndm (loads the folder's scheduler config into it)
+  --scheduler <name>   the sampler (default ddim), loaded with the folder's scheduler config:
+${schedulerList()}
+                       or a Diffusers class name (DDIMScheduler, …)
   --steps <n>          denoising steps (default 25; DDPM is trained with 1000)
   --seed <n>           seed of the start noise (default 0)
   --count <n>          number of images (default 16)
@@ -49,7 +62,7 @@ async function run(argv: string[]): Promise<void> {
   if (positionals.length > 1) throw new UsageError(`expected one model folder, got ${positionals.length}: ${positionals.join(' ')}`);
   const folder = modelFolder(positionals);
   try {
-    schedulerClassName(values.scheduler);
+    resolveSchedulerName(values.scheduler);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
