@@ -130,6 +130,9 @@ describe.each(testBackendNames())('UnconditionalPipeline on %s', (backend) => {
     await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'LMSDiscreteScheduler' })).rejects.toThrow(
       /needs LMSDiscreteScheduler, which this version of @diffusion-ts\/schedulers does not implement/,
     );
+    const euler = await UnconditionalPipeline.fromPretrained(target, { scheduler: 'EulerDiscreteScheduler' });
+    expect(euler.scheduler.className).toBe('EulerDiscreteScheduler');
+    euler.dispose();
   });
 
   it('names what is missing in a broken folder', async () => {
