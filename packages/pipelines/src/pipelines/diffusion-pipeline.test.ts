@@ -130,8 +130,10 @@ describe.each(testBackendNames())('DiffusionPipeline on %s', (backend) => {
     const index = JSON.parse(await readFile(join(target, 'model_index.json'), 'utf8')) as Record<string, unknown>;
     await writeFile(join(target, 'model_index.json'), JSON.stringify({ ...index, unet: ['diffusers', 'UNet3DModel'] }));
     await expect(TestTextPipeline.fromPretrained(target, { tokenizer: new TestTokenizer([]) })).rejects.toThrow(/'unet' is a UNet3DModel/);
-    await writeFile(join(target, 'model_index.json'), JSON.stringify({ ...index, scheduler: ['diffusers', 'EulerDiscreteScheduler'] }));
-    await expect(ConditionedPipeline.fromPretrained(target)).rejects.toThrow(/'scheduler' is a EulerDiscreteScheduler, expected DDPMScheduler or DDIMScheduler or PNDMScheduler/);
+    await writeFile(join(target, 'model_index.json'), JSON.stringify({ ...index, scheduler: ['diffusers', 'KarrasVeScheduler'] }));
+    await expect(ConditionedPipeline.fromPretrained(target)).rejects.toThrow(
+      /'scheduler' is a KarrasVeScheduler, expected DDPMScheduler or DDIMScheduler or PNDMScheduler or EulerDiscreteScheduler/,
+    );
     await writeFile(join(target, 'model_index.json'), JSON.stringify({ ...index, unet: 'UNet2DConditionModel' }));
     await expect(ConditionedPipeline.fromPretrained(target)).rejects.toThrow(/component 'unet' must be \[library, class\]/);
   });

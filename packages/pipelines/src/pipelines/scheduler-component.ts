@@ -13,11 +13,14 @@ export const SCHEDULER_NAMES: Readonly<Record<string, string>> = Object.freeze({
   pndm: 'PNDMScheduler',
 });
 
-/** Resolves a short (`ddim`) or Diffusers (`DDIMScheduler`) scheduler name; throws for unknown names. */
+/**
+ * Resolves a short (`ddim`) or Diffusers (`DDIMScheduler`, any class of the schedulers package)
+ * scheduler name; throws for unknown names.
+ */
 export function schedulerClassName(name: string): string {
-  const resolved = SCHEDULER_NAMES[name.toLowerCase()] ?? (Object.values(SCHEDULER_NAMES).includes(name) ? name : undefined);
+  const resolved = SCHEDULER_NAMES[name.toLowerCase()] ?? (Object.hasOwn(SCHEDULERS, name) ? name : undefined);
   if (resolved === undefined) {
-    throw new Error(`unknown scheduler '${name}' (expected one of ${Object.keys(SCHEDULER_NAMES).join(', ')} or ${Object.values(SCHEDULER_NAMES).join(', ')})`);
+    throw new Error(`unknown scheduler '${name}' (expected one of ${Object.keys(SCHEDULER_NAMES).join(', ')} or ${Object.keys(SCHEDULERS).join(', ')})`);
   }
   return resolved;
 }

@@ -120,6 +120,9 @@ describe.each(testBackendNames())('UnconditionalPipeline on %s', (backend) => {
     expect(Array.from(await y.images.data())).toEqual(Array.from(await x.images.data()));
     tf.dispose([x.images, y.images]);
     loaded.dispose();
+    const euler = await UnconditionalPipeline.fromPretrained(target, { scheduler: 'EulerDiscreteScheduler' });
+    expect(euler.scheduler.className).toBe('EulerDiscreteScheduler');
+    euler.dispose();
     await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'euler' })).rejects.toThrow(/unknown scheduler 'euler'/);
   });
 
