@@ -22,3 +22,15 @@ export {
   type UNet2DConditionOptions,
 } from './unet-2d-condition-config.js';
 export { countFlops, countFlopsDetailed, type CountFlopsOptions, type FlopBreakdown } from './flops.js';
+export { ModelBase } from './model-base.js';
+export { AutoencoderKL, type AutoencoderKLForwardOptions, type AutoencoderKLRunOptions, type AutoencoderKLTilingOptions } from './autoencoders/autoencoder-kl.js';
+export { AUTOENCODER_KL_DEFAULTS, AUTOENCODER_KL_SCHEMA, type AutoencoderKLOptions } from './autoencoders/autoencoder-kl-config.js';
+export { DiagonalGaussianDistribution } from './autoencoders/diagonal-gaussian.js';
+export {
+  DECODER_BLOCK_TYPES,
+  DECODER_BLOCKS,
+  ENCODER_BLOCK_TYPES,
+  ENCODER_BLOCKS,
+  type DecoderBlockType,
+  type EncoderBlockType,
+} from './block-registry.js';

@@ -6,19 +6,16 @@ import { exportWeights, importWeights, type ExportedWeight, type ImportReport, t
 import { readPretrained, writePretrained, type FromPretrainedOptions } from './pretrained-io.js';
 
 /**
- * What both UNets share: the parameter store, the body, weight import and export, saving, the
- * variable list and disposal.
+ * What every model of this package shares: the parameter store, weight import and export, saving
+ * in Diffusers' layout, loading from a pretrained folder, the variable list and disposal.
  */
-export abstract class UNetModelBase {
+export abstract class ModelBase {
   /** Dropout is active only while this is true (PyTorch's `train()` / `eval()`). */
   training = false;
   /** Warnings from loading: unknown config keys and unused weights. */
   readonly loadWarnings: string[] = [];
 
-  protected constructor(
-    protected readonly store: ParameterStore,
-    protected readonly body: UNetBody,
-  ) {}
+  protected constructor(protected readonly store: ParameterStore) {}
 
   /** The Diffusers config (snake_case keys, `_class_name` first). */
   abstract toConfig(): ConfigJson;
@@ -40,10 +37,10 @@ export abstract class UNetModelBase {
 
   /**
    * Assigns Diffusers-named tensors (PyTorch layout) to the parameters. Throws a `WeightsError`
-   * listing missing and mis-shaped names; returns the unused names.
+   * listing missing and mis-shaped names (and with `strict` unused ones); returns the unused names.
    */
-  loadWeights(tensors: Record<string, WeightTensor>, source?: string): ImportReport {
-    return importWeights(this.store, tensors, source ?? this.constructor.name);
+  loadWeights(tensors: Record<string, WeightTensor>, source?: string, strict = false): ImportReport {
+    return importWeights(this.store, tensors, source ?? this.constructor.name, strict);
   }
 
   /** Every parameter as a float32 tensor in Diffusers' layout, keyed by Diffusers name. */
@@ -82,7 +79,7 @@ export abstract class UNetModelBase {
    * Reads a pretrained folder or URL, builds the model from its config with `build` and assigns
    * the weights; the model is disposed when they do not fit. Unused weights become warnings.
    */
-  protected static async loadPretrained<M extends UNetModelBase>(
+  protected static async loadPretrained<M extends ModelBase>(
     source: string | PretrainedSource,
     options: FromPretrainedOptions,
     className: string,
@@ -91,7 +88,7 @@ export abstract class UNetModelBase {
     const files = await readPretrained(source, options);
     const model = build(files.config, options.onWarning);
     try {
-      const report = model.loadWeights(files.tensors, files.location);
+      const report = model.loadWeights(files.tensors, files.location, options.strict);
       model.recordWarnings(
         report.unexpected.map((name) => `${files.location}: weight '${name}' is not used by ${className}`),
         options.onWarning,
@@ -108,5 +105,15 @@ export abstract class UNetModelBase {
       this.loadWarnings.push(warning);
       (onWarning ?? console.warn)(warning);
     }
+  }
+}
+
+/** What both UNets share on top of `ModelBase`: the body. */
+export abstract class UNetModelBase extends ModelBase {
+  protected constructor(
+    store: ParameterStore,
+    protected readonly body: UNetBody,
+  ) {
+    super(store);
   }
 }

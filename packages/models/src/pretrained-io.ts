@@ -22,6 +22,8 @@ export interface FromPretrainedOptions {
    * The same messages are kept in the model's `loadWarnings`.
    */
   onWarning?: (message: string) => void;
+  /** Refuse weights the model does not use (a `WeightsError` listing them) instead of warning. Default false, as Diffusers. */
+  strict?: boolean;
 }
 
 /** A model folder's config and tensors. */
