@@ -22,6 +22,17 @@ export {
   type UNet2DConditionOptions,
 } from './unet-2d-condition-config.js';
 export { countFlops, countFlopsDetailed, type CountFlopsOptions, type FlopBreakdown } from './flops.js';
+export {
+  CLIPTextModel,
+  CLIPTextModelWithProjection,
+  type CLIPTextEncodeOptions,
+  type CLIPTextFromConfigOptions,
+  type CLIPTextModelOutput,
+  type CLIPTextModelWithProjectionOutput,
+} from './text/clip-text-model.js';
+export { CLIP_TEXT_ACTIVATIONS, CLIP_TEXT_DEFAULTS, CLIP_TEXT_SCHEMA, type CLIPTextActivation, type CLIPTextOptions } from './text/clip-text-config.js';
+export { TextInputError } from './text/text-inputs.js';
+export { TRANSFORMERS_WEIGHTS_NAME, type TransformersFromPretrainedOptions } from './text/transformers-pretrained.js';
 export { ModelBase } from './model-base.js';
 export { AutoencoderKL, type AutoencoderKLForwardOptions, type AutoencoderKLRunOptions, type AutoencoderKLTilingOptions } from './autoencoders/autoencoder-kl.js';
 export { AUTOENCODER_KL_DEFAULTS, AUTOENCODER_KL_SCHEMA, type AutoencoderKLOptions } from './autoencoders/autoencoder-kl-config.js';
