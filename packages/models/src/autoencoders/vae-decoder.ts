@@ -24,7 +24,7 @@ export class VaeDecoder {
     const reversed = [...options.blockOutChannels].reverse();
     const first = options.blockOutChannels[0];
     this.convIn = new Conv2d(scope.child('conv_in'), { inChannels: options.latentChannels, outChannels: reversed[0], kernelSize: 3, padding: 1 });
-    this.midBlock = createVaeMidBlock(scope.child('mid_block'), options);
+    // Diffusers registers `up_blocks` (then empty) before `mid_block`: that is the parameter order.
     this.upBlocks = options.upBlockTypes.map((type, i) => {
       const inChannels = reversed[Math.max(i - 1, 0)];
       return DECODER_BLOCKS[type](scope.child('up_blocks').child(i), {
@@ -36,6 +36,7 @@ export class VaeDecoder {
         addUpsample: i !== reversed.length - 1,
       });
     });
+    this.midBlock = createVaeMidBlock(scope.child('mid_block'), options);
     this.convNormOut = new GroupNorm(scope.child('conv_norm_out'), options.normNumGroups, first, VAE_NORM_EPS);
     this.convOut = new Conv2d(scope.child('conv_out'), { inChannels: first, outChannels: options.outChannels, kernelSize: 3, padding: 1 });
   }

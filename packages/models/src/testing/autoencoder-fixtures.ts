@@ -5,6 +5,17 @@ import type { FixtureArray } from './fixtures.js';
 /** The tiny AutoencoderKL fixture folder written by Diffusers (config, weights, io.json, tiled.json). */
 export const AUTOENCODER_KL_SMALL_FOLDER = fileURLToPath(new URL('../../../../fixtures/diffusers/autoencoder_kl_small/', import.meta.url));
 
+/** The second tiny AutoencoderKL (3 levels, Attn encoder/decoder blocks, no quant convs, gelu). */
+export const AUTOENCODER_KL_VARIANT_FOLDER = fileURLToPath(new URL('../../../../fixtures/diffusers/autoencoder_kl_variant/', import.meta.url));
+
+/** The variant's `io.json` (NCHW). */
+export interface AutoencoderKLVariantIo {
+  num_parameters: number;
+  parameter_names: string[];
+  inputs: { image: FixtureArray };
+  outputs: { latent_dist_mean: FixtureArray; latent_dist_logvar: FixtureArray; decode_of_mean: FixtureArray; kl: FixtureArray };
+}
+
 /** `io.json`: Diffusers' encode and decode of fixed inputs (NCHW). */
 export interface AutoencoderKLIo {
   inputs: { image: FixtureArray; latent: FixtureArray };
@@ -18,9 +29,9 @@ export interface AutoencoderKLTiled {
   outputs: { tiled_decode: FixtureArray; tiled_latent_dist_mean: FixtureArray; tiled_latent_dist_logvar: FixtureArray; kl_of_io_image: FixtureArray };
 }
 
-/** Reads and parses a JSON file of the AutoencoderKL fixture folder. */
-export function readAutoencoderFixture<T>(name: 'io.json' | 'tiled.json' | 'config.json'): T {
-  return JSON.parse(readFileSync(`${AUTOENCODER_KL_SMALL_FOLDER}${name}`, 'utf8')) as T;
+/** Reads and parses a JSON file of an AutoencoderKL fixture folder (default the small one). */
+export function readAutoencoderFixture<T>(name: 'io.json' | 'tiled.json' | 'config.json', folder = AUTOENCODER_KL_SMALL_FOLDER): T {
+  return JSON.parse(readFileSync(`${folder}${name}`, 'utf8')) as T;
 }
 
 /** The largest `|actual - expected| / max(1, |expected|)` (the fixtures' parity measure). */
