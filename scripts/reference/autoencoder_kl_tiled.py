@@ -20,54 +20,13 @@ flat C-order index k (NCHW).
 
 import json
 import os
-import struct
 import sys
 
-import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from diffusers_env import load_diffusers  # noqa: E402
-
-DIFFUSERS_COMMIT = '58eb52c0803ea9af3abec60841c2a093bdf1f951'
-
-
-def read_safetensors(path):
-    with open(path, 'rb') as file:
-        raw = file.read()
-    (length,) = struct.unpack('<Q', raw[:8])
-    header = json.loads(raw[8 : 8 + length])
-    base = 8 + length
-    tensors = {}
-    for name, entry in header.items():
-        if name == '__metadata__':
-            continue
-        if entry['dtype'] != 'F32':
-            raise SystemExit(f'{name}: expected F32, got {entry["dtype"]}')
-        start, end = entry['data_offsets']
-        array = np.frombuffer(raw[base + start : base + end], dtype='<f4').reshape(entry['shape'])
-        tensors[name] = torch.from_numpy(array.copy())
-    return tensors
-
-
-def float32_array(tensor):
-    values = tensor.detach().cpu().numpy().astype(np.float32)
-    return {
-        'dtype': 'float32',
-        'shape': list(values.shape),
-        'data': [float(str(value)) for value in values.reshape(-1)],
-    }
-
-
-def fixture_array(array):
-    return torch.tensor(np.array(array['data'], dtype=np.float32).reshape(array['shape']))
-
-
-def sine_input(shape, frequency, phase, scale):
-    count = int(np.prod(shape))
-    k = np.arange(count, dtype=np.float64)
-    return torch.from_numpy((np.sin(frequency * k + phase).astype(np.float32) * np.float32(scale)).reshape(shape))
-
+from reference_arrays import fixture_array, float32_array, provenance, read_safetensors, sine_input  # noqa: E402
 
 def main():
     if len(sys.argv) != 4:
@@ -107,15 +66,7 @@ def main():
     model.disable_tiling()
 
     result = {
-        'provenance': {
-            'diffusers_commit': DIFFUSERS_COMMIT,
-            'diffusers_version': sys.modules['diffusers'].__version__,
-            'torch_version': torch.__version__,
-            'numpy_version': np.__version__,
-            'python_version': sys.version.split()[0],
-            'device': 'cpu',
-            'generator': 'scripts/reference/autoencoder_kl_tiled.py',
-        },
+        'provenance': provenance('scripts/reference/autoencoder_kl_tiled.py'),
         'what': 'AutoencoderKL (autoencoder_kl_small) tiled decode and encode with enable_tiling(), default tile settings; the posterior KL of io.json\'s image.',
         'float_format': io['float_format'],
         'tiling': {

@@ -17,34 +17,13 @@ logvar, `decode_of_mean` (decode of the posterior mean) and kl().
 
 import json
 import os
-import struct
 import sys
 
-import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from diffusers_env import load_diffusers  # noqa: E402
-from autoencoder_kl_tiled import DIFFUSERS_COMMIT, float32_array, sine_input  # noqa: E402
-
-
-def write_safetensors(path, state_dict):
-    names = sorted(state_dict)
-    header = {'__metadata__': {'format': 'pt'}}
-    chunks = []
-    offset = 0
-    for name in names:
-        data = state_dict[name].detach().cpu().numpy().astype('<f4').tobytes()
-        header[name] = {'dtype': 'F32', 'shape': list(state_dict[name].shape), 'data_offsets': [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(',', ':')).encode('utf8')
-    text += b' ' * ((8 - len(text) % 8) % 8)
-    with open(path, 'wb') as file:
-        file.write(struct.pack('<Q', len(text)))
-        file.write(text)
-        for chunk in chunks:
-            file.write(chunk)
+from reference_arrays import float32_array, provenance, sine_input, write_safetensors  # noqa: E402
 
 
 def main():
@@ -88,15 +67,7 @@ def main():
     posterior = model.encode(image).latent_dist
     decoded = model.decode(posterior.mean).sample
     result = {
-        'provenance': {
-            'diffusers_commit': DIFFUSERS_COMMIT,
-            'diffusers_version': sys.modules['diffusers'].__version__,
-            'torch_version': torch.__version__,
-            'numpy_version': np.__version__,
-            'python_version': sys.version.split()[0],
-            'device': 'cpu',
-            'generator': 'scripts/reference/autoencoder_kl_variant.py',
-        },
+        'provenance': provenance('scripts/reference/autoencoder_kl_variant.py'),
         'what': 'Tiny AutoencoderKL variant: 3 levels, 2 layers per block, Attn encoder/decoder blocks, no mid attention, no quant convs, gelu.',
         'constructor_kwargs': {key: list(value) if isinstance(value, tuple) else value for key, value in kwargs.items()},
         'construction': 'torch.manual_seed(30); AutoencoderKL(**kw); every parameter += 0.05 * randn (generator seed 31).',
