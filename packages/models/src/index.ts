@@ -24,13 +24,21 @@ export {
 export { countFlops, countFlopsDetailed, type CountFlopsOptions, type FlopBreakdown } from './flops.js';
 export {
   CLIPTextModel,
+  CLIPTextModelBase,
   CLIPTextModelWithProjection,
   type CLIPTextEncodeOptions,
   type CLIPTextFromConfigOptions,
-  type CLIPTextModelOutput,
   type CLIPTextModelWithProjectionOutput,
 } from './text/clip-text-model.js';
-export { CLIP_TEXT_ACTIVATIONS, CLIP_TEXT_DEFAULTS, CLIP_TEXT_SCHEMA, type CLIPTextActivation, type CLIPTextOptions } from './text/clip-text-config.js';
+export type { CLIPTextModelOutput } from './text/clip-text-transformer.js';
+export {
+  CLIP_TEXT_ACTIVATIONS,
+  CLIP_TEXT_DEFAULTS,
+  CLIP_TEXT_SCHEMA,
+  type CLIPTextActivation,
+  type CLIPTextOptions,
+  type ParsedCLIPTextConfig,
+} from './text/clip-text-config.js';
 export { TextInputError } from './text/text-inputs.js';
 export { TRANSFORMERS_WEIGHTS_NAME, type TransformersFromPretrainedOptions } from './text/transformers-pretrained.js';
 export { ModelBase } from './model-base.js';

@@ -5,23 +5,20 @@ import { ModelBase } from '../model-base.js';
 import { ParameterStore } from '../parameters/parameter-store.js';
 import { importWeights, type ImportReport, type WeightTensor } from '../weights.js';
 import { CLIP_TEXT_SCHEMA, parseCLIPTextConfig, type CLIPTextOptions, type ParsedCLIPTextConfig } from './clip-text-config.js';
-import { CLIPTextTransformer, type CLIPTextTransformerOutput } from './clip-text-transformer.js';
+import { CLIPTextTransformer, type CLIPTextModelOutput } from './clip-text-transformer.js';
 import { checkCLIPWeightsAgainstConfig, withoutIgnoredBuffers } from './clip-weights-check.js';
 import { readTransformersPretrained, writeTransformersPretrained, type TransformersFromPretrainedOptions } from './transformers-pretrained.js';
 
 /** Options of `encode`. */
 export interface CLIPTextEncodeOptions {
-  /** [B, S]: 1 for tokens, 0 for padding the tokens must not attend to (on top of the causal mask). */
+  /** Mask of the shape of the ids: 1 for tokens, 0 for padding no token may attend to (on top of the causal mask). */
   attentionMask?: tf.Tensor2D;
   /** Also return the embeddings and every layer's output (for "clip skip"). Default false. */
   outputHiddenStates?: boolean;
 }
 
-/** `CLIPTextModel.encode`'s result; the caller owns (and disposes) every tensor. */
-export type CLIPTextModelOutput = CLIPTextTransformerOutput;
-
 /** `CLIPTextModelWithProjection.encode`'s result; the caller owns (and disposes) every tensor. */
-export interface CLIPTextModelWithProjectionOutput extends CLIPTextTransformerOutput {
+export interface CLIPTextModelWithProjectionOutput extends CLIPTextModelOutput {
   /** `poolerOutput` through `text_projection` [B, projectionDim]. */
   textEmbeds: tf.Tensor2D;
 }
@@ -41,11 +38,11 @@ const LISTED_NAMES = 8;
  * What both CLIP text models share on top of `ModelBase`: the transformer under `text_model.`,
  * weights in transformers' names, the config round trip and the transformers folder layout.
  */
-abstract class CLIPTextModelBase extends ModelBase {
+export abstract class CLIPTextModelBase extends ModelBase {
   /** The parsed config. */
   readonly options: CLIPTextOptions;
   /** transformers' `text_model`: embeddings, encoder layers, `final_layer_norm`. */
-  readonly textModel: CLIPTextTransformer;
+  protected readonly textModel: CLIPTextTransformer;
   private readonly passthrough: ConfigJson;
 
   /** `seed: null` leaves the variables at zero for weights about to be loaded. */
@@ -178,7 +175,7 @@ export class CLIPTextModel extends CLIPTextModelBase {
  */
 export class CLIPTextModelWithProjection extends CLIPTextModelBase {
   /** `text_projection`: hidden size -> projection_dim, without bias. */
-  readonly textProjection: Linear;
+  protected readonly textProjection: Linear;
 
   private constructor(parsed: ParsedCLIPTextConfig, seed: number | null) {
     super('CLIPTextModelWithProjection', parsed, seed);
