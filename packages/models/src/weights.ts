@@ -15,7 +15,10 @@ export interface ExportedWeight {
   data: Float32Array;
 }
 
-/** Weights that are missing or have the wrong shape; `missing` and `mismatched` list the names. */
+/**
+ * Weights that are missing or have the wrong shape (or, when loading strictly, unused);
+ * `missing`, `mismatched` and `unexpected` list the names.
+ */
 export class WeightsError extends Error {
   constructor(
     message: string,
@@ -23,6 +26,8 @@ export class WeightsError extends Error {
     readonly missing: string[],
     /** `name: expected [..], got [..]` for each parameter of the wrong shape. */
     readonly mismatched: string[],
+    /** Names in the file that the model does not use (an error only in strict loading). */
+    readonly unexpected: string[] = [],
   ) {
     super(message);
     this.name = 'WeightsError';
@@ -102,10 +107,10 @@ export interface ImportReport {
 
 /**
  * Assigns Diffusers-named tensors to the store's variables, converting the layout. Throws a
- * `WeightsError` listing every missing and mis-shaped name before assigning anything; names the
- * model does not use are returned as `unexpected`.
+ * `WeightsError` listing every missing and mis-shaped name (and, with `strict`, every unused
+ * one) before assigning anything; names the model does not use are returned as `unexpected`.
  */
-export function importWeights(store: ParameterStore, tensors: Record<string, WeightTensor>, source = 'weights'): ImportReport {
+export function importWeights(store: ParameterStore, tensors: Record<string, WeightTensor>, source = 'weights', strict = false): ImportReport {
   const byName = new Map<string, { original: string; tensor: WeightTensor }>();
   for (const [name, tensor] of Object.entries(tensors)) byName.set(currentName(name), { original: name, tensor });
   const missing: string[] = [];
@@ -126,11 +131,14 @@ export function importWeights(store: ParameterStore, tensors: Record<string, Wei
     }
     assignments.push({ parameter, tensor: found.tensor, name: found.original });
   }
-  if (missing.length > 0 || mismatched.length > 0) {
+  const unexpected = [...byName.keys()].filter((name) => !used.has(name)).map((name) => byName.get(name)!.original);
+  const refused = strict ? unexpected : [];
+  if (missing.length > 0 || mismatched.length > 0 || refused.length > 0) {
     const parts: string[] = [];
     if (missing.length > 0) parts.push(`${missing.length} missing: ${missing.join(', ')}`);
     if (mismatched.length > 0) parts.push(`${mismatched.length} with the wrong shape: ${mismatched.join('; ')}`);
-    throw new WeightsError(`${source}: cannot load weights, ${parts.join('; ')}`, missing, mismatched);
+    if (refused.length > 0) parts.push(`${refused.length} not used by the model: ${refused.join(', ')}`);
+    throw new WeightsError(`${source}: cannot load weights, ${parts.join('; ')}`, missing, mismatched, refused);
   }
   for (const { parameter, tensor, name } of assignments) {
     const values = toFloat32(tensor.data, name);
@@ -139,7 +147,6 @@ export function importWeights(store: ParameterStore, tensors: Record<string, Wei
       parameter.variable.assign(fromDiffusersLayout(parameter.layout, stored));
     });
   }
-  const unexpected = [...byName.keys()].filter((name) => !used.has(name)).map((name) => byName.get(name)!.original);
   return { unexpected };
 }
 
