@@ -184,7 +184,7 @@ export class UNetBody {
       }
       if (this.midBlock) hidden = this.midBlock.apply(hidden, context);
       for (const block of this.upBlocks) {
-        const used = residuals.splice(residuals.length - block.resnetCount, block.resnetCount);
+        const used = residuals.splice(residuals.length - block.skipCount, block.skipCount);
         hidden = block.apply(hidden, used, context);
       }
       if (this.convNormOut) hidden = this.act(this.convNormOut.apply(hidden));
