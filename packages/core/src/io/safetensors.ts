@@ -4,6 +4,9 @@
  * then the raw little-endian tensor bytes. Reading validates everything before any data is used.
  */
 
+import { firstDuplicate, MAX_JSON_DEPTH, outlineJson } from './json-outline.js';
+import { previewJson } from './json-preview.js';
+
 /** The element types safetensors files may hold (those this library reads and writes). */
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'U8' | 'BOOL';
 
@@ -65,8 +68,12 @@ function halfToFloat(bits: number): number {
 }
 
 function decode(dtype: SafetensorsDtype, bytes: Uint8Array, count: number): SafetensorsData {
-  // Copy into a fresh, aligned buffer: the source offset need not be a multiple of the width.
-  const copy = bytes.slice().buffer;
+  // Copy into a fresh, aligned buffer of exactly these bytes: the source offset need not be a
+  // multiple of the width, and `bytes` may be a view of a larger buffer (a Node Buffer's `slice`
+  // is a view of the shared pool, so `bytes.slice().buffer` would be the whole pool).
+  const fresh = new Uint8Array(bytes.length);
+  fresh.set(bytes);
+  const copy = fresh.buffer;
   switch (dtype) {
     case 'F64':
       return littleEndian(new Float64Array(copy), count);
@@ -111,10 +118,7 @@ function littleEndian<T extends Float64Array | Float32Array | BigInt64Array | In
 }
 
 /** A JSON excerpt of a bad value for an error message, cut to a readable length. */
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
+const show = (value: unknown): string => previewJson(value);
 
 /** Sets an own property, even for names such as `__proto__` that plain assignment would misread. */
 function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
@@ -141,14 +145,28 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
     throw new SafetensorsError(`header length ${headerLength} runs beyond the end of the ${bytes.length}-byte file`);
   }
   const headerEnd = 8 + Number(headerLength);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, headerEnd));
+  } catch (error) {
+    throw new SafetensorsError(`header is not valid UTF-8 JSON (${(error as Error).message})`);
+  }
+  // Nesting is bounded before anything recursive sees the header; names must be unique (JSON.parse
+  // would silently keep the last of two entries).
+  const outline = outlineJson(text);
+  if (outline.tooDeep) throw new SafetensorsError(`header nests deeper than ${MAX_JSON_DEPTH} levels`);
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, headerEnd)));
+    header = JSON.parse(text);
   } catch (error) {
     throw new SafetensorsError(`header is not valid UTF-8 JSON (${(error as Error).message})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
     throw new SafetensorsError('header must be a JSON object');
+  }
+  const duplicate = firstDuplicate(outline.topLevelKeys);
+  if (duplicate !== undefined) {
+    throw new SafetensorsError(duplicate === '__metadata__' ? '__metadata__ appears more than once' : 'appears more than once in the header', duplicate === '__metadata__' ? undefined : duplicate);
   }
   const dataLength = bytes.length - headerEnd;
   const metadata: Record<string, string> = {};
