@@ -132,22 +132,33 @@ function checkShape(name: string, shape: unknown): number[] {
   return shape as number[];
 }
 
-/** Parses and validates a safetensors file held in memory. */
-export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
-  if (!(bytes instanceof Uint8Array)) throw new SafetensorsError('expected the file as a Uint8Array');
+interface HeaderEntry {
+  name: string;
+  dtype: SafetensorsDtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** The header length from the first 8 bytes, checked against the limit. */
+function headerLengthOf(bytes: Uint8Array): number {
   if (bytes.length < 8) throw new SafetensorsError(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getBigUint64(0, true);
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (headerLength > BigInt(MAX_HEADER_BYTES)) {
     throw new SafetensorsError(`header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   }
-  if (headerLength > BigInt(bytes.length - 8)) {
-    throw new SafetensorsError(`header length ${headerLength} runs beyond the end of the ${bytes.length}-byte file`);
-  }
-  const headerEnd = 8 + Number(headerLength);
+  return Number(headerLength);
+}
+
+/**
+ * Parses and validates the JSON header (`bytes` from offset 8, at least `headerLength` long):
+ * the metadata and every entry, sorted by offset, each checked on its own and against the
+ * `dataLength` bytes that follow (when known).
+ */
+function parseHeader(bytes: Uint8Array, headerLength: number, dataLength = Number.POSITIVE_INFINITY): { metadata: Record<string, string>; entries: HeaderEntry[] } {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, headerEnd));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
   } catch (error) {
     throw new SafetensorsError(`header is not valid UTF-8 JSON (${(error as Error).message})`);
   }
@@ -165,12 +176,10 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
     throw new SafetensorsError('header must be a JSON object');
   }
   const duplicate = firstDuplicate(outline.topLevelKeys);
-  if (duplicate !== undefined) {
-    throw new SafetensorsError(duplicate === '__metadata__' ? '__metadata__ appears more than once' : 'appears more than once in the header', duplicate === '__metadata__' ? undefined : duplicate);
-  }
-  const dataLength = bytes.length - headerEnd;
+  if (duplicate === '__metadata__') throw new SafetensorsError('__metadata__ appears more than once');
+  if (duplicate !== undefined) throw new SafetensorsError('appears more than once in the header', duplicate);
   const metadata: Record<string, string> = {};
-  const entries: { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }[] = [];
+  const entries: HeaderEntry[] = [];
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
@@ -205,8 +214,35 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
     }
     entries.push({ name, dtype, shape: dims, begin, end });
   }
-  // The data must be covered exactly: sorted by offset, each tensor starts where the last ended.
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  return { metadata, entries };
+}
+
+/**
+ * The size in bytes of the whole file that a safetensors header declares (8 + header + the end
+ * of the last tensor), from the file's first bytes; `undefined` while fewer bytes than the header
+ * are given. A malformed header throws a `SafetensorsError`. Lets a download stop at the size the
+ * header promises.
+ */
+export function declaredSafetensorsSize(prefix: Uint8Array): number | undefined {
+  if (prefix.length < 8) return undefined;
+  const headerLength = headerLengthOf(prefix);
+  if (prefix.length < 8 + headerLength) return undefined;
+  const { entries } = parseHeader(prefix, headerLength);
+  return 8 + headerLength + entries.reduce((last, entry) => Math.max(last, entry.end), 0);
+}
+
+/** Parses and validates a safetensors file held in memory. */
+export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
+  if (!(bytes instanceof Uint8Array)) throw new SafetensorsError('expected the file as a Uint8Array');
+  const headerLength = headerLengthOf(bytes);
+  if (headerLength > bytes.length - 8) {
+    throw new SafetensorsError(`header length ${headerLength} runs beyond the end of the ${bytes.length}-byte file`);
+  }
+  const headerEnd = 8 + headerLength;
+  const dataLength = bytes.length - headerEnd;
+  const { metadata, entries } = parseHeader(bytes, headerLength, dataLength);
+  // The data must be covered exactly: sorted by offset, each tensor starts where the last ended.
   let cursor = 0;
   for (const entry of entries) {
     if (entry.begin !== cursor) {
