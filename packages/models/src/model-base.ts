@@ -3,7 +3,7 @@ import { ConfigError, parseConfig, type ConfigJson, type ConfigSchema, type Pars
 import type { ParameterStore } from './parameters/parameter-store.js';
 import type { UNetBody } from './unet-body.js';
 import { exportWeights, importWeights, type ExportedWeight, type ImportReport, type WeightTensor } from './weights.js';
-import { readPretrained, writePretrained, type FromPretrainedOptions } from './pretrained-io.js';
+import { CONFIG_NAME, pretrainedFolder, readPretrainedWeights, writePretrained, type FromPretrainedOptions } from './pretrained-io.js';
 
 /**
  * What both UNets share: the parameter store, the body, weight import and export, saving, the
@@ -79,21 +79,23 @@ export abstract class UNetModelBase {
   }
 
   /**
-   * Reads a pretrained folder or URL, builds the model from its config with `build` and assigns
-   * the weights; the model is disposed when they do not fit. Unused weights become warnings.
+   * Reads a pretrained folder or URL: the config first, from which `build` makes the model (so a
+   * config that is malformed or beyond the budget is refused before the weights are fetched),
+   * then the weights, which are assigned; the model is disposed when they cannot be read or do
+   * not fit. Unused weights become warnings.
    */
   protected static async loadPretrained<M extends UNetModelBase>(
     source: string | PretrainedSource,
     options: FromPretrainedOptions,
     className: string,
-    build: (config: ConfigJson, onWarning: FromPretrainedOptions['onWarning']) => M,
+    build: (config: ConfigJson, options: FromPretrainedOptions) => M,
   ): Promise<M> {
-    const files = await readPretrained(source, options);
-    const model = build(files.config, options.onWarning);
+    const folder = pretrainedFolder(source, options);
+    const model = build(await folder.readJson(CONFIG_NAME), options);
     try {
-      const report = model.loadWeights(files.tensors, files.location);
+      const report = model.loadWeights(await readPretrainedWeights(folder), folder.location);
       model.recordWarnings(
-        report.unexpected.map((name) => `${files.location}: weight '${name}' is not used by ${className}`),
+        report.unexpected.map((name) => `${folder.location}: weight '${name}' is not used by ${className}`),
         options.onWarning,
       );
     } catch (error) {

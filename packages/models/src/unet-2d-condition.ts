@@ -25,6 +25,7 @@ const FAMILY: UNet2DFamily<UNet2DConditionOptions> = {
   schema: UNET_2D_CONDITION_SCHEMA,
   defaults: UNET_2D_CONDITION_DEFAULTS,
   validate: validateUNet2DConditionOptions,
+  resolve: resolveUNet2DConditionSpec,
 };
 const CLASS_NAME = FAMILY.className;
 
@@ -63,7 +64,9 @@ export class UNet2DConditionModel extends UNet2DModelCommon<UNet2DConditionOptio
    * `WeightsError` listing the names; unused weights are reported through `onWarning`.
    */
   static async fromPretrained(source: string | PretrainedSource, options: FromPretrainedOptions = {}): Promise<UNet2DConditionModel> {
-    return UNetModelBase.loadPretrained(source, options, CLASS_NAME, (config, onWarning) => UNet2DConditionModel.fromConfig(config, { onWarning }));
+    return UNetModelBase.loadPretrained(source, options, CLASS_NAME, (config, { onWarning, budget }) =>
+      UNet2DConditionModel.fromConfig(config, { onWarning, budget }),
+    );
   }
 
   /**

@@ -19,6 +19,7 @@ const FAMILY: UNet2DFamily<UNet2DOptions> = {
   schema: UNET_2D_SCHEMA,
   defaults: UNET_2D_DEFAULTS,
   validate: (options) => validateUNet2DOptions(options),
+  resolve: resolveUNet2DSpec,
 };
 
 /**
@@ -47,7 +48,9 @@ export class UNet2DModel extends UNet2DModelCommon<UNet2DOptions> {
    * the names; unused weights and unknown config keys are reported through `onWarning`.
    */
   static async fromPretrained(source: string | PretrainedSource, options: FromPretrainedOptions = {}): Promise<UNet2DModel> {
-    return UNetModelBase.loadPretrained(source, options, FAMILY.className, (config, onWarning) => UNet2DModel.fromConfig(config, { onWarning }));
+    return UNetModelBase.loadPretrained(source, options, FAMILY.className, (config, { onWarning, budget }) =>
+      UNet2DModel.fromConfig(config, { onWarning, budget }),
+    );
   }
 
   /**

@@ -1,0 +1,4 @@
+export { BYTES_PER_ELEMENT, DEFAULT_MODEL_BUDGET, checkModelBudget, resolveModelBudget, type ModelBudget, type ModelSizeEstimate } from './model-budget.js';
+export { SizeTally } from './size-tally.js';
+export { walkUNet, type LayerVisitor } from './unet-layers.js';
+export { estimateUNetSpec, type UNetEstimateSize } from './unet-size.js';

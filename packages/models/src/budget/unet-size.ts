@@ -1,0 +1,37 @@
+import type { UNetBodySpec } from '../unet-body.js';
+import { BYTES_PER_ELEMENT, type ModelSizeEstimate } from './model-budget.js';
+import { SizeTally } from './size-tally.js';
+import { walkUNet } from './unet-layers.js';
+
+/** The sample a UNet estimate is made for. */
+export interface UNetEstimateSize {
+  /** Samples per forward pass (default 1). */
+  batch?: number;
+  /** Sample height; with `width`, the activations are estimated (else only the parameters). */
+  height?: number;
+  width?: number;
+  /** Context tokens for cross-attention (default 77). */
+  sequenceLength?: number;
+}
+
+/**
+ * Parameters and peak activation bytes of one forward pass of the UNet `spec`, from a walk over
+ * its layers (nothing is allocated). Throws a `ConfigError` for a structure the blocks cannot
+ * build (a group count or head count that does not divide a width).
+ */
+export function estimateUNetSpec(spec: UNetBodySpec, size: UNetEstimateSize, context: string): ModelSizeEstimate {
+  const tally = new SizeTally();
+  const known = size.height !== undefined && size.width !== undefined;
+  walkUNet(spec, tally, { height: size.height ?? 1, width: size.width ?? 1, sequenceLength: size.sequenceLength ?? 77 }, context);
+  return {
+    parameters: tally.parameters,
+    parameterBytes: tally.parameters * BYTES_PER_ELEMENT,
+    activationBytes: known ? tally.peakElements * (size.batch ?? 1) * BYTES_PER_ELEMENT : null,
+  };
+}
+
+/** [height, width] from a `sample_size` value, or undefined for none. */
+export function sampleSizeOf(sampleSize: number | readonly [number, number] | null): [number | undefined, number | undefined] {
+  if (sampleSize === null) return [undefined, undefined];
+  return typeof sampleSize === 'number' ? [sampleSize, sampleSize] : [sampleSize[0], sampleSize[1]];
+}
