@@ -16,6 +16,7 @@ export {
   type BackendName,
 } from './backend/init-backend.js';
 export { BackendError, type BackendFault } from './backend/backend-error.js';
+export { memoryCapacity, WASM_HEAP_LIMIT_BYTES, type MemoryCapacity } from './backend/memory-capacity.js';
 export { isSoftwareAdapter, probeWebgpu, WEBGPU_PACKAGE, type AdapterDescription } from './backend/webgpu.js';
 export { CUDA_PACKAGE } from './backend/cuda.js';
 export { CPU_PACKAGE } from './backend/cpu.js';

@@ -29,6 +29,8 @@ export interface ModelSizeEstimate {
   parameterBytes: number;
   /** Peak activation bytes of one forward pass at the estimate's batch and size, or `null` when no size was known. */
   activationBytes: number | null;
+  /** Bytes of the largest single activation tensor at that batch and size (`null` likewise). */
+  largestTensorBytes: number | null;
 }
 
 /** Fills in the defaults and checks the values. */

@@ -5,7 +5,7 @@
  */
 import type { LayerVisitor } from './unet-layers.js';
 
-/** Elements of intermediates a layer holds besides its output (activations after norms, the softmax of the scores). */
+/** Tensors a layer holds of its output's size (a norm and the activation after it; the scores and their softmax). */
 const NORM_INTERMEDIATES = 2;
 const SCORE_INTERMEDIATES = 2;
 
@@ -17,6 +17,8 @@ export class SizeTally implements LayerVisitor {
   keptElements = 0;
   /** The most elements per sample any one unit holds at once besides what is kept. */
   peakUnitElements = 0;
+  /** Elements per sample of the largest single tensor (an attention score matrix, usually). */
+  largestTensorElements = 0;
   private unitElements = 0;
   private depth = 0;
 
@@ -25,9 +27,11 @@ export class SizeTally implements LayerVisitor {
     return this.keptElements + this.peakUnitElements;
   }
 
-  private produce(elements: number): void {
-    if (this.depth > 0) this.unitElements += elements;
-    else this.keptElements += elements;
+  /** Records `count` tensors of `elements` each. */
+  private produce(elements: number, count = 1): void {
+    this.largestTensorElements = Math.max(this.largestTensorElements, elements);
+    if (this.depth > 0) this.unitElements += count * elements;
+    else this.keptElements += count * elements;
   }
 
   conv(rows: number, inChannels: number, outChannels: number, kernel: number): void {
@@ -42,7 +46,7 @@ export class SizeTally implements LayerVisitor {
 
   norm(rows: number, channels: number): void {
     this.parameters += 2 * channels;
-    this.produce(NORM_INTERMEDIATES * rows * channels);
+    this.produce(rows * channels, NORM_INTERMEDIATES);
   }
 
   embedding(count: number, features: number): void {
@@ -50,7 +54,8 @@ export class SizeTally implements LayerVisitor {
   }
 
   attention(queries: number, keys: number, inner: number, heads: number): void {
-    this.produce(SCORE_INTERMEDIATES * heads * queries * keys + queries * inner);
+    this.produce(heads * queries * keys, SCORE_INTERMEDIATES);
+    this.produce(queries * inner);
   }
 
   unit(rows: number, channels: number, body: () => void): void {

@@ -27,6 +27,7 @@ export function estimateUNetSpec(spec: UNetBodySpec, size: UNetEstimateSize, con
     parameters: tally.parameters,
     parameterBytes: tally.parameters * BYTES_PER_ELEMENT,
     activationBytes: known ? tally.peakElements * (size.batch ?? 1) * BYTES_PER_ELEMENT : null,
+    largestTensorBytes: known ? tally.largestTensorElements * (size.batch ?? 1) * BYTES_PER_ELEMENT : null,
   };
 }
 

@@ -66,7 +66,7 @@ export class ConditionedPipeline {
         return tf.concat([full, unconditional], 0) as tf.Tensor3D;
       });
       return { predict: guidedPredict(this.unet, { encoderHiddenStates }, guidanceScale), dispose: () => encoderHiddenStates.dispose() };
-    });
+    }, states.shape[1]);
   }
 
   /** Frees the UNet's weights and the scheduler's state. */

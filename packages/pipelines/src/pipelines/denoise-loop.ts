@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NoiseGenerator, Scheduler } from '@diffusion-ts/schedulers';
 import { imageSize, prepareTimesteps, readGenerateOptions, startNoise, type GenerateOptions, type GenerateResult } from './generate-options.js';
+import { checkStepWork, type MemoryEstimator } from './work-size.js';
 
 /** Per-step callback: step index (0-based), timestep and the sample after the step (do not dispose it). */
 export type StepCallback = (stepIndex: number, timestep: number, sample: tf.Tensor4D) => void | Promise<void>;
@@ -92,9 +93,9 @@ export interface Denoiser {
   dispose?: () => void;
 }
 
-/** A pipeline that generates from noise: its UNet's sample size and channels, and its scheduler. */
+/** A pipeline that generates from noise: its UNet's sample size and channels (and memory estimate), and its scheduler. */
 export interface NoisePipeline {
-  readonly unet: { readonly config: { readonly sampleSize: number | readonly [number, number] | null; readonly inChannels: number } };
+  readonly unet: MemoryEstimator & { readonly config: { readonly sampleSize: number | readonly [number, number] | null; readonly inChannels: number } };
   readonly scheduler: Scheduler;
 }
 
@@ -108,12 +109,16 @@ export async function generateFromNoise(
   options: GenerateOptions,
   context: string,
   denoiser: (guidanceScale: number) => Denoiser,
+  sequenceLength?: number,
 ): Promise<GenerateResult> {
   const { batchSize, numInferenceSteps, generator } = readGenerateOptions(options, context);
   const { scheduler, unet } = pipeline;
-  const timesteps = prepareTimesteps(scheduler, numInferenceSteps, context);
   const [height, width] = imageSize(unet.config.sampleSize, options, context);
-  const { predict, dispose } = denoiser(options.guidanceScale ?? 1);
+  const guidanceScale = options.guidanceScale ?? 1;
+  const modelBatch = guidanceScale === 1 ? batchSize : 2 * batchSize;
+  checkStepWork(unet, { batchSize, modelBatch, height, width, channels: unet.config.inChannels, sequenceLength }, context);
+  const timesteps = prepareTimesteps(scheduler, numInferenceSteps, context);
+  const { predict, dispose } = denoiser(guidanceScale);
   try {
     const start = startNoise([batchSize, height, width, unet.config.inChannels], scheduler, generator);
     return { images: await denoiseWith(options, { scheduler, start, timesteps, predict, generator }) };

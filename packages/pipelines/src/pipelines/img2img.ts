@@ -8,6 +8,7 @@ import type { UNet2DModel } from '@diffusion-ts/models';
 import type { Scheduler } from '@diffusion-ts/schedulers';
 import { denoiseWith } from './denoise-loop.js';
 import { prepareTimesteps, readGenerateOptions, type GenerateOptions, type GenerateResult } from './generate-options.js';
+import { checkStepWork } from './work-size.js';
 
 /** Components of `Img2ImgPipeline`. */
 export interface Img2ImgComponents {
@@ -58,11 +59,12 @@ export class Img2ImgPipeline {
       throw new RangeError(`${context}: ${image.shape[0]} images for a batch of ${batchSize}`);
     }
     const { numInferenceSteps, generator } = readGenerateOptions({ ...options, batchSize }, context);
+    const [, height, width, channels] = image.shape;
+    checkStepWork(this.unet, { batchSize, modelBatch: batchSize, height, width, channels }, context);
     const timesteps = this.timestepsFor(numInferenceSteps, strength);
     if (timesteps.length === 0) {
       throw new RangeError(`${context}: strength ${strength} with ${numInferenceSteps} steps leaves no step to run; raise either`);
     }
-    const [, height, width, channels] = image.shape;
     const start = tf.tidy(() => {
       const batch = tf.broadcastTo(image, [batchSize, height, width, channels]);
       const noise = randn([batchSize, height, width, channels], generator);
