@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, parseConfig, type ConfigJson, type ConfigSchema, type ParsedConfig, type PretrainedSource } from '@diffusion-ts/core';
+import { ConfigError, parseConfig, truncateText, type ConfigJson, type ConfigSchema, type ParsedConfig, type PretrainedSource } from '@diffusion-ts/core';
 import type { ParameterStore } from './parameters/parameter-store.js';
 import type { UNetBody } from './unet-body.js';
 import { exportWeights, importWeights, type ExportedWeight, type ImportReport, type WeightTensor } from './weights.js';
@@ -73,7 +73,7 @@ export abstract class UNetModelBase {
   ): ParsedConfig<T> {
     const parsed = parseConfig(config, schema, defaults, className);
     if (parsed.className !== undefined && parsed.className !== className) {
-      throw new ConfigError(`${className}: the config is for '${parsed.className}'`, '_class_name');
+      throw new ConfigError(`${className}: the config is for '${truncateText(parsed.className)}'`, '_class_name');
     }
     return parsed;
   }

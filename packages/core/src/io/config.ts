@@ -4,7 +4,7 @@
  */
 
 import { MAX_JSON_DEPTH, outlineJson } from './json-outline.js';
-import { previewJson } from './json-preview.js';
+import { previewJson, truncateText } from './json-preview.js';
 
 /** A JSON value as it appears in a config file. */
 export type ConfigValue = number | string | boolean | null | ConfigValue[] | { [key: string]: ConfigValue };
@@ -142,7 +142,7 @@ function validateField(key: string, spec: ConfigFieldSpec, value: unknown, conte
     if (spec.values) {
       const bad = (value as string[]).find((item) => !spec.values!.includes(item));
       if (bad !== undefined) {
-        throw new ConfigError(`${context}: config key '${key}' has unknown value '${bad}' (expected one of ${spec.values.join(', ')})`, key);
+        throw new ConfigError(`${context}: config key '${key}' has unknown value '${truncateText(bad)}' (expected one of ${spec.values.join(', ')})`, key);
       }
     }
     return [...value];
@@ -155,7 +155,7 @@ function validateField(key: string, spec: ConfigFieldSpec, value: unknown, conte
     throw new ConfigError(`${context}: config key '${key}' must lie in ${formatConfigRange(spec.range)}, got ${String(value)}`, key);
   }
   if (spec.values && !spec.values.includes(value as string)) {
-    throw new ConfigError(`${context}: config key '${key}' has unknown value '${String(value)}' (expected one of ${spec.values.join(', ')})`, key);
+    throw new ConfigError(`${context}: config key '${key}' has unknown value '${truncateText(String(value))}' (expected one of ${spec.values.join(', ')})`, key);
   }
   return value;
 }

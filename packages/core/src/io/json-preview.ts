@@ -41,3 +41,8 @@ export function previewJson(value: unknown, maxLength = 60): string {
 }
 
 const MAX_PREVIEW_DEPTH = 16;
+
+/** `text` cut to `maxLength` characters (ending in `...` when cut), for names and values quoted in error messages. */
+export function truncateText(text: string, maxLength = 60): string {
+  return text.length > maxLength ? `${text.slice(0, Math.max(maxLength - 3, 0))}...` : text;
+}
