@@ -73,6 +73,7 @@ export {
   type SafetensorsTensor,
 } from './io/safetensors.js';
 export { loadSafetensors, saveSafetensors } from './io/safetensors-file.js';
+export { WeightsError } from './io/weights-error.js';
 export {
   DIFFUSERS_WEIGHTS_NAME,
   loadPretrained,

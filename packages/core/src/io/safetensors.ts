@@ -6,6 +6,7 @@
 
 import { firstDuplicate, MAX_JSON_DEPTH, outlineJson } from './json-outline.js';
 import { previewJson } from './json-preview.js';
+import { WeightsError } from './weights-error.js';
 
 /** The element types safetensors files may hold (those this library reads and writes). */
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'U8' | 'BOOL';
@@ -26,8 +27,11 @@ export interface SafetensorsFile {
   tensors: Record<string, SafetensorsTensor>;
 }
 
-/** A malformed safetensors file or tensor; `tensor` names the culprit when there is one. */
-export class SafetensorsError extends Error {
+/**
+ * A malformed safetensors file or tensor; `tensor` names the culprit when there is one. A
+ * `WeightsError`, so one `catch` covers malformed files and weights that do not fit a model.
+ */
+export class SafetensorsError extends WeightsError {
   /** The tensor at fault, when the fault belongs to one. */
   readonly tensor?: string;
   /** A short description of the fault. */
