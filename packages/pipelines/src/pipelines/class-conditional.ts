@@ -43,7 +43,7 @@ export class ClassConditionalPipeline {
   /** Loads a Diffusers pipeline folder (see `UnconditionalPipeline.fromPretrained`). */
   static async fromPretrained(folder: string, options: PipelineFromPretrainedOptions & { nullClass?: number } = {}): Promise<ClassConditionalPipeline> {
     const { source, scheduler } = await openPipelineFolder(folder, options);
-    const unet = await UNet2DModel.fromPretrained(source.subfolder('unet'), { onWarning: options.onWarning });
+    const unet = await UNet2DModel.fromPretrained(source.subfolder('unet'), { onWarning: options.onWarning, budget: options.budget });
     return new ClassConditionalPipeline({ unet, scheduler, nullClass: options.nullClass });
   }
 

@@ -36,7 +36,7 @@ export class ConditionedPipeline {
   /** Loads a Diffusers pipeline folder whose `unet/` holds a `UNet2DConditionModel`. */
   static async fromPretrained(folder: string, options: PipelineFromPretrainedOptions = {}): Promise<ConditionedPipeline> {
     const { source, scheduler } = await openPipelineFolder(folder, options);
-    const unet = await UNet2DConditionModel.fromPretrained(source.subfolder('unet'), { onWarning: options.onWarning });
+    const unet = await UNet2DConditionModel.fromPretrained(source.subfolder('unet'), { onWarning: options.onWarning, budget: options.budget });
     return new ConditionedPipeline({ unet, scheduler });
   }
 

@@ -2,7 +2,8 @@
  * Diffusers pipeline folders: `model_index.json` naming the components, `unet/` and `scheduler/`.
  * Reading works on local folders (Node) and http(s) URLs (anywhere); writing is Node only.
  */
-import { DIFFUSERS_VERSION, openPretrained, writeConfigFile, type ConfigJson, type PretrainedSource } from '@diffusion-ts/core';
+import { DIFFUSERS_VERSION, openPretrained, writeConfigFile, type ConfigJson, type LoadOptions, type PretrainedSource } from '@diffusion-ts/core';
+import type { ModelBudget } from '@diffusion-ts/models';
 import { schedulerFromConfig, type Scheduler } from '@diffusion-ts/schedulers';
 
 /** The scheduler names the CLI and `fromPretrained` accept, by short name. */
@@ -12,12 +13,17 @@ export const SCHEDULER_NAMES: Readonly<Record<string, string>> = Object.freeze({
   pndm: 'PNDMScheduler',
 });
 
-/** Options of the pipelines' `fromPretrained`. */
-export interface PipelineFromPretrainedOptions {
+/**
+ * Options of the pipelines' `fromPretrained`: the scheduler, warnings, the models' size budget and
+ * the load limits of every file read (timeout, sizes, redirects, `signal`).
+ */
+export interface PipelineFromPretrainedOptions extends LoadOptions {
   /** Load the scheduler config into this scheduler instead (`ddim`, `DDIMScheduler`, …). */
   scheduler?: string;
   /** Receives config warnings (default `console.warn`). */
   onWarning?: (message: string) => void;
+  /** The most parameters and activations a component's config may ask for (default `DEFAULT_MODEL_BUDGET`). */
+  budget?: Partial<ModelBudget>;
 }
 
 /** Resolves a short (`ddim`) or Diffusers (`DDIMScheduler`) scheduler name; throws for unknown names. */
@@ -38,7 +44,7 @@ export interface OpenedPipeline {
 
 /** Opens a pipeline folder (local path or http(s) URL) and builds its scheduler. */
 export async function openPipelineFolder(folder: string, options: PipelineFromPretrainedOptions = {}): Promise<OpenedPipeline> {
-  const source = openPretrained(folder);
+  const source = openPretrained(folder, options);
   if (!(await source.exists('model_index.json'))) {
     throw new Error(`${folder} is not a pipeline folder: model_index.json is missing (expected model_index.json, unet/, scheduler/)`);
   }

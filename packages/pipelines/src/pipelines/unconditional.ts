@@ -31,7 +31,7 @@ export class UnconditionalPipeline {
    */
   static async fromPretrained(folder: string, options: PipelineFromPretrainedOptions = {}): Promise<UnconditionalPipeline> {
     const { source, scheduler } = await openPipelineFolder(folder, options);
-    const unet = await UNet2DModelClass.fromPretrained(source.subfolder('unet'), { onWarning: options.onWarning });
+    const unet = await UNet2DModelClass.fromPretrained(source.subfolder('unet'), { onWarning: options.onWarning, budget: options.budget });
     return new UnconditionalPipeline({ unet, scheduler });
   }
 
