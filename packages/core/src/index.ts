@@ -85,6 +85,8 @@ export { LoadError, type LoadFault } from './io/load-error.js';
 export { DEFAULT_LOAD_LIMITS, type LoadOptions } from './io/load-options.js';
 /** Short, bounded excerpts of values and names for error messages (safe for huge or deeply nested values). */
 export { previewJson, truncateText } from './io/json-preview.js';
+/** A byte count for messages (`3.20 GiB`). */
+export { formatBytes } from './io/format-bytes.js';
 
 /** AdamW over a list of variables (PyTorch's update order), one fused kernel per variable where the backend has it. */
 export { AdamW, adamWUpdate, ADAMW_UPDATE_KERNEL, type AdamWOptions, type AdamWUpdateAttributes } from './optim/adamw.js';

@@ -2,7 +2,7 @@
  * How large a model may be built from a config: a parameter count and an activation size,
  * checked from an estimate before anything is allocated. Shared by every model family.
  */
-import { ConfigError } from '@diffusion-ts/core';
+import { ConfigError, formatBytes } from '@diffusion-ts/core';
 
 /** The most a config may ask for. */
 export interface ModelBudget {
@@ -46,10 +46,6 @@ function count(value: number): string {
   return Math.round(value).toLocaleString('en');
 }
 
-function bytes(value: number): string {
-  return value >= 2 ** 30 ? `${(value / 2 ** 30).toPrecision(3)} GiB` : `${(value / 2 ** 20).toPrecision(3)} MiB`;
-}
-
 /**
  * Throws a `ConfigError` when `estimate` exceeds `budget`; `sampleSize` names the size the
  * activations were estimated at.
@@ -58,14 +54,14 @@ export function checkModelBudget(estimate: ModelSizeEstimate, budget: Partial<Mo
   const { maxParameters, maxActivationBytes } = resolveModelBudget(budget);
   if (!(estimate.parameters <= maxParameters)) {
     throw new ConfigError(
-      `${context}: the config describes ${count(estimate.parameters)} parameters (${bytes(estimate.parameterBytes)} in float32), ` +
+      `${context}: the config describes ${count(estimate.parameters)} parameters (${formatBytes(estimate.parameterBytes)} in float32), ` +
         `more than the budget of ${count(maxParameters)} (budget.maxParameters; raise it to build this model)`,
     );
   }
   if (estimate.activationBytes !== null && !(estimate.activationBytes <= maxActivationBytes)) {
     throw new ConfigError(
-      `${context}: one forward pass needs about ${bytes(estimate.activationBytes)} of activations${sampleSize ? ` at sample_size ${sampleSize}` : ''}, ` +
-        `more than the budget of ${bytes(maxActivationBytes)} (budget.maxActivationBytes; raise it to build this model)`,
+      `${context}: one forward pass needs about ${formatBytes(estimate.activationBytes)} of activations${sampleSize ? ` at sample_size ${sampleSize}` : ''}, ` +
+        `more than the budget of ${formatBytes(maxActivationBytes)} (budget.maxActivationBytes; raise it to build this model)`,
       'sample_size',
     );
   }

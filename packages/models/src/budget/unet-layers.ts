@@ -107,26 +107,25 @@ class UNetWalk {
         const selfContext = settings.onlyCrossAttention && cross !== null;
         const keys = selfContext ? sequence : rows;
         const keyWidth = selfContext ? cross : inner;
-        v.norm(rows, inner);
-        v.linear(rows, inner, inner, false);
-        v.linear(keys, keyWidth, inner, false);
-        v.linear(keys, keyWidth, inner, false);
-        v.attention(rows, keys, inner, heads);
-        v.linear(rows, inner, inner, true);
-        if (cross !== null) {
-          v.norm(rows, inner);
-          v.linear(rows, inner, inner, false);
-          v.linear(sequence, cross, inner, false);
-          v.linear(sequence, cross, inner, false);
-          v.attention(rows, sequence, inner, heads);
-          v.linear(rows, inner, inner, true);
-        }
+        this.normedAttention(rows, keys, keyWidth, inner, heads);
+        if (cross !== null) this.normedAttention(rows, sequence, cross, inner, heads);
         v.norm(rows, inner);
         v.linear(rows, inner, 8 * inner, true); // GEGLU projection
         v.linear(rows, 4 * inner, inner, true);
       }
       v.linear(rows, inner, channels, true); // proj_out
     });
+  }
+
+  /** A transformer block's `x += attn(norm(x), context)`: q, k and v without bias, the output with one. */
+  private normedAttention(rows: number, keys: number, keyWidth: number, inner: number, heads: number): void {
+    const v = this.visitor;
+    v.norm(rows, inner);
+    v.linear(rows, inner, inner, false);
+    v.linear(keys, keyWidth, inner, false);
+    v.linear(keys, keyWidth, inner, false);
+    v.attention(rows, keys, inner, heads);
+    v.linear(rows, inner, inner, true);
   }
 
   private mixer(

@@ -5,7 +5,7 @@
  * (core's `memoryCapacity`: 4 GiB for wasm, the machine's memory for cpu, buffer limits for
  * WebGPU). Too large is a `BackendError` (`insufficient-memory`) naming both.
  */
-import { BackendError, memoryCapacity } from '@diffusion-ts/core';
+import { BackendError, formatBytes, memoryCapacity } from '@diffusion-ts/core';
 import type { ModelSizeEstimate, UNetEstimateSize } from '@diffusion-ts/models';
 
 /** A model that can estimate the memory of its forward pass (both UNets can). */
@@ -29,10 +29,6 @@ export interface StepWork {
 /** Samples of the loop's size alive at once besides the model's activations (x_t, the noise, the output, x_{t-1}). */
 const LOOP_SAMPLES = 4;
 
-function gib(bytes: number): string {
-  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toPrecision(3)} GiB` : `${(bytes / 2 ** 20).toPrecision(3)} MiB`;
-}
-
 /** Throws a `BackendError` when one step of `work` cannot fit the active backend. */
 export function checkStepWork(model: MemoryEstimator, work: StepWork, context: string): void {
   const { batchSize, modelBatch, height, width, channels } = work;
@@ -45,8 +41,8 @@ export function checkStepWork(model: MemoryEstimator, work: StepWork, context: s
   const batch = modelBatch === batchSize ? `batch ${batchSize}` : `batch ${modelBatch} (${batchSize} doubled for guidance)`;
   const need =
     total > capacity.totalBytes
-      ? `needs about ${gib(total)} (weights ${gib(estimate.parameterBytes)}, activations ${gib(estimate.activationBytes ?? 0)})`
-      : `needs a single tensor of about ${gib(largest)}`;
+      ? `needs about ${formatBytes(total)} (weights ${formatBytes(estimate.parameterBytes)}, activations ${formatBytes(estimate.activationBytes ?? 0)})`
+      : `needs a single tensor of about ${formatBytes(largest)}`;
   throw new BackendError(
     capacity.backend,
     'insufficient-memory',
