@@ -44,7 +44,7 @@ export function memoryCapacity(backend: string = tf.getBackend()): MemoryCapacit
         backend,
         totalBytes: WASM_HEAP_LIMIT_BYTES,
         maxTensorBytes: WASM_HEAP_LIMIT_BYTES,
-        description: 'the wasm heap holds at most 4 GiB (a 32-bit WebAssembly memory)',
+        description: 'the wasm heap holds at most 4 GiB, a 32-bit WebAssembly memory',
       };
     case 'cpu': {
       const total = machineMemory();
