@@ -1,4 +1,5 @@
-import { ConfigError, parseConfig, type ConfigJson, type ConfigSchema, type ParsedConfig } from '@diffusion-ts/core';
+import { ConfigError, parseConfig, truncateText, type ConfigJson, type ConfigSchema, type ParsedConfig } from '@diffusion-ts/core';
+import { checkModelBudget, type ConfigSizeEstimate, type ModelBudget } from './budget/model-budget.js';
 
 /**
  * How one model class reads and writes its `config.json`: Diffusers' class name, the typed
@@ -14,6 +15,12 @@ export interface ModelFamily<Options extends object> {
   validate: (options: Options) => Options;
   /** The weights file of a pretrained folder (default `diffusion_pytorch_model.safetensors`). */
   weightsName?: string;
+  /**
+   * The size the checked options ask for, estimated from the layers without allocating anything;
+   * `fromConfig` refuses a config beyond the budget before building. Throws a `ConfigError` for
+   * a structure the layers cannot build.
+   */
+  estimateSize?: (options: Options) => ConfigSizeEstimate;
 }
 
 /** Options of `fromConfig`. */
@@ -22,6 +29,11 @@ export interface FromConfigOptions {
   seed?: number;
   /** Receives config warnings (unknown keys). Default: `console.warn`. */
   onWarning?: (message: string) => void;
+  /**
+   * The most parameters and activations the config may ask for (default `DEFAULT_MODEL_BUDGET`:
+   * 3e9 parameters, 64 GiB of activations at `sample_size`); checked before anything is allocated.
+   */
+  budget?: Partial<ModelBudget>;
 }
 
 /**
@@ -31,9 +43,23 @@ export interface FromConfigOptions {
 export function parseModelConfig<Options extends object>(family: ModelFamily<Options>, config: ConfigJson | Partial<Options>): ParsedConfig<Options> {
   const parsed = parseConfig(config, family.schema, family.defaults, family.className);
   if (parsed.className !== undefined && parsed.className !== family.className) {
-    throw new ConfigError(`${family.className}: the config is for '${parsed.className}'`, '_class_name');
+    throw new ConfigError(`${family.className}: the config is for '${truncateText(parsed.className)}'`, '_class_name');
   }
   return { ...parsed, options: family.validate(parsed.options) };
+}
+
+/**
+ * Throws a `ConfigError` when the family estimates `options` beyond `budget` (default
+ * `DEFAULT_MODEL_BUDGET`); families without an estimate are not checked.
+ */
+export function checkConfigBudget<Options extends object>(
+  family: ModelFamily<Options>,
+  options: Options,
+  budget: Partial<ModelBudget> | undefined,
+): void {
+  if (!family.estimateSize) return;
+  const { estimate, sampleSize } = family.estimateSize(options);
+  checkModelBudget(estimate, budget, family.className, sampleSize);
 }
 
 /**

@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { serializeConfig, type ConfigJson, type PretrainedSource } from '@diffusion-ts/core';
-import { parseModelConfig, type FromConfigOptions, type ModelFamily } from './model-config.js';
+import { checkConfigBudget, parseModelConfig, type FromConfigOptions, type ModelFamily } from './model-config.js';
 import { ParameterStore, type ParameterScope } from './parameters/parameter-store.js';
-import { readPretrained, writePretrained, type FromPretrainedOptions } from './pretrained-io.js';
+import { CONFIG_NAME, pretrainedFolder, readPretrainedWeights, writePretrained, type FromPretrainedOptions } from './pretrained-io.js';
 import { exportWeights, importWeights, type ExportedWeight, type ImportReport, type WeightTensor } from './weights.js';
 
 /**
@@ -95,7 +95,11 @@ export abstract class ModelMixin<Options extends object> {
     this.store.dispose();
   }
 
-  /** Parses and checks `config` for `family`, builds the model with `create` and records the config warnings. */
+  /**
+   * Parses and checks `config` for `family`, refuses it when the family's size estimate exceeds
+   * `options.budget` (before anything is allocated), builds the model with `create` and records
+   * the config warnings.
+   */
   protected static buildFromConfig<Options extends object, Model extends ModelMixin<Options>>(
     family: ModelFamily<Options>,
     config: ConfigJson | Partial<Options>,
@@ -103,14 +107,17 @@ export abstract class ModelMixin<Options extends object> {
     create: (options: Options, seed: number, unknownConfig: ConfigJson) => Model,
   ): Model {
     const parsed = parseModelConfig(family, config);
+    checkConfigBudget(family, parsed.options, options.budget);
     const model = create(parsed.options, options.seed ?? 0, parsed.unknown);
     model.recordWarnings(parsed.warnings, options.onWarning);
     return model;
   }
 
   /**
-   * Reads a pretrained folder or URL, builds the model from its config with `fromConfig` and
-   * assigns the weights; the model is disposed when they do not fit. Unused weights become warnings.
+   * Reads a pretrained folder or URL: the config first, from which `fromConfig` builds the model
+   * (so a config that is malformed or beyond the budget is refused before the weights are
+   * fetched), then the weights, which are assigned; the model is disposed when they cannot be
+   * read or do not fit. Unused weights become warnings.
    */
   protected static async loadPretrained<Options extends object, Model extends ModelMixin<Options>>(
     family: ModelFamily<Options>,
@@ -118,12 +125,12 @@ export abstract class ModelMixin<Options extends object> {
     options: FromPretrainedOptions,
     fromConfig: (config: ConfigJson, options: FromConfigOptions) => Model,
   ): Promise<Model> {
-    const files = await readPretrained(source, options, family.weightsName);
-    const model = fromConfig(files.config, { onWarning: options.onWarning });
+    const folder = pretrainedFolder(source, options);
+    const model = fromConfig(await folder.readJson(CONFIG_NAME), { onWarning: options.onWarning, budget: options.budget });
     try {
-      const report = model.loadWeights(files.tensors, files.location);
+      const report = model.loadWeights(await readPretrainedWeights(folder, family.weightsName), folder.location);
       model.recordWarnings(
-        report.unexpected.map((name) => `${files.location}: weight '${name}' is not used by ${family.className}`),
+        report.unexpected.map((name) => `${folder.location}: weight '${name}' is not used by ${family.className}`),
         options.onWarning,
       );
     } catch (error) {

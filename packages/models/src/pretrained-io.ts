@@ -1,11 +1,13 @@
 import {
-  loadSafetensors,
   openPretrained,
+  readSafetensors,
   saveSafetensors,
   writeConfigFile,
   type ConfigJson,
+  type LoadOptions,
   type PretrainedSource,
 } from '@diffusion-ts/core';
+import type { ModelBudget } from './budget/model-budget.js';
 import type { ExportedWeight, WeightTensor } from './weights.js';
 
 /** The weights file Diffusers writes for a model. */
@@ -13,8 +15,11 @@ export const WEIGHTS_NAME = 'diffusion_pytorch_model.safetensors';
 /** The config file Diffusers writes for a model. */
 export const CONFIG_NAME = 'config.json';
 
-/** Options of `fromPretrained`. */
-export interface FromPretrainedOptions {
+/**
+ * Options of `fromPretrained`: a subfolder, warnings, the size budget of the config and the load
+ * limits (timeout, sizes, redirects, `signal`; used when the source is given as a string).
+ */
+export interface FromPretrainedOptions extends LoadOptions {
   /** A subfolder of the source, e.g. `unet` in a pipeline folder. */
   subfolder?: string;
   /**
@@ -22,26 +27,19 @@ export interface FromPretrainedOptions {
    * The same messages are kept in the model's `loadWarnings`.
    */
   onWarning?: (message: string) => void;
+  /** The most parameters and activations the config may ask for (see `FromConfigOptions.budget`). */
+  budget?: Partial<ModelBudget>;
 }
 
-/** A model folder's config and tensors. */
-export interface PretrainedFiles {
-  location: string;
-  config: ConfigJson;
-  tensors: Record<string, WeightTensor>;
+/** The model folder (the subfolder of `source`, opened with the load limits when `source` is a string). */
+export function pretrainedFolder(source: string | PretrainedSource, options: FromPretrainedOptions = {}): PretrainedSource {
+  const root = typeof source === 'string' ? openPretrained(source, options) : source;
+  return options.subfolder ? root.subfolder(options.subfolder) : root;
 }
 
-/** Reads `config.json` and the weights (`diffusion_pytorch_model.safetensors`) from a folder or URL. */
-export async function readPretrained(
-  source: string | PretrainedSource,
-  options: FromPretrainedOptions = {},
-  weightsName = WEIGHTS_NAME,
-): Promise<PretrainedFiles> {
-  let root = typeof source === 'string' ? openPretrained(source) : source;
-  if (options.subfolder) root = root.subfolder(options.subfolder);
-  const config = await root.readJson(CONFIG_NAME);
-  const file = await loadSafetensors(await root.readBytes(weightsName));
-  return { location: root.location, config, tensors: file.tensors };
+/** Reads the tensors of the weights file (default `diffusion_pytorch_model.safetensors`) in `folder`. */
+export async function readPretrainedWeights(folder: PretrainedSource, weightsName = WEIGHTS_NAME): Promise<Record<string, WeightTensor>> {
+  return readSafetensors(await folder.readBytes(weightsName)).tensors;
 }
 
 /** Writes `config.json` and the safetensors file into `folder` (each atomically). */

@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigSchema } from '@diffusion-ts/core';
+import { ConfigError, formatConfigRange, previewJson, type ConfigRange, type ConfigSchema } from '@diffusion-ts/core';
 import { DOWN_BLOCK_TYPES, UP_BLOCK_TYPES, type DownBlockType, type UpBlockType } from './block-registry.js';
 import type { BlockSettings } from './blocks/block-types.js';
 import { ACTIVATION_NAMES, type ActivationName } from './layers/activation.js';
@@ -52,26 +52,48 @@ export const UNET_2D_COMMON_DEFAULTS = {
   timeEmbeddingDim: null,
 } satisfies Partial<UNet2DCommonOptions>;
 
+/**
+ * The ranges of the UNets' numeric keys: wide enough for every published Diffusers UNet (SDXL's
+ * widest block is 1280 channels, its deepest transformer 10 layers), narrow enough that no value
+ * alone asks for an absurd model; the size budget then bounds their combination.
+ */
+export const UNET_RANGES = {
+  channels: { min: 1, max: 16384 },
+  ioChannels: { min: 1, max: 4096 },
+  groups: { min: 1, max: 4096 },
+  layersPerBlock: { min: 1, max: 32 },
+  transformerLayers: { min: 1, max: 64 },
+  heads: { min: 1, max: 16384 },
+  tableRows: { min: 1, max: 100_000 },
+  sampleSize: { min: 1, max: 16384 },
+  scale: { min: 0, minExclusive: true, max: 1000 },
+  eps: { min: 0, minExclusive: true, max: 1 },
+  dropout: { min: 0, max: 1, maxExclusive: true },
+  freqShift: { min: 0, max: 1 },
+  downsamplePadding: { min: 0, max: 1 },
+  kernel: { min: 1, max: 15 },
+} as const satisfies Record<string, ConfigRange>;
+
 /** The schema of the shared keys. */
 export const UNET_2D_COMMON_SCHEMA: ConfigSchema<UNet2DCommonOptions> = {
   actFn: { kind: 'string', values: ACTIVATION_NAMES },
-  blockOutChannels: { kind: 'integer[]' },
+  blockOutChannels: { kind: 'integer[]', range: UNET_RANGES.channels },
   centerInputSample: { kind: 'boolean' },
   classEmbedType: { kind: 'string', nullable: true, values: ['timestep'] },
   downBlockTypes: { kind: 'string[]', values: DOWN_BLOCK_TYPES },
-  downsamplePadding: { kind: 'integer' },
-  dropout: { kind: 'number' },
+  downsamplePadding: { kind: 'integer', range: UNET_RANGES.downsamplePadding },
+  dropout: { kind: 'number', range: UNET_RANGES.dropout },
   flipSinToCos: { kind: 'boolean' },
-  freqShift: { kind: 'number' },
-  inChannels: { kind: 'integer' },
-  midBlockScaleFactor: { kind: 'number' },
-  normEps: { kind: 'number' },
-  normNumGroups: { kind: 'integer', nullable: true },
-  numClassEmbeds: { kind: 'integer', nullable: true },
-  outChannels: { kind: 'integer' },
+  freqShift: { kind: 'number', range: UNET_RANGES.freqShift },
+  inChannels: { kind: 'integer', range: UNET_RANGES.ioChannels },
+  midBlockScaleFactor: { kind: 'number', range: UNET_RANGES.scale },
+  normEps: { kind: 'number', range: UNET_RANGES.eps },
+  normNumGroups: { kind: 'integer', nullable: true, range: UNET_RANGES.groups },
+  numClassEmbeds: { kind: 'integer', nullable: true, range: UNET_RANGES.tableRows },
+  outChannels: { kind: 'integer', range: UNET_RANGES.ioChannels },
   resnetTimeScaleShift: { kind: 'string', values: ['default', 'scale_shift'] },
   sampleSize: { kind: 'json', nullable: true },
-  timeEmbeddingDim: { kind: 'integer', nullable: true },
+  timeEmbeddingDim: { kind: 'integer', nullable: true, range: UNET_RANGES.channels },
   upBlockTypes: { kind: 'string[]', values: UP_BLOCK_TYPES },
 };
 
@@ -83,14 +105,33 @@ export function checkLevels(options: UNet2DCommonOptions, fail: (key: string, me
   if (options.upBlockTypes.length !== levels) fail('up_block_types', `has ${options.upBlockTypes.length} entries but block_out_channels has ${levels}`);
 }
 
-/** Checks a sample size value (`null`, a positive integer or two of them). */
+/** Checks that the sinusoidal time projection has a frequency to divide by (`floor(width / 2) > freq_shift`). */
+export function checkTimeProjection(options: UNet2DCommonOptions, fail: (key: string, message: string) => never): void {
+  const half = Math.floor(options.blockOutChannels[0] / 2);
+  if (half > 0 && half - options.freqShift <= 0) {
+    fail('freq_shift', `= ${options.freqShift} leaves no frequencies for a first block of ${options.blockOutChannels[0]} channels (half the width must exceed it)`);
+  }
+}
+
+/** Checks a sample size value (`null`, a positive integer up to 16384 or two of them). */
 export function checkSampleSize(value: unknown, context: string): number | [number, number] | null {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
-  if (Array.isArray(value) && value.length === 2 && value.every((item) => Number.isInteger(item) && item > 0)) {
-    return [value[0] as number, value[1] as number];
-  }
-  throw new ConfigError(`${context}: config key 'sample_size' must be a positive integer or [height, width], got ${JSON.stringify(value)}`, 'sample_size');
+  const { max } = UNET_RANGES.sampleSize;
+  const isSide = (item: unknown): item is number => typeof item === 'number' && Number.isInteger(item) && item > 0 && item <= max;
+  if (isSide(value)) return value;
+  if (Array.isArray(value) && value.length === 2 && value.every(isSide)) return [value[0], value[1]];
+  throw new ConfigError(
+    `${context}: config key 'sample_size' must be a positive integer up to ${max} or [height, width], got ${previewJson(value)}`,
+    'sample_size',
+  );
+}
+
+/** An integer check (for `perBlock`) that also names its range. */
+export function integerIn(range: ConfigRange): { check: (item: unknown) => item is number; expected: string } {
+  return {
+    check: (item: unknown): item is number => typeof item === 'number' && Number.isInteger(item) && item >= (range.min ?? -Infinity) && item <= (range.max ?? Infinity),
+    expected: `an integer in ${formatConfigRange(range)}`,
+  };
 }
 
 /**

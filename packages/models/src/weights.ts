@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { WeightsError } from '@diffusion-ts/core';
 import type { Parameter, ParameterLayout, ParameterStore } from './parameters/parameter-store.js';
 
 /** A stored tensor as read from a safetensors file (structurally core's `SafetensorsTensor`). */
@@ -15,19 +16,8 @@ export interface ExportedWeight {
   data: Float32Array;
 }
 
-/** Weights that are missing or have the wrong shape; `missing` and `mismatched` list the names. */
-export class WeightsError extends Error {
-  constructor(
-    message: string,
-    /** Parameter names the file lacks. */
-    readonly missing: string[],
-    /** `name: expected [..], got [..]` for each parameter of the wrong shape. */
-    readonly mismatched: string[],
-  ) {
-    super(message);
-    this.name = 'WeightsError';
-  }
-}
+/** Weights that are missing or have the wrong shape: core's `WeightsError` (`missing` and `mismatched` list the names). */
+export { WeightsError };
 
 /** The PyTorch shape of a parameter held in our layout. */
 export function diffusersShape(layout: ParameterLayout, shape: readonly number[]): number[] {

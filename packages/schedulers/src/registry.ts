@@ -2,7 +2,7 @@
  * Scheduler lookup by Diffusers `_class_name`, so that a `scheduler_config.json` builds the
  * right class and any config can be swapped to a compatible scheduler.
  */
-import { ConfigError, type ConfigJson } from '@diffusion-ts/core';
+import { ConfigError, truncateText, type ConfigJson } from '@diffusion-ts/core';
 import { DDIMScheduler } from './ddim.js';
 import { DDPMScheduler } from './ddpm.js';
 import { DPMSolverMultistepScheduler } from './dpm-solver-multistep.js';
@@ -41,7 +41,7 @@ export function schedulerClass(className: string): SchedulerClass {
   const found = Object.prototype.hasOwnProperty.call(SCHEDULERS, className) ? SCHEDULERS[className] : undefined;
   if (found === undefined) {
     throw new ConfigError(
-      `unknown scheduler _class_name '${className}' (available: ${Object.keys(SCHEDULERS).join(', ')})`,
+      `unknown scheduler _class_name '${truncateText(className)}' (available: ${Object.keys(SCHEDULERS).join(', ')})`,
       '_class_name',
     );
   }

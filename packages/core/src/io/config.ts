@@ -3,6 +3,9 @@
  * `_diffusers_version` on disk, camelCase typed options in TypeScript.
  */
 
+import { MAX_JSON_DEPTH, outlineJson } from './json-outline.js';
+import { previewJson, truncateText } from './json-preview.js';
+
 /** A JSON value as it appears in a config file. */
 export type ConfigValue = number | string | boolean | null | ConfigValue[] | { [key: string]: ConfigValue };
 
@@ -20,6 +23,31 @@ export type ConfigFieldKind =
   | 'string[]'
   | 'json';
 
+/** The accepted values of a number option: inclusive bounds unless marked exclusive; a missing bound is open. */
+export interface ConfigRange {
+  min?: number;
+  max?: number;
+  /** `min` itself is refused (e.g. `norm_eps` must be > 0). */
+  minExclusive?: boolean;
+  /** `max` itself is refused. */
+  maxExclusive?: boolean;
+}
+
+/** Whether `value` lies in `range`. */
+export function inConfigRange(value: number, range: ConfigRange): boolean {
+  const { min, max, minExclusive, maxExclusive } = range;
+  if (min !== undefined && (minExclusive ? !(value > min) : !(value >= min))) return false;
+  if (max !== undefined && (maxExclusive ? !(value < max) : !(value <= max))) return false;
+  return true;
+}
+
+/** `range` in interval notation: `[1, 32]`, `(0, 1]`, `[0, ∞)`. */
+export function formatConfigRange(range: ConfigRange): string {
+  const low = range.min === undefined ? '(-∞' : `${range.minExclusive ? '(' : '['}${range.min}`;
+  const high = range.max === undefined ? '∞)' : `${range.max}${range.maxExclusive ? ')' : ']'}`;
+  return `${low}, ${high}`;
+}
+
 /** How one option is validated and named on disk. */
 export interface ConfigFieldSpec {
   /** The value's JSON type. */
@@ -30,6 +58,8 @@ export interface ConfigFieldSpec {
   values?: readonly string[];
   /** The snake_case key on disk, when it is not the plain conversion of the option name. */
   key?: string;
+  /** For numbers and integers (and arrays of them): the accepted range. */
+  range?: ConfigRange;
 }
 
 /** One field spec per option of `T`. */
@@ -74,7 +104,7 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  return `a ${typeof value} (${JSON.stringify(value)?.slice(0, 40)})`;
+  return `a ${typeof value} (${previewJson(value, 40)})`;
 }
 
 function checkScalar(kind: 'number' | 'integer' | 'boolean' | 'string', value: unknown): boolean {
@@ -102,10 +132,17 @@ function validateField(key: string, spec: ConfigFieldSpec, value: unknown, conte
     if (!Array.isArray(value) || !value.every((item) => checkScalar(itemKind, item))) {
       throw new ConfigError(`${context}: config key '${key}' must be an array of ${itemKind}s, got ${describe(value)}`, key);
     }
+    if (spec.range) {
+      const range = spec.range;
+      const bad = (value as number[]).find((item) => !inConfigRange(item, range));
+      if (bad !== undefined) {
+        throw new ConfigError(`${context}: config key '${key}' must hold ${itemKind}s in ${formatConfigRange(range)}, got ${bad}`, key);
+      }
+    }
     if (spec.values) {
       const bad = (value as string[]).find((item) => !spec.values!.includes(item));
       if (bad !== undefined) {
-        throw new ConfigError(`${context}: config key '${key}' has unknown value '${bad}' (expected one of ${spec.values.join(', ')})`, key);
+        throw new ConfigError(`${context}: config key '${key}' has unknown value '${truncateText(bad)}' (expected one of ${spec.values.join(', ')})`, key);
       }
     }
     return [...value];
@@ -114,8 +151,11 @@ function validateField(key: string, spec: ConfigFieldSpec, value: unknown, conte
   if (!checkScalar(kind, value)) {
     throw new ConfigError(`${context}: config key '${key}' must be ${kind === 'integer' ? 'an integer' : `a ${kind}`}, got ${describe(value)}`, key);
   }
+  if (spec.range && !inConfigRange(value as number, spec.range)) {
+    throw new ConfigError(`${context}: config key '${key}' must lie in ${formatConfigRange(spec.range)}, got ${String(value)}`, key);
+  }
   if (spec.values && !spec.values.includes(value as string)) {
-    throw new ConfigError(`${context}: config key '${key}' has unknown value '${String(value)}' (expected one of ${spec.values.join(', ')})`, key);
+    throw new ConfigError(`${context}: config key '${key}' has unknown value '${truncateText(String(value))}' (expected one of ${spec.values.join(', ')})`, key);
   }
   return value;
 }
@@ -200,8 +240,9 @@ export function serializeConfig<T extends object>(
  */
 const FLOAT_KEYS = new WeakMap<object, ReadonlySet<string>>();
 
-/** Parses JSON text, naming the source in the error when it is not valid JSON. */
+/** Parses JSON text, naming the source in the error when it is not valid JSON or nests deeper than 64 levels. */
 export function parseJsonText(text: string, source: string): ConfigJson {
+  if (outlineJson(text).tooDeep) throw new ConfigError(`${source}: JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -5,7 +5,7 @@
  * load Node modules).
  */
 import { DIFFUSERS_VERSION, toCamelCase, writeConfigFile, type ConfigJson, type PretrainedSource } from '@diffusion-ts/core';
-import type { ComponentLoaders, PipelineComponent } from './component-loader.js';
+import type { ComponentLoaders, ComponentLoadOptions, PipelineComponent } from './component-loader.js';
 
 /** The file naming a pipeline's components. */
 export const MODEL_INDEX_NAME = 'model_index.json';
@@ -32,6 +32,8 @@ export interface LoadComponentsRequest {
   /** Classes to load instead of the ones `model_index.json` names, by component name. */
   classOverrides: Readonly<Record<string, string | undefined>>;
   onWarning?: (message: string) => void;
+  /** The size budget of the model components' configs. */
+  budget?: ComponentLoadOptions['budget'];
 }
 
 /** One component to load: its names, its class and its loader. */
@@ -93,7 +95,8 @@ export async function loadComponents(source: PretrainedSource, request: LoadComp
   const loaded: Record<string, PipelineComponent> = {};
   try {
     for (const { name, key, className } of planned) {
-      loaded[key] = await request.loaders[className].load(source.subfolder(name), { className, onWarning: request.onWarning });
+      const { onWarning, budget } = request;
+      loaded[key] = await request.loaders[className].load(source.subfolder(name), { className, onWarning, budget });
     }
   } catch (error) {
     for (const component of Object.values(loaded)) component.dispose?.();
