@@ -16,6 +16,7 @@ export {
   type BackendName,
 } from './backend/init-backend.js';
 export { BackendError, type BackendFault } from './backend/backend-error.js';
+export { memoryCapacity, WASM_HEAP_LIMIT_BYTES, type MemoryCapacity } from './backend/memory-capacity.js';
 export { isSoftwareAdapter, probeWebgpu, WEBGPU_PACKAGE, type AdapterDescription, type WebgpuProbe } from './backend/webgpu.js';
 export { CUDA_PACKAGE } from './backend/cuda.js';
 export { CPU_PACKAGE } from './backend/cpu.js';
@@ -43,6 +44,8 @@ export {
   ConfigError,
   DIFFUSERS_VERSION,
   formatConfigJson,
+  formatConfigRange,
+  inConfigRange,
   parseConfig,
   parseJsonText,
   serializeConfig,
@@ -51,6 +54,7 @@ export {
   type ConfigFieldKind,
   type ConfigFieldSpec,
   type ConfigJson,
+  type ConfigRange,
   type ConfigSchema,
   type ConfigValue,
   type ParsedConfig,
@@ -69,7 +73,20 @@ export {
   type SafetensorsTensor,
 } from './io/safetensors.js';
 export { loadSafetensors, saveSafetensors } from './io/safetensors-file.js';
-export { DIFFUSERS_WEIGHTS_NAME, loadPretrained, openPretrained, type PretrainedSource } from './io/pretrained.js';
+export { WeightsError } from './io/weights-error.js';
+export {
+  DIFFUSERS_WEIGHTS_NAME,
+  loadPretrained,
+  openPretrained,
+  type LoadPretrainedOptions,
+  type PretrainedSource,
+} from './io/pretrained.js';
+export { LoadError, type LoadFault } from './io/load-error.js';
+export { DEFAULT_LOAD_LIMITS, splitLoadOptions, type LoadOptions } from './io/load-options.js';
+/** Short, bounded excerpts of values and names for error messages (safe for huge or deeply nested values). */
+export { previewJson, truncateText } from './io/json-preview.js';
+/** A byte count for messages (`3.20 GiB`). */
+export { formatBytes } from './io/format-bytes.js';
 
 /** AdamW over a list of variables (PyTorch's update order), one fused kernel per variable where the backend has it. */
 export { AdamW, type AdamWOptions } from './optim/adamw.js';

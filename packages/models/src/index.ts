@@ -22,6 +22,14 @@ export {
 } from './unet-2d-condition-config.js';
 export { countFlops, countFlopsDetailed, type CountFlopsOptions, type FlopBreakdown } from './flops.js';
 export {
+  DEFAULT_MODEL_BUDGET,
+  type ModelBudget,
+  type ModelSizeEstimate,
+  type UNetEstimateSize,
+} from './budget/index.js';
+/** Parameters and peak activation bytes of a UNet config, estimated from its layers without building it. */
+export { estimateUNetSize } from './unet-size-estimate.js';
+export {
   CLIPTextModel,
   CLIPTextModelBase,
   CLIPTextModelWithProjection,

@@ -1,4 +1,5 @@
-import { ConfigError, parseConfig, type ConfigJson, type ConfigSchema, type ParsedConfig } from '@diffusion-ts/core';
+import { ConfigError, parseConfig, previewJson, truncateText, type ConfigJson, type ConfigSchema, type ParsedConfig } from '@diffusion-ts/core';
+import { checkModelBudget, type ConfigSizeEstimate, type ModelBudget } from './budget/model-budget.js';
 import type { WeightTensor } from './weights.js';
 
 /**
@@ -26,6 +27,12 @@ export interface ModelFamily<Options extends object> {
    * `WeightsError` where the sizes they imply contradict `options`, naming the config key.
    */
   prepareWeights?: (tensors: Record<string, WeightTensor>, options: Options, source: string) => Record<string, WeightTensor>;
+  /**
+   * The size the checked options ask for, estimated from the layers without allocating anything;
+   * `fromConfig` refuses a config beyond the budget before building. Throws a `ConfigError` for
+   * a structure the layers cannot build.
+   */
+  estimateSize?: (options: Options) => ConfigSizeEstimate;
 }
 
 /** Options of `fromConfig`. */
@@ -34,6 +41,11 @@ export interface FromConfigOptions {
   seed?: number;
   /** Receives config warnings (unknown keys). Default: `console.warn`. */
   onWarning?: (message: string) => void;
+  /**
+   * The most parameters and activations the config may ask for (default `DEFAULT_MODEL_BUDGET`:
+   * 3e9 parameters, 64 GiB of activations at `sample_size`); checked before anything is allocated.
+   */
+  budget?: Partial<ModelBudget>;
 }
 
 /**
@@ -43,9 +55,23 @@ export interface FromConfigOptions {
 export function parseModelConfig<Options extends object>(family: ModelFamily<Options>, config: ConfigJson | Partial<Options>): ParsedConfig<Options> {
   const parsed = family.parse ? family.parse(config) : parseConfig(config, family.schema, family.defaults, family.className);
   if (parsed.className !== undefined && parsed.className !== family.className) {
-    throw new ConfigError(`${family.className}: the config is for '${parsed.className}'`, '_class_name');
+    throw new ConfigError(`${family.className}: the config is for '${truncateText(parsed.className)}'`, '_class_name');
   }
   return { ...parsed, options: family.validate(parsed.options) };
+}
+
+/**
+ * Throws a `ConfigError` when the family estimates `options` beyond `budget` (default
+ * `DEFAULT_MODEL_BUDGET`); families without an estimate are not checked.
+ */
+export function checkConfigBudget<Options extends object>(
+  family: ModelFamily<Options>,
+  options: Options,
+  budget: Partial<ModelBudget> | undefined,
+): void {
+  if (!family.estimateSize) return;
+  const { estimate, sampleSize } = family.estimateSize(options);
+  checkModelBudget(estimate, budget, family.className, sampleSize);
 }
 
 /**
@@ -63,12 +89,17 @@ export function configFailure(context: string): (key: string, message: string) =
   };
 }
 
-/** Checks a `sample_size` value (`null`, a positive integer or [height, width] of them). */
+/** The largest `sample_size` side a config may give (pixels or latents). */
+export const MAX_SAMPLE_SIZE = 16384;
+
+/** Checks a `sample_size` value (`null`, a positive integer up to `MAX_SAMPLE_SIZE` or [height, width] of them). */
 export function checkSampleSize(value: unknown, context: string): number | [number, number] | null {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
-  if (Array.isArray(value) && value.length === 2 && value.every((item) => Number.isInteger(item) && item > 0)) {
-    return [value[0] as number, value[1] as number];
-  }
-  throw new ConfigError(`${context}: config key 'sample_size' must be a positive integer or [height, width], got ${JSON.stringify(value)}`, 'sample_size');
+  const isSide = (item: unknown): item is number => typeof item === 'number' && Number.isInteger(item) && item > 0 && item <= MAX_SAMPLE_SIZE;
+  if (isSide(value)) return value;
+  if (Array.isArray(value) && value.length === 2 && value.every(isSide)) return [value[0], value[1]];
+  throw new ConfigError(
+    `${context}: config key 'sample_size' must be a positive integer up to ${MAX_SAMPLE_SIZE} or [height, width], got ${previewJson(value)}`,
+    'sample_size',
+  );
 }

@@ -25,6 +25,11 @@ const FAMILY: ModelFamily<ProjectionOptions> = {
     return options;
   },
   weightsName: 'model.safetensors',
+  // The family's size hook: the projection's weights and bias, one row of activations.
+  estimateSize: ({ inFeatures, outFeatures }) => {
+    const parameters = inFeatures * outFeatures + outFeatures;
+    return { estimate: { parameters, parameterBytes: 4 * parameters, activationBytes: 4 * outFeatures, largestTensorBytes: 4 * outFeatures } };
+  },
 };
 
 class TestProjection extends ModelMixin<ProjectionOptions> {
@@ -89,6 +94,23 @@ describe.each(testBackendNames())('ModelMixin on %s', (backend) => {
   it('refuses a config of another class and runs the family checks', () => {
     expect(() => TestProjection.fromConfig({ _class_name: 'UNet2DModel' })).toThrow(/TestProjection: the config is for 'UNet2DModel'/);
     expect(() => TestProjection.fromConfig({ out_features: 0 })).toThrow(/out_features must be positive/);
+  });
+
+  it('refuses a config beyond the budget from the family estimate, before building, and from a folder before reading the weights', async () => {
+    const before = tf.memory().numTensors;
+    expect(() => TestProjection.fromConfig({ in_features: 1000, out_features: 1000 }, { budget: { maxParameters: 1e5 } })).toThrow(
+      /TestProjection: the config describes 1,001,000 parameters .* more than the budget of 100,000 \(budget\.maxParameters/,
+    );
+    expect(() => TestProjection.fromConfig({ out_features: 100 }, { budget: { maxActivationBytes: 100 } })).toThrow(/budget\.maxActivationBytes/);
+    expect(tf.memory().numTensors).toBe(before);
+    const model = TestProjection.fromConfig({ in_features: 3, out_features: 5 }, { budget: { maxParameters: 20 } });
+    const target = join(folder, `budget-${backend}`);
+    await model.save(target);
+    model.dispose();
+    await rm(join(target, 'model.safetensors'));
+    // The weights file is gone: the budget refusal comes from the config alone.
+    await expect(TestProjection.fromPretrained(target, { budget: { maxParameters: 19 } })).rejects.toThrow(/budget of 19 /);
+    await expect(TestProjection.fromPretrained(target)).rejects.toThrow(/model\.safetensors/);
   });
 
   it('frees the parameters already made when building the modules throws', () => {

@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { serializeConfig, type ConfigJson, type ParsedConfig, type PretrainedSource } from '@diffusion-ts/core';
-import { parseModelConfig, type FromConfigOptions, type ModelFamily } from './model-config.js';
+import { checkConfigBudget, parseModelConfig, type FromConfigOptions, type ModelFamily } from './model-config.js';
 import { ParameterStore, type ParameterScope } from './parameters/parameter-store.js';
-import { readPretrained, writePretrained, type FromPretrainedOptions } from './pretrained-io.js';
+import { CONFIG_NAME, pretrainedFolder, readPretrainedWeights, writePretrained, type FromPretrainedOptions } from './pretrained-io.js';
 import { exportWeights, importWeights, type ExportedWeight, type ImportReport, type WeightTensor } from './weights.js';
 
 /** How many unused weight names a load warning lists before it summarises the rest. */
@@ -112,21 +112,29 @@ export abstract class ModelMixin<Options extends object> {
     this.store.dispose();
   }
 
-  /** Parses and checks `config` for `family`, builds the model with `create` and records the config warnings. */
+  /**
+   * Parses and checks `config` for `family`, refuses it when the family's size estimate exceeds
+   * `options.budget` (before anything is allocated), builds the model with `create` and records
+   * the config warnings.
+   */
   protected static buildFromConfig<Options extends object, Model extends ModelMixin<Options>>(
     family: ModelFamily<Options>,
     config: ConfigJson | Partial<Options>,
     options: FromConfigOptions,
     create: ModelFactory<Options, Model>,
   ): Model {
-    return ModelMixin.build(parseModelConfig(family, config), options.seed ?? 0, create, options.onWarning);
+    const parsed = parseModelConfig(family, config);
+    checkConfigBudget(family, parsed.options, options.budget);
+    return ModelMixin.build(parsed, options.seed ?? 0, create, options.onWarning);
   }
 
   /**
-   * Reads a pretrained folder or URL, checks the weights against its config (the family's
-   * `prepareWeights`), builds the model with `create` without drawing initial values, and assigns
-   * the weights; the model is disposed when they do not fit. Unused weights become one warning
-   * (an error with `strict`).
+   * Reads a pretrained folder or URL: its `config.json` first, parsed and checked against the
+   * budget (so a config that is malformed or too large is refused before the weights are
+   * fetched); then the weights, within the load limits, checked against the config (the
+   * family's `prepareWeights`); then builds the model with `create` without drawing initial
+   * values and assigns the weights; the model is disposed when they do not fit. Unused weights
+   * become one warning (an error with `strict`).
    */
   protected static async loadPretrained<Options extends object, Model extends ModelMixin<Options>>(
     family: ModelFamily<Options>,
@@ -134,13 +142,15 @@ export abstract class ModelMixin<Options extends object> {
     options: FromPretrainedOptions,
     create: ModelFactory<Options, Model>,
   ): Promise<Model> {
-    const files = await readPretrained(source, options, family.weightsName);
-    const parsed = parseModelConfig(family, files.config);
-    const tensors = family.prepareWeights ? family.prepareWeights(files.tensors, parsed.options, files.location) : files.tensors;
+    const folder = pretrainedFolder(source, options);
+    const parsed = parseModelConfig(family, await folder.readJson(CONFIG_NAME));
+    checkConfigBudget(family, parsed.options, options.budget);
+    const weights = await readPretrainedWeights(folder, family.weightsName, options.variant);
+    const tensors = family.prepareWeights ? family.prepareWeights(weights, parsed.options, folder.location) : weights;
     const model = ModelMixin.build(parsed, null, create, options.onWarning);
     try {
-      const { unexpected } = importWeights(model.store, tensors, files.location, options.strict);
-      if (unexpected.length > 0) model.recordWarnings([unusedWeightsWarning(files.location, family.className, unexpected)], options.onWarning);
+      const { unexpected } = importWeights(model.store, tensors, folder.location, options.strict);
+      if (unexpected.length > 0) model.recordWarnings([unusedWeightsWarning(folder.location, family.className, unexpected)], options.onWarning);
     } catch (error) {
       model.dispose();
       throw error;

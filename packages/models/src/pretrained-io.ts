@@ -1,11 +1,14 @@
 import {
-  loadSafetensors,
   openPretrained,
+  readSafetensors,
   saveSafetensors,
+  truncateText,
   writeConfigFile,
   type ConfigJson,
+  type LoadOptions,
   type PretrainedSource,
 } from '@diffusion-ts/core';
+import type { ModelBudget } from './budget/model-budget.js';
 import type { ExportedWeight, WeightTensor } from './weights.js';
 
 /** The weights file Diffusers writes for a model. */
@@ -15,8 +18,11 @@ export const TRANSFORMERS_WEIGHTS_NAME = 'model.safetensors';
 /** The config file Diffusers writes for a model. */
 export const CONFIG_NAME = 'config.json';
 
-/** Options of `fromPretrained`. */
-export interface FromPretrainedOptions {
+/**
+ * Options of `fromPretrained`: a subfolder, warnings, the size budget of the config and the load
+ * limits (timeout, sizes, redirects, `signal`; used when the source is given as a string).
+ */
+export interface FromPretrainedOptions extends LoadOptions {
   /** A subfolder of the source, e.g. `unet` in a pipeline folder. */
   subfolder?: string;
   /**
@@ -31,38 +37,34 @@ export interface FromPretrainedOptions {
    * layout `model.fp16.safetensors`), widened to float32 as every F16/BF16 file is.
    */
   variant?: string;
+  /** The most parameters and activations the config may ask for (see `FromConfigOptions.budget`). */
+  budget?: Partial<ModelBudget>;
 }
 
-/** A model folder's config and tensors. */
-export interface PretrainedFiles {
-  location: string;
-  config: ConfigJson;
-  tensors: Record<string, WeightTensor>;
+/** The model folder (the subfolder of `source`, opened with the load limits when `source` is a string). */
+export function pretrainedFolder(source: string | PretrainedSource, options: FromPretrainedOptions = {}): PretrainedSource {
+  const root = typeof source === 'string' ? openPretrained(source, options) : source;
+  return options.subfolder ? root.subfolder(options.subfolder) : root;
 }
 
 /** `weightsName` of a variant: `model.safetensors` -> `model.fp16.safetensors`; the name itself without one. */
 export function variantWeightsName(weightsName: string, variant?: string): string {
   if (variant === undefined || variant === '') return weightsName;
-  if (!/^[\w-]+$/.test(variant)) throw new Error(`pretrained: variant '${variant}' must be a plain name such as 'fp16'`);
+  if (!/^[\w-]+$/.test(variant)) throw new Error(`pretrained: variant '${truncateText(variant)}' must be a plain name such as 'fp16'`);
   const dot = weightsName.lastIndexOf('.');
   return `${weightsName.slice(0, dot)}.${variant}${weightsName.slice(dot)}`;
 }
 
 /**
- * Reads `config.json` and the weights (`diffusion_pytorch_model.safetensors`, or `weightsName`,
- * of `options.variant`) from a folder or URL.
+ * Reads the tensors of the weights file in `folder`: `weightsName` (default
+ * `diffusion_pytorch_model.safetensors`) of `variant`, within the folder's load limits.
  */
-export async function readPretrained(
-  source: string | PretrainedSource,
-  options: FromPretrainedOptions = {},
+export async function readPretrainedWeights(
+  folder: PretrainedSource,
   weightsName = WEIGHTS_NAME,
-): Promise<PretrainedFiles> {
-  let root = typeof source === 'string' ? openPretrained(source) : source;
-  if (options.subfolder) root = root.subfolder(options.subfolder);
-  const fileName = variantWeightsName(weightsName, options.variant);
-  const config = await root.readJson(CONFIG_NAME);
-  const file = await loadSafetensors(await root.readBytes(fileName));
-  return { location: root.location, config, tensors: file.tensors };
+  variant?: string,
+): Promise<Record<string, WeightTensor>> {
+  return readSafetensors(await folder.readBytes(variantWeightsName(weightsName, variant))).tensors;
 }
 
 /** Writes `config.json` and the safetensors file into `folder` (each atomically). */

@@ -1,4 +1,4 @@
-import type { ConfigSchema } from '@diffusion-ts/core';
+import { formatConfigRange, inConfigRange, type ConfigRange, type ConfigSchema } from '@diffusion-ts/core';
 import { DOWN_BLOCK_TYPES, UP_BLOCK_TYPES, type DownBlockType, type UpBlockType } from './block-registry.js';
 import type { BlockSettings } from './blocks/block-types.js';
 import { ACTIVATION_NAMES, type ActivationName } from './layers/activation.js';
@@ -52,26 +52,47 @@ export const UNET_2D_COMMON_DEFAULTS = {
   timeEmbeddingDim: null,
 } satisfies Partial<UNet2DCommonOptions>;
 
+/**
+ * The ranges of the UNets' numeric keys: wide enough for every published Diffusers UNet (SDXL's
+ * widest block is 1280 channels, its deepest transformer 10 layers), narrow enough that no value
+ * alone asks for an absurd model; the size budget then bounds their combination.
+ */
+export const UNET_RANGES = {
+  channels: { min: 1, max: 16384 },
+  ioChannels: { min: 1, max: 4096 },
+  groups: { min: 1, max: 4096 },
+  layersPerBlock: { min: 1, max: 32 },
+  transformerLayers: { min: 1, max: 64 },
+  heads: { min: 1, max: 16384 },
+  tableRows: { min: 1, max: 100_000 },
+  scale: { min: 0, minExclusive: true, max: 1000 },
+  eps: { min: 0, minExclusive: true, max: 1 },
+  dropout: { min: 0, max: 1, maxExclusive: true },
+  freqShift: { min: 0, max: 1 },
+  downsamplePadding: { min: 0, max: 1 },
+  kernel: { min: 1, max: 15 },
+} as const satisfies Record<string, ConfigRange>;
+
 /** The schema of the shared keys. */
 export const UNET_2D_COMMON_SCHEMA: ConfigSchema<UNet2DCommonOptions> = {
   actFn: { kind: 'string', values: ACTIVATION_NAMES },
-  blockOutChannels: { kind: 'integer[]' },
+  blockOutChannels: { kind: 'integer[]', range: UNET_RANGES.channels },
   centerInputSample: { kind: 'boolean' },
   classEmbedType: { kind: 'string', nullable: true, values: ['timestep'] },
   downBlockTypes: { kind: 'string[]', values: DOWN_BLOCK_TYPES },
-  downsamplePadding: { kind: 'integer' },
-  dropout: { kind: 'number' },
+  downsamplePadding: { kind: 'integer', range: UNET_RANGES.downsamplePadding },
+  dropout: { kind: 'number', range: UNET_RANGES.dropout },
   flipSinToCos: { kind: 'boolean' },
-  freqShift: { kind: 'number' },
-  inChannels: { kind: 'integer' },
-  midBlockScaleFactor: { kind: 'number' },
-  normEps: { kind: 'number' },
-  normNumGroups: { kind: 'integer', nullable: true },
-  numClassEmbeds: { kind: 'integer', nullable: true },
-  outChannels: { kind: 'integer' },
+  freqShift: { kind: 'number', range: UNET_RANGES.freqShift },
+  inChannels: { kind: 'integer', range: UNET_RANGES.ioChannels },
+  midBlockScaleFactor: { kind: 'number', range: UNET_RANGES.scale },
+  normEps: { kind: 'number', range: UNET_RANGES.eps },
+  normNumGroups: { kind: 'integer', nullable: true, range: UNET_RANGES.groups },
+  numClassEmbeds: { kind: 'integer', nullable: true, range: UNET_RANGES.tableRows },
+  outChannels: { kind: 'integer', range: UNET_RANGES.ioChannels },
   resnetTimeScaleShift: { kind: 'string', values: ['default', 'scale_shift'] },
   sampleSize: { kind: 'json', nullable: true },
-  timeEmbeddingDim: { kind: 'integer', nullable: true },
+  timeEmbeddingDim: { kind: 'integer', nullable: true, range: UNET_RANGES.channels },
   upBlockTypes: { kind: 'string[]', values: UP_BLOCK_TYPES },
 };
 
@@ -81,6 +102,22 @@ export function checkLevels(options: UNet2DCommonOptions, fail: (key: string, me
   if (levels === 0) fail('block_out_channels', 'must not be empty');
   if (options.downBlockTypes.length !== levels) fail('down_block_types', `has ${options.downBlockTypes.length} entries but block_out_channels has ${levels}`);
   if (options.upBlockTypes.length !== levels) fail('up_block_types', `has ${options.upBlockTypes.length} entries but block_out_channels has ${levels}`);
+}
+
+/** Checks that the sinusoidal time projection has a frequency to divide by (`floor(width / 2) > freq_shift`). */
+export function checkTimeProjection(options: UNet2DCommonOptions, fail: (key: string, message: string) => never): void {
+  const half = Math.floor(options.blockOutChannels[0] / 2);
+  if (half > 0 && half - options.freqShift <= 0) {
+    fail('freq_shift', `= ${options.freqShift} leaves no frequencies for a first block of ${options.blockOutChannels[0]} channels (half the width must exceed it)`);
+  }
+}
+
+/** An integer check (for `perBlock`) that also names its range. */
+export function integerIn(range: ConfigRange): { check: (item: unknown) => item is number; expected: string } {
+  return {
+    check: (item: unknown): item is number => typeof item === 'number' && Number.isInteger(item) && inConfigRange(item, range),
+    expected: `an integer ${formatConfigRange(range)}`,
+  };
 }
 
 /**

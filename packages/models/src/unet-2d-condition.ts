@@ -11,6 +11,8 @@ import {
   type UNet2DConditionOptions,
 } from './unet-2d-condition-config.js';
 import { resolveUNet2DConditionSpec } from './unet-2d-condition-spec.js';
+import { estimateUNetAt, estimateUNetConfig, type UNetEstimateSize } from './budget/unet-size.js';
+import type { ModelSizeEstimate } from './budget/model-budget.js';
 import { UNetBody, type UNetBodySpec } from './unet-body.js';
 
 /** Conditioning of `UNet2DConditionModel.predict`. */
@@ -26,6 +28,8 @@ const FAMILY: ModelFamily<UNet2DConditionOptions> = {
   schema: UNET_2D_CONDITION_SCHEMA,
   defaults: UNET_2D_CONDITION_DEFAULTS,
   validate: validateUNet2DConditionOptions,
+  // The layout is walked (structure checked, size estimated) before any weight is allocated.
+  estimateSize: (options) => estimateUNetConfig(resolveUNet2DConditionSpec(options), options.sampleSize, 'UNet2DConditionModel'),
 };
 const CLASS_NAME = FAMILY.className;
 
@@ -67,6 +71,15 @@ export class UNet2DConditionModel extends ModelMixin<UNet2DConditionOptions> {
    */
   static async fromPretrained(source: string | PretrainedSource, options: FromPretrainedOptions = {}): Promise<UNet2DConditionModel> {
     return ModelMixin.loadPretrained(FAMILY, source, options, (...args) => new UNet2DConditionModel(...args));
+  }
+
+  /**
+   * The memory of one forward pass at `batch` samples of `height` x `width` (default: the
+   * config's `sample_size`), estimated from the layers: the float32 weights and the peak
+   * activations. Pipelines check it against the backend before generating.
+   */
+  estimateMemory(size: UNetEstimateSize = {}): ModelSizeEstimate {
+    return estimateUNetAt(this.body.spec, this.config.sampleSize, size, CLASS_NAME);
   }
 
   /** The number of stride-2 downsamples; H and W must be multiples of 2 to this power. */

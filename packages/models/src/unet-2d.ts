@@ -6,6 +6,8 @@ import type { FromPretrainedOptions } from './pretrained-io.js';
 import { validateClassLabels, validateSample } from './sample-checks.js';
 import { UNET_2D_DEFAULTS, UNET_2D_SCHEMA, validateUNet2DOptions, type UNet2DOptions } from './unet-2d-config.js';
 import { resolveUNet2DSpec } from './unet-2d-spec.js';
+import { estimateUNetAt, estimateUNetConfig, type UNetEstimateSize } from './budget/unet-size.js';
+import type { ModelSizeEstimate } from './budget/model-budget.js';
 import { UNetBody } from './unet-body.js';
 
 export type { FromConfigOptions } from './model-config.js';
@@ -21,6 +23,8 @@ const FAMILY: ModelFamily<UNet2DOptions> = {
   schema: UNET_2D_SCHEMA,
   defaults: UNET_2D_DEFAULTS,
   validate: (options) => validateUNet2DOptions(options),
+  // The layout is walked (structure checked, size estimated) before any weight is allocated.
+  estimateSize: (options) => estimateUNetConfig(resolveUNet2DSpec(options), options.sampleSize, 'UNet2DModel'),
 };
 const CLASS_NAME = FAMILY.className;
 
@@ -55,6 +59,15 @@ export class UNet2DModel extends ModelMixin<UNet2DOptions> {
    */
   static async fromPretrained(source: string | PretrainedSource, options: FromPretrainedOptions = {}): Promise<UNet2DModel> {
     return ModelMixin.loadPretrained(FAMILY, source, options, (...args) => new UNet2DModel(...args));
+  }
+
+  /**
+   * The memory of one forward pass at `batch` samples of `height` x `width` (default: the
+   * config's `sample_size`), estimated from the layers: the float32 weights and the peak
+   * activations. Pipelines check it against the backend before generating.
+   */
+  estimateMemory(size: UNetEstimateSize = {}): ModelSizeEstimate {
+    return estimateUNetAt(this.body.spec, this.config.sampleSize, size, CLASS_NAME);
   }
 
   /** The number of stride-2 downsamples; H and W must be multiples of 2 to this power. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { WeightsError } from '@diffusion-ts/core';
 import type { Parameter, ParameterLayout, ParameterStore } from './parameters/parameter-store.js';
 
 /** A stored tensor as read from a safetensors file (structurally core's `SafetensorsTensor`). */
@@ -16,23 +17,10 @@ export interface ExportedWeight {
 }
 
 /**
- * Weights that are missing or have the wrong shape (or, when loading strictly, unused);
- * `missing`, `mismatched` and `unexpected` list the names.
+ * Weights that are missing or have the wrong shape (or, when loading strictly, unused): core's
+ * `WeightsError` (`missing`, `mismatched` and `unexpected` list the names).
  */
-export class WeightsError extends Error {
-  constructor(
-    message: string,
-    /** Parameter names the file lacks. */
-    readonly missing: string[],
-    /** `name: expected [..], got [..]` for each parameter of the wrong shape. */
-    readonly mismatched: string[],
-    /** Names in the file that the model does not use (an error only in strict loading). */
-    readonly unexpected: string[] = [],
-  ) {
-    super(message);
-    this.name = 'WeightsError';
-  }
-}
+export { WeightsError };
 
 /** The PyTorch shape of a parameter held in our layout. */
 export function diffusersShape(layout: ParameterLayout, shape: readonly number[]): number[] {

@@ -19,6 +19,7 @@ export {
   type GenerateOptions,
   type GenerateResult,
   type GenerationPlan,
+  type PlannedModelCall,
   type StepCallback,
 } from './pipelines/generate-options.js';
 export {
@@ -32,7 +33,9 @@ export {
   type MnistSplit,
 } from './data/mnist.js';
 export { BatchIterator, type Batch, type BatchIteratorOptions, type BatchIteratorState } from './data/dataset.js';
-export { decodeImage, loadImageFolder, type DecodedImage, type LoadImageFolderOptions } from './data/image-folder.js';
+export { decodeImage, loadImageFolder, type DecodedImage, type DecodeImageOptions, type LoadImageFolderOptions } from './data/image-folder.js';
+/** Image dimensions from a PNG or JPEG header, and the default pixel cap of the image readers (64 megapixels). */
+export { DEFAULT_MAX_PIXELS, readImageDimensions } from './data/image-header.js';
 export { encodeImagePng, imageGrid, saveImageGrid, scaleImage, tensorToImages, writePng, type Image8 } from './images.js';
 export { AdamW, type AdamWOptions } from '@diffusion-ts/core';
 export { ExponentialMovingAverage, type EmaOptions } from './trainer/ema.js';

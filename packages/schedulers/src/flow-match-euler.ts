@@ -65,10 +65,10 @@ export const FLOW_MATCH_EULER_DEFAULTS: Readonly<FlowMatchEulerOptions> = Object
 });
 
 /** A μ of `dynamicShiftMu` (null or a finite log-shift; e^μ stays finite in float32). */
-const MU_FIELD = { kind: 'number', nullable: true, minimum: -50, maximum: 50 } as const;
+const MU_FIELD = { kind: 'number', nullable: true, range: { min: -50, max: 50 } } as const;
 
 /** An image sequence length (latent tokens) of `dynamicShiftMu`. */
-const SEQUENCE_LENGTH_FIELD = { kind: 'integer', minimum: 1, maximum: 2 ** 31 - 1 } as const;
+const SEQUENCE_LENGTH_FIELD = { kind: 'integer', range: { min: 1, max: 2 ** 31 - 1 } } as const;
 
 /** Config keys and types, in Diffusers' order. */
 export const FLOW_MATCH_EULER_SCHEMA: ConfigSchema<FlowMatchEulerOptions> = {
@@ -80,7 +80,7 @@ export const FLOW_MATCH_EULER_SCHEMA: ConfigSchema<FlowMatchEulerOptions> = {
   baseImageSeqLen: SEQUENCE_LENGTH_FIELD,
   maxImageSeqLen: SEQUENCE_LENGTH_FIELD,
   invertSigmas: { kind: 'boolean' },
-  shiftTerminal: { kind: 'number', nullable: true, minimum: 0, maximum: 1, exclusiveMaximum: true },
+  shiftTerminal: { kind: 'number', nullable: true, range: { min: 0, max: 1, maxExclusive: true } },
   useKarrasSigmas: { kind: 'boolean' },
   useExponentialSigmas: { kind: 'boolean' },
   useBetaSigmas: { kind: 'boolean' },

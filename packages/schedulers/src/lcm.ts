@@ -73,7 +73,7 @@ export const LCM_DEFAULTS: Readonly<LCMOptions> = Object.freeze({
 /** Config keys and types, in Diffusers' order. */
 export const LCM_SCHEMA: ConfigSchema<LCMOptions> = {
   ...BETA_CONFIG_SCHEMA,
-  originalInferenceSteps: { kind: 'integer', minimum: 1, maximum: MAX_TRAIN_TIMESTEPS },
+  originalInferenceSteps: { kind: 'integer', range: { min: 1, max: MAX_TRAIN_TIMESTEPS } },
   clipSample: { kind: 'boolean' },
   clipSampleRange: THRESHOLD_CONFIG_SCHEMA.clipSampleRange,
   setAlphaToOne: { kind: 'boolean' },
@@ -83,7 +83,7 @@ export const LCM_SCHEMA: ConfigSchema<LCMOptions> = {
   dynamicThresholdingRatio: THRESHOLD_CONFIG_SCHEMA.dynamicThresholdingRatio,
   sampleMaxValue: THRESHOLD_CONFIG_SCHEMA.sampleMaxValue,
   timestepSpacing: TIMESTEP_SPACING_FIELD,
-  timestepScaling: { kind: 'number', minimum: 0, exclusiveMinimum: true },
+  timestepScaling: { kind: 'number', range: { min: 0, minExclusive: true } },
   rescaleBetasZeroSnr: { kind: 'boolean' },
 };
 

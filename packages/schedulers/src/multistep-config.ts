@@ -64,7 +64,7 @@ export const MULTISTEP_DEFAULTS: Readonly<MultistepOptions> = Object.freeze({
 /** The first config keys of both classes, in Diffusers' order (the β schedule, then these). */
 export const MULTISTEP_LEADING_SCHEMA = {
   ...BETA_CONFIG_SCHEMA,
-  solverOrder: { kind: 'integer', minimum: 1, maximum: 3 },
+  solverOrder: { kind: 'integer', range: { min: 1, max: 3 } },
   predictionType: { kind: 'string', values: PREDICTION_TYPES },
   thresholding: THRESHOLD_CONFIG_SCHEMA.thresholding,
   dynamicThresholdingRatio: THRESHOLD_CONFIG_SCHEMA.dynamicThresholdingRatio,

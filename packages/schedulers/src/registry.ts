@@ -3,7 +3,7 @@
  * builds the right class, any config can be swapped to a compatible scheduler, and a model
  * folder's scheduler loads in one call.
  */
-import { ConfigError, type ConfigJson, type PretrainedSource } from '@diffusion-ts/core';
+import { ConfigError, truncateText, type ConfigJson, type PretrainedSource } from '@diffusion-ts/core';
 import { DDIMScheduler } from './ddim.js';
 import { DDPMScheduler } from './ddpm.js';
 import { DPMSolverMultistepScheduler } from './dpm-solver-multistep.js';
@@ -59,7 +59,7 @@ export function schedulerClass(className: string): SchedulerClass {
       '_class_name',
     );
   }
-  throw new ConfigError(`unknown scheduler _class_name '${className}' (available: ${implemented})`, '_class_name');
+  throw new ConfigError(`unknown scheduler _class_name '${truncateText(className)}' (available: ${implemented})`, '_class_name');
 }
 
 /**
@@ -77,7 +77,7 @@ export function resolveSchedulerName(name: string): SchedulerPreset {
   }
   if (found === undefined) {
     throw new ConfigError(
-      `unknown scheduler '${String(name)}' (expected one of ${Object.keys(SCHEDULER_NAMES).join(', ')}, ` +
+      `unknown scheduler '${truncateText(String(name))}' (expected one of ${Object.keys(SCHEDULER_NAMES).join(', ')}, ` +
         `or a class name: ${namedClasses().join(', ')})`,
       '_class_name',
     );

@@ -58,7 +58,7 @@ export const UNIPC_MULTISTEP_SCHEMA: ConfigSchema<UniPCMultistepOptions> = {
   predictX0: { kind: 'boolean' },
   solverType: { kind: 'string', values: ['bh1', 'bh2'] },
   lowerOrderFinal: MULTISTEP_FIELDS.lowerOrderFinal,
-  disableCorrector: { kind: 'integer[]', minimum: 0 },
+  disableCorrector: { kind: 'integer[]', range: { min: 0 } },
   solverP: { kind: 'json', nullable: true },
   useKarrasSigmas: MULTISTEP_FIELDS.useKarrasSigmas,
   useExponentialSigmas: MULTISTEP_FIELDS.useExponentialSigmas,
@@ -74,7 +74,7 @@ export const UNIPC_MULTISTEP_SCHEMA: ConfigSchema<UniPCMultistepOptions> = {
   sigmaMin: SIGMA_BOUND_FIELD,
   sigmaMax: SIGMA_BOUND_FIELD,
   // Flow sigmas only: any value is refused (see the constructor); the range is flow matching's.
-  shiftTerminal: { kind: 'number', nullable: true, minimum: 0, maximum: 1, exclusiveMaximum: true },
+  shiftTerminal: { kind: 'number', nullable: true, range: { min: 0, max: 1, maxExclusive: true } },
 };
 
 /** Solves the small system `matrix · x = rhs` (Gaussian elimination, partial pivoting). */

@@ -230,10 +230,10 @@ describe('config', () => {
   it('refuses numbers outside a field range, naming the key and the range', () => {
     type Ranged = { ratio: number; count: number; offset: number; betas: number[] };
     const schema: ConfigSchema<Ranged> = {
-      ratio: { kind: 'number', minimum: 0, exclusiveMinimum: true, maximum: 1 },
-      count: { kind: 'integer', minimum: 1, maximum: 1000 },
-      offset: { kind: 'integer', minimum: 0 },
-      betas: { kind: 'number[]', minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true },
+      ratio: { kind: 'number', range: { min: 0, minExclusive: true, max: 1 } },
+      count: { kind: 'integer', range: { min: 1, max: 1000 } },
+      offset: { kind: 'integer', range: { min: 0 } },
+      betas: { kind: 'number[]', range: { min: 0, max: 1, minExclusive: true, maxExclusive: true } },
     };
     const defaults: Ranged = { ratio: 0.5, count: 10, offset: 0, betas: [0.1] };
     const parse = (json: object) => parseConfig(json, schema, defaults, 'Test');
@@ -344,5 +344,61 @@ describe('config', () => {
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
+  });
+});
+
+describe('config ranges and hostile values (issue 17)', () => {
+  interface Ranged {
+    layers: number;
+    eps: number;
+    widths: number[];
+    any: unknown;
+  }
+  const RANGED: ConfigSchema<Ranged> = {
+    layers: { kind: 'integer', range: { min: 1, max: 32 } },
+    eps: { kind: 'number', range: { min: 0, minExclusive: true, max: 1 } },
+    widths: { kind: 'integer[]', range: { min: 1, max: 16384 } },
+    any: { kind: 'json' },
+  };
+  const DEFAULTS: Ranged = { layers: 2, eps: 1e-5, widths: [32], any: null };
+
+  it('refuses numbers outside the range with a ConfigError naming the key and the range', () => {
+    const fail = (json: object) => () => parseConfig(json, RANGED, DEFAULTS, 'Tiny');
+    expect(fail({ layers: 1e6 })).toThrow("Tiny: config key 'layers' must lie in [1, 32], got 1000000");
+    expect(fail({ layers: 0 })).toThrow(/\[1, 32\]/);
+    expect(fail({ eps: -1 })).toThrow("Tiny: config key 'eps' must lie in (0, 1], got -1");
+    expect(fail({ eps: 0 })).toThrow(ConfigError);
+    expect(fail({ widths: [32, 1e9] })).toThrow("Tiny: config key 'widths' must hold values in [1, 16384], got 1000000000 at index 1");
+    expect(parseConfig({ layers: 32, eps: 1, widths: [1, 16384] }, RANGED, DEFAULTS).options.layers).toBe(32);
+    try {
+      fail({ layers: 33 })();
+    } catch (error) {
+      expect((error as ConfigError).key).toBe('layers');
+    }
+  });
+
+  it('builds error messages for deeply nested values without overflowing the stack', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    let nested: unknown = 1;
+    for (let i = 0; i < 200_000; i++) nested = { a: nested };
+    expect(() => parseConfig({ layers: nested }, RANGED, DEFAULTS)).toThrow(ConfigError);
+    expect(() => parseConfig({ eps: deep }, RANGED, DEFAULTS)).toThrow(ConfigError);
+    expect(() => parseConfig({ widths: deep }, RANGED, DEFAULTS)).toThrow(ConfigError);
+    const message = (() => {
+      try {
+        parseConfig({ layers: nested }, RANGED, DEFAULTS);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return '';
+    })();
+    expect(message.length).toBeLessThan(200);
+  });
+
+  it('refuses JSON text nested deeper than 64 levels', () => {
+    const deep = `{"a": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    expect(() => parseJsonText(deep, 'config.json')).toThrow("config.json: JSON nests deeper than 64 levels");
+    expect(parseJsonText(`{"a": ${'['.repeat(10)}${']'.repeat(10)}}`, 'config.json').a).toEqual([[[[[[[[[[]]]]]]]]]]);
   });
 });

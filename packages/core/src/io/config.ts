@@ -3,6 +3,9 @@
  * `_diffusers_version` on disk, camelCase typed options in TypeScript.
  */
 
+import { MAX_JSON_DEPTH, outlineJson } from './json-outline.js';
+import { previewJson, truncateText } from './json-preview.js';
+
 /** A JSON value as it appears in a config file. */
 export type ConfigValue = number | string | boolean | null | ConfigValue[] | { [key: string]: ConfigValue };
 
@@ -20,6 +23,41 @@ export type ConfigFieldKind =
   | 'string[]'
   | 'json';
 
+/** The accepted values of a number option: inclusive bounds unless marked exclusive; a missing bound is open. */
+export interface ConfigRange {
+  /** The smallest accepted value. */
+  min?: number;
+  /** The largest accepted value. */
+  max?: number;
+  /** `min` itself is refused (e.g. `norm_eps` must be > 0). */
+  minExclusive?: boolean;
+  /** `max` itself is refused. */
+  maxExclusive?: boolean;
+}
+
+/** Whether `value` lies in `range`. */
+export function inConfigRange(value: number, range: ConfigRange): boolean {
+  const { min, max, minExclusive, maxExclusive } = range;
+  if (min !== undefined && (minExclusive ? !(value > min) : !(value >= min))) return false;
+  if (max !== undefined && (maxExclusive ? !(value < max) : !(value <= max))) return false;
+  return true;
+}
+
+/**
+ * `range` as the words that follow a value in a message: `in [1, 32]`, `in (0, 1]` when both
+ * ends are bounded, `>= 0`, `> 0`, `<= 1` when one is (so `an integer in [1, 32]`,
+ * `values >= 0`).
+ */
+export function formatConfigRange(range: ConfigRange): string {
+  const { min, max } = range;
+  if (min !== undefined && max !== undefined) {
+    return `in ${range.minExclusive ? '(' : '['}${min}, ${max}${range.maxExclusive ? ')' : ']'}`;
+  }
+  if (min !== undefined) return `${range.minExclusive ? '>' : '>='} ${min}`;
+  if (max !== undefined) return `${range.maxExclusive ? '<' : '<='} ${max}`;
+  return 'in (-∞, ∞)';
+}
+
 /** How one option is validated and named on disk. */
 export interface ConfigFieldSpec {
   /** The value's JSON type. */
@@ -30,14 +68,8 @@ export interface ConfigFieldSpec {
   values?: readonly string[];
   /** The snake_case key on disk, when it is not the plain conversion of the option name. */
   key?: string;
-  /** For numbers (and number arrays): the smallest accepted value. */
-  minimum?: number;
-  /** For numbers (and number arrays): the largest accepted value. */
-  maximum?: number;
-  /** Whether `minimum` itself is refused (the range is open below). */
-  exclusiveMinimum?: boolean;
-  /** Whether `maximum` itself is refused (the range is open above). */
-  exclusiveMaximum?: boolean;
+  /** For numbers and integers (and arrays of them): the accepted range. */
+  range?: ConfigRange;
 }
 
 /** One field spec per option of `T`. */
@@ -82,7 +114,7 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  return `a ${typeof value} (${JSON.stringify(value)?.slice(0, 40)})`;
+  return `a ${typeof value} (${previewJson(value, 40)})`;
 }
 
 function checkScalar(kind: 'number' | 'integer' | 'boolean' | 'string', value: unknown): boolean {
@@ -98,38 +130,17 @@ function checkScalar(kind: 'number' | 'integer' | 'boolean' | 'string', value: u
   }
 }
 
-/** The accepted range of a numeric field, as text (`(0, 1]`, `>= 0`), or undefined when unbounded. */
-function describeRange(spec: ConfigFieldSpec): string | undefined {
-  const { minimum, maximum } = spec;
-  if (minimum !== undefined && maximum !== undefined) {
-    return `${spec.exclusiveMinimum ? '(' : '['}${minimum}, ${maximum}${spec.exclusiveMaximum ? ')' : ']'}`;
-  }
-  if (minimum !== undefined) return `${spec.exclusiveMinimum ? '>' : '>='} ${minimum}`;
-  if (maximum !== undefined) return `${spec.exclusiveMaximum ? '<' : '<='} ${maximum}`;
-  return undefined;
-}
-
-function inRange(spec: ConfigFieldSpec, value: number): boolean {
-  const { minimum, maximum } = spec;
-  if (minimum !== undefined && (spec.exclusiveMinimum ? !(value > minimum) : !(value >= minimum))) return false;
-  if (maximum !== undefined && (spec.exclusiveMaximum ? !(value < maximum) : !(value <= maximum))) return false;
-  return true;
-}
-
 /** Throws unless every number of `value` (a number or number array) lies in the field's range. */
-function checkRange(key: string, spec: ConfigFieldSpec, value: unknown, context: string): void {
-  const range = describeRange(spec);
-  if (range === undefined) return;
-  const interval = range.startsWith('(') || range.startsWith('[');
+function checkRange(key: string, range: ConfigRange, value: number | number[], context: string): void {
+  const wanted = formatConfigRange(range);
   if (Array.isArray(value)) {
-    const index = (value as number[]).findIndex((item) => !inRange(spec, item));
+    const index = value.findIndex((item) => !inConfigRange(item, range));
     if (index < 0) return;
-    const wanted = interval ? `values in ${range}` : `values ${range}`;
-    throw new ConfigError(`${context}: config key '${key}' must hold ${wanted}, got ${String(value[index])} at index ${index}`, key);
+    throw new ConfigError(`${context}: config key '${key}' must hold values ${wanted}, got ${String(value[index])} at index ${index}`, key);
   }
-  if (inRange(spec, value as number)) return;
-  const wanted = interval ? `lie in ${range}` : `be ${range}`;
-  throw new ConfigError(`${context}: config key '${key}' must ${wanted}, got ${String(value)}`, key);
+  if (inConfigRange(value, range)) return;
+  const verb = wanted.startsWith('in ') ? 'lie' : 'be';
+  throw new ConfigError(`${context}: config key '${key}' must ${verb} ${wanted}, got ${String(value)}`, key);
 }
 
 function validateField(key: string, spec: ConfigFieldSpec, value: unknown, context: string): unknown {
@@ -147,10 +158,10 @@ function validateField(key: string, spec: ConfigFieldSpec, value: unknown, conte
     if (spec.values) {
       const bad = (value as string[]).find((item) => !spec.values!.includes(item));
       if (bad !== undefined) {
-        throw new ConfigError(`${context}: config key '${key}' has unknown value '${bad}' (expected one of ${spec.values.join(', ')})`, key);
+        throw new ConfigError(`${context}: config key '${key}' has unknown value '${truncateText(bad)}' (expected one of ${spec.values.join(', ')})`, key);
       }
     }
-    if (itemKind !== 'string') checkRange(key, spec, value, context);
+    if (spec.range && itemKind !== 'string') checkRange(key, spec.range, value as number[], context);
     return [...value];
   }
   const kind = spec.kind as 'number' | 'integer' | 'boolean' | 'string';
@@ -158,9 +169,9 @@ function validateField(key: string, spec: ConfigFieldSpec, value: unknown, conte
     throw new ConfigError(`${context}: config key '${key}' must be ${kind === 'integer' ? 'an integer' : `a ${kind}`}, got ${describe(value)}`, key);
   }
   if (spec.values && !spec.values.includes(value as string)) {
-    throw new ConfigError(`${context}: config key '${key}' has unknown value '${String(value)}' (expected one of ${spec.values.join(', ')})`, key);
+    throw new ConfigError(`${context}: config key '${key}' has unknown value '${truncateText(String(value))}' (expected one of ${spec.values.join(', ')})`, key);
   }
-  if (kind === 'number' || kind === 'integer') checkRange(key, spec, value, context);
+  if (spec.range && (kind === 'number' || kind === 'integer')) checkRange(key, spec.range, value as number, context);
   return value;
 }
 
@@ -245,11 +256,13 @@ export function serializeConfig<T extends object>(
 const FLOAT_KEYS = new WeakMap<object, ReadonlySet<string>>();
 
 /**
- * Parses JSON text, naming the source in the error when it is not valid JSON. Python's `json`
- * (which writes Diffusers' configs) spells non-finite floats `NaN`, `Infinity` and `-Infinity`
- * (e.g. DPM-Solver's `"lambda_min_clipped": -Infinity`): those tokens are read too, outside strings.
+ * Parses JSON text, naming the source in the error when it is not valid JSON or nests deeper than
+ * 64 levels (checked first, without recursion). Python's `json` (which writes Diffusers' configs)
+ * spells non-finite floats `NaN`, `Infinity` and `-Infinity` (e.g. DPM-Solver's
+ * `"lambda_min_clipped": -Infinity`): those tokens are read too, outside strings.
  */
 export function parseJsonText(text: string, source: string): ConfigJson {
+  if (outlineJson(text).tooDeep) throw new ConfigError(`${source}: JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text);

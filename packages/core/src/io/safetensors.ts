@@ -4,6 +4,10 @@
  * then the raw little-endian tensor bytes. Reading validates everything before any data is used.
  */
 
+import { firstDuplicate, MAX_JSON_DEPTH, outlineJson } from './json-outline.js';
+import { previewJson } from './json-preview.js';
+import { WeightsError } from './weights-error.js';
+
 /** The element types safetensors files may hold (those this library reads and writes). */
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'U8' | 'BOOL';
 
@@ -23,8 +27,11 @@ export interface SafetensorsFile {
   tensors: Record<string, SafetensorsTensor>;
 }
 
-/** A malformed safetensors file or tensor; `tensor` names the culprit when there is one. */
-export class SafetensorsError extends Error {
+/**
+ * A malformed safetensors file or tensor; `tensor` names the culprit when there is one. A
+ * `WeightsError`, so one `catch` covers malformed files and weights that do not fit a model.
+ */
+export class SafetensorsError extends WeightsError {
   /** The tensor at fault, when the fault belongs to one. */
   readonly tensor?: string;
   /** A short description of the fault. */
@@ -65,8 +72,12 @@ function halfToFloat(bits: number): number {
 }
 
 function decode(dtype: SafetensorsDtype, bytes: Uint8Array, count: number): SafetensorsData {
-  // Copy into a fresh, aligned buffer: the source offset need not be a multiple of the width.
-  const copy = bytes.slice().buffer;
+  // Copy into a fresh, aligned buffer of exactly these bytes: the source offset need not be a
+  // multiple of the width, and `bytes` may be a view of a larger buffer (a Node Buffer's `slice`
+  // is a view of the shared pool, so `bytes.slice().buffer` would be the whole pool).
+  const fresh = new Uint8Array(bytes.length);
+  fresh.set(bytes);
+  const copy = fresh.buffer;
   switch (dtype) {
     case 'F64':
       return littleEndian(new Float64Array(copy), count);
@@ -111,10 +122,7 @@ function littleEndian<T extends Float64Array | Float32Array | BigInt64Array | In
 }
 
 /** A JSON excerpt of a bad value for an error message, cut to a readable length. */
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
+const show = (value: unknown): string => previewJson(value);
 
 /** Sets an own property, even for names such as `__proto__` that plain assignment would misread. */
 function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
@@ -128,31 +136,54 @@ function checkShape(name: string, shape: unknown): number[] {
   return shape as number[];
 }
 
-/** Parses and validates a safetensors file held in memory. */
-export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
-  if (!(bytes instanceof Uint8Array)) throw new SafetensorsError('expected the file as a Uint8Array');
+interface HeaderEntry {
+  name: string;
+  dtype: SafetensorsDtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** The header length from the first 8 bytes, checked against the limit. */
+function headerLengthOf(bytes: Uint8Array): number {
   if (bytes.length < 8) throw new SafetensorsError(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getBigUint64(0, true);
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (headerLength > BigInt(MAX_HEADER_BYTES)) {
     throw new SafetensorsError(`header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   }
-  if (headerLength > BigInt(bytes.length - 8)) {
-    throw new SafetensorsError(`header length ${headerLength} runs beyond the end of the ${bytes.length}-byte file`);
+  return Number(headerLength);
+}
+
+/**
+ * Parses and validates the JSON header (`bytes` from offset 8, at least `headerLength` long):
+ * the metadata and every entry, sorted by offset, each checked on its own and against the
+ * `dataLength` bytes that follow (when known).
+ */
+function parseHeader(bytes: Uint8Array, headerLength: number, dataLength = Number.POSITIVE_INFINITY): { metadata: Record<string, string>; entries: HeaderEntry[] } {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
+  } catch (error) {
+    throw new SafetensorsError(`header is not valid UTF-8 JSON (${(error as Error).message})`);
   }
-  const headerEnd = 8 + Number(headerLength);
+  // Nesting is bounded before anything recursive sees the header; names must be unique (JSON.parse
+  // would silently keep the last of two entries).
+  const outline = outlineJson(text);
+  if (outline.tooDeep) throw new SafetensorsError(`header nests deeper than ${MAX_JSON_DEPTH} levels`);
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, headerEnd)));
+    header = JSON.parse(text);
   } catch (error) {
     throw new SafetensorsError(`header is not valid UTF-8 JSON (${(error as Error).message})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
     throw new SafetensorsError('header must be a JSON object');
   }
-  const dataLength = bytes.length - headerEnd;
+  const duplicate = firstDuplicate(outline.topLevelKeys);
+  if (duplicate === '__metadata__') throw new SafetensorsError('__metadata__ appears more than once');
+  if (duplicate !== undefined) throw new SafetensorsError('appears more than once in the header', duplicate);
   const metadata: Record<string, string> = {};
-  const entries: { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }[] = [];
+  const entries: HeaderEntry[] = [];
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
@@ -187,8 +218,35 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
     }
     entries.push({ name, dtype, shape: dims, begin, end });
   }
-  // The data must be covered exactly: sorted by offset, each tensor starts where the last ended.
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  return { metadata, entries };
+}
+
+/**
+ * The size in bytes of the whole file that a safetensors header declares (8 + header + the end
+ * of the last tensor), from the file's first bytes; `undefined` while fewer bytes than the header
+ * are given. A malformed header throws a `SafetensorsError`. Lets a download stop at the size the
+ * header promises.
+ */
+export function declaredSafetensorsSize(prefix: Uint8Array): number | undefined {
+  if (prefix.length < 8) return undefined;
+  const headerLength = headerLengthOf(prefix);
+  if (prefix.length < 8 + headerLength) return undefined;
+  const { entries } = parseHeader(prefix, headerLength);
+  return 8 + headerLength + entries.reduce((last, entry) => Math.max(last, entry.end), 0);
+}
+
+/** Parses and validates a safetensors file held in memory. */
+export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
+  if (!(bytes instanceof Uint8Array)) throw new SafetensorsError('expected the file as a Uint8Array');
+  const headerLength = headerLengthOf(bytes);
+  if (headerLength > bytes.length - 8) {
+    throw new SafetensorsError(`header length ${headerLength} runs beyond the end of the ${bytes.length}-byte file`);
+  }
+  const headerEnd = 8 + headerLength;
+  const dataLength = bytes.length - headerEnd;
+  const { metadata, entries } = parseHeader(bytes, headerLength, dataLength);
+  // The data must be covered exactly: sorted by offset, each tensor starts where the last ended.
   let cursor = 0;
   for (const entry of entries) {
     if (entry.begin !== cursor) {

@@ -85,13 +85,33 @@ export type CommandArgs<T extends OptionsConfig> = ReturnType<typeof parseArgs<C
  * On --help it prints `usage` and returns `undefined`: the command has nothing more to do.
  */
 export function parseCommandArgs<T extends OptionsConfig>(argv: string[], usage: string, options: T): CommandArgs<T> | undefined {
-  const config: CommandConfig<T> = { args: argv, allowPositionals: true, options: { ...options, ...HELP_OPTION } };
+  const config: CommandConfig<T> = { args: joinNegativeValues(argv, options), allowPositionals: true, options: { ...options, ...HELP_OPTION } };
   const parsed = parseArgs(config);
   if ((parsed.values as { help?: boolean }).help) {
     console.log(usage);
     return undefined;
   }
   return parsed;
+}
+
+/**
+ * `--steps -1` as `--steps=-1`: node's parseArgs takes a value starting with a dash for an
+ * option ("argument is ambiguous"), so a negative number after a string option is joined to it
+ * and reaches the option's own check, which names the accepted range.
+ */
+function joinNegativeValues(argv: readonly string[], options: OptionsConfig): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--([^=]+)$/.exec(argv[i]!)?.[1];
+    const next = argv[i + 1];
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else {
+      out.push(argv[i]!);
+    }
+  }
+  return out;
 }
 
 /** The model folder: the first positional argument, else the shipped models/mnist-ddpm. */

@@ -109,4 +109,20 @@ describe('diffusion-ts CLI', () => {
     const train = await capture(['train']);
     expect(train.err).toMatch(/--output <folder> is required/);
   });
+
+  it('reports negative numbers and work too large for the backend clearly (issue 17)', async () => {
+    for (const argv of [['--steps', '-1'], ['--steps=-1'], ['--count', '-5'], ['--seed', '-1'], ['--eta', '-0.5']]) {
+      const result = await capture(['sample', join(folder, 'model'), ...argv, '--backend', 'cpu', '--output', join(folder, 'x.png')]);
+      expect(result.code, argv.join(' ')).toBe(2);
+      expect(result.err).not.toMatch(/ambiguous/);
+      expect(result.err).toMatch(new RegExp(`--${argv[0]!.replace(/^--|=.*$/g, '')} must be (an integer from|a number >=)`));
+    }
+    const before = tf.memory().numTensors;
+    const started = performance.now();
+    const huge = await capture(['sample', join(folder, 'model'), '--count', '1e6', '--steps', '1', '--backend', 'cpu', '--output', join(folder, 'x.png')]);
+    expect(huge.code).toBe(1);
+    expect(huge.err).toMatch(/one step at batch 1000000 of 8x8 needs about .* more than the cpu backend can hold/);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });

@@ -4,7 +4,9 @@
  */
 import { decode as decodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
+import { LoadError } from '@diffusion-ts/core';
 import { fileExtension } from '../paths.js';
+import { checkImagePixels, DEFAULT_MAX_PIXELS, readImageDimensions } from './image-header.js';
 import type { ImageDataset } from './mnist.js';
 
 /** Options of `loadImageFolder`. */
@@ -13,6 +15,14 @@ export interface LoadImageFolderOptions {
   channels?: 1 | 3 | 4;
   /** Only the first `limit` images (in file name order). */
   limit?: number;
+  /** The largest image accepted, in pixels, read from each file's header before decoding (default 64 megapixels). */
+  maxPixels?: number;
+}
+
+/** Options of `decodeImage`. */
+export interface DecodeImageOptions {
+  /** The largest image accepted, in pixels, read from the header before decoding (default 64 megapixels). */
+  maxPixels?: number;
 }
 
 /** A decoded image: 8-bit pixels, row-major, `channels` interleaved. */
@@ -25,9 +35,15 @@ export interface DecodedImage {
 
 const EXTENSIONS = ['.png', '.jpg', '.jpeg'];
 
-/** Decodes a PNG or JPEG file's bytes to 8-bit pixels (16-bit PNGs are scaled down); works in browsers too. */
-export function decodeImage(bytes: Uint8Array, name: string): DecodedImage {
+/**
+ * Decodes a PNG or JPEG file's bytes to 8-bit pixels (16-bit PNGs are scaled down); works in
+ * browsers too. An image whose header declares more than `maxPixels` is refused (`LoadError`,
+ * `too-large`) before the decoder allocates anything.
+ */
+export function decodeImage(bytes: Uint8Array, name: string, options: DecodeImageOptions = {}): DecodedImage {
   const extension = fileExtension(name).toLowerCase();
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  checkImagePixels(bytes, name, maxPixels);
   try {
     if (extension === '.png') {
       const png = decodePng(bytes);
@@ -36,7 +52,7 @@ export function decodeImage(bytes: Uint8Array, name: string): DecodedImage {
       if (png.depth !== 8 && png.depth !== 16) throw new Error(`bit depth ${png.depth} is not supported (8 or 16)`);
       return { width: png.width, height: png.height, channels: png.channels, pixels: data };
     }
-    const decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+    const decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6 });
     return { width: decoded.width, height: decoded.height, channels: 4, pixels: decoded.data };
   } catch (error) {
     throw new Error(`cannot decode image ${name}: ${(error as Error).message}`);
@@ -55,6 +71,23 @@ function convertPixels(image: DecodedImage, to: number, out: Float32Array, offse
       const value = to === 1 ? grey : rgba[c];
       out[offset + i * to + c] = (value / 255) * 2 - 1;
     }
+  }
+}
+
+/** The most float32 elements one typed array (the dataset) can hold. */
+const MAX_DATASET_ELEMENTS = 2 ** 32;
+
+/** Refuses, from the first image's header, a folder whose dataset could not be held in one array. */
+function checkDatasetSize(bytes: Uint8Array, name: string, count: number, channels: number): void {
+  const dimensions = readImageDimensions(bytes);
+  if (dimensions === undefined) return;
+  const elements = count * dimensions.width * dimensions.height * channels;
+  if (elements > MAX_DATASET_ELEMENTS) {
+    throw new LoadError(
+      'too-large',
+      name,
+      `${count} images of ${dimensions.width}x${dimensions.height}x${channels} are ${elements} float32 values, more than one array holds (${MAX_DATASET_ELEMENTS}); use limit or smaller images`,
+    );
   }
 }
 
@@ -79,7 +112,9 @@ export async function loadImageFolder(folder: string, options: LoadImageFolderOp
   if (options.limit !== undefined) names = names.slice(0, options.limit);
   const images: DecodedImage[] = [];
   for (const name of names) {
-    const image = decodeImage(new Uint8Array(await readFile(join(folder, name))), join(folder, name));
+    const bytes = new Uint8Array(await readFile(join(folder, name)));
+    if (images.length === 0) checkDatasetSize(bytes, join(folder, name), names.length, channels);
+    const image = decodeImage(bytes, join(folder, name), { maxPixels: options.maxPixels });
     const first = images[0];
     if (first && (image.width !== first.width || image.height !== first.height)) {
       throw new Error(

@@ -51,7 +51,8 @@ export class ClassConditionalPipeline extends DiffusionPipeline<ClassConditional
   /** Generates one image per class label; `guidanceScale` > 1 turns on classifier-free guidance. */
   async generate(options: ClassConditionalGenerateOptions): Promise<GenerateResult> {
     const labels = this.checkClassLabels(options);
-    const { shape, numInferenceSteps, generator, eta, guidanceScale } = planGeneration({ ...options, batchSize: labels.length }, this, CONTEXT);
+    const plan = planGeneration({ ...options, batchSize: labels.length }, this, CONTEXT, { guided: true });
+    const { shape, numInferenceSteps, generator, eta, guidanceScale } = plan;
     const guided = guidanceScale !== 1;
     // With guidance the batch runs twice: the requested classes, then the null class.
     const classLabels = tf.tensor1d(guided ? [...labels, ...labels.map(() => this.nullClass)] : labels, 'int32');

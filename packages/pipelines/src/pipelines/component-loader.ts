@@ -5,6 +5,7 @@
  * `fromPretrained` or by extending a pipeline class's `componentLoaders`.
  */
 import type { PretrainedSource } from '@diffusion-ts/core';
+import type { ModelBudget } from '@diffusion-ts/models';
 
 /** A pipeline component: a model, a scheduler, a tokenizer… */
 export interface PipelineComponent {
@@ -25,6 +26,8 @@ export interface ComponentLoadOptions {
   requestedName?: string;
   /** Receives load warnings (default `console.warn`). */
   onWarning?: (message: string) => void;
+  /** The most parameters and activations a model's config may ask for (models' `fromPretrained` option). */
+  budget?: Partial<ModelBudget>;
 }
 
 /** Loads and saves one class of component in its subfolder of a pipeline folder. */
@@ -42,7 +45,7 @@ export type ComponentLoaders = Readonly<Record<string, ComponentLoader>>;
 
 /** A model class with Diffusers' `fromPretrained` (a folder holding `config.json` and its weights). */
 export interface PretrainedModelClass<T extends PipelineComponent & { save(folder: string): Promise<void> }> {
-  fromPretrained(source: PretrainedSource, options: { onWarning?: (message: string) => void }): Promise<T>;
+  fromPretrained(source: PretrainedSource, options: Pick<ComponentLoadOptions, 'onWarning' | 'budget'>): Promise<T>;
 }
 
 /** The loader of a model class: its own `fromPretrained` and `save`. */
@@ -52,7 +55,7 @@ export function modelLoader<T extends PipelineComponent & { save(folder: string)
 ): ComponentLoader<T> {
   return {
     library,
-    load: (source, { onWarning }) => modelClass.fromPretrained(source, { onWarning }),
+    load: (source, { onWarning, budget }) => modelClass.fromPretrained(source, { onWarning, budget }),
     save: (model, folder) => model.save(folder),
   };
 }

@@ -36,7 +36,10 @@ export class ConditionedPipeline extends DiffusionPipeline<ConditionedComponents
   /** Generates `batchSize` images conditioned on `encoderHiddenStates`. */
   async generate(options: ConditionedGenerateOptions): Promise<GenerateResult> {
     const batchSize = this.checkEmbeddings(options);
-    const { shape, numInferenceSteps, generator, eta, guidanceScale } = planGeneration({ ...options, batchSize }, this, CONTEXT);
+    const { shape, numInferenceSteps, generator, eta, guidanceScale } = planGeneration({ ...options, batchSize }, this, CONTEXT, {
+      guided: true,
+      sequenceLength: options.encoderHiddenStates.shape[1],
+    });
     const guided = guidanceScale !== 1;
     // With guidance the batch runs twice: the conditional rows, then the negative (unconditional) ones.
     const encoderHiddenStates = this.batchEmbeddings(options, batchSize, guided);

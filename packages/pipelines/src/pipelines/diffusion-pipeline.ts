@@ -2,18 +2,25 @@
  * The base of every pipeline (Diffusers' `DiffusionPipeline`): its components, `fromPretrained`
  * from a Diffusers pipeline folder, `save` to one, and `dispose`.
  */
-import { openPretrained, toCamelCase, type PretrainedSource } from '@diffusion-ts/core';
+import { openPretrained, splitLoadOptions, toCamelCase, type LoadOptions, type PretrainedSource } from '@diffusion-ts/core';
+import type { ModelBudget } from '@diffusion-ts/models';
 import { resolveSchedulerName } from '@diffusion-ts/schedulers';
 import type { ComponentLoaders, PipelineComponent } from './component-loader.js';
 import { COMPONENT_LOADERS } from './component-registry.js';
 import { loadComponents, saveComponents, type ComponentSpecs } from './pipeline-folder.js';
 
-/** Options of the pipelines' `fromPretrained`. */
-export interface PipelineFromPretrainedOptions {
+/**
+ * Options of the pipelines' `fromPretrained`: the scheduler, warnings, more loaders, the models'
+ * size budget and the load limits of every file read (timeout, sizes, redirects, `signal`; used
+ * when the source is given as a string).
+ */
+export interface PipelineFromPretrainedOptions extends LoadOptions {
   /** Load the folder's scheduler config into this scheduler instead: a short name of the schedulers' `SCHEDULER_NAMES` (`ddim`, `dpm++2m-karras`, …) or a class name (`DDIMScheduler`). */
   scheduler?: string;
   /** Receives load warnings (default `console.warn`). */
   onWarning?: (message: string) => void;
+  /** The most parameters and activations a model component's config may ask for (default `DEFAULT_MODEL_BUDGET`). */
+  budget?: Partial<ModelBudget>;
   /** Loaders for more component classes, by class name (added to the pipeline class's own). */
   loaders?: ComponentLoaders;
 }
@@ -76,8 +83,10 @@ export abstract class DiffusionPipeline<Components extends object = Record<strin
     source: string | PretrainedSource,
     options?: FromPretrainedOptionsOf<PipelineComponents>,
   ): Promise<Pipeline> {
-    const { scheduler, onWarning, loaders, ...given } = options ?? ({} as FromPretrainedOptionsOf<PipelineComponents>);
-    const root = typeof source === 'string' ? openPretrained(source) : source;
+    // The load limits go to every file read; the keys left besides the options are given components.
+    const [limits, rest] = splitLoadOptions(options ?? ({} as FromPretrainedOptionsOf<PipelineComponents>));
+    const { scheduler, onWarning, loaders, budget, ...given } = rest;
+    const root = typeof source === 'string' ? openPretrained(source, limits) : source;
     const loaded = await loadComponents(root, {
       pipeline: this.name,
       expected: this.expectedComponents,
@@ -86,6 +95,7 @@ export abstract class DiffusionPipeline<Components extends object = Record<strin
       classOverrides: { scheduler: scheduler === undefined ? undefined : resolveSchedulerName(scheduler).className },
       requestedNames: { scheduler },
       onWarning,
+      budget,
     });
     return new this({ ...given, ...loaded } as PipelineComponents);
   }

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Generator, randn } from '@diffusion-ts/core';
 import type { Scheduler } from '@diffusion-ts/schedulers';
+import { checkStepWork, type MemoryEstimator } from './work-size.js';
 
 /** Per-step callback: step index (0-based), timestep and the sample after the step (do not dispose it). */
 export type StepCallback = (stepIndex: number, timestep: number, sample: tf.Tensor4D) => void | Promise<void>;
@@ -48,18 +49,35 @@ export interface GenerationPlan {
   shape: [number, number, number, number];
 }
 
-/** What a plan reads of a pipeline: its UNet's sample size and channels, and its scheduler. */
+/** What a plan reads of a pipeline: its UNet's sample size, channels and memory estimate, and its scheduler. */
 export interface PlannedPipeline {
-  readonly unet: { readonly config: { readonly sampleSize: number | readonly [number, number] | null; readonly inChannels: number } };
+  readonly unet: MemoryEstimator & {
+    readonly config: { readonly sampleSize: number | readonly [number, number] | null; readonly inChannels: number };
+  };
   readonly scheduler: Scheduler;
+}
+
+/** How a pipeline runs its UNet, for the size of one step. */
+export interface PlannedModelCall {
+  /** The UNet sees the batch twice when `guidanceScale` is not 1 (classifier-free guidance). */
+  guided?: boolean;
+  /** Context tokens of a cross-attention UNet (the encoder states' length). */
+  sequenceLength?: number;
 }
 
 /**
  * The pre-flight checks of every pipeline's `generate`, run before anything is allocated: the
- * common options, the step count against the schedule, and the image size (`height` / `width`,
- * else the UNet's `sample_size`). A new check that every generation needs belongs here.
+ * common options, the step count against the schedule, the image size (`height` / `width`, else
+ * the UNet's `sample_size`), and the memory of one step against what the backend can hold
+ * (`checkStepWork`, counting the doubled batch of a guided `call`). A new check that every
+ * generation needs belongs here.
  */
-export function planGeneration(options: GenerateOptions, pipeline: PlannedPipeline, context: string): GenerationPlan {
+export function planGeneration(
+  options: GenerateOptions,
+  pipeline: PlannedPipeline,
+  context: string,
+  call: PlannedModelCall = {},
+): GenerationPlan {
   const batchSize = options.batchSize ?? 1;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`${context}: batchSize must be a positive integer, got ${String(batchSize)}`);
   const numInferenceSteps = options.numInferenceSteps ?? 50;
@@ -76,8 +94,12 @@ export function planGeneration(options: GenerateOptions, pipeline: PlannedPipeli
     throw new RangeError(`${context}: numInferenceSteps ${numInferenceSteps} exceeds the scheduler's ${trainSteps} training timesteps`);
   }
   const [height, width] = imageSize(pipeline.unet.config.sampleSize, options, context);
+  const { inChannels } = pipeline.unet.config;
+  const modelBatch = call.guided === true && guidanceScale !== 1 ? 2 * batchSize : batchSize;
+  const { sequenceLength } = call;
+  checkStepWork(pipeline.unet, { batchSize, modelBatch, height, width, channels: inChannels, sequenceLength }, context);
   const generator = options.generator ?? new Generator(options.seed ?? Math.floor(Math.random() * 2 ** 52));
-  return { batchSize, numInferenceSteps, generator, eta: options.eta, guidanceScale, shape: [batchSize, height, width, pipeline.unet.config.inChannels] };
+  return { batchSize, numInferenceSteps, generator, eta: options.eta, guidanceScale, shape: [batchSize, height, width, inChannels] };
 }
 
 /** Start noise x_T ~ N(0, σ²) of `shape` from the generator (identical on every backend). */

@@ -5,7 +5,7 @@
  * load Node modules).
  */
 import { DIFFUSERS_VERSION, toCamelCase, writeConfigFile, type ConfigJson, type PretrainedSource } from '@diffusion-ts/core';
-import type { ComponentLoaders, PipelineComponent } from './component-loader.js';
+import type { ComponentLoaders, ComponentLoadOptions, PipelineComponent } from './component-loader.js';
 
 /** The file naming a pipeline's components. */
 export const MODEL_INDEX_NAME = 'model_index.json';
@@ -34,6 +34,8 @@ export interface LoadComponentsRequest {
   /** The names the caller gave for those overrides (e.g. a scheduler short name), by component name. */
   requestedNames?: Readonly<Record<string, string | undefined>>;
   onWarning?: (message: string) => void;
+  /** The size budget of the model components' configs. */
+  budget?: ComponentLoadOptions['budget'];
 }
 
 /** One component to load: its names, its class and its loader. */
@@ -95,8 +97,9 @@ export async function loadComponents(source: PretrainedSource, request: LoadComp
   const loaded: Record<string, PipelineComponent> = {};
   try {
     for (const { name, key, className } of planned) {
+      const { onWarning, budget } = request;
       const requestedName = request.requestedNames?.[name];
-      loaded[key] = await request.loaders[className].load(source.subfolder(name), { className, requestedName, onWarning: request.onWarning });
+      loaded[key] = await request.loaders[className].load(source.subfolder(name), { className, requestedName, onWarning, budget });
     }
   } catch (error) {
     for (const component of Object.values(loaded)) component.dispose?.();

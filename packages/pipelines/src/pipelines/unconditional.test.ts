@@ -133,6 +133,14 @@ describe.each(testBackendNames())('UnconditionalPipeline on %s', (backend) => {
     const euler = await UnconditionalPipeline.fromPretrained(target, { scheduler: 'EulerDiscreteScheduler' });
     expect(euler.scheduler.className).toBe('EulerDiscreteScheduler');
     euler.dispose();
+    // The load limits and the size budget reach every file and the UNet (issue 17).
+    await expect(UnconditionalPipeline.fromPretrained(target, { maxTextBytes: 64 })).rejects.toMatchObject({ name: 'LoadError', fault: 'too-large' });
+    await expect(UnconditionalPipeline.fromPretrained(target, { budget: { maxParameters: 100 } })).rejects.toThrow(/budget of 100 /);
+    await expect(UnconditionalPipeline.fromPretrained(target, { maxWeightsBytes: 1000 })).rejects.toMatchObject({ fault: 'too-large' });
+    // Limits the files fit are used for the reads only: they do not become fields of the pipeline.
+    const limited = await UnconditionalPipeline.fromPretrained(target, { timeoutMs: 10_000, maxTextBytes: 2 ** 20, budget: { maxParameters: 1e6 } });
+    expect(Object.keys(limited).sort()).toEqual(['scheduler', 'unet']);
+    limited.dispose();
   });
 
   it('names what is missing in a broken folder', async () => {
