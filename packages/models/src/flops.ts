@@ -1,4 +1,4 @@
-import type { LayerVisitor } from './budget/unet-layers.js';
+import type { LayerVisitor } from './budget/layer-walk.js';
 import { walkUNet } from './budget/unet-layers.js';
 import { resolveUNetConfig, type AnyUNetConfig } from './resolve-unet-config.js';
 

@@ -1,7 +1,8 @@
-import { formatConfigRange, inConfigRange, type ConfigRange, type ConfigSchema } from '@diffusion-ts/core';
+import type { ConfigSchema } from '@diffusion-ts/core';
 import { DOWN_BLOCK_TYPES, UP_BLOCK_TYPES, type DownBlockType, type UpBlockType } from './block-registry.js';
 import type { BlockSettings } from './blocks/block-types.js';
 import { ACTIVATION_NAMES, type ActivationName } from './layers/activation.js';
+import { MODEL_RANGES } from './model-ranges.js';
 import type { UNetBodySpec } from './unet-body.js';
 
 /*
@@ -52,47 +53,27 @@ export const UNET_2D_COMMON_DEFAULTS = {
   timeEmbeddingDim: null,
 } satisfies Partial<UNet2DCommonOptions>;
 
-/**
- * The ranges of the UNets' numeric keys: wide enough for every published Diffusers UNet (SDXL's
- * widest block is 1280 channels, its deepest transformer 10 layers), narrow enough that no value
- * alone asks for an absurd model; the size budget then bounds their combination.
- */
-export const UNET_RANGES = {
-  channels: { min: 1, max: 16384 },
-  ioChannels: { min: 1, max: 4096 },
-  groups: { min: 1, max: 4096 },
-  layersPerBlock: { min: 1, max: 32 },
-  transformerLayers: { min: 1, max: 64 },
-  heads: { min: 1, max: 16384 },
-  tableRows: { min: 1, max: 100_000 },
-  scale: { min: 0, minExclusive: true, max: 1000 },
-  eps: { min: 0, minExclusive: true, max: 1 },
-  dropout: { min: 0, max: 1, maxExclusive: true },
-  freqShift: { min: 0, max: 1 },
-  downsamplePadding: { min: 0, max: 1 },
-  kernel: { min: 1, max: 15 },
-} as const satisfies Record<string, ConfigRange>;
 
 /** The schema of the shared keys. */
 export const UNET_2D_COMMON_SCHEMA: ConfigSchema<UNet2DCommonOptions> = {
   actFn: { kind: 'string', values: ACTIVATION_NAMES },
-  blockOutChannels: { kind: 'integer[]', range: UNET_RANGES.channels },
+  blockOutChannels: { kind: 'integer[]', range: MODEL_RANGES.channels },
   centerInputSample: { kind: 'boolean' },
   classEmbedType: { kind: 'string', nullable: true, values: ['timestep'] },
   downBlockTypes: { kind: 'string[]', values: DOWN_BLOCK_TYPES },
-  downsamplePadding: { kind: 'integer', range: UNET_RANGES.downsamplePadding },
-  dropout: { kind: 'number', range: UNET_RANGES.dropout },
+  downsamplePadding: { kind: 'integer', range: MODEL_RANGES.downsamplePadding },
+  dropout: { kind: 'number', range: MODEL_RANGES.dropout },
   flipSinToCos: { kind: 'boolean' },
-  freqShift: { kind: 'number', range: UNET_RANGES.freqShift },
-  inChannels: { kind: 'integer', range: UNET_RANGES.ioChannels },
-  midBlockScaleFactor: { kind: 'number', range: UNET_RANGES.scale },
-  normEps: { kind: 'number', range: UNET_RANGES.eps },
-  normNumGroups: { kind: 'integer', nullable: true, range: UNET_RANGES.groups },
-  numClassEmbeds: { kind: 'integer', nullable: true, range: UNET_RANGES.tableRows },
-  outChannels: { kind: 'integer', range: UNET_RANGES.ioChannels },
+  freqShift: { kind: 'number', range: MODEL_RANGES.freqShift },
+  inChannels: { kind: 'integer', range: MODEL_RANGES.ioChannels },
+  midBlockScaleFactor: { kind: 'number', range: MODEL_RANGES.scale },
+  normEps: { kind: 'number', range: MODEL_RANGES.eps },
+  normNumGroups: { kind: 'integer', nullable: true, range: MODEL_RANGES.groups },
+  numClassEmbeds: { kind: 'integer', nullable: true, range: MODEL_RANGES.tableRows },
+  outChannels: { kind: 'integer', range: MODEL_RANGES.ioChannels },
   resnetTimeScaleShift: { kind: 'string', values: ['default', 'scale_shift'] },
   sampleSize: { kind: 'json', nullable: true },
-  timeEmbeddingDim: { kind: 'integer', nullable: true, range: UNET_RANGES.channels },
+  timeEmbeddingDim: { kind: 'integer', nullable: true, range: MODEL_RANGES.channels },
   upBlockTypes: { kind: 'string[]', values: UP_BLOCK_TYPES },
 };
 
@@ -110,14 +91,6 @@ export function checkTimeProjection(options: UNet2DCommonOptions, fail: (key: st
   if (half > 0 && half - options.freqShift <= 0) {
     fail('freq_shift', `= ${options.freqShift} leaves no frequencies for a first block of ${options.blockOutChannels[0]} channels (half the width must exceed it)`);
   }
-}
-
-/** An integer check (for `perBlock`) that also names its range. */
-export function integerIn(range: ConfigRange): { check: (item: unknown) => item is number; expected: string } {
-  return {
-    check: (item: unknown): item is number => typeof item === 'number' && Number.isInteger(item) && inConfigRange(item, range),
-    expected: `an integer ${formatConfigRange(range)}`,
-  };
 }
 
 /**

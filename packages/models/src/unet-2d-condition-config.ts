@@ -2,13 +2,12 @@ import { ConfigError, previewJson, toSnakeCase, type ConfigSchema } from '@diffu
 import { MID_BLOCK_TYPES, type MidBlockType } from './block-registry.js';
 import { ACTIVATION_NAMES, type ActivationName } from './layers/activation.js';
 import { checkSampleSize, configFailure, sortedByKey } from './model-config.js';
+import { MODEL_RANGES, integerIn } from './model-ranges.js';
 import {
   UNET_2D_COMMON_DEFAULTS,
   UNET_2D_COMMON_SCHEMA,
-  UNET_RANGES,
   checkLevels,
   checkTimeProjection,
-  integerIn,
   type UNet2DCommonOptions,
 } from './unet-2d-common.js';
 
@@ -97,28 +96,28 @@ export const UNET_2D_CONDITION_DEFAULTS: UNet2DConditionOptions = sortedByKey<UN
 export const UNET_2D_CONDITION_SCHEMA: ConfigSchema<UNet2DConditionOptions> = sortedByKey<ConfigSchema<UNet2DConditionOptions>>({
   ...UNET_2D_COMMON_SCHEMA,
   additionEmbedType: { kind: 'string', nullable: true },
-  additionEmbedTypeNumHeads: { kind: 'integer', range: UNET_RANGES.heads },
-  additionTimeEmbedDim: { kind: 'integer', nullable: true, range: UNET_RANGES.channels },
+  additionEmbedTypeNumHeads: { kind: 'integer', range: MODEL_RANGES.heads },
+  additionTimeEmbedDim: { kind: 'integer', nullable: true, range: MODEL_RANGES.channels },
   attentionHeadDim: { kind: 'json' },
   attentionType: { kind: 'string', values: ['default'] },
   classEmbeddingsConcat: { kind: 'boolean' },
-  convInKernel: { kind: 'integer', range: UNET_RANGES.kernel },
-  convOutKernel: { kind: 'integer', range: UNET_RANGES.kernel },
+  convInKernel: { kind: 'integer', range: MODEL_RANGES.kernel },
+  convOutKernel: { kind: 'integer', range: MODEL_RANGES.kernel },
   crossAttentionDim: { kind: 'json' },
   crossAttentionNorm: { kind: 'string', nullable: true },
   dualCrossAttention: { kind: 'boolean' },
-  encoderHidDim: { kind: 'integer', nullable: true, range: UNET_RANGES.channels },
+  encoderHidDim: { kind: 'integer', nullable: true, range: MODEL_RANGES.channels },
   encoderHidDimType: { kind: 'string', nullable: true },
   layersPerBlock: { kind: 'json' },
   midBlockOnlyCrossAttention: { kind: 'boolean', nullable: true },
   midBlockType: { kind: 'string', nullable: true, values: MID_BLOCK_TYPES },
   numAttentionHeads: { kind: 'json', nullable: true },
   onlyCrossAttention: { kind: 'json' },
-  projectionClassEmbeddingsInputDim: { kind: 'integer', nullable: true, range: UNET_RANGES.channels },
-  resnetOutScaleFactor: { kind: 'number', range: UNET_RANGES.scale },
+  projectionClassEmbeddingsInputDim: { kind: 'integer', nullable: true, range: MODEL_RANGES.channels },
+  resnetOutScaleFactor: { kind: 'number', range: MODEL_RANGES.scale },
   resnetSkipTimeAct: { kind: 'boolean' },
-  reverseTransformerLayersPerBlock: { kind: 'integer[]', nullable: true, range: UNET_RANGES.transformerLayers },
-  timeCondProjDim: { kind: 'integer', nullable: true, range: UNET_RANGES.channels },
+  reverseTransformerLayersPerBlock: { kind: 'integer[]', nullable: true, range: MODEL_RANGES.transformerLayers },
+  timeCondProjDim: { kind: 'integer', nullable: true, range: MODEL_RANGES.channels },
   timeEmbeddingActFn: { kind: 'string', nullable: true, values: ACTIVATION_NAMES },
   timeEmbeddingType: { kind: 'string', values: ['positional'] },
   timestepPostAct: { kind: 'string', nullable: true, values: ACTIVATION_NAMES },
@@ -156,11 +155,11 @@ export function perBlock<T>(
 
 /** The per-block integer keys and their checks for `perBlock`. */
 export const PER_BLOCK_INTEGERS = {
-  attentionHeadDim: integerIn(UNET_RANGES.heads),
-  numAttentionHeads: integerIn(UNET_RANGES.heads),
-  crossAttentionDim: integerIn(UNET_RANGES.channels),
-  layersPerBlock: integerIn(UNET_RANGES.layersPerBlock),
-  transformerLayersPerBlock: integerIn(UNET_RANGES.transformerLayers),
+  attentionHeadDim: integerIn(MODEL_RANGES.heads),
+  numAttentionHeads: integerIn(MODEL_RANGES.heads),
+  crossAttentionDim: integerIn(MODEL_RANGES.channels),
+  layersPerBlock: integerIn(MODEL_RANGES.layersPerBlock),
+  transformerLayersPerBlock: integerIn(MODEL_RANGES.transformerLayers),
 } as const;
 
 /** `perBlock` for one of the integer keys, checked against its range. */

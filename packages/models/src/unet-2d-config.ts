@@ -1,10 +1,10 @@
 import type { ConfigSchema } from '@diffusion-ts/core';
 import type { MidBlockType } from './block-registry.js';
 import { checkSampleSize, configFailure, sortedByKey } from './model-config.js';
+import { MODEL_RANGES } from './model-ranges.js';
 import {
   UNET_2D_COMMON_DEFAULTS,
   UNET_2D_COMMON_SCHEMA,
-  UNET_RANGES,
   checkLevels,
   checkTimeProjection,
   type UNet2DCommonOptions,
@@ -51,12 +51,12 @@ export const UNET_2D_DEFAULTS: UNet2DOptions = sortedByKey<UNet2DOptions>({
 export const UNET_2D_SCHEMA: ConfigSchema<UNet2DOptions> = sortedByKey<ConfigSchema<UNet2DOptions>>({
   ...UNET_2D_COMMON_SCHEMA,
   addAttention: { kind: 'boolean' },
-  attentionHeadDim: { kind: 'integer', nullable: true, range: UNET_RANGES.heads },
-  attnNormNumGroups: { kind: 'integer', nullable: true, range: UNET_RANGES.groups },
+  attentionHeadDim: { kind: 'integer', nullable: true, range: MODEL_RANGES.heads },
+  attnNormNumGroups: { kind: 'integer', nullable: true, range: MODEL_RANGES.groups },
   downsampleType: { kind: 'string', values: ['conv'] },
-  layersPerBlock: { kind: 'integer', range: UNET_RANGES.layersPerBlock },
+  layersPerBlock: { kind: 'integer', range: MODEL_RANGES.layersPerBlock },
   midBlockType: { kind: 'string', nullable: true, values: ['UNetMidBlock2D'] },
-  numTrainTimesteps: { kind: 'integer', nullable: true, range: UNET_RANGES.tableRows },
+  numTrainTimesteps: { kind: 'integer', nullable: true, range: MODEL_RANGES.tableRows },
   timeEmbeddingType: { kind: 'string', values: ['positional', 'learned'] },
   upsampleType: { kind: 'string', values: ['conv'] },
 });

@@ -7,6 +7,7 @@ export {
   type ModelBudget,
   type ModelSizeEstimate,
 } from './model-budget.js';
-export { SizeTally } from './size-tally.js';
-export { walkUNet, type LayerVisitor } from './unet-layers.js';
+export { SizeTally, tallyEstimate } from './size-tally.js';
+export { LayerWalk, type LayerVisitor } from './layer-walk.js';
+export { walkUNet } from './unet-layers.js';
 export { estimateUNetAt, estimateUNetConfig, estimateUNetSpec, type UNetEstimateSize } from './unet-size.js';

@@ -3,7 +3,8 @@
  * anything is allocated. Written for any model built from convolutions, linear layers, norms,
  * tables and attention: the UNets now, the VAE and text encoder by the same calls.
  */
-import type { LayerVisitor } from './unet-layers.js';
+import type { LayerVisitor } from './layer-walk.js';
+import { BYTES_PER_ELEMENT, type ModelSizeEstimate } from './model-budget.js';
 
 /** Tensors a layer holds of its output's size (a norm and the activation after it; the scores and their softmax). */
 const NORM_INTERMEDIATES = 2;
@@ -71,4 +72,14 @@ export class SizeTally implements LayerVisitor {
     this.unitElements = outer;
     this.produce(rows * channels);
   }
+}
+
+/** The estimate of a walked model at `batch` samples; without `activations` (no size was known) only the parameters. */
+export function tallyEstimate(tally: SizeTally, batch: number, activations: boolean): ModelSizeEstimate {
+  return {
+    parameters: tally.parameters,
+    parameterBytes: tally.parameters * BYTES_PER_ELEMENT,
+    activationBytes: activations ? tally.peakElements * batch * BYTES_PER_ELEMENT : null,
+    largestTensorBytes: activations ? tally.largestTensorElements * batch * BYTES_PER_ELEMENT : null,
+  };
 }

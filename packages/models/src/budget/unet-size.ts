@@ -1,6 +1,6 @@
 import type { UNetBodySpec } from '../unet-body.js';
-import { BYTES_PER_ELEMENT, type ConfigSizeEstimate, type ModelSizeEstimate } from './model-budget.js';
-import { SizeTally } from './size-tally.js';
+import type { ConfigSizeEstimate, ModelSizeEstimate } from './model-budget.js';
+import { SizeTally, tallyEstimate } from './size-tally.js';
 import { walkUNet } from './unet-layers.js';
 
 /** The sample a UNet estimate is made for. */
@@ -23,12 +23,7 @@ export function estimateUNetSpec(spec: UNetBodySpec, size: UNetEstimateSize, con
   const tally = new SizeTally();
   const known = size.height !== undefined && size.width !== undefined;
   walkUNet(spec, tally, { height: size.height ?? 1, width: size.width ?? 1, sequenceLength: size.sequenceLength ?? 77 }, context);
-  return {
-    parameters: tally.parameters,
-    parameterBytes: tally.parameters * BYTES_PER_ELEMENT,
-    activationBytes: known ? tally.peakElements * (size.batch ?? 1) * BYTES_PER_ELEMENT : null,
-    largestTensorBytes: known ? tally.largestTensorElements * (size.batch ?? 1) * BYTES_PER_ELEMENT : null,
-  };
+  return tallyEstimate(tally, size.batch ?? 1, known);
 }
 
 /** [height, width] from a `sample_size` value, or undefined for none. */
