@@ -70,8 +70,8 @@ export function checkConfigBudget<Options extends object>(
   budget: Partial<ModelBudget> | undefined,
 ): void {
   if (!family.estimateSize) return;
-  const { estimate, sampleSize } = family.estimateSize(options);
-  checkModelBudget(estimate, budget, family.className, sampleSize);
+  const { estimate, sampleSize, sizeKey } = family.estimateSize(options);
+  checkModelBudget(estimate, budget, family.className, sampleSize, sizeKey);
 }
 
 /**

@@ -2,6 +2,7 @@ import { ConfigError, type ConfigSchema } from '@diffusion-ts/core';
 import { DECODER_BLOCK_TYPES, ENCODER_BLOCK_TYPES, type DecoderBlockType, type EncoderBlockType } from '../block-registry.js';
 import { ACTIVATION_NAMES, type ActivationName } from '../layers/activation.js';
 import { checkSampleSize, configFailure, sortedByKey } from '../model-config.js';
+import { MODEL_RANGES } from '../model-ranges.js';
 
 /** `AutoencoderKL` options: Diffusers' `config.json` keys in camelCase, with Diffusers' defaults. */
 export interface AutoencoderKLOptions {
@@ -61,57 +62,49 @@ export const AUTOENCODER_KL_DEFAULTS: AutoencoderKLOptions = sortedByKey<Autoenc
 /** The config schema of `AutoencoderKL` (keys in Diffusers' sorted order). */
 export const AUTOENCODER_KL_SCHEMA: ConfigSchema<AutoencoderKLOptions> = sortedByKey<ConfigSchema<AutoencoderKLOptions>>({
   actFn: { kind: 'string', values: ACTIVATION_NAMES },
-  blockOutChannels: { kind: 'integer[]' },
+  blockOutChannels: { kind: 'integer[]', range: MODEL_RANGES.channels },
   downBlockTypes: { kind: 'string[]', values: ENCODER_BLOCK_TYPES },
   forceUpcast: { kind: 'boolean' },
-  inChannels: { kind: 'integer' },
-  latentChannels: { kind: 'integer' },
+  inChannels: { kind: 'integer', range: MODEL_RANGES.ioChannels },
+  latentChannels: { kind: 'integer', range: MODEL_RANGES.ioChannels },
   latentsMean: { kind: 'number[]', nullable: true },
-  latentsStd: { kind: 'number[]', nullable: true },
-  layersPerBlock: { kind: 'integer' },
+  latentsStd: { kind: 'number[]', nullable: true, range: MODEL_RANGES.positive },
+  layersPerBlock: { kind: 'integer', range: MODEL_RANGES.layersPerBlock },
   midBlockAddAttention: { kind: 'boolean' },
-  normNumGroups: { kind: 'integer' },
-  outChannels: { kind: 'integer' },
+  normNumGroups: { kind: 'integer', range: MODEL_RANGES.groups },
+  outChannels: { kind: 'integer', range: MODEL_RANGES.ioChannels },
   sampleSize: { kind: 'json' },
-  scalingFactor: { kind: 'number' },
-  shiftFactor: { kind: 'number', nullable: true },
+  scalingFactor: { kind: 'number', range: MODEL_RANGES.scale },
+  shiftFactor: { kind: 'number', nullable: true, range: MODEL_RANGES.shift },
   upBlockTypes: { kind: 'string[]', values: DECODER_BLOCK_TYPES },
   usePostQuantConv: { kind: 'boolean' },
   useQuantConv: { kind: 'boolean' },
 });
 
 /**
- * Checks what the schema cannot: positive sizes, one block type per level, every width (and the
- * attention's) divisible by `norm_num_groups`, a positive scaling factor and per-channel latent
- * statistics of the latent width. Each failure is a `ConfigError` naming the key.
+ * Checks what the schema's types and ranges cannot: one block type per level, every width (and
+ * the attention's) divisible by `norm_num_groups`, per-channel latent statistics of the latent
+ * width and a `sample_size`. Each failure is a `ConfigError` naming the key.
  */
 export function validateAutoencoderKLOptions(options: AutoencoderKLOptions, context = 'AutoencoderKL'): AutoencoderKLOptions {
   const fail = configFailure(context);
   const channels = options.blockOutChannels;
   if (channels.length === 0) fail('block_out_channels', 'must not be empty');
-  if (channels.some((width) => width < 1)) fail('block_out_channels', 'must be positive');
   if (options.downBlockTypes.length !== channels.length) {
     fail('down_block_types', `has ${options.downBlockTypes.length} entries but block_out_channels has ${channels.length}`);
   }
   if (options.upBlockTypes.length !== channels.length) {
     fail('up_block_types', `has ${options.upBlockTypes.length} entries but block_out_channels has ${channels.length}`);
   }
-  if (options.inChannels < 1) fail('in_channels', 'must be positive');
-  if (options.outChannels < 1) fail('out_channels', 'must be positive');
-  if (options.latentChannels < 1) fail('latent_channels', 'must be positive');
-  if (options.layersPerBlock < 1) fail('layers_per_block', 'must be positive');
-  if (options.normNumGroups < 1) fail('norm_num_groups', 'must be positive');
   const indivisible = channels.find((width) => width % options.normNumGroups !== 0);
   if (indivisible !== undefined) {
     fail('norm_num_groups', `(${options.normNumGroups}) must divide every block_out_channels entry, but not ${indivisible}`);
   }
-  if (!(options.scalingFactor > 0)) fail('scaling_factor', `must be positive, got ${options.scalingFactor}`);
   for (const [key, values] of [['latents_mean', options.latentsMean], ['latents_std', options.latentsStd]] as const) {
     if (values !== null && values.length !== options.latentChannels) {
       fail(key, `has ${values.length} entries but latent_channels is ${options.latentChannels}`);
     }
   }
-  if (options.latentsStd?.some((value) => !(value > 0))) fail('latents_std', 'must be positive');
   const sampleSize = checkSampleSize(options.sampleSize, context);
   if (sampleSize === null) throw new ConfigError(`${context}: config key 'sample_size' must be set (it sizes the tiles of tiled encoding)`, 'sample_size');
   return { ...options, sampleSize };

@@ -6,6 +6,7 @@ import { ModelMixin } from '../model-mixin.js';
 import type { FromPretrainedOptions } from '../pretrained-io.js';
 import { assertFiniteSample, validateSample } from '../sample-checks.js';
 import { AUTOENCODER_KL_DEFAULTS, AUTOENCODER_KL_SCHEMA, validateAutoencoderKLOptions, type AutoencoderKLOptions } from './autoencoder-kl-config.js';
+import { estimateAutoencoderKLConfig } from './autoencoder-kl-size.js';
 import { DiagonalGaussianDistribution } from './diagonal-gaussian.js';
 import { slicedApply, tiledApply } from './tiling.js';
 import { VaeDecoder } from './vae-decoder.js';
@@ -16,6 +17,7 @@ const FAMILY: ModelFamily<AutoencoderKLOptions> = {
   schema: AUTOENCODER_KL_SCHEMA,
   defaults: AUTOENCODER_KL_DEFAULTS,
   validate: (options) => validateAutoencoderKLOptions(options),
+  estimateSize: (options) => estimateAutoencoderKLConfig(options),
 };
 const CLASS_NAME = FAMILY.className;
 

@@ -36,8 +36,10 @@ export interface ModelSizeEstimate {
 /** A model family's estimate of a config, with the sample size its activations were estimated at (for messages). */
 export interface ConfigSizeEstimate {
   estimate: ModelSizeEstimate;
-  /** The config's `sample_size` as messages write it (`64`, `64,96`), when it has one. */
+  /** The size the activations were estimated at, as messages write it (`64`, `64,96`), when there is one. */
   sampleSize?: string;
+  /** The config key that sets that size (default `sample_size`; `max_position_embeddings` for a text encoder). */
+  sizeKey?: string;
 }
 
 /** Fills in the defaults and checks the values. */
@@ -55,9 +57,15 @@ function count(value: number): string {
 
 /**
  * Throws a `ConfigError` when `estimate` exceeds `budget`; `sampleSize` names the size the
- * activations were estimated at.
+ * activations were estimated at, set by the config key `sizeKey`.
  */
-export function checkModelBudget(estimate: ModelSizeEstimate, budget: Partial<ModelBudget> | undefined, context: string, sampleSize?: string): void {
+export function checkModelBudget(
+  estimate: ModelSizeEstimate,
+  budget: Partial<ModelBudget> | undefined,
+  context: string,
+  sampleSize?: string,
+  sizeKey = 'sample_size',
+): void {
   const { maxParameters, maxActivationBytes } = resolveModelBudget(budget);
   if (!(estimate.parameters <= maxParameters)) {
     throw new ConfigError(
@@ -67,9 +75,9 @@ export function checkModelBudget(estimate: ModelSizeEstimate, budget: Partial<Mo
   }
   if (estimate.activationBytes !== null && !(estimate.activationBytes <= maxActivationBytes)) {
     throw new ConfigError(
-      `${context}: one forward pass needs about ${formatBytes(estimate.activationBytes)} of activations${sampleSize ? ` at sample_size ${sampleSize}` : ''}, ` +
+      `${context}: one forward pass needs about ${formatBytes(estimate.activationBytes)} of activations${sampleSize ? ` at ${sizeKey} ${sampleSize}` : ''}, ` +
         `more than the budget of ${formatBytes(maxActivationBytes)} (budget.maxActivationBytes; raise it to build this model)`,
-      'sample_size',
+      sizeKey,
     );
   }
 }

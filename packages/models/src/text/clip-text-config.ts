@@ -1,5 +1,6 @@
 import { ConfigError, parseConfig, type ConfigJson, type ConfigSchema, type ConfigValue, type ParsedConfig } from '@diffusion-ts/core';
 import { configFailure } from '../model-config.js';
+import { MODEL_RANGES } from '../model-ranges.js';
 
 /** The `hidden_act` values of transformers' `ACT2FN` that the CLIP text model implements. */
 export const CLIP_TEXT_ACTIVATIONS = ['quick_gelu', 'gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu', 'silu', 'swish'] as const;
@@ -62,22 +63,22 @@ export const CLIP_TEXT_DEFAULTS: CLIPTextOptions = {
 
 /** The schema of `CLIPTextOptions` (snake_case on disk). */
 export const CLIP_TEXT_SCHEMA: ConfigSchema<CLIPTextOptions> = {
-  attentionDropout: { kind: 'number' },
+  attentionDropout: { kind: 'number', range: MODEL_RANGES.dropout },
   bosTokenId: { kind: 'integer' },
-  dropout: { kind: 'number' },
+  dropout: { kind: 'number', range: MODEL_RANGES.dropout },
   eosTokenId: { kind: 'integer' },
   hiddenAct: { kind: 'string', values: CLIP_TEXT_ACTIVATIONS },
-  hiddenSize: { kind: 'integer' },
+  hiddenSize: { kind: 'integer', range: MODEL_RANGES.channels },
   initializerFactor: { kind: 'number' },
   initializerRange: { kind: 'number' },
-  intermediateSize: { kind: 'integer' },
-  layerNormEps: { kind: 'number' },
-  maxPositionEmbeddings: { kind: 'integer' },
-  numAttentionHeads: { kind: 'integer' },
-  numHiddenLayers: { kind: 'integer' },
+  intermediateSize: { kind: 'integer', range: MODEL_RANGES.mlpWidth },
+  layerNormEps: { kind: 'number', range: MODEL_RANGES.eps },
+  maxPositionEmbeddings: { kind: 'integer', range: MODEL_RANGES.positions },
+  numAttentionHeads: { kind: 'integer', range: MODEL_RANGES.heads },
+  numHiddenLayers: { kind: 'integer', range: MODEL_RANGES.textLayers },
   padTokenId: { kind: 'integer' },
-  projectionDim: { kind: 'integer' },
-  vocabSize: { kind: 'integer' },
+  projectionDim: { kind: 'integer', range: MODEL_RANGES.channels },
+  vocabSize: { kind: 'integer', range: { min: 1 } },
 };
 
 /**
@@ -124,32 +125,17 @@ export function parseCLIPTextConfig(config: ConfigJson | Partial<CLIPTextOptions
   return { ...parsed, unknown: { ...passthrough, ...parsed.unknown } };
 }
 
-/** Checks sizes that transformers would reject or that cannot build a model; returns the options. */
+/**
+ * Checks what the schema's ranges cannot (heads dividing the width, a token table that fits one
+ * tensor); returns the options. The size as a whole is held to the model budget afterwards.
+ */
 export function validateCLIPTextOptions(options: CLIPTextOptions, context: string): CLIPTextOptions {
   const fail = configFailure(context);
-  const positive: [keyof CLIPTextOptions, string][] = [
-    ['hiddenSize', 'hidden_size'],
-    ['intermediateSize', 'intermediate_size'],
-    ['numAttentionHeads', 'num_attention_heads'],
-    ['maxPositionEmbeddings', 'max_position_embeddings'],
-    ['projectionDim', 'projection_dim'],
-    ['vocabSize', 'vocab_size'],
-  ];
-  for (const [option, key] of positive) {
-    const value = options[option] as number;
-    if (!(value >= 1)) fail(key, `must be a positive integer, got ${value}`);
-  }
-  if (options.numHiddenLayers < 0) fail('num_hidden_layers', `must not be negative, got ${options.numHiddenLayers}`);
   if (options.hiddenSize % options.numAttentionHeads !== 0) {
     fail('hidden_size', `(${options.hiddenSize}) must be divisible by num_attention_heads (${options.numAttentionHeads})`);
-  }
-  if (!(options.layerNormEps > 0)) fail('layer_norm_eps', `must be positive, got ${options.layerNormEps}`);
-  for (const [option, key] of [['attentionDropout', 'attention_dropout'], ['dropout', 'dropout']] as const) {
-    if (!(options[option] >= 0 && options[option] < 1)) fail(key, `must be in [0, 1), got ${options[option]}`);
   }
   // Embedding tables are allocated from these: refuse absurd sizes before any allocation.
   const tableElements = options.vocabSize * options.hiddenSize;
   if (tableElements > 2 ** 31 - 1) fail('vocab_size', `x hidden_size (${options.vocabSize} x ${options.hiddenSize}) is too large for one tensor`);
-  if (options.maxPositionEmbeddings > 1_000_000) fail('max_position_embeddings', `is implausibly large (${options.maxPositionEmbeddings})`);
   return options;
 }

@@ -215,7 +215,7 @@ describe('CLIP text encoder loading', () => {
   it('refuses bad configs with a ConfigError naming the key, before allocating', () => {
     expect(() => CLIPTextModel.fromConfig({ hidden_size: 30, num_attention_heads: 4 })).toThrow(/'hidden_size' \(30\) must be divisible by num_attention_heads \(4\)/);
     expect(() => CLIPTextModel.fromConfig({ hidden_act: 'tanh' })).toThrow(/'hidden_act' has unknown value 'tanh'/);
-    expect(() => CLIPTextModel.fromConfig({ vocab_size: 0 })).toThrow(/'vocab_size' must be a positive integer/);
+    expect(() => CLIPTextModel.fromConfig({ vocab_size: 0 })).toThrow(/'vocab_size' must be >= 1, got 0/);
     expect(() => CLIPTextModel.fromConfig({ vocab_size: 1e9, hidden_size: 1024 })).toThrow(/too large/);
     expect(() => CLIPTextModel.fromConfig({ layer_norm_eps: 'x' } as never)).toThrow(/'layer_norm_eps' must be a number/);
   });

@@ -5,6 +5,7 @@ import type { FromConfigOptions, ModelFamily } from '../model-config.js';
 import { ModelMixin } from '../model-mixin.js';
 import { TRANSFORMERS_WEIGHTS_NAME, type FromPretrainedOptions } from '../pretrained-io.js';
 import { CLIP_TEXT_DEFAULTS, CLIP_TEXT_SCHEMA, parseCLIPTextConfig, validateCLIPTextOptions, type CLIPTextOptions } from './clip-text-config.js';
+import { estimateCLIPTextConfig } from './clip-text-size.js';
 import { CLIPTextTransformer, type CLIPTextModelOutput } from './clip-text-transformer.js';
 import { checkCLIPWeightsAgainstConfig, withoutIgnoredBuffers } from './clip-weights-check.js';
 
@@ -35,6 +36,7 @@ function clipTextFamily(className: string, withProjection: boolean): ModelFamily
     validate: (options) => validateCLIPTextOptions(options, className),
     weightsName: TRANSFORMERS_WEIGHTS_NAME,
     parse: (config) => parseCLIPTextConfig(config, className),
+    estimateSize: (options) => estimateCLIPTextConfig(options, withProjection),
     prepareWeights: (tensors, options, source) => {
       const used = withoutIgnoredBuffers(tensors);
       checkCLIPWeightsAgainstConfig(used, options, withProjection, source);
