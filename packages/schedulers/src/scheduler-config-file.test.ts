@@ -68,9 +68,17 @@ describe('scheduler_config.json: save and fromPretrained (SchedulerMixin)', () =
   });
 
   it('names the missing file, and refuses an unknown name before reading anything', async () => {
-    await expect(DDIMScheduler.fromPretrained(folder)).rejects.toThrow(/cannot read 'scheduler_config\.json' from/);
+    await expect(DDIMScheduler.fromPretrained(folder)).rejects.toMatchObject({ name: 'LoadError', fault: 'not-found' });
+    await expect(DDIMScheduler.fromPretrained(folder)).rejects.toThrow(/cannot load .*scheduler_config\.json: file not found/);
     await expect(schedulerFromPretrained(`${baseUrl}/nowhere`)).rejects.toThrow(/scheduler_config\.json.*404|404.*scheduler_config/);
     await expect(schedulerFromPretrained(join(folder, 'absent'), { scheduler: 'fancy' })).rejects.toThrow(/unknown scheduler 'fancy'/);
+  });
+
+  it('reads within the load limits (issue 17)', async () => {
+    for (const source of [folder, baseUrl]) {
+      await expect(DDPMScheduler.fromPretrained(source, { subfolder: 'scheduler', maxTextBytes: 16 })).rejects.toMatchObject({ name: 'LoadError', fault: 'too-large' });
+      await expect(schedulerFromPretrained(source, { subfolder: 'scheduler', maxTextBytes: 2 ** 20, timeoutMs: 10_000 })).resolves.toBeInstanceOf(DDPMScheduler);
+    }
   });
 
   it('every registered class round-trips through save / fromPretrained, replacing the previous file (no temporary left)', async () => {

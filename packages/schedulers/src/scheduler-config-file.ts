@@ -3,13 +3,16 @@
  * `from_pretrained` / `save_pretrained`). Reading works on local folders (Node) and http(s)
  * URLs (anywhere); writing is Node only and atomic.
  */
-import { openPretrained, writeConfigFile, type ConfigJson, type PretrainedSource } from '@diffusion-ts/core';
+import { openPretrained, writeConfigFile, type ConfigJson, type LoadOptions, type PretrainedSource } from '@diffusion-ts/core';
 
 /** The file name Diffusers gives a scheduler's config. */
 export const SCHEDULER_CONFIG_NAME = 'scheduler_config.json';
 
-/** Options of `fromPretrained`. */
-export interface SchedulerFromPretrainedOptions {
+/**
+ * Options of `fromPretrained`: a subfolder and the load limits (timeout, size, redirects,
+ * `signal`; used when the source is given as a string).
+ */
+export interface SchedulerFromPretrainedOptions extends LoadOptions {
   /** The folder below the source that holds `scheduler_config.json` (a pipeline's `scheduler`). */
   subfolder?: string;
 }
@@ -19,7 +22,7 @@ export async function readSchedulerConfig(
   source: string | PretrainedSource,
   options: SchedulerFromPretrainedOptions = {},
 ): Promise<ConfigJson> {
-  let root = typeof source === 'string' ? openPretrained(source) : source;
+  let root = typeof source === 'string' ? openPretrained(source, options) : source;
   if (options.subfolder) root = root.subfolder(options.subfolder);
   return root.readJson(SCHEDULER_CONFIG_NAME);
 }

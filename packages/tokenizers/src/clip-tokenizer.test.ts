@@ -115,6 +115,8 @@ describe('CLIPTokenizer loading', () => {
     try {
       const tokenizer = await CLIPTokenizer.fromPretrained(`http://127.0.0.1:${port}`);
       expect(tokenizer.encode(PROMPT)).toEqual(PROMPT_IDS);
+      // The load limits reach every file (issue 17): vocab.json is larger than 64 KiB.
+      await expect(CLIPTokenizer.fromPretrained(`http://127.0.0.1:${port}`, { maxTextBytes: 2 ** 16 })).rejects.toMatchObject({ name: 'LoadError', fault: 'too-large' });
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

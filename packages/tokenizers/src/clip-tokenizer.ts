@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { openPretrained, type PretrainedSource } from '@diffusion-ts/core';
+import { openPretrained, type LoadOptions, type PretrainedSource } from '@diffusion-ts/core';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { checkMergesAgainstVocab, parseMergesTxt, parseTokenizerJson, parseVocabJson, type BpeVocabulary } from './bpe-files.js';
 import { cleanClipText } from './clip-text-cleanup.js';
@@ -42,8 +42,11 @@ export interface DecodeOptions {
   skipSpecialTokens?: boolean;
 }
 
-/** Options of `fromPretrained`. */
-export interface CLIPTokenizerFromPretrainedOptions {
+/**
+ * Options of `fromPretrained`: a subfolder and the load limits (timeout, size, redirects,
+ * `signal`; used when the source is given as a string).
+ */
+export interface CLIPTokenizerFromPretrainedOptions extends LoadOptions {
   /** A subfolder of the source, e.g. `tokenizer` in a Stable Diffusion folder. */
   subfolder?: string;
 }
@@ -216,7 +219,7 @@ export class CLIPTokenizer {
    * `tokenizer_config.json` and `special_tokens_map.json` when present.
    */
   static async fromPretrained(source: string | PretrainedSource, options: CLIPTokenizerFromPretrainedOptions = {}): Promise<CLIPTokenizer> {
-    let root = typeof source === 'string' ? openPretrained(source) : source;
+    let root = typeof source === 'string' ? openPretrained(source, options) : source;
     if (options.subfolder) root = root.subfolder(options.subfolder);
     const read = async (file: string): Promise<string | undefined> => ((await root.exists(file)) ? root.readText(file) : undefined);
     const [vocabJson, mergesTxt, tokenizerConfigJson, specialTokensMapJson] = await Promise.all(
