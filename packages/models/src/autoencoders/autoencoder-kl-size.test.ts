@@ -6,7 +6,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, initBackend, type ConfigJson } from '@diffusion-ts/core';
+import { initBackend, type ConfigJson } from '@diffusion-ts/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_BUDGET } from '../budget/index.js';
@@ -14,6 +14,7 @@ import { AUTOENCODER_KL_SMALL_FOLDER, AUTOENCODER_KL_VARIANT_FOLDER } from '../t
 import { AutoencoderKL } from './autoencoder-kl.js';
 import { AUTOENCODER_KL_DEFAULTS, type AutoencoderKLOptions } from './autoencoder-kl-config.js';
 import { estimateAutoencoderKL } from './autoencoder-kl-size.js';
+import { expectConfigError } from '../testing/config-error.js';
 
 /** Stable Diffusion 1.5's VAE (runwayml/stable-diffusion-v1-5, vae/config.json), as options. */
 const SD15_VAE: AutoencoderKLOptions = {
@@ -27,19 +28,6 @@ const SD15_VAE: AutoencoderKLOptions = {
 
 const quiet = { onWarning: () => {} };
 const readConfig = async (folder: string): Promise<ConfigJson> => JSON.parse(await readFile(join(folder, 'config.json'), 'utf8')) as ConfigJson;
-
-function configError(build: () => unknown): ConfigError {
-  const started = performance.now();
-  let caught: unknown;
-  try {
-    build();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, 'expected a ConfigError').toBeInstanceOf(ConfigError);
-  expect(performance.now() - started).toBeLessThan(2000);
-  return caught as ConfigError;
-}
 
 describe('AutoencoderKL size estimate and budget', () => {
   beforeAll(() => initBackend('cpu'));
@@ -70,14 +58,14 @@ describe('AutoencoderKL size estimate and budget', () => {
   it('refuses absurd values by range and configs beyond the budget, allocating nothing', async () => {
     const small = await readConfig(AUTOENCODER_KL_SMALL_FOLDER);
     const before = tf.memory().numTensors;
-    expect(configError(() => AutoencoderKL.fromConfig({ ...small, layers_per_block: 1e9 })).message).toMatch(/'layers_per_block' must lie in \[1, 32\], got 1000000000/);
-    expect(configError(() => AutoencoderKL.fromConfig({ ...small, latent_channels: 0 })).key).toBe('latent_channels');
-    expect(configError(() => AutoencoderKL.fromConfig({ ...small, scaling_factor: -1 })).message).toMatch(/'scaling_factor' must lie in \(0, 1000\], got -1/);
-    expect(configError(() => AutoencoderKL.fromConfig({ ...small, latents_std: [1, 0, 1, 1] })).message).toMatch(/'latents_std' must hold values > 0, got 0 at index 1/);
+    expect(expectConfigError(() => AutoencoderKL.fromConfig({ ...small, layers_per_block: 1e9 })).message).toMatch(/'layers_per_block' must lie in \[1, 32\], got 1000000000/);
+    expect(expectConfigError(() => AutoencoderKL.fromConfig({ ...small, latent_channels: 0 })).key).toBe('latent_channels');
+    expect(expectConfigError(() => AutoencoderKL.fromConfig({ ...small, scaling_factor: -1 })).message).toMatch(/'scaling_factor' must lie in \(0, 1000\], got -1/);
+    expect(expectConfigError(() => AutoencoderKL.fromConfig({ ...small, latents_std: [1, 0, 1, 1] })).message).toMatch(/'latents_std' must hold values > 0, got 0 at index 1/);
     const huge = { ...small, block_out_channels: [16384, 16384], layers_per_block: 32 };
-    expect(configError(() => AutoencoderKL.fromConfig(huge)).message).toMatch(/AutoencoderKL: the config describes [\d,]+ parameters .*budget\.maxParameters/);
-    expect(configError(() => AutoencoderKL.fromConfig(small, { budget: { maxParameters: 1000 } })).message).toMatch(/budget of 1,000 /);
-    const wide = configError(() => AutoencoderKL.fromConfig({ ...small, sample_size: 16384 }, { budget: { maxActivationBytes: 2 ** 30 } }));
+    expect(expectConfigError(() => AutoencoderKL.fromConfig(huge)).message).toMatch(/AutoencoderKL: the config describes [\d,]+ parameters .*budget\.maxParameters/);
+    expect(expectConfigError(() => AutoencoderKL.fromConfig(small, { budget: { maxParameters: 1000 } })).message).toMatch(/budget of 1,000 /);
+    const wide = expectConfigError(() => AutoencoderKL.fromConfig({ ...small, sample_size: 16384 }, { budget: { maxActivationBytes: 2 ** 30 } }));
     expect(wide.message).toMatch(/needs about [\d.,]+ [KMGTP]iB of activations at sample_size 16384, more than the budget of 1.00 GiB/);
     expect(wide.key).toBe('sample_size');
     expect(tf.memory().numTensors).toBe(before);
