@@ -34,6 +34,11 @@ export { CLIP_TEXT_ACTIVATIONS, CLIP_TEXT_DEFAULTS, CLIP_TEXT_SCHEMA, type CLIPT
 export { TextInputError } from './text/text-inputs.js';
 export { TRANSFORMERS_WEIGHTS_NAME, type TransformersFromPretrainedOptions } from './text/transformers-pretrained.js';
 export { ModelBase } from './model-base.js';
+export {
+  attentionScoreBudget,
+  DEFAULT_ATTENTION_SCORE_BUDGET,
+  setAttentionScoreBudget,
+} from './layers/scaled-dot-product-attention.js';
 export { AutoencoderKL, type AutoencoderKLForwardOptions, type AutoencoderKLRunOptions, type AutoencoderKLTilingOptions } from './autoencoders/autoencoder-kl.js';
 export { AUTOENCODER_KL_DEFAULTS, AUTOENCODER_KL_SCHEMA, type AutoencoderKLOptions } from './autoencoders/autoencoder-kl-config.js';
 export { DiagonalGaussianDistribution } from './autoencoders/diagonal-gaussian.js';
