@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
-const packages = ['core', 'native', 'schedulers', 'losses', 'models', 'pipelines'];
+const packages = ['core', 'native', 'schedulers', 'losses', 'models', 'tokenizers', 'pipelines'];
 
 /**
  * Tests import workspace packages from source, so no build is needed before testing: each

@@ -29,7 +29,7 @@ const only = onlyIndex >= 0 ? new Set(args[onlyIndex + 1].split(',')) : null;
 
 const TFJS_VERSION = '4.22.0';
 /** The internal dependency graph (checked against each package.json below). */
-const PACKAGE_ORDER = ['native', 'core', 'schedulers', 'losses', 'models', 'pipelines'];
+const PACKAGE_ORDER = ['native', 'core', 'schedulers', 'losses', 'models', 'tokenizers', 'pipelines'];
 /** Registry packages each consumer project installs besides the tarballs. */
 const REGISTRY_PACKAGES = [
   `@tensorflow/tfjs-core@${TFJS_VERSION}`,
@@ -170,6 +170,15 @@ export async function predict(x: tf.Tensor4D): Promise<tf.Tensor4D> {
   const model: UNet2DModel = await UNet2DModel.fromPretrained('./model');
   return model.predict(x, 1);
 }`,
+  tokenizers: `import * as tf from '@tensorflow/tfjs-core';
+import { CLIPTokenizer, TokenizerError, type TensorEncoding } from '@diffusion-ts/tokenizers';
+export async function ids(prompt: string): Promise<tf.Tensor2D> {
+  const tokenizer: CLIPTokenizer = await CLIPTokenizer.fromPretrained('./tokenizer');
+  const encoded: TensorEncoding = tokenizer.encodeTensors([prompt]);
+  encoded.attentionMask.dispose();
+  return encoded.inputIds;
+}
+export { TokenizerError };`,
   pipelines: `import * as tf from '@tensorflow/tfjs-core';
 import { UNet2DModel } from '@diffusion-ts/models';
 import { DDIMScheduler } from '@diffusion-ts/schedulers';
@@ -198,6 +207,8 @@ function writeConsumerProject(short, folder) {
   cpSync(join(here, 'checks'), folder, { recursive: true });
   const fixture = join(root, 'fixtures/diffusers/unet2d_tiny');
   if (existsSync(fixture)) cpSync(fixture, join(folder, 'model'), { recursive: true });
+  const tokenizerFixture = join(root, 'fixtures/diffusers/clip_text_small/tokenizer');
+  if (short === 'tokenizers' && existsSync(tokenizerFixture)) cpSync(tokenizerFixture, join(folder, 'tokenizer'), { recursive: true });
   writeFileSync(join(folder, 'types.ts'), `${typeChecks[short]}\n`);
   // Default `types` (all of node_modules/@types, as a typical consumer has) and no skipLibCheck, so
   // our .d.ts files are checked too.

@@ -61,7 +61,7 @@ export class CLIPEncoderLayer {
     this.activation = ACTIVATIONS[options.activation];
   }
 
-  /** Applies the layer to `hidden` [B, S, D]; `bias` is the additive attention mask [B|1, 1, S, S]. */
+  /** Applies the layer to `hidden` [B, S, D]; `bias` is the additive attention mask [B, heads, S, S]. */
   apply(hidden: tf.Tensor3D, bias: tf.Tensor4D): tf.Tensor3D {
     return tf.tidy(() => {
       const normalized = this.layerNorm1.apply(hidden);

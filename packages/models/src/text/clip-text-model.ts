@@ -48,12 +48,13 @@ abstract class CLIPTextModelBase extends ModelBase {
   readonly textModel: CLIPTextTransformer;
   private readonly passthrough: ConfigJson;
 
+  /** `seed: null` leaves the variables at zero for weights about to be loaded. */
   protected constructor(
     readonly className: string,
     parsed: ParsedCLIPTextConfig,
-    seed: number,
+    seed: number | null,
   ) {
-    super(new ParameterStore(seed));
+    super(new ParameterStore(seed ?? 0, { initialize: seed !== null }));
     this.options = parsed.options;
     this.passthrough = parsed.passthrough;
     this.textModel = new CLIPTextTransformer(this.store.scope('text_model'), parsed.options, className);
@@ -140,7 +141,7 @@ abstract class CLIPTextModelBase extends ModelBase {
  * `model.safetensors`).
  */
 export class CLIPTextModel extends CLIPTextModelBase {
-  private constructor(parsed: ParsedCLIPTextConfig, seed: number) {
+  private constructor(parsed: ParsedCLIPTextConfig, seed: number | null) {
     super('CLIPTextModel', parsed, seed);
   }
 
@@ -159,7 +160,7 @@ export class CLIPTextModel extends CLIPTextModelBase {
    * `WeightsError`; unused weights (a projection, a vision tower) are reported through `onWarning`.
    */
   static async fromPretrained(source: string | PretrainedSource, options: TransformersFromPretrainedOptions = {}): Promise<CLIPTextModel> {
-    return CLIPTextModelBase.load(source, options, 'CLIPTextModel', false, (parsed) => new CLIPTextModel(parsed, 0));
+    return CLIPTextModelBase.load(source, options, 'CLIPTextModel', false, (parsed) => new CLIPTextModel(parsed, null));
   }
 
   /**
@@ -179,7 +180,7 @@ export class CLIPTextModelWithProjection extends CLIPTextModelBase {
   /** `text_projection`: hidden size -> projection_dim, without bias. */
   readonly textProjection: Linear;
 
-  private constructor(parsed: ParsedCLIPTextConfig, seed: number) {
+  private constructor(parsed: ParsedCLIPTextConfig, seed: number | null) {
     super('CLIPTextModelWithProjection', parsed, seed);
     this.textProjection = new Linear(this.store.scope('text_projection'), parsed.options.hiddenSize, parsed.options.projectionDim, false);
   }
@@ -197,7 +198,7 @@ export class CLIPTextModelWithProjection extends CLIPTextModelBase {
    * `variant` as for `CLIPTextModel`); the weights must include `text_projection.weight`.
    */
   static async fromPretrained(source: string | PretrainedSource, options: TransformersFromPretrainedOptions = {}): Promise<CLIPTextModelWithProjection> {
-    return CLIPTextModelBase.load(source, options, 'CLIPTextModelWithProjection', true, (parsed) => new CLIPTextModelWithProjection(parsed, 0));
+    return CLIPTextModelBase.load(source, options, 'CLIPTextModelWithProjection', true, (parsed) => new CLIPTextModelWithProjection(parsed, null));
   }
 
   /** Encodes token ids [B, S] as `CLIPTextModel.encode` does, adding `textEmbeds`. */

@@ -61,7 +61,7 @@ export class CLIPTextTransformer {
     const { batch, length } = ids;
     const pooled = pooledPositions(ids, eosTokenId);
     return tf.tidy(() => {
-      const bias = attentionBias(batch, length, attentionMask, this.context);
+      const bias = attentionBias(batch, this.options.numAttentionHeads, length, attentionMask, this.context);
       const flatIds = tf.tensor1d(ids.values, 'int32');
       const tokens = tf.reshape(this.tokenEmbedding.apply(flatIds), [batch, length, hiddenSize]);
       const positions = tf.slice(this.positionEmbedding.weight, [0, 0], [length, hiddenSize]);

@@ -28,13 +28,14 @@ describe.each(testBackendNames())('text encoder helpers on %s', (backend) => {
     await initBackend(backend);
   });
 
-  it('builds a causal bias, with padding keys masked per row', () => {
-    const causal = attentionBias(2, 3, undefined, 'test');
-    expect(causal.shape).toEqual([1, 1, 3, 3]);
-    const min = -3.4028234663852886e38;
-    expect(Array.from(causal.dataSync())).toEqual([0, min, min, 0, 0, min, 0, 0, 0].map(Math.fround));
+  it('builds a causal bias, with padding keys masked per row, repeated per head', () => {
+    const min = Math.fround(-3.4028234663852886e38);
+    const causal = attentionBias(1, 2, 3, undefined, 'test');
+    expect(causal.shape).toEqual([1, 2, 3, 3]);
+    const head = [0, min, min, 0, 0, min, 0, 0, 0];
+    expect(Array.from(causal.dataSync())).toEqual([...head, ...head]);
     const mask = tf.tensor2d([[1, 1, 0], [1, 0, 1]], undefined, 'int32');
-    const padded = attentionBias(2, 3, mask, 'test');
+    const padded = attentionBias(2, 1, 3, mask, 'test');
     expect(padded.shape).toEqual([2, 1, 3, 3]);
     const values = Array.from(padded.dataSync()).map((value) => (value === 0 ? 0 : 1));
     expect(values).toEqual([0, 1, 1, 0, 0, 1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0]);

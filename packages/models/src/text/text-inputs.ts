@@ -85,11 +85,13 @@ export function pooledPositions(ids: CheckedInputIds, eosTokenId: number): Int32
 const MASKED = -3.4028234663852886e38;
 
 /**
- * The additive attention bias [B|1, 1, S, S]: 0 where query i may attend to key j (j <= i, and the
- * key is not masked out by `attentionMask` [B, S] of 1 = keep, 0 = padding), float32's lowest
- * value elsewhere. A query with no visible key then attends uniformly, as in transformers.
+ * The additive attention bias [B, heads, S, S]: 0 where query i may attend to key j (j <= i, and
+ * the key is not masked out by `attentionMask` [B, S] of 1 = keep, 0 = padding), float32's lowest
+ * value elsewhere. A query with no visible key then attends uniformly, as in transformers. It is
+ * built at full size (B x heads x S x S floats, 142k for SD's batch of 2 with 12 heads) so that no
+ * backend has to broadcast it in every layer.
  */
-export function attentionBias(batch: number, length: number, attentionMask: tf.Tensor | undefined, context: string): tf.Tensor4D {
+export function attentionBias(batch: number, heads: number, length: number, attentionMask: tf.Tensor | undefined, context: string): tf.Tensor4D {
   let keep: ArrayLike<number> | undefined;
   if (attentionMask !== undefined) {
     if (!(attentionMask instanceof tf.Tensor) || attentionMask.rank !== 2 || attentionMask.shape[0] !== batch || attentionMask.shape[1] !== length) {
@@ -103,16 +105,17 @@ export function attentionBias(batch: number, length: number, attentionMask: tf.T
       }
     }
   }
-  const rows = keep === undefined ? 1 : batch;
-  const bias = new Float32Array(rows * length * length);
-  for (let row = 0; row < rows; row += 1) {
+  const block = length * length;
+  const bias = new Float32Array(batch * heads * block);
+  for (let row = 0; row < batch; row += 1) {
+    const offset = row * heads * block;
     for (let query = 0; query < length; query += 1) {
-      const offset = (row * length + query) * length;
       for (let key = 0; key < length; key += 1) {
         const visible = key <= query && (keep === undefined || keep[row * length + key] === 1);
-        if (!visible) bias[offset + key] = MASKED;
+        if (!visible) bias[offset + query * length + key] = MASKED;
       }
     }
+    for (let head = 1; head < heads; head += 1) bias.copyWithin(offset + head * block, offset, offset + block);
   }
-  return tf.tensor4d(bias, [rows, 1, length, length]);
+  return tf.tensor4d(bias, [batch, heads, length, length]);
 }
