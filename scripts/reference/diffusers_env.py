@@ -156,3 +156,40 @@ def load_diffusers(source):
     quantizers.DiffusersAutoQuantizer = DiffusersAutoQuantizer
     quantizers.DiffusersQuantizer = importlib.import_module('diffusers.quantizers.base').DiffusersQuantizer
     return root
+
+
+# The interface of issue-14's scheduler generators (multistep_loops.py, sigma_solvers_loops.py), on the
+# same loader: `diffusers_module(name)` imports `diffusers.<name>` from DIFFUSERS_SRC (default
+# /work/ref/diffusers/src); `provenance()` gives the environment facts their fixture files record.
+DIFFUSERS_SRC = os.environ.get('DIFFUSERS_SRC', '/work/ref/diffusers/src')
+
+
+def diffusers_module(name):
+    """Imports `diffusers.<name>` from the source tree, e.g. 'schedulers.scheduling_unipc_multistep'."""
+    load_diffusers(os.path.join(DIFFUSERS_SRC, 'diffusers'))
+    return importlib.import_module('diffusers.' + name)
+
+
+def provenance():
+    """The environment facts every fixture file records."""
+    load_diffusers(os.path.join(DIFFUSERS_SRC, 'diffusers'))
+    import subprocess
+
+    import numpy
+    import torch
+
+    try:
+        commit = subprocess.run(
+            ['git', '-C', DIFFUSERS_SRC, 'rev-parse', 'HEAD'], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = '58eb52c0803ea9af3abec60841c2a093bdf1f951'
+    return {
+        'diffusers_commit': commit,
+        'diffusers_version': sys.modules['diffusers'].__version__,
+        'torch_version': torch.__version__,
+        'numpy_version': numpy.__version__,
+        'python_version': sys.version.split()[0],
+        'how': "Diffusers' own code from its source tree via scripts/reference/diffusers_env.py "
+        '(stubbed huggingface_hub/safetensors/tqdm/filelock/regex, bypassed package __init__ files; math untouched)',
+    }

@@ -16,7 +16,7 @@ export {
   type BackendName,
 } from './backend/init-backend.js';
 export { BackendError, type BackendFault } from './backend/backend-error.js';
-export { isSoftwareAdapter, probeWebgpu, WEBGPU_PACKAGE, type AdapterDescription } from './backend/webgpu.js';
+export { isSoftwareAdapter, probeWebgpu, WEBGPU_PACKAGE, type AdapterDescription, type WebgpuProbe } from './backend/webgpu.js';
 export { CUDA_PACKAGE } from './backend/cuda.js';
 export { CPU_PACKAGE } from './backend/cpu.js';
 export { WASM_PACKAGE } from './backend/wasm.js';

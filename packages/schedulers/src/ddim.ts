@@ -11,6 +11,7 @@ import type { ConfigJson, ConfigSchema } from '@diffusion-ts/core';
 import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA, DiscreteScheduler, THRESHOLD_CONFIG_DEFAULTS, THRESHOLD_CONFIG_SCHEMA, TIMESTEP_SPACING_FIELD } from './discrete-scheduler.js';
 import { finalAlphaCumprod, type BetaSchedule } from './schedule.js';
 import {
+  DIFFUSERS_COMPATIBLE_NAMES,
   assertFinite,
   assertFiniteNumber,
   denoise,
@@ -28,7 +29,7 @@ export interface DDIMOptions extends CommonOptions, ThresholdOptions {
   rescaleBetasZeroSnr: boolean;
 }
 
-const SCHEDULES: readonly BetaSchedule[] = ['linear', 'scaled_linear', 'squaredcos_cap_v2'];
+const SCHEDULES: readonly BetaSchedule[] = ['linear', 'scaled_linear', 'squaredcos_cap_v2', 'geometric'];
 
 /** DDIM defaults, as in Diffusers. */
 export const DDIM_DEFAULTS: Readonly<DDIMOptions> = Object.freeze({
@@ -62,7 +63,7 @@ export class DDIMScheduler extends DiscreteScheduler<DDIMOptions> {
   /** Diffusers' class name. */
   static readonly className = 'DDIMScheduler';
   /** Schedulers that can be built from this scheduler's config. */
-  static readonly compatibles: readonly string[] = ['DDIMScheduler', 'DDPMScheduler', 'PNDMScheduler'];
+  static readonly compatibles: readonly string[] = DIFFUSERS_COMPATIBLE_NAMES;
   readonly className = DDIMScheduler.className;
   /** ᾱ used after the last step: 1 with `setAlphaToOne`, else ᾱ_0. */
   readonly finalAlphaCumprod: number;

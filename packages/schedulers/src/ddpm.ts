@@ -12,6 +12,7 @@ import type { ConfigJson, ConfigSchema } from '@diffusion-ts/core';
 import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA, DiscreteScheduler, THRESHOLD_CONFIG_DEFAULTS, THRESHOLD_CONFIG_SCHEMA, TIMESTEP_SPACING_FIELD } from './discrete-scheduler.js';
 import type { BetaSchedule } from './schedule.js';
 import {
+  DIFFUSERS_COMPATIBLE_NAMES,
   assertFinite,
   assertScheduledTimestep,
   assertSameShape,
@@ -33,7 +34,7 @@ export interface DDPMOptions extends CommonOptions, ThresholdOptions {
   rescaleBetasZeroSnr: boolean;
 }
 
-const SCHEDULES: readonly BetaSchedule[] = ['linear', 'scaled_linear', 'squaredcos_cap_v2', 'sigmoid', 'laplace'];
+const SCHEDULES: readonly BetaSchedule[] = ['linear', 'scaled_linear', 'squaredcos_cap_v2', 'sigmoid', 'laplace', 'geometric'];
 
 /** DDPM defaults, as in Diffusers. */
 export const DDPM_DEFAULTS: Readonly<DDPMOptions> = Object.freeze({
@@ -63,7 +64,7 @@ export const DDPM_SCHEMA: ConfigSchema<DDPMOptions> = {
 };
 
 /** The scheduler names a DDPM config can build. */
-const COMPATIBLES = ['DDPMScheduler', 'DDIMScheduler', 'PNDMScheduler'] as const;
+const COMPATIBLES = DIFFUSERS_COMPATIBLE_NAMES;
 
 /**
  * Denoising diffusion probabilistic model sampler. Without `setTimesteps` it walks every training

@@ -5,6 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ConfigFieldSpec, ConfigJson, ConfigSchema } from '@diffusion-ts/core';
+import { refuseCustomSchedule } from './set-timesteps.js';
 import { assertInferenceSteps, spacedTimestepsAscending, type BetaSchedule } from './schedule.js';
 import {
   addNoiseWith,
@@ -14,8 +15,9 @@ import {
   resolveConfig,
   scheduleArrays,
   velocityWith,
+  type BetaScheduler,
   type CommonOptions,
-  type Scheduler,
+  type SetTimestepsOptions,
   type StepOptions,
   type StepResult,
   type TimestepsInput,
@@ -39,7 +41,7 @@ export const BETA_CONFIG_SCHEMA: ConfigSchema<BetaConfigOptions> = {
   numTrainTimesteps: { kind: 'integer' },
   betaStart: { kind: 'number' },
   betaEnd: { kind: 'number' },
-  betaSchedule: { kind: 'string', values: ['linear', 'scaled_linear', 'squaredcos_cap_v2', 'sigmoid', 'laplace'] },
+  betaSchedule: { kind: 'string', values: ['linear', 'scaled_linear', 'squaredcos_cap_v2', 'sigmoid', 'laplace', 'exp', 'geometric'] },
   trainedBetas: { kind: 'number[]', nullable: true },
 };
 
@@ -65,15 +67,14 @@ export const THRESHOLD_CONFIG_SCHEMA: ConfigSchema<ThresholdConfigOptions> = {
 /** Schema entry of `timestep_spacing`. */
 export const TIMESTEP_SPACING_FIELD: ConfigFieldSpec = { kind: 'string', values: ['leading', 'trailing', 'linspace'] };
 
-/** Shared implementation of the `Scheduler` interface for DDPM, DDIM and PNDM. */
-export abstract class DiscreteScheduler<T extends CommonOptions> implements Scheduler {
+/** Shared implementation of the `BetaScheduler` interface for DDPM, DDIM, PNDM and the solvers. */
+export abstract class DiscreteScheduler<T extends CommonOptions> implements BetaScheduler {
   abstract readonly className: string;
   readonly config: Readonly<T>;
   readonly betas: Float64Array;
   readonly alphas: Float64Array;
   readonly alphasCumprod: Float64Array;
   readonly configWarnings: readonly string[];
-  readonly initNoiseSigma = 1;
   readonly order: number = 1;
   timesteps: number[];
   numInferenceSteps: number | null = null;
@@ -100,8 +101,14 @@ export abstract class DiscreteScheduler<T extends CommonOptions> implements Sche
     this.timesteps = Array.from({ length: total }, (_, i) => total - 1 - i);
   }
 
+  /** Standard deviation of the initial noise (1 unless a subclass says otherwise). */
+  get initNoiseSigma(): number {
+    return 1;
+  }
+
   /** Sets `numInferenceSteps` timesteps spaced by `timestepSpacing`, in descending order. */
-  setTimesteps(numInferenceSteps: number): void {
+  setTimesteps(numInferenceSteps?: number, options: SetTimestepsOptions = {}): void {
+    refuseCustomSchedule(options, [], this.className);
     assertInferenceSteps(numInferenceSteps, this.config.numTrainTimesteps, this.className);
     this.timesteps = spacedTimestepsAscending(numInferenceSteps, this.config).reverse();
     this.numInferenceSteps = numInferenceSteps;

@@ -10,11 +10,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ConfigJson, ConfigSchema } from '@diffusion-ts/core';
 import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA, DiscreteScheduler, TIMESTEP_SPACING_FIELD } from './discrete-scheduler.js';
+import { refuseCustomSchedule } from './set-timesteps.js';
 import { assertInferenceSteps, finalAlphaCumprod, spacedTimestepsAscending, type BetaSchedule } from './schedule.js';
 import {
+  DIFFUSERS_COMPATIBLE_NAMES,
   assertFinite,
   denoise,
   type CommonOptions,
+  type SetTimestepsOptions,
   type StepOptions,
   type StepResult,
 } from './scheduler.js';
@@ -25,7 +28,7 @@ export interface PNDMOptions extends CommonOptions {
   setAlphaToOne: boolean;
 }
 
-const SCHEDULES: readonly BetaSchedule[] = ['linear', 'scaled_linear', 'squaredcos_cap_v2'];
+const SCHEDULES: readonly BetaSchedule[] = ['linear', 'scaled_linear', 'squaredcos_cap_v2', 'geometric'];
 
 /** PNDM defaults, as in Diffusers. */
 export const PNDM_DEFAULTS: Readonly<PNDMOptions> = Object.freeze({
@@ -60,7 +63,7 @@ export class PNDMScheduler extends DiscreteScheduler<PNDMOptions> {
   /** Diffusers' class name. */
   static readonly className = 'PNDMScheduler';
   /** Schedulers that can be built from this scheduler's config. */
-  static readonly compatibles: readonly string[] = ['PNDMScheduler', 'DDPMScheduler', 'DDIMScheduler'];
+  static readonly compatibles: readonly string[] = DIFFUSERS_COMPATIBLE_NAMES;
   readonly className = PNDMScheduler.className;
   /** ᾱ used after the last step: 1 with `setAlphaToOne`, else ᾱ_0. */
   readonly finalAlphaCumprod: number;
@@ -90,7 +93,8 @@ export class PNDMScheduler extends DiscreteScheduler<PNDMOptions> {
    * gives 900, 800, 800, 700, …, 0); without it the last four spaced timesteps are visited in
    * half steps of T // N // 2 (900, 850, 850, 800, 800, …, 600) before PLMS over 600 … 0.
    */
-  override setTimesteps(numInferenceSteps: number): void {
+  override setTimesteps(numInferenceSteps?: number, options: SetTimestepsOptions = {}): void {
+    refuseCustomSchedule(options, [], this.className);
     assertInferenceSteps(numInferenceSteps, this.config.numTrainTimesteps, this.className);
     const ascending = spacedTimestepsAscending(numInferenceSteps, this.config);
     if (this.config.skipPrkSteps) {

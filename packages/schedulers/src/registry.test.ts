@@ -4,6 +4,8 @@ import { DDIMScheduler } from './ddim.js';
 import { DDPMScheduler } from './ddpm.js';
 import { PNDMScheduler } from './pndm.js';
 import { SCHEDULERS, compatibleSchedulers, schedulerFromConfig } from './registry.js';
+import type { BetaScheduler } from './scheduler.js';
+import { geometricBetas } from './schedule.js';
 import { loadFixture } from './testing/fixtures.js';
 
 describe('registry and config swapping', () => {
@@ -12,8 +14,14 @@ describe('registry and config swapping', () => {
     expect(schedulerFromConfig({ _class_name: 'DDIMScheduler' })).toBeInstanceOf(DDIMScheduler);
     expect(schedulerFromConfig({ _class_name: 'PNDMScheduler' })).toBeInstanceOf(PNDMScheduler);
     expect(schedulerFromConfig({ _class_name: 'DDPMScheduler' }, 'DDIMScheduler')).toBeInstanceOf(DDIMScheduler);
-    expect(Object.keys(SCHEDULERS)).toEqual(['DDPMScheduler', 'DDIMScheduler', 'PNDMScheduler']);
-    expect(compatibleSchedulers('DDPMScheduler').map((c) => c.className).sort()).toEqual(['DDIMScheduler', 'DDPMScheduler', 'PNDMScheduler']);
+    expect(Object.keys(SCHEDULERS)).toEqual([
+      'DDPMScheduler', 'DDIMScheduler', 'PNDMScheduler', 'EulerDiscreteScheduler', 'EulerAncestralDiscreteScheduler', 'HeunDiscreteScheduler',
+      'LCMScheduler', 'FlowMatchEulerDiscreteScheduler', 'DPMSolverMultistepScheduler', 'UniPCMultistepScheduler',
+    ]);
+    expect(compatibleSchedulers('DDPMScheduler').map((c) => c.className).sort()).toEqual([
+      'DDIMScheduler', 'DDPMScheduler', 'DPMSolverMultistepScheduler', 'EulerAncestralDiscreteScheduler', 'EulerDiscreteScheduler',
+      'HeunDiscreteScheduler', 'LCMScheduler', 'PNDMScheduler', 'UniPCMultistepScheduler',
+    ]);
   });
 
   it('DDPM -> DDIM -> DDPM keeps every option, through JSON text', () => {
@@ -63,6 +71,35 @@ describe('registry and config swapping', () => {
           if (!key.startsWith('_')) expect(written[key]).toEqual(value);
         }
       }
+    }
+  });
+});
+
+describe('the sigma solvers swap with the DDPM family', () => {
+  const ddpm = new DDPMScheduler({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, varianceType: 'fixed_large', predictionType: 'v_prediction', clipSample: false, stepsOffset: 1, timestepSpacing: 'trailing' });
+
+  it.each(['EulerDiscreteScheduler', 'EulerAncestralDiscreteScheduler', 'HeunDiscreteScheduler', 'LCMScheduler'])(
+    'DDPM -> %s -> DDPM keeps every option, through JSON text',
+    (className) => {
+      const swapped = schedulerFromConfig(parseJsonText(formatConfigJson(ddpm.toConfig()), 'test'), className) as BetaScheduler;
+      expect(swapped.className).toBe(className);
+      expect(swapped.config).toMatchObject({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, predictionType: 'v_prediction', stepsOffset: 1, timestepSpacing: 'trailing' });
+      expect(Array.from(swapped.alphasCumprod.subarray(0, 999))).toEqual(Array.from(ddpm.alphasCumprod.subarray(0, 999)));
+      const json = parseJsonText(formatConfigJson(swapped.toConfig()), 'test');
+      expect(json._class_name).toBe(className);
+      expect(json.variance_type).toBe('fixed_large');
+      const back = DDPMScheduler.fromConfig(json);
+      expect(back.config).toEqual(ddpm.config);
+      expect(swapped.configWarnings.join('\n')).toMatch(/variance_type/);
+    },
+  );
+
+  it('every beta-schedule scheduler accepts the geometric schedule', () => {
+    const expected = Array.from(geometricBetas(1e-4, 0.02, 1000));
+    for (const [name, schedulerClass] of Object.entries(SCHEDULERS)) {
+      if (name === 'FlowMatchEulerDiscreteScheduler') continue;
+      const scheduler = schedulerClass.fromConfig({ beta_schedule: 'geometric', beta_start: 1e-4, beta_end: 0.02 }) as BetaScheduler;
+      expect([name, Array.from(scheduler.betas)]).toEqual([name, expected]);
     }
   });
 });

@@ -5,8 +5,15 @@
 import { ConfigError, type ConfigJson } from '@diffusion-ts/core';
 import { DDIMScheduler } from './ddim.js';
 import { DDPMScheduler } from './ddpm.js';
+import { DPMSolverMultistepScheduler } from './dpm-solver-multistep.js';
+import { EulerAncestralDiscreteScheduler } from './euler-ancestral.js';
+import { EulerDiscreteScheduler } from './euler.js';
+import { FlowMatchEulerDiscreteScheduler } from './flow-match-euler.js';
+import { HeunDiscreteScheduler } from './heun.js';
+import { LCMScheduler } from './lcm.js';
 import { PNDMScheduler } from './pndm.js';
 import type { Scheduler } from './scheduler.js';
+import { UniPCMultistepScheduler } from './unipc-multistep.js';
 
 /** A scheduler class: built from options or a Diffusers config. */
 export interface SchedulerClass {
@@ -20,6 +27,13 @@ export const SCHEDULERS: Readonly<Record<string, SchedulerClass>> = Object.freez
   DDPMScheduler,
   DDIMScheduler,
   PNDMScheduler,
+  EulerDiscreteScheduler,
+  EulerAncestralDiscreteScheduler,
+  HeunDiscreteScheduler,
+  LCMScheduler,
+  FlowMatchEulerDiscreteScheduler,
+  DPMSolverMultistepScheduler,
+  UniPCMultistepScheduler,
 });
 
 /** The class registered under `className`; throws a clear error for unknown names. */

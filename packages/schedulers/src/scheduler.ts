@@ -28,7 +28,7 @@ export interface NoiseGenerator {
 
 /** Options of one `step()` call. */
 export interface StepOptions {
-  /** Seeded noise source for stochastic steps (DDPM, DDIM with eta > 0). */
+  /** Seeded noise source for stochastic steps (DDPM, DDIM with eta > 0, Euler ancestral, LCM, …). */
   generator?: NoiseGenerator;
   /** DDIM: weight of the stochastic part (0 = deterministic DDIM, 1 = DDPM-like). */
   eta?: number;
@@ -36,6 +36,14 @@ export interface StepOptions {
   varianceNoise?: tf.Tensor;
   /** DDIM: re-derive ε from the clipped x0 (as in GLIDE). */
   useClippedModelOutput?: boolean;
+  /** Euler (EDM "churn", Karras et al. 2022 Alg. 2): extra noise per step, γ = min(sChurn / n, √2 - 1) (default 0). */
+  sChurn?: number;
+  /** Euler: churn only where sTmin <= σ <= sTmax (defaults 0 and Infinity). */
+  sTmin?: number;
+  /** Euler: see `sTmin`. */
+  sTmax?: number;
+  /** Euler: scale of the churn noise (default 1). */
+  sNoise?: number;
   /**
    * Check the inputs for NaN / Infinity (default true). The check reads one number per input
    * back from the device; set false in hot GPU loops to avoid the sync.
@@ -47,27 +55,44 @@ export interface StepOptions {
 export type StepResult = {
   /** x_{t-1}: the next sample. */
   prevSample: tf.Tensor;
-  /** The predicted x_0, after clipping or thresholding. */
+  /** The predicted x_0, after clipping or thresholding (LCM: its `denoised`). */
   predOriginalSample: tf.Tensor;
 };
 
 /** Timesteps for `addNoise` / `getVelocity`: one for the whole batch, or one per batch item. */
 export type TimestepsInput = number | readonly number[] | Int32Array | tf.Tensor1D;
 
-/** The shared scheduler interface (Diffusers' `SchedulerMixin`). */
+/**
+ * Optional arguments of `setTimesteps`, where the scheduler accepts them (as in Diffusers):
+ * a custom schedule instead of `numInferenceSteps` evenly spaced steps, and flow matching's μ.
+ */
+export interface SetTimestepsOptions {
+  /** Custom timesteps, descending (then `numInferenceSteps` may be omitted). */
+  timesteps?: readonly number[];
+  /** Custom σ, descending (Euler: n + 1 values ending with the final σ; flow matching: n values). */
+  sigmas?: readonly number[];
+  /** Flow matching with `useDynamicShifting`: the shift exponent μ (see `dynamicShiftMu`). */
+  mu?: number;
+}
+
+/** The options every scheduler has. */
+export interface SchedulerConfig {
+  numTrainTimesteps: number;
+}
+
+/**
+ * The shared scheduler interface (Diffusers' `SchedulerMixin`): what a sampling loop needs.
+ * Every scheduler implements it, flow matching included.
+ */
 export interface Scheduler {
   /** The Diffusers class name (`_class_name`). */
   readonly className: string;
   /** The resolved options, camelCase (each scheduler adds its own to these). */
-  readonly config: Readonly<CommonOptions>;
-  /** β_t for every training timestep (float32 values, widened). */
-  readonly betas: Float64Array;
-  /** α_t = 1 - β_t. */
-  readonly alphas: Float64Array;
-  /** ᾱ_t = ∏_{s<=t} α_s. */
-  readonly alphasCumprod: Float64Array;
-  /** The timesteps to call `step` with, descending. */
+  readonly config: Readonly<SchedulerConfig>;
+  /** The timesteps to call `step` with, descending (fractional for some sigma schedulers). */
   readonly timesteps: number[];
+  /** Sigma-based schedulers: σ of each timestep plus the final one (float32 values, widened). */
+  readonly sigmas?: Float64Array;
   /** Set by `setTimesteps`; `null` before. */
   readonly numInferenceSteps: number | null;
   /** Standard deviation of the initial noise. */
@@ -76,20 +101,40 @@ export interface Scheduler {
   readonly order: number;
   /** Warnings from reading the config (unknown keys). */
   readonly configWarnings: readonly string[];
-  /** Chooses `numInferenceSteps` timesteps for sampling. */
-  setTimesteps(numInferenceSteps: number): void;
-  /** Scales the model input (identity for DDPM, DDIM and PNDM). */
+  /**
+   * Chooses `numInferenceSteps` timesteps for sampling; `options` gives a custom schedule or μ
+   * where the scheduler accepts them (others refuse them with an error).
+   */
+  setTimesteps(numInferenceSteps?: number, options?: SetTimestepsOptions): void;
+  /** Scales the model input (identity for DDPM, DDIM and PNDM; x / sqrt(σ² + 1) for Euler). */
   scaleModelInput(sample: tf.Tensor, timestep?: number): tf.Tensor;
   /** One reverse-diffusion step from `sample` at `timestep`. */
   step(modelOutput: tf.Tensor, timestep: number, sample: tf.Tensor, options?: StepOptions): StepResult;
-  /** q(x_t | x_0): `sqrt(ᾱ_t) x0 + sqrt(1 - ᾱ_t) noise`. */
+  /**
+   * The forward process at `timesteps`: `sqrt(ᾱ_t) x0 + sqrt(1 - ᾱ_t) noise` (DDPM family),
+   * `x0 + σ noise` (Euler family), `(1 - σ) x0 + σ noise` (flow matching).
+   */
   addNoise(originalSamples: tf.Tensor, noise: tf.Tensor, timesteps: TimestepsInput): tf.Tensor;
-  /** The v-prediction target `sqrt(ᾱ_t) noise - sqrt(1 - ᾱ_t) sample`. */
-  getVelocity(sample: tf.Tensor, noise: tf.Tensor, timesteps: TimestepsInput): tf.Tensor;
   /** The config as Diffusers' `scheduler_config.json`. */
   toConfig(): ConfigJson;
   /** Frees tensors the scheduler holds between steps (PNDM's history). */
   dispose(): void;
+}
+
+/**
+ * A scheduler over a discrete β schedule: every scheduler but flow matching. Training and the
+ * losses read these.
+ */
+export interface BetaScheduler extends Scheduler {
+  readonly config: Readonly<CommonOptions>;
+  /** β_t for every training timestep (float32 values, widened). */
+  readonly betas: Float64Array;
+  /** α_t = 1 - β_t. */
+  readonly alphas: Float64Array;
+  /** ᾱ_t = ∏_{s<=t} α_s. */
+  readonly alphasCumprod: Float64Array;
+  /** The v-prediction target `sqrt(ᾱ_t) noise - sqrt(1 - ᾱ_t) sample` at training timesteps. */
+  getVelocity(sample: tf.Tensor, noise: tf.Tensor, timesteps: TimestepsInput): tf.Tensor;
 }
 
 /** Options every scheduler shares (`rescaleBetasZeroSnr` is DDPM's and DDIM's only). */
@@ -99,7 +144,10 @@ export interface CommonOptions extends Omit<BetaOptions, 'rescaleBetasZeroSnr'> 
   stepsOffset: number;
 }
 
-/** The Diffusers scheduler names whose configs our schedulers accept (`KarrasDiffusionSchedulers`). */
+/**
+ * The Diffusers scheduler names whose configs our β-schedule schedulers accept
+ * (`KarrasDiffusionSchedulers`, plus `LCMScheduler`, whose config is a DDPM-family one).
+ */
 export const DIFFUSERS_COMPATIBLE_NAMES: readonly string[] = [
   'DDIMScheduler',
   'DDPMScheduler',
@@ -116,6 +164,7 @@ export const DIFFUSERS_COMPATIBLE_NAMES: readonly string[] = [
   'UniPCMultistepScheduler',
   'DPMSolverSDEScheduler',
   'EDMEulerScheduler',
+  'LCMScheduler',
 ];
 
 /** The schedule constants of a config. */
@@ -134,20 +183,22 @@ export interface ResolvedConfig<T> {
 
 /**
  * Parses options (camelCase) or a Diffusers config (snake_case) against a scheduler's schema and
- * checks the values Diffusers would reject later.
+ * checks the values Diffusers would reject later. `compatibleNames` lists the `_class_name`s
+ * whose configs the scheduler accepts (default: the β-schedule schedulers).
  */
-export function resolveConfig<T extends CommonOptions>(
+export function resolveConfig<T extends SchedulerConfig>(
   input: unknown,
   schema: ConfigSchema<T>,
   defaults: T,
   className: string,
   allowedSchedules: readonly BetaSchedule[],
+  compatibleNames: readonly string[] = DIFFUSERS_COMPATIBLE_NAMES,
 ): ResolvedConfig<T> {
   const source = normaliseArrays(input ?? {});
   const parsed = parseConfig(source, schema, defaults, className);
-  if (parsed.className !== undefined && !DIFFUSERS_COMPATIBLE_NAMES.includes(parsed.className)) {
+  if (parsed.className !== undefined && parsed.className !== className && !compatibleNames.includes(parsed.className)) {
     throw new ConfigError(
-      `${className}: cannot build from a config of '${parsed.className}' (compatible: ${DIFFUSERS_COMPATIBLE_NAMES.join(', ')})`,
+      `${className}: cannot build from a config of '${parsed.className}' (compatible: ${compatibleNames.join(', ')})`,
       '_class_name',
     );
   }
@@ -155,16 +206,17 @@ export function resolveConfig<T extends CommonOptions>(
   if (!Number.isInteger(options.numTrainTimesteps) || options.numTrainTimesteps < 1) {
     throw new ConfigError(`${className}: numTrainTimesteps must be an integer >= 1, got ${options.numTrainTimesteps}`, 'num_train_timesteps');
   }
-  if (options.trainedBetas !== null) {
-    if (options.trainedBetas.length !== options.numTrainTimesteps) {
+  const betaOptions = options as Partial<BetaOptions>;
+  if (betaOptions.trainedBetas !== undefined && betaOptions.trainedBetas !== null) {
+    if (betaOptions.trainedBetas.length !== options.numTrainTimesteps) {
       throw new ConfigError(
-        `${className}: trainedBetas has ${options.trainedBetas.length} values but numTrainTimesteps is ${options.numTrainTimesteps}`,
+        `${className}: trainedBetas has ${betaOptions.trainedBetas.length} values but numTrainTimesteps is ${options.numTrainTimesteps}`,
         'trained_betas',
       );
     }
-  } else if (!allowedSchedules.includes(options.betaSchedule)) {
+  } else if (betaOptions.betaSchedule !== undefined && !allowedSchedules.includes(betaOptions.betaSchedule)) {
     throw new ConfigError(
-      `${className}: betaSchedule '${options.betaSchedule}' is not implemented for ${className} (expected one of ${allowedSchedules.join(', ')})`,
+      `${className}: betaSchedule '${betaOptions.betaSchedule}' is not implemented for ${className} (expected one of ${allowedSchedules.join(', ')})`,
       'beta_schedule',
     );
   }

@@ -6,7 +6,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Generator, initBackend } from '@diffusion-ts/core';
 import { testBackendNames } from '@diffusion-ts/core/testing';
 import { UNet2DModel } from '@diffusion-ts/models';
-import { DDIMScheduler, DDPMScheduler, PNDMScheduler, type Scheduler } from '@diffusion-ts/schedulers';
+import {
+  DDIMScheduler,
+  DDPMScheduler,
+  EulerAncestralDiscreteScheduler,
+  EulerDiscreteScheduler,
+  FlowMatchEulerDiscreteScheduler,
+  HeunDiscreteScheduler,
+  LCMScheduler,
+  PNDMScheduler,
+  type Scheduler,
+} from '@diffusion-ts/schedulers';
 import { TINY_UNET } from '../testing/tiny-models.js';
 import { UnconditionalPipeline } from './unconditional.js';
 
@@ -57,6 +67,29 @@ describe.each(testBackendNames())('UnconditionalPipeline on %s', (backend) => {
       tf.dispose([first.images, second.images]);
       expect(tf.memory().numTensors).toBe(before);
     });
+  });
+
+  it('runs end to end with the sigma solvers (float timesteps, σ-scaled start noise and input scaling)', async () => {
+    const solvers: Scheduler[] = [
+      new EulerDiscreteScheduler({ useKarrasSigmas: true }),
+      new EulerAncestralDiscreteScheduler({ timestepSpacing: 'trailing' }),
+      new HeunDiscreteScheduler(),
+      new LCMScheduler(),
+      new FlowMatchEulerDiscreteScheduler({ shift: 3 }),
+    ];
+    for (const scheduler of solvers) {
+      const pipeline = new UnconditionalPipeline({ unet, scheduler });
+      const before = tf.memory().numTensors;
+      const timesteps: number[] = [];
+      const first = await pipeline.generate({ batchSize: 2, numInferenceSteps: 4, generator: new Generator(5), onStep: (_, timestep) => void timesteps.push(timestep) });
+      const second = await pipeline.generate({ batchSize: 2, numInferenceSteps: 4, generator: new Generator(5) });
+      const a = await first.images.data();
+      expect([scheduler.className, a.every(Number.isFinite)]).toEqual([scheduler.className, true]);
+      expect(Array.from(a)).toEqual(Array.from(await second.images.data()));
+      expect(timesteps).toEqual(scheduler.timesteps);
+      tf.dispose([first.images, second.images]);
+      expect([scheduler.className, tf.memory().numTensors]).toEqual([scheduler.className, before]);
+    }
   });
 
   it('stops on abort and frees every tensor', async () => {
