@@ -69,6 +69,27 @@ export {
   type SafetensorsTensor,
 } from './io/safetensors.js';
 export { loadSafetensors, saveSafetensors } from './io/safetensors-file.js';
+export { SAFETENSORS_DTYPE_BYTES, decodeSafetensorsData } from './io/safetensors.js';
+export {
+  loadSafetensorsFile,
+  parseSafetensorsHeader,
+  readLeadingBytes,
+  readSafetensorsHeader,
+  safetensorsHeaderLength,
+  type SafetensorsHeader,
+  type SafetensorsHeaderEntry,
+} from './io/safetensors-header.js';
+export {
+  findWeightFiles,
+  loadWeightFiles,
+  shardIndexName,
+  weightFootprint,
+  withVariant,
+  type FindWeightFilesOptions,
+  type WeightFiles,
+  type WeightFootprint,
+} from './io/weight-files.js';
+export { backendMemoryLimit, moveToHostMemory, WASM_HEAP_LIMIT_BYTES, type BackendMemoryLimit } from './backend/memory-limit.js';
 export { DIFFUSERS_WEIGHTS_NAME, loadPretrained, openPretrained, type PretrainedSource } from './io/pretrained.js';
 
 /** AdamW over a list of variables (PyTorch's update order), one fused kernel per variable where the backend has it. */

@@ -326,3 +326,18 @@ export function writeSafetensors(tensors: Record<string, SafetensorsTensor>, met
   }
   return out;
 }
+
+/** Bytes per element of each safetensors dtype. */
+export const SAFETENSORS_DTYPE_BYTES: Readonly<Record<SafetensorsDtype, number>> = Object.freeze({ ...BYTES_PER_ELEMENT });
+
+/**
+ * Decodes one tensor's raw little-endian bytes (`count` elements of `dtype`; F16 and BF16 widened
+ * to float32), as `readSafetensors` does for each tensor. For readers that fetch tensors one at a
+ * time (`loadSafetensorsFile`).
+ */
+export function decodeSafetensorsData(dtype: SafetensorsDtype, bytes: Uint8Array, count: number): SafetensorsData {
+  if (bytes.length !== count * BYTES_PER_ELEMENT[dtype]) {
+    throw new SafetensorsError(`${bytes.length} bytes do not hold ${count} ${dtype} elements`);
+  }
+  return decode(dtype, bytes, count);
+}
