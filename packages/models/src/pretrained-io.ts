@@ -1,5 +1,6 @@
 import {
-  loadSafetensors,
+  findWeightFiles,
+  loadWeightFiles,
   openPretrained,
   saveSafetensors,
   writeConfigFile,
@@ -24,6 +25,11 @@ export interface FromPretrainedOptions {
   onWarning?: (message: string) => void;
   /** Refuse weights the model does not use (a `WeightsError` listing them) instead of warning. Default false, as Diffusers. */
   strict?: boolean;
+  /**
+   * A weights variant: `fp16` reads `diffusion_pytorch_model.fp16.safetensors` (or its shards),
+   * widened to float32; the plain file is used, with a warning, where the folder has no such variant.
+   */
+  variant?: string;
 }
 
 /** A model folder's config and tensors. */
@@ -33,13 +39,21 @@ export interface PretrainedFiles {
   tensors: Record<string, WeightTensor>;
 }
 
-/** Reads `config.json` and `diffusion_pytorch_model.safetensors` from a folder or URL. */
-export async function readPretrained(source: string | PretrainedSource, options: FromPretrainedOptions = {}): Promise<PretrainedFiles> {
+/**
+ * Reads `config.json` and the weights from a folder or URL: `weightsName`
+ * (`diffusion_pytorch_model.safetensors`) or its variant, single or sharded (`….safetensors.index.json`).
+ */
+export async function readPretrained(
+  source: string | PretrainedSource,
+  options: FromPretrainedOptions = {},
+  weightsName = WEIGHTS_NAME,
+): Promise<PretrainedFiles> {
   let root = typeof source === 'string' ? openPretrained(source) : source;
   if (options.subfolder) root = root.subfolder(options.subfolder);
   const config = await root.readJson(CONFIG_NAME);
-  const file = await loadSafetensors(await root.readBytes(WEIGHTS_NAME));
-  return { location: root.location, config, tensors: file.tensors };
+  const found = await findWeightFiles(root, weightsName, { variant: options.variant, onWarning: options.onWarning });
+  const tensors = await loadWeightFiles(root, found);
+  return { location: found.files.length === 1 ? `${root.location}/${found.files[0]}` : `${root.location}/${found.index}`, config, tensors };
 }
 
 /** Writes `config.json` and the safetensors file into `folder` (each atomically). */

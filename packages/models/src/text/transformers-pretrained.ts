@@ -1,15 +1,12 @@
-import { loadSafetensors, openPretrained, saveSafetensors, writeConfigFile, type ConfigJson, type PretrainedSource } from '@diffusion-ts/core';
-import { CONFIG_NAME, type FromPretrainedOptions, type PretrainedFiles } from '../pretrained-io.js';
+import { saveSafetensors, writeConfigFile, type ConfigJson, type PretrainedSource } from '@diffusion-ts/core';
+import { CONFIG_NAME, readPretrained, type FromPretrainedOptions, type PretrainedFiles } from '../pretrained-io.js';
 import type { ExportedWeight } from '../weights.js';
 
 /** The weights file transformers writes for a model (`text_encoder/model.safetensors` in a Diffusers pipeline folder). */
 export const TRANSFORMERS_WEIGHTS_NAME = 'model.safetensors';
 
-/** Options of `fromPretrained` for models in transformers' layout. */
-export interface TransformersFromPretrainedOptions extends FromPretrainedOptions {
-  /** A weights variant: `fp16` reads `model.fp16.safetensors` (widened to float32). */
-  variant?: string;
-}
+/** Options of `fromPretrained` for models in transformers' layout (`variant: 'fp16'` reads `model.fp16.safetensors`). */
+export type TransformersFromPretrainedOptions = FromPretrainedOptions;
 
 /** `model.safetensors`, or `model.<variant>.safetensors`. */
 export function transformersWeightsName(variant?: string): string {
@@ -18,14 +15,13 @@ export function transformersWeightsName(variant?: string): string {
   return `model.${variant}.safetensors`;
 }
 
-/** Reads `config.json` and `model.safetensors` (F32, F16 or BF16) from a folder or URL in transformers' layout. */
+/**
+ * Reads `config.json` and `model.safetensors` (F32, F16 or BF16; a variant, single or sharded as
+ * `model.safetensors.index.json`) from a folder or URL in transformers' layout.
+ */
 export async function readTransformersPretrained(source: string | PretrainedSource, options: TransformersFromPretrainedOptions = {}): Promise<PretrainedFiles> {
-  let root = typeof source === 'string' ? openPretrained(source) : source;
-  if (options.subfolder) root = root.subfolder(options.subfolder);
-  const weightsName = transformersWeightsName(options.variant);
-  const config = await root.readJson(CONFIG_NAME);
-  const file = await loadSafetensors(await root.readBytes(weightsName));
-  return { location: `${root.location}/${weightsName}`, config, tensors: file.tensors };
+  transformersWeightsName(options.variant);
+  return readPretrained(source, options, TRANSFORMERS_WEIGHTS_NAME);
 }
 
 /** Writes `config.json` and `model.safetensors` (with `format: pt`, as transformers writes it) into `folder`, each atomically. */
