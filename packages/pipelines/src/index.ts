@@ -1,11 +1,39 @@
 /**
  * @diffusion-ts/pipelines: generation pipelines (unconditional, class-conditional, conditioned,
- * img2img), the training loop, datasets (MNIST, image folders) and image output.
+ * img2img, Stable Diffusion text-to-image / img2img / inpainting), the training loop, datasets
+ * (MNIST, image folders) and image output.
  */
 export { UnconditionalPipeline, type UnconditionalComponents } from './pipelines/unconditional.js';
 export { ClassConditionalPipeline, type ClassConditionalComponents, type ClassConditionalGenerateOptions } from './pipelines/class-conditional.js';
 export { ConditionedPipeline, type ConditionedComponents, type ConditionedGenerateOptions } from './pipelines/conditioned.js';
 export { Img2ImgPipeline, type Img2ImgComponents, type Img2ImgGenerateOptions } from './pipelines/img2img.js';
+export { StableDiffusionPipeline, type TextToImageOptions } from './stable-diffusion/stable-diffusion.js';
+export { StableDiffusionImg2ImgPipeline, type Img2ImgOptions } from './stable-diffusion/stable-diffusion-img2img.js';
+export { StableDiffusionInpaintPipeline, type InpaintOptions } from './stable-diffusion/stable-diffusion-inpaint.js';
+export {
+  StableDiffusionPipelineBase,
+  type GenerateSettings,
+  type StableDiffusionGenerateOptions,
+  type StableDiffusionOutput,
+  type StableDiffusionOutputType,
+  type StableDiffusionPipelineOptions,
+} from './stable-diffusion/stable-diffusion-base.js';
+export { type PipelineTask, type PromptEncoder, type StableDiffusionComponents } from './stable-diffusion/components.js';
+export { type PromptOptions } from './stable-diffusion/encode-prompt.js';
+export { TOKENIZERS_PACKAGE, type PromptTokenizer, type TokenizerFiles } from './stable-diffusion/prompt-tokenizer.js';
+export { readModelIndex, type ComponentEntry, type ModelIndex, type StableDiffusionFromPretrainedOptions } from './stable-diffusion/stable-diffusion-folder.js';
+export { classifierFreeGuidance } from './stable-diffusion/guidance.js';
+export {
+  estimateUNetActivationBytes,
+  estimateVaeDecodeBytes,
+  formatBytes,
+  MEMORY_HEADROOM_BYTES,
+  MemoryPlanError,
+  planMemory,
+  type MemoryPlan,
+  type MemoryPlanRow,
+  type Residency,
+} from './stable-diffusion/memory-plan.js';
 export { denoiseLoop, type DenoiseLoopOptions, type StepCallback } from './pipelines/denoise-loop.js';
 export { type GenerateOptions, type GenerateResult } from './pipelines/generate-options.js';
 export {
