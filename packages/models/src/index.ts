@@ -1,6 +1,5 @@
 export { UNet2DModel, type FromConfigOptions, type UNet2DConditioning } from './unet-2d.js';
 export { UNET_2D_DEFAULTS, UNET_2D_SCHEMA, type UNet2DOptions } from './unet-2d-config.js';
-export { UNetModelBase } from './model-base.js';
 export { WeightsError, diffusersShape, type ExportedWeight, type ImportReport, type WeightTensor } from './weights.js';
 export { CONFIG_NAME, WEIGHTS_NAME, type FromPretrainedOptions } from './pretrained-io.js';
 export {

@@ -1,7 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, parseConfig, type ConfigJson, type ConfigSchema, type ParsedConfig, type PretrainedSource } from '@diffusion-ts/core';
 import type { ParameterStore } from './parameters/parameter-store.js';
-import type { UNetBody } from './unet-body.js';
 import { exportWeights, importWeights, type ExportedWeight, type ImportReport, type WeightTensor } from './weights.js';
 import { readPretrained, writePretrained, type FromPretrainedOptions } from './pretrained-io.js';
 
@@ -105,15 +104,5 @@ export abstract class ModelBase {
       this.loadWarnings.push(warning);
       (onWarning ?? console.warn)(warning);
     }
-  }
-}
-
-/** What both UNets share on top of `ModelBase`: the body. */
-export abstract class UNetModelBase extends ModelBase {
-  protected constructor(
-    store: ParameterStore,
-    protected readonly body: UNetBody,
-  ) {
-    super(store);
   }
 }

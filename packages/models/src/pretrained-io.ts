@@ -57,8 +57,13 @@ export async function readPretrained(
 }
 
 /** Writes `config.json` and the safetensors file into `folder` (each atomically). */
-export async function writePretrained(folder: string, config: ConfigJson, tensors: Record<string, ExportedWeight>): Promise<void> {
+export async function writePretrained(
+  folder: string,
+  config: ConfigJson,
+  tensors: Record<string, ExportedWeight>,
+  weightsName = WEIGHTS_NAME,
+): Promise<void> {
   const { join } = await import('node:path');
-  await saveSafetensors(join(folder, WEIGHTS_NAME), tensors, { format: 'pt' });
+  await saveSafetensors(join(folder, weightsName), tensors, { format: 'pt' });
   await writeConfigFile(join(folder, CONFIG_NAME), config);
 }

@@ -37,3 +37,14 @@ export function assertFiniteSample(x: tf.Tensor, context: string, name = 'sample
   const finite = tf.tidy(() => tf.all(tf.isFinite(x)).dataSync()[0]);
   if (!finite) throw new RangeError(`${context}: ${name} contains NaN or Infinity`);
 }
+
+/** Checks that class labels [batch] are given exactly when the model has a class embedding. */
+export function validateClassLabels(classLabels: tf.Tensor1D | undefined, batch: number, hasClassEmbedding: boolean, context: string): void {
+  if (hasClassEmbedding && !classLabels) throw new Error(`${context}: classLabels are required by this class-conditional model`);
+  if (!hasClassEmbedding && classLabels) {
+    throw new Error(`${context}: classLabels were given but the model has no class embedding (num_class_embeds / class_embed_type)`);
+  }
+  if (classLabels && (classLabels.rank !== 1 || classLabels.shape[0] !== batch)) {
+    throw new Error(`${context}: classLabels must have shape [${batch}], got [${classLabels.shape.join(', ')}]`);
+  }
+}

@@ -9,21 +9,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { AdamW, groupNormalize, listBackends } from '@diffusion-ts/core';
 import { countFlops, UNet2DModel } from '@diffusion-ts/models';
+import { DDPM_CIFAR10_CONFIG } from '@diffusion-ts/models/testing';
 import { APP_ROOT, bestTime, messageOf, partArguments, useBackend, writePartJson } from '../common.mjs';
 
 const { out, quick } = partArguments();
 
-/** google/ddpm-cifar10-32's config.json (35.7M parameters, attention at 16x16). */
-const CIFAR10 = {
-  sample_size: 32, in_channels: 3, out_channels: 3, block_out_channels: [128, 256, 256, 256], layers_per_block: 2,
-  attention_head_dim: null, norm_eps: 1e-6, dropout: 0.1,
-  down_block_types: ['DownBlock2D', 'AttnDownBlock2D', 'DownBlock2D', 'DownBlock2D'],
-  up_block_types: ['UpBlock2D', 'UpBlock2D', 'AttnUpBlock2D', 'UpBlock2D'],
-};
-
 const models = quick
   ? [{ name: 'tiny fixture (702k)', load: () => UNet2DModel.fromPretrained(join(APP_ROOT, 'fixtures', 'diffusers', 'unet2d_tiny')), size: 16, forward: [1], train: [1], trainOn: ['wasm+native'] }]
-  : [{ name: 'DDPM CIFAR-10 (35.7M)', load: async () => UNet2DModel.fromConfig(CIFAR10, { seed: 0 }), config: CIFAR10, size: 32, forward: [1, 8], train: [8] }];
+  : [{ name: 'DDPM CIFAR-10 (35.7M)', load: async () => UNet2DModel.fromConfig(DDPM_CIFAR10_CONFIG, { seed: 0 }), size: 32, forward: [1, 8], train: [8] }];
 
 const kernels = quick
   ? { conv: [1, 16, 16, 32, 32], matMul: [256, 64, 64], groupNorm: [1, 16, 16, 32, 8], softmax: [4, 64, 64] }

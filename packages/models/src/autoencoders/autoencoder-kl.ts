@@ -5,7 +5,7 @@ import { ModelBase } from '../model-base.js';
 import { ParameterStore } from '../parameters/parameter-store.js';
 import type { FromPretrainedOptions } from '../pretrained-io.js';
 import { assertFiniteSample, validateSample } from '../sample-checks.js';
-import type { FromConfigOptions } from '../unet-2d-common.js';
+import type { FromConfigOptions } from '../model-config.js';
 import { AUTOENCODER_KL_DEFAULTS, AUTOENCODER_KL_SCHEMA, validateAutoencoderKLOptions, type AutoencoderKLOptions } from './autoencoder-kl-config.js';
 import { DiagonalGaussianDistribution } from './diagonal-gaussian.js';
 import { slicedApply, tiledApply } from './tiling.js';

@@ -8,7 +8,7 @@ import { initBackend } from '@diffusion-ts/core';
 import { UNet2DModel } from '@diffusion-ts/models';
 import { DDPMScheduler } from '@diffusion-ts/schedulers';
 import { UnconditionalPipeline } from '../pipelines/unconditional.js';
-import { TINY_UNET } from '../testing/tiny-models.js';
+import { TINY_UNET } from '@diffusion-ts/models/testing';
 import { COMMANDS, runCli } from './main.js';
 
 async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -2,8 +2,19 @@
 import { resolve } from 'node:path';
 import { Generator } from '@diffusion-ts/core';
 import { saveImageGrid } from '../images.js';
-import { schedulerClassName } from '../pipelines/pipeline-folder.js';
-import { BACKEND_AND_THREADS_OPTIONS, integerOption, loadCommandPipeline, modelFolder, numberOption, parseCommandArgs, UsageError, type Command } from './arguments.js';
+import { schedulerClassName } from '../pipelines/scheduler-component.js';
+import {
+  BACKEND_AND_THREADS_OPTIONS,
+  SEED_OPTION,
+  integerOption,
+  loadCommandPipeline,
+  modelFolder,
+  numberOption,
+  parseCommandArgs,
+  seedOption,
+  UsageError,
+  type Command,
+} from './arguments.js';
 
 const USAGE = `Usage: diffusion-ts sample [model-folder] [options]
 
@@ -26,7 +37,7 @@ async function run(argv: string[]): Promise<void> {
   const args = parseCommandArgs(argv, USAGE, {
     scheduler: { type: 'string', default: 'ddim' },
     steps: { type: 'string' },
-    seed: { type: 'string' },
+    ...SEED_OPTION,
     count: { type: 'string' },
     eta: { type: 'string' },
     output: { type: 'string', default: 'samples.png' },
@@ -43,7 +54,7 @@ async function run(argv: string[]): Promise<void> {
     throw new UsageError((error as Error).message);
   }
   const steps = integerOption(values.steps, 'steps', 25);
-  const seed = integerOption(values.seed, 'seed', 0, 0);
+  const seed = seedOption(values.seed);
   const count = integerOption(values.count, 'count', 16);
   const eta = numberOption(values.eta, 'eta', 0, 0);
   const scale = integerOption(values.scale, 'scale', 2, 1, 16);

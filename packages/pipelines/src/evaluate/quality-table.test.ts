@@ -7,7 +7,7 @@ import { UNet2DModel } from '@diffusion-ts/models';
 import { DDPMScheduler } from '@diffusion-ts/schedulers';
 import { describe, expect, it } from 'vitest';
 import { UnconditionalPipeline } from '../pipelines/unconditional.js';
-import { TINY_UNET } from '../testing/tiny-models.js';
+import { TINY_UNET } from '@diffusion-ts/models/testing';
 import { MnistClassifier } from './mnist-classifier.js';
 import { formatQualityTable, parseSamplerSettings, qualityTable, realImagesQuality, referenceStatistics } from './quality-table.js';
 

@@ -17,7 +17,7 @@ import {
   PNDMScheduler,
   type Scheduler,
 } from '@diffusion-ts/schedulers';
-import { TINY_UNET } from '../testing/tiny-models.js';
+import { TINY_UNET } from '@diffusion-ts/models/testing';
 import { UnconditionalPipeline } from './unconditional.js';
 
 const SCHEDULERS: Array<[string, () => Scheduler]> = [

@@ -1,0 +1,11 @@
+/** The component loaders every pipeline starts from: the models package's classes and every scheduler. */
+import { UNet2DConditionModel, UNet2DModel } from '@diffusion-ts/models';
+import { modelLoader, type ComponentLoaders } from './component-loader.js';
+import { SCHEDULER_LOADERS } from './scheduler-component.js';
+
+/** The built-in component loaders, by class name. */
+export const COMPONENT_LOADERS: ComponentLoaders = Object.freeze({
+  UNet2DModel: modelLoader(UNet2DModel),
+  UNet2DConditionModel: modelLoader(UNet2DConditionModel),
+  ...SCHEDULER_LOADERS,
+});
