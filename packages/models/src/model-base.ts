@@ -13,6 +13,8 @@ export abstract class ModelBase {
   training = false;
   /** Warnings from loading: unknown config keys and unused weights. */
   readonly loadWarnings: string[] = [];
+  /** Diffusers' (or transformers') class name, as `model_index.json` records it. */
+  abstract readonly className: string;
 
   protected constructor(protected readonly store: ParameterStore) {}
 

@@ -22,12 +22,11 @@ export {
   type StableDiffusionGenerateOptions,
   type StableDiffusionOutput,
   type StableDiffusionOutputType,
-  type StableDiffusionPipelineOptions,
+  type StableDiffusionFromPretrainedOptions,
 } from './stable-diffusion/stable-diffusion-base.js';
 export { type PipelineTask, type PromptEncoder, type StableDiffusionComponents } from './stable-diffusion/components.js';
 export { type PromptOptions } from './stable-diffusion/encode-prompt.js';
-export { TOKENIZERS_PACKAGE, type PromptTokenizer, type TokenizerFiles } from './stable-diffusion/prompt-tokenizer.js';
-export { readModelIndex, type ComponentEntry, type ModelIndex, type StableDiffusionFromPretrainedOptions } from './stable-diffusion/stable-diffusion-folder.js';
+export { ClipTokenizerComponent, TOKENIZER_LOADERS, TOKENIZERS_PACKAGE, type PromptTokenizer } from './stable-diffusion/prompt-tokenizer.js';
 export { classifierFreeGuidance } from './stable-diffusion/guidance.js';
 export {
   estimateUNetActivationBytes,

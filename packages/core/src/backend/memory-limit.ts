@@ -39,7 +39,7 @@ interface WebgpuLimits {
 export async function backendMemoryLimit(backend: string = tf.getBackend()): Promise<BackendMemoryLimit> {
   switch (backend) {
     case 'wasm':
-      return { backend, totalBytes: WASM_HEAP_LIMIT_BYTES, tensorBytes: WASM_HEAP_LIMIT_BYTES, source: '32-bit WebAssembly heap: 65,535 pages of 64 KiB' };
+      return { backend, totalBytes: WASM_HEAP_LIMIT_BYTES, tensorBytes: null, source: '32-bit WebAssembly heap: 65,535 pages of 64 KiB' };
     case 'webgpu': {
       const found = tf.engine().registry.webgpu as unknown as { device?: { limits?: WebgpuLimits } } | undefined;
       const limits = found?.device?.limits;

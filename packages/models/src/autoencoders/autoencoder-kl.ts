@@ -54,6 +54,7 @@ export interface AutoencoderKLTilingOptions {
  * results). Everything runs in float32 (`force_upcast` is kept in the config only).
  */
 export class AutoencoderKL extends ModelBase {
+  readonly className = CLASS_NAME;
   /** The resolved options (camelCase). */
   readonly config: Readonly<AutoencoderKLOptions>;
   readonly encoder: VaeEncoder;

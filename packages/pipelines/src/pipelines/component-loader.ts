@@ -20,6 +20,8 @@ export interface ComponentLoadOptions {
   className: string;
   /** Receives load warnings (default `console.warn`). */
   onWarning?: (message: string) => void;
+  /** A weights variant such as `fp16` (`diffusion_pytorch_model.fp16.safetensors`), for model components. */
+  variant?: string;
 }
 
 /** Loads and saves one class of component in its subfolder of a pipeline folder. */
@@ -37,7 +39,7 @@ export type ComponentLoaders = Readonly<Record<string, ComponentLoader>>;
 
 /** A model class with Diffusers' `fromPretrained` (a folder holding `config.json` and its weights). */
 export interface PretrainedModelClass<T extends PipelineComponent & { save(folder: string): Promise<void> }> {
-  fromPretrained(source: PretrainedSource, options: { onWarning?: (message: string) => void }): Promise<T>;
+  fromPretrained(source: PretrainedSource, options: { onWarning?: (message: string) => void; variant?: string }): Promise<T>;
 }
 
 /** The loader of a model class: its own `fromPretrained` and `save`. */
@@ -47,7 +49,7 @@ export function modelLoader<T extends PipelineComponent & { save(folder: string)
 ): ComponentLoader<T> {
   return {
     library,
-    load: (source, { onWarning }) => modelClass.fromPretrained(source, { onWarning }),
+    load: (source, { onWarning, variant }) => modelClass.fromPretrained(source, { onWarning, variant }),
     save: (model, folder) => model.save(folder),
   };
 }

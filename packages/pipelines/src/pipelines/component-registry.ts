@@ -1,5 +1,5 @@
 /** The component loaders every pipeline starts from: the models package's classes and every scheduler. */
-import { UNet2DConditionModel, UNet2DModel } from '@diffusion-ts/models';
+import { AutoencoderKL, CLIPTextModel, CLIPTextModelWithProjection, UNet2DConditionModel, UNet2DModel } from '@diffusion-ts/models';
 import { modelLoader, type ComponentLoaders } from './component-loader.js';
 import { SCHEDULER_LOADERS } from './scheduler-component.js';
 
@@ -7,5 +7,8 @@ import { SCHEDULER_LOADERS } from './scheduler-component.js';
 export const COMPONENT_LOADERS: ComponentLoaders = Object.freeze({
   UNet2DModel: modelLoader(UNet2DModel),
   UNet2DConditionModel: modelLoader(UNet2DConditionModel),
+  AutoencoderKL: modelLoader(AutoencoderKL),
+  CLIPTextModel: modelLoader(CLIPTextModel, 'transformers'),
+  CLIPTextModelWithProjection: modelLoader(CLIPTextModelWithProjection, 'transformers'),
   ...SCHEDULER_LOADERS,
 });

@@ -16,6 +16,8 @@ export interface PipelineFromPretrainedOptions {
   onWarning?: (message: string) => void;
   /** Loaders for more component classes, by class name (added to the pipeline class's own). */
   loaders?: ComponentLoaders;
+  /** Weights variant of the model components, e.g. `fp16` (`diffusion_pytorch_model.fp16.safetensors`); the plain files where a component has none. */
+  variant?: string;
 }
 
 /**
@@ -76,7 +78,7 @@ export abstract class DiffusionPipeline<Components extends object = Record<strin
     source: string | PretrainedSource,
     options?: FromPretrainedOptionsOf<PipelineComponents>,
   ): Promise<Pipeline> {
-    const { scheduler, onWarning, loaders, ...given } = options ?? ({} as FromPretrainedOptionsOf<PipelineComponents>);
+    const { scheduler, onWarning, loaders, variant, ...given } = options ?? ({} as FromPretrainedOptionsOf<PipelineComponents>);
     const root = typeof source === 'string' ? openPretrained(source) : source;
     const loaded = await loadComponents(root, {
       pipeline: this.name,
@@ -85,6 +87,7 @@ export abstract class DiffusionPipeline<Components extends object = Record<strin
       given,
       classOverrides: { scheduler: scheduler === undefined ? undefined : schedulerClassName(scheduler) },
       onWarning,
+      variant,
     });
     return new this({ ...given, ...loaded } as PipelineComponents);
   }

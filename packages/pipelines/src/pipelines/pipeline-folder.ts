@@ -32,10 +32,12 @@ export interface LoadComponentsRequest {
   /** Classes to load instead of the ones `model_index.json` names, by component name. */
   classOverrides: Readonly<Record<string, string | undefined>>;
   onWarning?: (message: string) => void;
+  /** The weights variant the model components are read in (`fp16`). */
+  variant?: string;
 }
 
 /** One component to load: its names, its class and its loader. */
-interface PlannedComponent {
+export interface PlannedComponent {
   name: string;
   key: string;
   className: string;
@@ -52,7 +54,7 @@ function indexEntry(index: ConfigJson, name: string, location: string): [string,
 }
 
 /** Reads `model_index.json` and checks every component against `request` before anything is loaded. */
-async function planComponents(root: PretrainedSource, request: LoadComponentsRequest): Promise<PlannedComponent[]> {
+export async function planComponents(root: PretrainedSource, request: LoadComponentsRequest): Promise<PlannedComponent[]> {
   const names = Object.keys(request.expected).sort();
   if (!(await root.exists(MODEL_INDEX_NAME))) {
     const layout = [MODEL_INDEX_NAME, ...names.map((name) => `${name}/`)].join(', ');
@@ -93,7 +95,7 @@ export async function loadComponents(source: PretrainedSource, request: LoadComp
   const loaded: Record<string, PipelineComponent> = {};
   try {
     for (const { name, key, className } of planned) {
-      loaded[key] = await request.loaders[className].load(source.subfolder(name), { className, onWarning: request.onWarning });
+      loaded[key] = await request.loaders[className].load(source.subfolder(name), { className, onWarning: request.onWarning, variant: request.variant });
     }
   } catch (error) {
     for (const component of Object.values(loaded)) component.dispose?.();

@@ -7,10 +7,12 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { AutoencoderKL, CLIPTextModelOutput, UNet2DConditionModel } from '@diffusion-ts/models';
 import type { Scheduler } from '@diffusion-ts/schedulers';
-import type { PromptTokenizer, TokenizerFiles } from './prompt-tokenizer.js';
+import type { MemoryPlan, Residency } from './memory-plan.js';
+import type { PromptTokenizer } from './prompt-tokenizer.js';
 
 /** A CLIP text encoder as the pipelines use it (`CLIPTextModel` and `CLIPTextModelWithProjection` fit). */
 export interface PromptEncoder {
+  /** `CLIPTextModel` or `CLIPTextModelWithProjection`. */
   readonly className: string;
   readonly options: { readonly hiddenSize: number; readonly intermediateSize: number; readonly numAttentionHeads: number };
   encode(inputIds: tf.Tensor2D, options?: { outputHiddenStates?: boolean }): CLIPTextModelOutput;
@@ -21,17 +23,23 @@ export interface PromptEncoder {
 }
 
 /**
- * What a Stable Diffusion pipeline is built from (Diffusers' component names in camelCase). The
- * tokenizer and text encoder may be left out by callers who pass `promptEmbeds`.
+ * What a Stable Diffusion pipeline is built from (Diffusers' component names in camelCase), and
+ * its constructor options. The tokenizer and text encoder may be left out by callers who pass
+ * `promptEmbeds`; `save` needs a tokenizer that is a pipeline component (`ClipTokenizerComponent`,
+ * as `fromPretrained` loads it).
  */
 export interface StableDiffusionComponents {
   vae: AutoencoderKL;
   unet: UNet2DConditionModel;
   scheduler: Scheduler;
   textEncoder?: PromptEncoder;
-  tokenizer?: PromptTokenizer;
-  /** The tokenizer folder's files, for `save` (set by `fromPretrained`). */
-  tokenizerFiles?: TokenizerFiles;
+  tokenizer?: PromptTokenizer & { readonly className?: string };
+  /** `resident` (default) keeps every model on the backend; `sequential` only the running stage's (the others wait in host memory). */
+  residency?: Residency;
+  /** The plan the components were loaded under (set by `fromPretrained`). */
+  memoryPlan?: MemoryPlan;
+  /** Receives notes (scheduler config fixes). Default `console.warn`. */
+  onWarning?: (message: string) => void;
 }
 
 /** Which pipeline the components serve: the UNet's input channels depend on it. */

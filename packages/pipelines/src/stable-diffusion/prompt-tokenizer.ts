@@ -1,10 +1,12 @@
 /**
- * The tokenizer a text pipeline needs, as an interface: `@diffusion-ts/tokenizers` is an optional
- * peer dependency of this package, imported only when a folder's `tokenizer/` is loaded, so that
- * users of UNet-only pipelines (or of precomputed prompt embeddings) never install it.
+ * The tokenizer a text pipeline needs, as an interface, and its component loader:
+ * `@diffusion-ts/tokenizers` is an optional peer dependency of this package, imported only when a
+ * folder's `tokenizer/` is loaded, so that users of UNet-only pipelines (or of precomputed prompt
+ * embeddings) never install it.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { PretrainedSource } from '@diffusion-ts/core';
+import { writeFileAtomic, type PretrainedSource } from '@diffusion-ts/core';
+import type { ComponentLoader, ComponentLoaders, PipelineComponent } from '../pipelines/component-loader.js';
 
 /** The package that provides `CLIPTokenizer`. */
 export const TOKENIZERS_PACKAGE = '@diffusion-ts/tokenizers';
@@ -20,10 +22,7 @@ export interface PromptTokenizer {
   };
 }
 
-/** The tokenizer files of a folder, kept so that `save` writes them back unchanged. */
-export type TokenizerFiles = Record<string, string>;
-
-/** The files a CLIP tokenizer folder may hold, in the order `save` writes them. */
+/** The files a CLIP tokenizer folder may hold, in the order they are written. */
 export const TOKENIZER_FILE_NAMES = ['vocab.json', 'merges.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'] as const;
 
 interface TokenizersModule {
@@ -42,19 +41,62 @@ async function importTokenizers(): Promise<TokenizersModule> {
 }
 
 /**
- * Loads a CLIP tokenizer folder (`CLIPTokenizer` / `CLIPTokenizerFast`) through
- * `@diffusion-ts/tokenizers`, keeping its files for `save`.
+ * A CLIP tokenizer as a pipeline component: the tokenizer of `@diffusion-ts/tokenizers` with the
+ * folder files it was built from, which `save` writes back unchanged.
  */
-export async function loadClipTokenizer(source: PretrainedSource): Promise<{ tokenizer: PromptTokenizer; files: TokenizerFiles }> {
-  const files: TokenizerFiles = {};
-  for (const name of TOKENIZER_FILE_NAMES) if (await source.exists(name)) files[name] = await source.readText(name);
-  const { CLIPTokenizer } = await importTokenizers();
-  const tokenizer = CLIPTokenizer.fromFiles({
-    vocabJson: files['vocab.json'],
-    mergesTxt: files['merges.txt'],
-    tokenizerJson: files['vocab.json'] === undefined ? files['tokenizer.json'] : undefined,
-    tokenizerConfigJson: files['tokenizer_config.json'],
-    specialTokensMapJson: files['special_tokens_map.json'],
-  });
-  return { tokenizer, files };
+export class ClipTokenizerComponent implements PromptTokenizer, PipelineComponent {
+  constructor(
+    readonly tokenizer: PromptTokenizer,
+    /** The tokenizer folder's files by name (`vocab.json`, `merges.txt`, …). */
+    readonly files: Readonly<Record<string, string>>,
+    /** `CLIPTokenizer` or `CLIPTokenizerFast`, as `model_index.json` names it. */
+    readonly className = 'CLIPTokenizer',
+  ) {}
+
+  /** Loads a tokenizer folder (`vocab.json` + `merges.txt`, or `tokenizer.json`, with the config files present). */
+  static async fromPretrained(source: PretrainedSource, className = 'CLIPTokenizer'): Promise<ClipTokenizerComponent> {
+    const files: Record<string, string> = {};
+    for (const name of TOKENIZER_FILE_NAMES) if (await source.exists(name)) files[name] = await source.readText(name);
+    const { CLIPTokenizer } = await importTokenizers();
+    try {
+      const tokenizer = CLIPTokenizer.fromFiles({
+        vocabJson: files['vocab.json'],
+        mergesTxt: files['merges.txt'],
+        tokenizerJson: files['vocab.json'] === undefined ? files['tokenizer.json'] : undefined,
+        tokenizerConfigJson: files['tokenizer_config.json'],
+        specialTokensMapJson: files['special_tokens_map.json'],
+      });
+      return new ClipTokenizerComponent(tokenizer, files, className);
+    } catch (error) {
+      throw new Error(`${source.location}: ${(error as Error).message}`);
+    }
+  }
+
+  get modelMaxLength(): number {
+    return this.tokenizer.modelMaxLength;
+  }
+
+  encodeTensors(texts: string | string[], options?: Parameters<PromptTokenizer['encodeTensors']>[1]): ReturnType<PromptTokenizer['encodeTensors']> {
+    return this.tokenizer.encodeTensors(texts, options);
+  }
+
+  /** Writes the tokenizer's files into `folder` (each atomically; Node only). */
+  async save(folder: string): Promise<void> {
+    const { mkdir } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    await mkdir(folder, { recursive: true });
+    for (const name of TOKENIZER_FILE_NAMES) {
+      const text = this.files[name];
+      if (text !== undefined) await writeFileAtomic(join(folder, name), text);
+    }
+  }
 }
+
+const TOKENIZER_LOADER: ComponentLoader<ClipTokenizerComponent> = {
+  library: 'transformers',
+  load: (source, { className }) => ClipTokenizerComponent.fromPretrained(source, className),
+  save: (tokenizer, folder) => tokenizer.save(folder),
+};
+
+/** Loaders of transformers' CLIP tokenizer classes (through the optional `@diffusion-ts/tokenizers`). */
+export const TOKENIZER_LOADERS: ComponentLoaders = Object.freeze({ CLIPTokenizer: TOKENIZER_LOADER, CLIPTokenizerFast: TOKENIZER_LOADER });

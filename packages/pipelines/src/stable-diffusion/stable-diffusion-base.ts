@@ -1,20 +1,27 @@
 /**
- * What the Stable Diffusion pipelines share: the components and their checks, Diffusers' scheduler
- * config fixes at construction, `fromPretrained` / `save` / `dispose`, the common `generate`
- * options, prompt encoding, memory residency per stage, and decoding to the requested output.
- * Each pipeline's `generate` holds its own loop.
+ * What the Stable Diffusion pipelines share, on `DiffusionPipeline`: the components and their
+ * checks, Diffusers' scheduler config fixes at construction, `fromPretrained` with the memory plan
+ * made before any weights are read, the common `generate` options, prompt encoding, memory
+ * residency per stage, and decoding to the requested output. Each pipeline's `generate` holds its
+ * own loop.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { backendMemoryLimit, Generator, moveToHostMemory, randn, type PretrainedSource } from '@diffusion-ts/core';
+import { backendMemoryLimit, Generator, moveToHostMemory, openPretrained, randn, type PretrainedSource } from '@diffusion-ts/core';
 import type { AutoencoderKL, UNet2DConditionModel } from '@diffusion-ts/models';
 import { schedulerFromConfig, type Scheduler } from '@diffusion-ts/schedulers';
-import type { StepCallback } from '../pipelines/denoise-loop.js';
+import type { ComponentLoaders } from '../pipelines/component-loader.js';
+import { runDenoisingLoop, type DenoiseStep } from '../pipelines/denoise-loop.js';
+import { COMPONENT_LOADERS } from '../pipelines/component-registry.js';
+import { DiffusionPipeline, type FromPretrainedOptionsOf, type PipelineClass } from '../pipelines/diffusion-pipeline.js';
+import type { StepCallback } from '../pipelines/generate-options.js';
+import { planComponents, type ComponentSpecs } from '../pipelines/pipeline-folder.js';
+import { SCHEDULER_COMPONENT, schedulerClassName } from '../pipelines/scheduler-component.js';
 import { checkComponentShapes, shapesOf, type PipelineTask, type PromptEncoder, type StableDiffusionComponents } from './components.js';
 import { checkPromptOptions, encodePrompt, type PromptBatch, type PromptOptions } from './encode-prompt.js';
 import { MemoryPlanError, planMemory, type MemoryPlan, type MemoryPlanRow, type Residency } from './memory-plan.js';
-import type { PromptTokenizer, TokenizerFiles } from './prompt-tokenizer.js';
+import { TOKENIZER_LOADERS, type PromptTokenizer } from './prompt-tokenizer.js';
 import { denormalizeImage, imagesToPng } from './sd-images.js';
-import { loadStableDiffusionFolder, saveStableDiffusionFolder, stageEstimates, type StableDiffusionFromPretrainedOptions } from './stable-diffusion-folder.js';
+import { planStableDiffusionFolder, stageEstimates } from './stable-diffusion-plan.js';
 
 /** What `generate` returns: `'tensor'` images, `'png'` files or `'latent'` latents. */
 export type StableDiffusionOutputType = 'tensor' | 'png' | 'latent';
@@ -29,7 +36,7 @@ export interface StableDiffusionGenerateOptions extends PromptOptions {
   numInferenceSteps?: number;
   /** Classifier-free guidance weight; above 1 the batch is doubled (default 7.5). */
   guidanceScale?: number;
-  /** Guidance rescale r in [0, 1] (default 0; text-to-image only, as Diffusers). */
+  /** Guidance rescale r in [0, 1] (default 0; Diffusers has it for text-to-image only, here every pipeline takes it). */
   guidanceRescale?: number;
   /** DDIM's η (default 0); other schedulers ignore it. */
   eta?: number;
@@ -55,12 +62,14 @@ export interface StableDiffusionOutput {
   png?: Uint8Array[];
 }
 
-/** Options of the pipeline constructors. */
-export interface StableDiffusionPipelineOptions {
-  /** `resident` (default for hand-built pipelines) or `sequential` (only the running stage's weights on the backend). */
-  residency?: Residency;
-  /** Receives notes (scheduler config fixes). Default `console.warn`. */
-  onWarning?: (message: string) => void;
+/** Options of the Stable Diffusion pipelines' `fromPretrained`. */
+export interface StableDiffusionFromPretrainedOptions {
+  /**
+   * `resident` keeps every component on the backend; `sequential` only the running stage's weights
+   * (the others wait in host memory); `auto` (default) picks `resident` when the plan fits, else
+   * `sequential`, else refuses before any weights are read.
+   */
+  residency?: Residency | 'auto';
 }
 
 /** The settings of one `generate` call after checking. */
@@ -76,33 +85,39 @@ export interface GenerateSettings {
   /** Images in all: prompts x images per prompt. */
   batch: number;
   generator: Generator;
-  /** Decode the VAE in tiles (chosen when the untiled decode would not fit). */
+  /** Decode the VAE in tiles (chosen when the untiled decode would not fit but tiles do). */
   vaeTiling: boolean;
 }
 
 type Stage = 'text' | 'unet' | 'vae';
 
 /** The shared part of `StableDiffusionPipeline`, `StableDiffusionImg2ImgPipeline` and `StableDiffusionInpaintPipeline`. */
-export abstract class StableDiffusionPipelineBase {
-  readonly vae: AutoencoderKL;
-  readonly unet: UNet2DConditionModel;
-  readonly textEncoder?: PromptEncoder;
-  readonly tokenizer?: PromptTokenizer;
-  readonly tokenizerFiles?: TokenizerFiles;
-  /** How the components share backend memory (see `StableDiffusionFromPretrainedOptions.residency`). */
-  residency: Residency;
-  /** The plan `fromPretrained` checked the folder against, when loaded from one. */
-  memoryPlan?: MemoryPlan;
+export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<StableDiffusionComponents> {
+  static override readonly expectedComponents: ComponentSpecs = {
+    scheduler: SCHEDULER_COMPONENT,
+    text_encoder: { classes: ['CLIPTextModel', 'CLIPTextModelWithProjection'], optional: true },
+    tokenizer: { classes: ['CLIPTokenizer', 'CLIPTokenizerFast'], optional: true },
+    unet: { classes: ['UNet2DConditionModel'] },
+    vae: { classes: ['AutoencoderKL'] },
+  };
+  static override readonly componentLoaders: ComponentLoaders = Object.freeze({ ...COMPONENT_LOADERS, ...TOKENIZER_LOADERS });
+  /** The task of the pipeline class: it decides the UNet input channels allowed. */
+  static readonly task: PipelineTask = 'text-to-image';
+
+  declare readonly vae: AutoencoderKL;
+  declare readonly unet: UNet2DConditionModel;
+  declare readonly textEncoder?: PromptEncoder;
+  declare readonly tokenizer?: PromptTokenizer & { readonly className?: string };
   /**
    * The scheduler; assign any scheduler to swap it (e.g. `DPMSolverMultistepScheduler.fromConfig(
    * pipeline.scheduler.toConfig())`). Assigned schedulers are kept as they are.
    */
-  scheduler: Scheduler;
+  declare scheduler: Scheduler;
+  /** The plan `fromPretrained` checked the folder against, when loaded from one. */
+  declare readonly memoryPlan?: MemoryPlan;
+  /** How the components share backend memory (see `StableDiffusionComponents.residency`). */
+  residency: Residency;
   private stage: Stage | undefined;
-
-  /** Diffusers' pipeline class name, written to `model_index.json` by `save`. */
-  abstract readonly pipelineClass: string;
-  protected abstract readonly task: PipelineTask;
 
   /**
    * Builds a pipeline from loaded components, checking that they fit together (VAE latent
@@ -110,60 +125,66 @@ export abstract class StableDiffusionPipelineBase {
    * `__init__`, a scheduler given here with `steps_offset` != 1 or `clip_sample: true` is rebuilt
    * with `steps_offset: 1` and `clip_sample: false` (with a note).
    */
-  constructor(components: StableDiffusionComponents, task: PipelineTask, className: string, options: StableDiffusionPipelineOptions = {}) {
-    checkComponentShapes(shapesOf(components), task, className);
-    this.vae = components.vae;
-    this.unet = components.unet;
-    this.textEncoder = components.textEncoder;
-    this.tokenizer = components.tokenizer;
-    this.tokenizerFiles = components.tokenizerFiles;
-    this.scheduler = withDiffusersSchedulerFixes(components.scheduler, className, options.onWarning ?? console.warn);
-    this.residency = options.residency ?? 'resident';
+  constructor(components: StableDiffusionComponents) {
+    super(components);
+    const { task } = this.constructor as typeof StableDiffusionPipelineBase;
+    checkComponentShapes(shapesOf(this), task, this.diffusersClassName);
+    this.scheduler = withDiffusersSchedulerFixes(this.scheduler, this.diffusersClassName, components.onWarning ?? console.warn);
+    this.residency = components.residency ?? 'resident';
   }
 
-  /** Loads a folder for `PipelineClass` (see `loadStableDiffusionFolder`). */
-  protected static async loadPipeline<P extends StableDiffusionPipelineBase>(
-    PipelineClass: new (components: StableDiffusionComponents, options?: StableDiffusionPipelineOptions) => P,
-    task: PipelineTask,
+  /**
+   * Loads a Diffusers folder (local path or http(s) URL): checks `model_index.json` (a missing or
+   * unknown component is named), reads every component's config and counts its weights from the
+   * safetensors headers, checks that the components fit together and that the pipeline fits the
+   * backend (a `MemoryPlanError` naming the component, its size and the backend), and only then
+   * loads the weights (`variant: 'fp16'` reads the fp16 files, widened to float32).
+   */
+  static override async fromPretrained<Pipeline, PipelineComponents>(
+    this: PipelineClass<Pipeline, PipelineComponents>,
     source: string | PretrainedSource,
-    options: StableDiffusionFromPretrainedOptions,
-    context: string,
-  ): Promise<P> {
-    const loaded = await loadStableDiffusionFolder(source, task, options, context);
-    try {
-      const pipeline = new PipelineClass(loaded.components, { residency: loaded.plan.residency, onWarning: options.onWarning });
-      pipeline.memoryPlan = loaded.plan;
-      return pipeline;
-    } catch (error) {
-      loaded.components.unet.dispose();
-      loaded.components.vae.dispose();
-      loaded.components.textEncoder?.dispose();
-      throw error;
+    options?: FromPretrainedOptionsOf<PipelineComponents> & StableDiffusionFromPretrainedOptions,
+  ): Promise<Pipeline> {
+    const { residency, ...rest } = options ?? ({} as FromPretrainedOptionsOf<PipelineComponents> & StableDiffusionFromPretrainedOptions);
+    const { scheduler, onWarning, loaders, variant, ...given } = rest;
+    const root = typeof source === 'string' ? openPretrained(source) : source;
+    const context = `${this.name}.fromPretrained`;
+    const planned = await planComponents(root, {
+      pipeline: this.name,
+      expected: this.expectedComponents,
+      loaders: { ...this.componentLoaders, ...loaders },
+      given,
+      classOverrides: { scheduler: scheduler === undefined ? undefined : schedulerClassName(scheduler) },
+      onWarning,
+      variant,
+    });
+    const names = new Set(planned.map((component) => component.name));
+    let memoryPlan: MemoryPlan | undefined;
+    if (names.has('unet') && names.has('vae')) {
+      const { task } = this as unknown as typeof StableDiffusionPipelineBase;
+      memoryPlan = await planStableDiffusionFolder(root, task, { variant, residency, textEncoder: names.has('text_encoder') }, context);
     }
+    const chosen: Residency = memoryPlan?.residency ?? (residency === 'sequential' ? 'sequential' : 'resident');
+    const load = DiffusionPipeline.fromPretrained as (
+      this: PipelineClass<Pipeline, PipelineComponents>,
+      source: PretrainedSource,
+      options: FromPretrainedOptionsOf<PipelineComponents>,
+    ) => Promise<Pipeline>;
+    return load.call(this, root, { ...rest, residency: chosen, memoryPlan } as FromPretrainedOptionsOf<PipelineComponents>);
+  }
+
+  /**
+   * A pipeline of this class on the components of `other` (shared, not copied: disposing either
+   * frees them), as Diffusers' `StableDiffusionImg2ImgPipeline(**pipe.components)`.
+   */
+  static fromPipeline<Pipeline>(this: new (components: StableDiffusionComponents) => Pipeline, other: StableDiffusionPipelineBase): Pipeline {
+    const { vae, unet, scheduler, textEncoder, tokenizer, residency } = other;
+    return new this({ vae, unet, scheduler, textEncoder, tokenizer, residency });
   }
 
   /** The VAE's down-sampling factor (8 for Stable Diffusion). */
   get vaeScaleFactor(): number {
     return 2 ** (this.vae.config.blockOutChannels.length - 1);
-  }
-
-  /** The components, as the constructor takes them. */
-  get components(): StableDiffusionComponents {
-    const { vae, unet, scheduler, textEncoder, tokenizer, tokenizerFiles } = this;
-    return { vae, unet, scheduler, textEncoder, tokenizer, tokenizerFiles };
-  }
-
-  /** Writes the pipeline as a Diffusers folder (`model_index.json` and each component's subfolder). Node only. */
-  async save(folder: string): Promise<void> {
-    await saveStableDiffusionFolder(folder, this.pipelineClass, this.components);
-  }
-
-  /** Frees every model's weights and the scheduler's state. */
-  dispose(): void {
-    this.unet.dispose();
-    this.vae.dispose();
-    this.textEncoder?.dispose();
-    this.scheduler.dispose();
   }
 
   /**
@@ -184,6 +205,8 @@ export abstract class StableDiffusionPipelineBase {
     if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1) {
       throw new RangeError(`${context}: numInferenceSteps must be a positive integer, got ${String(numInferenceSteps)}`);
     }
+    const trainSteps = this.scheduler.config.numTrainTimesteps;
+    if (numInferenceSteps > trainSteps) throw new RangeError(`${context}: numInferenceSteps ${numInferenceSteps} exceeds the scheduler's ${trainSteps} training timesteps`);
     const guidanceScale = options.guidanceScale ?? 7.5;
     if (!Number.isFinite(guidanceScale)) throw new RangeError(`${context}: guidanceScale must be a finite number, got ${String(guidanceScale)}`);
     const guidanceRescale = options.guidanceRescale ?? 0;
@@ -273,7 +296,7 @@ export abstract class StableDiffusionPipelineBase {
   }
 
   /** Start noise [B, h, w, C] from the generator, or the given `latents` (checked), times `initNoiseSigma`. */
-  protected startLatents(latents: tf.Tensor4D | undefined, settings: GenerateSettings, context: string): tf.Tensor4D {
+  protected startLatents(latents: tf.Tensor4D | undefined, settings: GenerateSettings): tf.Tensor4D {
     const shape: [number, number, number, number] = [settings.batch, settings.latentHeight, settings.latentWidth, this.vae.config.latentChannels];
     const sigma = this.scheduler.initNoiseSigma;
     return tf.tidy(() => {
@@ -303,6 +326,33 @@ export abstract class StableDiffusionPipelineBase {
     }
   }
 
+  /**
+   * The denoising loop of `generate` (see `runDenoisingLoop`: `step` runs in `tf.tidy` for each
+   * timestep, with progress and abort), after which the scheduler's step history is freed.
+   */
+  protected async denoise(start: tf.Tensor4D, timesteps: readonly number[], options: Pick<StableDiffusionGenerateOptions, 'onStep' | 'signal'>, step: DenoiseStep): Promise<tf.Tensor4D> {
+    try {
+      return await runDenoisingLoop(start, timesteps, this.loopControl(options), step);
+    } finally {
+      this.scheduler.dispose();
+    }
+  }
+
+  /**
+   * The loop's progress and abort control: `onStep` after each step, preceded by a turn of the event
+   * loop (so that timers, I/O and the UI run between long steps, and an abort can arrive).
+   */
+  private loopControl(options: Pick<StableDiffusionGenerateOptions, 'onStep' | 'signal'>): Pick<StableDiffusionGenerateOptions, 'onStep' | 'signal'> {
+    const { onStep, signal } = options;
+    return {
+      signal,
+      onStep: async (index, timestep, latents) => {
+        await new Promise<void>((resolve) => setTimeout(resolve, 0));
+        await onStep?.(index, timestep, latents);
+      },
+    };
+  }
+
   /** Final latents to the requested output (they are disposed here unless returned). */
   protected async finish(latents: tf.Tensor4D, outputType: StableDiffusionOutputType, settings: GenerateSettings): Promise<StableDiffusionOutput> {
     if (outputType === 'latent') return { latents };
@@ -321,35 +371,6 @@ export abstract class StableDiffusionPipelineBase {
       return { png: await imagesToPng(images) };
     } finally {
       images.dispose();
-    }
-  }
-
-  /**
-   * One denoising step in `tf.tidy`: `compute` returns the next latents from the current ones,
-   * which are then freed (also when `compute` throws).
-   */
-  protected static advance(latents: tf.Tensor4D, compute: (latents: tf.Tensor4D) => tf.Tensor4D): tf.Tensor4D {
-    try {
-      return tf.tidy(() => compute(latents));
-    } finally {
-      latents.dispose();
-    }
-  }
-
-  /**
-   * Runs a denoising loop that keeps its current latents in `state.latents` (starting from
-   * `start`) and returns the last; if the loop throws (an abort included) the current latents and
-   * the scheduler's state are freed.
-   */
-  protected async denoise(start: tf.Tensor4D, loop: (state: { latents: tf.Tensor4D }) => Promise<void>): Promise<tf.Tensor4D> {
-    const state = { latents: start };
-    try {
-      await loop(state);
-      return state.latents;
-    } catch (error) {
-      if (!state.latents.isDisposed) state.latents.dispose();
-      this.scheduler.dispose();
-      throw error;
     }
   }
 }

@@ -4,17 +4,10 @@
  * guided loop denoises from there.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { randn, type PretrainedSource } from '@diffusion-ts/core';
-import type { StableDiffusionComponents } from './components.js';
+import { randn } from '@diffusion-ts/core';
 import { classifierFreeGuidance } from './guidance.js';
 import { normalizeImage } from './sd-images.js';
-import {
-  StableDiffusionPipelineBase,
-  type StableDiffusionGenerateOptions,
-  type StableDiffusionOutput,
-  type StableDiffusionPipelineOptions,
-} from './stable-diffusion-base.js';
-import type { StableDiffusionFromPretrainedOptions } from './stable-diffusion-folder.js';
+import { StableDiffusionPipelineBase, type StableDiffusionGenerateOptions, type StableDiffusionOutput } from './stable-diffusion-base.js';
 import { checkStrength, timestepsForStrength } from './strength.js';
 
 /** Options of `StableDiffusionImg2ImgPipeline.generate`. */
@@ -27,16 +20,10 @@ export interface Img2ImgOptions extends StableDiffusionGenerateOptions {
 
 /** Diffusers' `StableDiffusionImg2ImgPipeline`. */
 export class StableDiffusionImg2ImgPipeline extends StableDiffusionPipelineBase {
-  readonly pipelineClass = 'StableDiffusionImg2ImgPipeline';
-  protected readonly task = 'img2img';
+  static override readonly task = 'img2img' as const;
 
-  constructor(components: StableDiffusionComponents, options: StableDiffusionPipelineOptions = {}) {
-    super(components, 'img2img', 'StableDiffusionImg2ImgPipeline', options);
-  }
-
-  /** Loads a Diffusers folder (as `StableDiffusionPipeline.fromPretrained`). */
-  static async fromPretrained(source: string | PretrainedSource, options: StableDiffusionFromPretrainedOptions = {}): Promise<StableDiffusionImg2ImgPipeline> {
-    return StableDiffusionPipelineBase.loadPipeline(StableDiffusionImg2ImgPipeline, 'img2img', source, options, 'StableDiffusionImg2ImgPipeline.fromPretrained');
+  protected override get diffusersClassName(): string {
+    return 'StableDiffusionImg2ImgPipeline';
   }
 
   /** Transforms images toward prompts; every input is checked before the first step. */
@@ -49,42 +36,32 @@ export class StableDiffusionImg2ImgPipeline extends StableDiffusionPipelineBase 
     const settings = await this.readSettings({ ...options, height: options.height ?? image.shape[1], width: options.width ?? image.shape[2] }, context);
     const { guidance, guidanceScale, generator, batch } = settings;
     if (batch % image.shape[0] !== 0) throw new RangeError(`${context}: ${image.shape[0]} images cannot be repeated to ${batch} (prompts x numImagesPerPrompt)`);
-    const normalized = normalizeImage(image, settings.height, settings.width, this.vae.config.inChannels, context);
-    this.scheduler.setTimesteps(settings.numInferenceSteps);
-    let timesteps: number[];
+    const pixels = normalizeImage(image, settings.height, settings.width, this.vae.config.inChannels, context);
     try {
-      timesteps = timestepsForStrength(this.scheduler, settings.numInferenceSteps, strength, context);
-    } catch (error) {
-      normalized.dispose();
-      throw error;
-    }
-    const states = await this.encodePromptStates(options, settings, context);
-    try {
-      const imageLatents = await this.encodeImages(normalized, generator);
-      normalized.dispose();
-      const start = tf.tidy(() => {
-        const repeated = tf.tile(imageLatents, [batch / image.shape[0], 1, 1, 1]);
-        return this.scheduler.addNoise(repeated, randn(repeated.shape, generator), timesteps[0]) as tf.Tensor4D;
-      });
-      imageLatents.dispose();
-      await this.enterStage('unet');
-      const final = await this.denoise(start, async (state) => {
-        for (const [index, t] of timesteps.entries()) {
-          options.signal?.throwIfAborted();
-          state.latents = StableDiffusionPipelineBase.advance(state.latents, (latents) => {
-            const input = this.scheduler.scaleModelInput(guidance ? tf.concat([latents, latents]) : latents, t) as tf.Tensor4D;
-            const output = this.unet.predict(input, t, { encoderHiddenStates: states });
-            const noise = guidance ? classifierFreeGuidance(output, guidanceScale, options.guidanceRescale ?? 0) : output;
-            return this.scheduler.step(noise, t, latents, { generator, eta: options.eta }).prevSample as tf.Tensor4D;
-          });
-          await options.onStep?.(index, t, state.latents);
-        }
-        options.signal?.throwIfAborted();
-      });
-      return await this.finish(final, options.outputType ?? 'tensor', settings);
+      this.scheduler.setTimesteps(settings.numInferenceSteps);
+      const timesteps = timestepsForStrength(this.scheduler, settings.numInferenceSteps, strength, context);
+      const states = await this.encodePromptStates(options, settings, context);
+      try {
+        // The image's latents (a posterior sample), repeated to the batch, noised to the first kept timestep.
+        const imageLatents = await this.encodeImages(pixels, generator);
+        const start = tf.tidy(() => {
+          const repeated = tf.tile(imageLatents, [batch / image.shape[0], 1, 1, 1]);
+          return this.scheduler.addNoise(repeated, randn(repeated.shape, generator), timesteps[0]) as tf.Tensor4D;
+        });
+        imageLatents.dispose();
+        await this.enterStage('unet');
+        const latents = await this.denoise(start, timesteps, options, (x, t) => {
+          const input = this.scheduler.scaleModelInput(guidance ? tf.concat([x, x]) : x, t) as tf.Tensor4D;
+          const output = this.unet.predict(input, t, { encoderHiddenStates: states });
+          const noise = guidance ? classifierFreeGuidance(output, guidanceScale, options.guidanceRescale) : output;
+          return this.scheduler.step(noise, t, x, { generator, eta: options.eta }).prevSample;
+        });
+        return await this.finish(latents, options.outputType ?? 'tensor', settings);
+      } finally {
+        states.dispose();
+      }
     } finally {
-      if (!normalized.isDisposed) normalized.dispose();
-      states.dispose();
+      pixels.dispose();
     }
   }
 }

@@ -5,17 +5,10 @@
  * are replaced by the image's latents noised to the next timestep (the masked-latent blend).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { randn, type PretrainedSource } from '@diffusion-ts/core';
-import type { StableDiffusionComponents } from './components.js';
+import { randn } from '@diffusion-ts/core';
 import { classifierFreeGuidance } from './guidance.js';
 import { binarizeMask, maskToLatentSize, normalizeImage } from './sd-images.js';
-import {
-  StableDiffusionPipelineBase,
-  type StableDiffusionGenerateOptions,
-  type StableDiffusionOutput,
-  type StableDiffusionPipelineOptions,
-} from './stable-diffusion-base.js';
-import type { StableDiffusionFromPretrainedOptions } from './stable-diffusion-folder.js';
+import { StableDiffusionPipelineBase, type StableDiffusionGenerateOptions, type StableDiffusionOutput } from './stable-diffusion-base.js';
 import { checkStrength, timestepsForStrength } from './strength.js';
 
 /** Options of `StableDiffusionInpaintPipeline.generate`. */
@@ -26,22 +19,16 @@ export interface InpaintOptions extends StableDiffusionGenerateOptions {
   maskImage: tf.Tensor4D;
   /** How far into the schedule to start, in [0, 1] (default 1: from pure noise). */
   strength?: number;
-  /** Start latents [B, H / f, W / f, C] (NHWC) instead of drawing them (used as the noise, times `initNoiseSigma`, as Diffusers). */
+  /** Start latents [B, H / f, W / f, C] (NHWC): the noise, started from times `initNoiseSigma` whatever the strength (as Diffusers). */
   latents?: tf.Tensor4D;
 }
 
 /** Diffusers' `StableDiffusionInpaintPipeline`, for 9-channel inpainting UNets and ordinary 4-channel ones. */
 export class StableDiffusionInpaintPipeline extends StableDiffusionPipelineBase {
-  readonly pipelineClass = 'StableDiffusionInpaintPipeline';
-  protected readonly task = 'inpaint';
+  static override readonly task = 'inpaint' as const;
 
-  constructor(components: StableDiffusionComponents, options: StableDiffusionPipelineOptions = {}) {
-    super(components, 'inpaint', 'StableDiffusionInpaintPipeline', options);
-  }
-
-  /** Loads a Diffusers folder (as `StableDiffusionPipeline.fromPretrained`); the UNet may take 4 or 9 channels. */
-  static async fromPretrained(source: string | PretrainedSource, options: StableDiffusionFromPretrainedOptions = {}): Promise<StableDiffusionInpaintPipeline> {
-    return StableDiffusionPipelineBase.loadPipeline(StableDiffusionInpaintPipeline, 'inpaint', source, options, 'StableDiffusionInpaintPipeline.fromPretrained');
+  protected override get diffusersClassName(): string {
+    return 'StableDiffusionInpaintPipeline';
   }
 
   /** Whether the UNet is an inpainting UNet (latents, mask and masked-image latents: 2 x latent + 1 channels). */
@@ -64,59 +51,50 @@ export class StableDiffusionInpaintPipeline extends StableDiffusionPipelineBase 
       if (batch % tensor.shape[0] !== 0) throw new RangeError(`${context}: ${tensor.shape[0]} ${name}s cannot be repeated to ${batch} (prompts x numImagesPerPrompt)`);
     }
     const blend = !this.inpaintingUNet;
-    const normalized = normalizeImage(image, settings.height, settings.width, this.vae.config.inChannels, context);
-    const owned: tf.Tensor[] = [normalized];
+    const held: tf.Tensor[] = [];
+    const hold = <T extends tf.Tensor>(tensor: T): T => (held.push(tensor), tensor);
+    // Repeats a batch to `batch` rows, taking ownership of `x`.
+    const repeat = (x: tf.Tensor4D): tf.Tensor4D => {
+      if (x.shape[0] === batch) return x;
+      const tiled = tf.tile(x, [batch / x.shape[0], 1, 1, 1]);
+      x.dispose();
+      return tiled;
+    };
     try {
-      const mask = binarizeMask(maskImage, settings.height, settings.width, context);
-      owned.push(mask);
+      const pixels = hold(normalizeImage(image, settings.height, settings.width, this.vae.config.inChannels, context));
+      const mask = hold(binarizeMask(maskImage, settings.height, settings.width, context));
       this.scheduler.setTimesteps(settings.numInferenceSteps);
       const timesteps = timestepsForStrength(this.scheduler, settings.numInferenceSteps, strength, context);
       const fromNoise = strength === 1;
-      const states = await this.encodePromptStates(options, settings, context);
-      owned.push(states);
-      // Repeats a batch to `batch` rows, taking ownership of `x`.
-      const repeat = (x: tf.Tensor4D): tf.Tensor4D => {
-        if (x.shape[0] === batch) return x;
-        const tiled = tf.tile(x, [batch / x.shape[0], 1, 1, 1]);
-        x.dispose();
-        return tiled;
-      };
+      const states = hold(await this.encodePromptStates(options, settings, context));
       // Diffusers' draw order: the image's posterior sample, the start noise, the masked image's sample.
-      const imageLatents = blend || (options.latents === undefined && !fromNoise) ? repeat(await this.encodeImages(normalized, generator)) : undefined;
-      if (imageLatents) owned.push(imageLatents);
-      const noise = options.latents === undefined ? (randn([batch, settings.latentHeight, settings.latentWidth, this.vae.config.latentChannels], generator) as tf.Tensor4D) : tf.clone(options.latents);
-      owned.push(noise);
+      const encodeImage = blend || (options.latents === undefined && !fromNoise);
+      const imageLatents = encodeImage ? hold(repeat(await this.encodeImages(pixels, generator))) : undefined;
+      const noise = hold(options.latents === undefined ? (randn([batch, settings.latentHeight, settings.latentWidth, this.vae.config.latentChannels], generator) as tf.Tensor4D) : tf.clone(options.latents));
       const start = tf.tidy(() =>
         options.latents === undefined && !fromNoise ? (this.scheduler.addNoise(imageLatents!, noise, timesteps[0]) as tf.Tensor4D) : (tf.mul(noise, this.scheduler.initNoiseSigma) as tf.Tensor4D),
       );
-      const maskedImage = tf.tidy(() => tf.mul(normalized, tf.cast(tf.less(mask, 0.5), 'float32')) as tf.Tensor4D);
-      const maskedLatents = repeat(await this.encodeImages(maskedImage, generator));
-      maskedImage.dispose();
-      owned.push(maskedLatents);
-      const latentMask = repeat(maskToLatentSize(mask, this.vaeScaleFactor));
-      owned.push(latentMask);
+      const maskedPixels = hold(tf.tidy(() => tf.mul(pixels, tf.cast(tf.less(mask, 0.5), 'float32')) as tf.Tensor4D));
+      const maskedLatents = hold(repeat(await this.encodeImages(maskedPixels, generator)));
+      const latentMask = hold(repeat(maskToLatentSize(mask, this.vaeScaleFactor)));
       const doubled = (x: tf.Tensor4D): tf.Tensor4D => (guidance ? tf.concat([x, x]) : x);
       await this.enterStage('unet');
-      const final = await this.denoise(start, async (state) => {
-        for (const [index, t] of timesteps.entries()) {
-          options.signal?.throwIfAborted();
-          state.latents = StableDiffusionPipelineBase.advance(state.latents, (latents) => {
-            let input = this.scheduler.scaleModelInput(doubled(latents), t) as tf.Tensor4D;
-            if (!blend) input = tf.concat([input, doubled(latentMask), doubled(maskedLatents)], 3);
-            const output = this.unet.predict(input, t, { encoderHiddenStates: states });
-            const guided = guidance ? classifierFreeGuidance(output, guidanceScale, options.guidanceRescale ?? 0) : output;
-            const next = this.scheduler.step(guided, t, latents, { generator, eta: options.eta }).prevSample as tf.Tensor4D;
-            if (!blend) return next;
-            const known = index < timesteps.length - 1 ? (this.scheduler.addNoise(imageLatents!, noise, timesteps[index + 1]) as tf.Tensor4D) : imageLatents!;
-            return tf.add(tf.mul(tf.sub(1, latentMask), known), tf.mul(latentMask, next)) as tf.Tensor4D;
-          });
-          await options.onStep?.(index, t, state.latents);
-        }
-        options.signal?.throwIfAborted();
+      let index = 0;
+      const latents = await this.denoise(start, timesteps, options, (x, t) => {
+        let input = this.scheduler.scaleModelInput(doubled(x), t) as tf.Tensor4D;
+        if (!blend) input = tf.concat([input, doubled(latentMask), doubled(maskedLatents)], 3);
+        const output = this.unet.predict(input, t, { encoderHiddenStates: states });
+        const noisePred = guidance ? classifierFreeGuidance(output, guidanceScale, options.guidanceRescale) : output;
+        const next = this.scheduler.step(noisePred, t, x, { generator, eta: options.eta }).prevSample as tf.Tensor4D;
+        index += 1;
+        if (!blend) return next;
+        // Outside the mask: the image's latents, noised to the next timestep (un-noised after the last).
+        const known = index < timesteps.length ? (this.scheduler.addNoise(imageLatents!, noise, timesteps[index]) as tf.Tensor4D) : imageLatents!;
+        return tf.add(tf.mul(tf.sub(1, latentMask), known), tf.mul(latentMask, next));
       });
-      return await this.finish(final, options.outputType ?? 'tensor', settings);
+      return await this.finish(latents, options.outputType ?? 'tensor', settings);
     } finally {
-      tf.dispose(owned);
+      tf.dispose(held);
     }
   }
 }

@@ -106,7 +106,7 @@ describe.each(testBackendNames())('Stable Diffusion pipelines against Diffusers 
   it('img2img (DDIM, strength 0.6, the VAE posterior sampled with the replayed draws)', async () => {
     const reference = caseNamed('img2img_ddim');
     const inputs = reference.inputs as { prompt: string; negative_prompt: string; guidance_scale: number; num_inference_steps: number; strength: number; image: FixtureArray };
-    const pipeline = new StableDiffusionImg2ImgPipeline(text.components, quiet);
+    const pipeline = StableDiffusionImg2ImgPipeline.fromPipeline(text);
     swapScheduler(pipeline, 'DDIMScheduler');
     const image = nhwc(inputs.image);
     const generators: ReplayGenerator[] = [];
@@ -134,7 +134,7 @@ describe.each(testBackendNames())('Stable Diffusion pipelines against Diffusers 
   it('inpainting with a 4-channel UNet (masked-latent blend, DDIM, strength 0.75)', async () => {
     const reference = caseNamed('inpaint_blend_ddim');
     const inputs = reference.inputs as { prompt: string; negative_prompt: string; guidance_scale: number; num_inference_steps: number; strength: number; image: FixtureArray; mask_image: FixtureArray };
-    const pipeline = new StableDiffusionInpaintPipeline(text.components, quiet);
+    const pipeline = StableDiffusionInpaintPipeline.fromPipeline(text);
     expect(pipeline.inpaintingUNet).toBe(false);
     swapScheduler(pipeline, 'DDIMScheduler');
     const [image, maskImage] = [nhwc(inputs.image), nhwc(inputs.mask_image)];
