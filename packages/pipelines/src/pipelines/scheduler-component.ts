@@ -11,6 +11,12 @@ export const SCHEDULER_NAMES: Readonly<Record<string, string>> = Object.freeze({
   ddpm: 'DDPMScheduler',
   ddim: 'DDIMScheduler',
   pndm: 'PNDMScheduler',
+  euler: 'EulerDiscreteScheduler',
+  'euler-a': 'EulerAncestralDiscreteScheduler',
+  heun: 'HeunDiscreteScheduler',
+  'dpm++': 'DPMSolverMultistepScheduler',
+  unipc: 'UniPCMultistepScheduler',
+  lcm: 'LCMScheduler',
 });
 
 /** Resolves a short (`ddim`) or Diffusers (`DDIMScheduler`) scheduler name; throws for unknown names. */
