@@ -36,6 +36,8 @@ export interface StableDiffusionComponents {
   tokenizer?: PromptTokenizer & { readonly className?: string };
   /** `resident` (default) keeps every model on the backend; `sequential` only the running stage's (the others wait in host memory). */
   residency?: Residency;
+  /** Plan for at most this many bytes, below the backend's own limit (e.g. what a browser tab may take). */
+  memoryLimit?: number;
   /** The plan the components were loaded under (set by `fromPretrained`). */
   memoryPlan?: MemoryPlan;
   /** Receives notes (scheduler config fixes). Default `console.warn`. */

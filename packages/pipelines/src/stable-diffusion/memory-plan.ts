@@ -50,6 +50,18 @@ export class MemoryPlanError extends Error {
   }
 }
 
+/**
+ * `limit` capped at `capBytes` of usable memory (a caller's own budget, e.g. what a browser tab may
+ * take); the headroom is not taken off a cap.
+ */
+export function capMemoryLimit(limit: BackendMemoryLimit, capBytes: number | undefined): BackendMemoryLimit {
+  if (capBytes === undefined) return limit;
+  if (!(capBytes > 0)) throw new RangeError(`memoryLimit must be a positive number of bytes, got ${String(capBytes)}`);
+  const capped = capBytes + MEMORY_HEADROOM_BYTES;
+  if (limit.totalBytes !== null && limit.totalBytes <= capped) return limit;
+  return { ...limit, totalBytes: capped, source: `memoryLimit ${formatBytes(capBytes)}` };
+}
+
 /** Bytes as MiB or GiB with two decimals. */
 export function formatBytes(bytes: number): string {
   return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(2)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;

@@ -18,7 +18,7 @@ import { planComponents, type ComponentSpecs } from '../pipelines/pipeline-folde
 import { SCHEDULER_COMPONENT, schedulerClassName } from '../pipelines/scheduler-component.js';
 import { checkComponentShapes, shapesOf, type PipelineTask, type PromptEncoder, type StableDiffusionComponents } from './components.js';
 import { checkPromptOptions, encodePrompt, type PromptBatch, type PromptOptions } from './encode-prompt.js';
-import { MemoryPlanError, planMemory, type MemoryPlan, type MemoryPlanRow, type Residency } from './memory-plan.js';
+import { capMemoryLimit, MemoryPlanError, planMemory, type MemoryPlan, type MemoryPlanRow, type Residency } from './memory-plan.js';
 import { TOKENIZER_LOADERS, type PromptTokenizer } from './prompt-tokenizer.js';
 import { denormalizeImage, imagesToPng } from './sd-images.js';
 import { planStableDiffusionFolder, stageEstimates } from './stable-diffusion-plan.js';
@@ -64,6 +64,8 @@ export interface StableDiffusionOutput {
 
 /** Options of the Stable Diffusion pipelines' `fromPretrained`. */
 export interface StableDiffusionFromPretrainedOptions {
+  /** Plan for at most this many bytes (below the backend's own limit), e.g. what a browser tab may take. */
+  memoryLimit?: number;
   /**
    * `resident` keeps every component on the backend; `sequential` only the running stage's weights
    * (the others wait in host memory); `auto` (default) picks `resident` when the plan fits, else
@@ -115,6 +117,8 @@ export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<Stab
   declare scheduler: Scheduler;
   /** The plan `fromPretrained` checked the folder against, when loaded from one. */
   declare readonly memoryPlan?: MemoryPlan;
+  /** A cap on the memory the pipeline may plan for, in bytes, below the backend's own limit (see `StableDiffusionComponents.memoryLimit`). */
+  declare readonly memoryLimit?: number;
   /** How the components share backend memory (see `StableDiffusionComponents.residency`). */
   residency: Residency;
   private stage: Stage | undefined;
@@ -146,7 +150,7 @@ export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<Stab
     options?: FromPretrainedOptionsOf<PipelineComponents> & StableDiffusionFromPretrainedOptions,
   ): Promise<Pipeline> {
     const { residency, ...rest } = options ?? ({} as FromPretrainedOptionsOf<PipelineComponents> & StableDiffusionFromPretrainedOptions);
-    const { scheduler, onWarning, loaders, variant, ...given } = rest;
+    const { scheduler, onWarning, loaders, variant, memoryLimit, ...given } = rest;
     const root = typeof source === 'string' ? openPretrained(source) : source;
     const context = `${this.name}.fromPretrained`;
     const planned = await planComponents(root, {
@@ -162,7 +166,7 @@ export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<Stab
     let memoryPlan: MemoryPlan | undefined;
     if (names.has('unet') && names.has('vae')) {
       const { task } = this as unknown as typeof StableDiffusionPipelineBase;
-      memoryPlan = await planStableDiffusionFolder(root, task, { variant, residency, textEncoder: names.has('text_encoder') }, context);
+      memoryPlan = await planStableDiffusionFolder(root, task, { variant, residency, memoryLimit, textEncoder: names.has('text_encoder') }, context);
     }
     const chosen: Residency = memoryPlan?.residency ?? (residency === 'sequential' ? 'sequential' : 'resident');
     const load = DiffusionPipeline.fromPretrained as (
@@ -243,7 +247,7 @@ export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<Stab
    * the stage otherwise, before anything runs.
    */
   private async checkMemory(batch: number, height: number, width: number, guidance: boolean, latentOnly: boolean, context: string): Promise<boolean> {
-    const limit = await backendMemoryLimit(tf.getBackend());
+    const limit = capMemoryLimit(await backendMemoryLimit(tf.getBackend()), this.memoryLimit);
     const configs = { unet: this.unet.toConfig(), vae: this.vae.toConfig() };
     const estimates = stageEstimates(configs, batch, height, width, guidance);
     const rows = (vaeBytes: number): MemoryPlanRow[] => [
@@ -256,7 +260,9 @@ export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<Stab
       planMemory(rows(estimates.vae), limit, this.residency, what);
       return false;
     } catch (error) {
-      if (!(error instanceof MemoryPlanError) || error.component !== 'vae') throw error;
+      // Where the untiled decode is what does not fit, decode in tiles if they fit.
+      const decodeIsLargest = estimates.vae >= Math.max(estimates.unet, estimates.text);
+      if (!(error instanceof MemoryPlanError) || latentOnly || !(error.component === 'vae' || (error.component === 'all' && decodeIsLargest))) throw error;
       const tile = this.vae.tileSampleMinSize;
       const tiled = stageEstimates(configs, 1, Math.min(height, tile), Math.min(width, tile), false).vae;
       try {

@@ -16,6 +16,7 @@ import {
 } from '@diffusion-ts/models';
 import { checkComponentShapes, distinct, type PipelineTask } from './components.js';
 import {
+  capMemoryLimit,
   estimateTextEncoderBytes,
   estimateUNetActivationBytes,
   estimateVaeDecodeBytes,
@@ -94,6 +95,8 @@ export function stageEstimates(configs: { unet: ConfigJson; vae: ConfigJson; tex
 export interface FolderPlanOptions {
   variant?: string;
   residency?: Residency | 'auto';
+  /** A cap in bytes below the backend's limit. */
+  memoryLimit?: number;
   /** Whether the folder has (and the caller did not replace) a text encoder. */
   textEncoder: boolean;
 }
@@ -127,5 +130,6 @@ export async function planStableDiffusionFolder(root: PretrainedSource, task: Pi
   vae.row.activationBytes = estimates.vae;
   if (text) text.row.activationBytes = estimates.text;
   const rows = [unet.row, vae.row, ...(text ? [text.row] : [])];
-  return planMemory(rows, await backendMemoryLimit(tf.getBackend()), options.residency ?? 'auto', `${context}: ${root.location}`);
+  const limit = capMemoryLimit(await backendMemoryLimit(tf.getBackend()), options.memoryLimit);
+  return planMemory(rows, limit, options.residency ?? 'auto', `${context}: ${root.location}`);
 }

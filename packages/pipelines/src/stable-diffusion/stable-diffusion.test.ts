@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@diffusion-ts/core';
 import { testBackendNames } from '@diffusion-ts/core/testing';
-import { UNet2DConditionModel } from '@diffusion-ts/models';
+import { setAttentionScoreBudget, UNet2DConditionModel } from '@diffusion-ts/models';
 import { DDIMScheduler, DPMSolverMultistepScheduler } from '@diffusion-ts/schedulers';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SD_SMALL_FOLDER, SD_SMALL_INPAINT_FOLDER } from '../testing/sd-fixtures.js';
 import { MemoryPlanError } from './memory-plan.js';
+import { stageEstimates } from './stable-diffusion-plan.js';
 import { StableDiffusionInpaintPipeline } from './stable-diffusion-inpaint.js';
 import { StableDiffusionPipeline } from './stable-diffusion.js';
 
@@ -198,6 +199,31 @@ describe.each(testBackendNames())('StableDiffusionPipeline on %s', (backend) => 
     expect(tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0])).toBe(0);
     tf.dispose([a, b]);
     reloaded.dispose();
+  });
+
+  it('decodes in tiles when the untiled decode would not fit the memory limit, and refuses what cannot fit', async () => {
+    // A small attention budget and no guidance make the VAE decode, not the UNet, the largest stage here.
+    setAttentionScoreBudget(2 ** 12);
+    try {
+      const { vae, unet, textEncoder, tokenizer, scheduler } = pipeline;
+      const weights = [unet, vae, textEncoder!].reduce((sum, model) => sum + 4 * model.trainableVariables().reduce((count, v) => count + v.size, 0), 0);
+      const configs = { unet: unet.toConfig(), vae: vae.toConfig() };
+      const untiled = stageEstimates(configs, 1, 32, 32, false);
+      const tiled = stageEstimates(configs, 1, 16, 16, false).vae;
+      const memoryLimit = weights + Math.max(untiled.unet, tiled) + 1024;
+      expect(memoryLimit).toBeLessThan(weights + untiled.vae);
+      const capped = new StableDiffusionPipeline({ vae, unet, textEncoder, tokenizer, scheduler, memoryLimit });
+      const options = { ...base, guidanceScale: 1, numInferenceSteps: 1, height: 32, width: 32 };
+      const { latents } = await capped.generate({ ...options, outputType: 'latent' });
+      const { images } = await capped.generate(options);
+      const expected = tf.tidy(() => tf.clipByValue(tf.add(tf.div(vae.decode(tf.div(latents!, vae.scalingFactor) as tf.Tensor4D, { tiling: true }), 2), 0.5), 0, 1));
+      expect(tf.tidy(() => tf.max(tf.abs(tf.sub(images!, expected))).dataSync()[0])).toBe(0);
+      tf.dispose([latents!, images!, expected]);
+      const tight = new StableDiffusionPipeline({ vae, unet, textEncoder, tokenizer, scheduler, memoryLimit: weights / 2 });
+      await expect(tight.generate(base)).rejects.toThrow(MemoryPlanError);
+    } finally {
+      setAttentionScoreBudget(null);
+    }
   });
 
   it('runs with only the running stage resident (sequential) to the same result', async () => {
