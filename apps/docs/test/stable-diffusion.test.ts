@@ -29,7 +29,9 @@ async function runPage(page: Page, backend: 'wasm' | 'webgpu', steps: number): P
   await page.goto(`${server.url}/sd-test.html?backend=${backend}&steps=${steps}`);
   const root = page.locator('.sd-test');
   await root.and(page.locator('[data-state="ready"], [data-state="error"]')).waitFor({ timeout: 90_000 });
-  await page.click('[data-testid="generate"]');
+  // Clicked from the page: the run blocks the main thread for long stretches (WebGPU on SwiftShader
+  // compiles every shader on the CPU), which Playwright's own click would wait out and time out on.
+  await page.locator('[data-testid="generate"]').evaluate((button) => (button as HTMLButtonElement).click());
   await root.and(page.locator('[data-state="done"], [data-state="error"]')).waitFor({ timeout: 280_000 });
   const status = await page.locator('[data-testid="status"]').innerText();
   expect(await root.getAttribute('data-state'), status).toBe('done');
