@@ -13,7 +13,7 @@ export default defineConfig({
     include: ['bench/**/*.bench.ts'],
     pool: 'forks',
     fileParallelism: false,
-    testTimeout: 900_000,
+    testTimeout: 3_600_000,
     hookTimeout: 900_000,
     disableConsoleIntercept: true,
   },
