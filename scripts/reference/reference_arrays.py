@@ -2,12 +2,9 @@
 
 import json
 import struct
-import sys
 
 import numpy as np
 import torch
-
-DIFFUSERS_COMMIT = '58eb52c0803ea9af3abec60841c2a093bdf1f951'
 
 
 def read_safetensors(path):
@@ -67,13 +64,9 @@ def write_safetensors(path, state_dict):
 
 
 def provenance(script):
-    """The provenance block of a fixture made with Diffusers at DIFFUSERS_COMMIT by `script`."""
-    return {
-        'diffusers_commit': DIFFUSERS_COMMIT,
-        'diffusers_version': sys.modules['diffusers'].__version__,
-        'torch_version': torch.__version__,
-        'numpy_version': np.__version__,
-        'python_version': sys.version.split()[0],
-        'device': 'cpu',
-        'generator': script,
-    }
+    """The provenance block of a fixture made with Diffusers (loaded by diffusers_env) by `script`."""
+    from diffusers_env import provenance as environment
+
+    facts = environment()
+    del facts['how']
+    return {**facts, 'device': 'cpu', 'generator': script}

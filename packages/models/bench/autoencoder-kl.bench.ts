@@ -6,26 +6,11 @@
  *
  * Environment: BENCH_BACKENDS (default "wasm,wasm+native,cpu").
  */
-import { initBackend, useNativeKernels, type BackendName } from '@diffusion-ts/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { it } from 'vitest';
 import { AutoencoderKL } from '../src/index.js';
 import { AUTOENCODER_KL_SMALL_FOLDER } from '../src/testing/autoencoder-fixtures.js';
-
-type BenchBackend = BackendName | 'wasm+native';
-const BACKENDS = (process.env.BENCH_BACKENDS ?? 'wasm,wasm+native,cpu').split(',') as BenchBackend[];
-
-/** Best wall time in ms of `run` over `repeats` runs after one warm-up. */
-async function best(run: () => Promise<unknown> | unknown, repeats: number): Promise<number> {
-  await run();
-  let fastest = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < repeats; i += 1) {
-    const started = performance.now();
-    await run();
-    fastest = Math.min(fastest, performance.now() - started);
-  }
-  return fastest;
-}
+import { BENCH_BACKENDS, best, loadFigures, startBenchBackend } from './bench-helpers.js';
 
 /** Runs `pass`, waits for its data and frees it. */
 async function settle(pass: () => tf.Tensor | { dispose(): void; mean: tf.Tensor }): Promise<void> {
@@ -37,22 +22,9 @@ async function settle(pass: () => tf.Tensor | { dispose(): void; mean: tf.Tensor
 
 it('AutoencoderKL (tiny fixture): load time, memory, encode and decode', async () => {
   const rows: string[] = [];
-  for (const item of BACKENDS) {
-    await initBackend(item === 'wasm+native' ? 'wasm' : item);
-    if (item.startsWith('wasm')) {
-      const status = await useNativeKernels(item === 'wasm+native');
-      if (item === 'wasm+native' && !status.active) {
-        console.log(`skipping wasm+native: ${status.reason}`);
-        continue;
-      }
-    }
-    const bytesBefore = tf.memory().numBytes;
-    const tensorsBefore = tf.memory().numTensors;
-    const model = await AutoencoderKL.fromPretrained(AUTOENCODER_KL_SMALL_FOLDER);
-    const weightBytes = tf.memory().numBytes - bytesBefore;
-    const weightTensors = tf.memory().numTensors - tensorsBefore;
-    model.dispose();
-    const load = await best(async () => (await AutoencoderKL.fromPretrained(AUTOENCODER_KL_SMALL_FOLDER)).dispose(), 5);
+  for (const item of BENCH_BACKENDS) {
+    if (!(await startBenchBackend(item))) continue;
+    const load = await loadFigures(() => AutoencoderKL.fromPretrained(AUTOENCODER_KL_SMALL_FOLDER), 5);
 
     const vae = await AutoencoderKL.fromPretrained(AUTOENCODER_KL_SMALL_FOLDER);
     const images = tf.randomNormal([2, 16, 16, 3], 0, 0.5, 'float32', 1) as tf.Tensor4D;
@@ -66,7 +38,7 @@ it('AutoencoderKL (tiny fixture): load time, memory, encode and decode', async (
     tf.dispose([images, latents, large]);
     vae.dispose();
     rows.push(
-      `| ${item} | ${load.toFixed(1)} | ${(weightBytes / 2 ** 20).toFixed(2)} MiB in ${weightTensors} tensors | ${encode.toFixed(1)} | ${decode.toFixed(1)} | ${tiled.toFixed(1)} | ${untiled.toFixed(1)} |`,
+      `| ${item} | ${load.ms.toFixed(1)} | ${load.held} | ${encode.toFixed(1)} | ${decode.toFixed(1)} | ${tiled.toFixed(1)} | ${untiled.toFixed(1)} |`,
     );
   }
   console.log(

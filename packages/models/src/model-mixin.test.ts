@@ -30,7 +30,7 @@ const FAMILY: ModelFamily<ProjectionOptions> = {
 class TestProjection extends ModelMixin<ProjectionOptions> {
   private readonly projection: Linear;
 
-  private constructor(options: ProjectionOptions, seed: number, unknownConfig: ConfigJson, failAfterBuilding = false) {
+  private constructor(options: ProjectionOptions, seed: number | null, unknownConfig: ConfigJson, failAfterBuilding = false) {
     super(FAMILY, options, seed, unknownConfig);
     this.projection = this.buildModules((scope) => {
       const layer = new Linear(scope.child('proj'), options.inFeatures, options.outFeatures);
@@ -44,7 +44,7 @@ class TestProjection extends ModelMixin<ProjectionOptions> {
   }
 
   static fromPretrained(source: string | PretrainedSource, options: FromPretrainedOptions = {}): Promise<TestProjection> {
-    return ModelMixin.loadPretrained(FAMILY, source, options, TestProjection.fromConfig);
+    return ModelMixin.loadPretrained(FAMILY, source, options, (...args) => new TestProjection(...args));
   }
 
   static failing(): TestProjection {

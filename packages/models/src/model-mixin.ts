@@ -1,9 +1,18 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { serializeConfig, type ConfigJson, type PretrainedSource } from '@diffusion-ts/core';
+import { serializeConfig, type ConfigJson, type ParsedConfig, type PretrainedSource } from '@diffusion-ts/core';
 import { parseModelConfig, type FromConfigOptions, type ModelFamily } from './model-config.js';
 import { ParameterStore, type ParameterScope } from './parameters/parameter-store.js';
 import { readPretrained, writePretrained, type FromPretrainedOptions } from './pretrained-io.js';
 import { exportWeights, importWeights, type ExportedWeight, type ImportReport, type WeightTensor } from './weights.js';
+
+/** How many unused weight names a load warning lists before it summarises the rest. */
+const LISTED_UNUSED = 8;
+
+/**
+ * A model constructor as `buildFromConfig` and `loadPretrained` call it: `seed` null leaves every
+ * parameter at zero, for weights about to be loaded.
+ */
+export type ModelFactory<Options extends object, Model> = (options: Options, seed: number | null, unknownConfig: ConfigJson) => Model;
 
 /**
  * What every model shares (Diffusers' `ModelMixin` and `ConfigMixin`): the resolved config and its
@@ -26,12 +35,16 @@ export abstract class ModelMixin<Options extends object> {
   private readonly family: ModelFamily<Options>;
   private readonly unknownConfig: ConfigJson;
 
-  /** `seed` drives the random initialisation of every parameter created by `buildModules`. */
-  protected constructor(family: ModelFamily<Options>, options: Options, seed: number, unknownConfig: ConfigJson) {
+  /**
+   * `seed` drives the random initialisation of every parameter created by `buildModules`; `null`
+   * skips it (the parameters start at zero), which `loadPretrained` uses: drawing the initial
+   * values costs about as much as a forward pass per parameter and the file overwrites them all.
+   */
+  protected constructor(family: ModelFamily<Options>, options: Options, seed: number | null, unknownConfig: ConfigJson) {
     this.family = family;
     this.config = Object.freeze({ ...options });
     this.unknownConfig = unknownConfig;
-    this.store = new ParameterStore(seed);
+    this.store = new ParameterStore(seed ?? 0, { initialize: seed !== null });
   }
 
   /** Diffusers' class name (`_class_name` of `config.json`). */
@@ -70,11 +83,14 @@ export abstract class ModelMixin<Options extends object> {
   }
 
   /**
-   * Assigns Diffusers-named tensors (PyTorch layout) to the parameters. Throws a `WeightsError`
-   * listing missing and mis-shaped names; returns the unused names.
+   * Assigns Diffusers-named tensors (PyTorch layout; F32, F16 or BF16) to the parameters. Throws a
+   * `WeightsError` listing missing and mis-shaped names (and with `strict` unused ones) before
+   * assigning anything; returns the unused names.
    */
-  loadWeights(tensors: Record<string, WeightTensor>, source?: string): ImportReport {
-    return importWeights(this.store, tensors, source ?? this.family.className);
+  loadWeights(tensors: Record<string, WeightTensor>, source?: string, strict = false): ImportReport {
+    const name = source ?? this.family.className;
+    const prepared = this.family.prepareWeights ? this.family.prepareWeights(tensors, this.config, name) : tensors;
+    return importWeights(this.store, prepared, name, strict);
   }
 
   /** Every parameter as a float32 tensor in Diffusers' layout, keyed by Diffusers name. */
@@ -83,7 +99,8 @@ export abstract class ModelMixin<Options extends object> {
   }
 
   /**
-   * Writes `config.json` and the weights (`diffusion_pytorch_model.safetensors`) into `folder`
+   * Writes `config.json` and the weights (`diffusion_pytorch_model.safetensors`, or the family's
+   * `weightsName`) into `folder`
    * (created if needed; each file written atomically), loadable by Diffusers' `from_pretrained`.
    */
   async save(folder: string): Promise<void> {
@@ -100,36 +117,45 @@ export abstract class ModelMixin<Options extends object> {
     family: ModelFamily<Options>,
     config: ConfigJson | Partial<Options>,
     options: FromConfigOptions,
-    create: (options: Options, seed: number, unknownConfig: ConfigJson) => Model,
+    create: ModelFactory<Options, Model>,
   ): Model {
-    const parsed = parseModelConfig(family, config);
-    const model = create(parsed.options, options.seed ?? 0, parsed.unknown);
-    model.recordWarnings(parsed.warnings, options.onWarning);
-    return model;
+    return ModelMixin.build(parseModelConfig(family, config), options.seed ?? 0, create, options.onWarning);
   }
 
   /**
-   * Reads a pretrained folder or URL, builds the model from its config with `fromConfig` and
-   * assigns the weights; the model is disposed when they do not fit. Unused weights become warnings.
+   * Reads a pretrained folder or URL, checks the weights against its config (the family's
+   * `prepareWeights`), builds the model with `create` without drawing initial values, and assigns
+   * the weights; the model is disposed when they do not fit. Unused weights become one warning
+   * (an error with `strict`).
    */
   protected static async loadPretrained<Options extends object, Model extends ModelMixin<Options>>(
     family: ModelFamily<Options>,
     source: string | PretrainedSource,
     options: FromPretrainedOptions,
-    fromConfig: (config: ConfigJson, options: FromConfigOptions) => Model,
+    create: ModelFactory<Options, Model>,
   ): Promise<Model> {
     const files = await readPretrained(source, options, family.weightsName);
-    const model = fromConfig(files.config, { onWarning: options.onWarning });
+    const parsed = parseModelConfig(family, files.config);
+    const tensors = family.prepareWeights ? family.prepareWeights(files.tensors, parsed.options, files.location) : files.tensors;
+    const model = ModelMixin.build(parsed, null, create, options.onWarning);
     try {
-      const report = model.loadWeights(files.tensors, files.location);
-      model.recordWarnings(
-        report.unexpected.map((name) => `${files.location}: weight '${name}' is not used by ${family.className}`),
-        options.onWarning,
-      );
+      const { unexpected } = importWeights(model.store, tensors, files.location, options.strict);
+      if (unexpected.length > 0) model.recordWarnings([unusedWeightsWarning(files.location, family.className, unexpected)], options.onWarning);
     } catch (error) {
       model.dispose();
       throw error;
     }
+    return model;
+  }
+
+  private static build<Options extends object, Model extends ModelMixin<Options>>(
+    parsed: ParsedConfig<Options>,
+    seed: number | null,
+    create: ModelFactory<Options, Model>,
+    onWarning: ((message: string) => void) | undefined,
+  ): Model {
+    const model = create(parsed.options, seed, parsed.unknown);
+    model.recordWarnings(parsed.warnings, onWarning);
     return model;
   }
 
@@ -140,4 +166,12 @@ export abstract class ModelMixin<Options extends object> {
       (onWarning ?? console.warn)(warning);
     }
   }
+}
+
+/** One warning for the weights a checkpoint holds and the model does not use (a vision tower can hold hundreds). */
+function unusedWeightsWarning(location: string, className: string, names: string[]): string {
+  if (names.length === 1) return `${location}: weight '${names[0]}' is not used by ${className}`;
+  const listed = names.slice(0, LISTED_UNUSED).map((name) => `'${name}'`).join(', ');
+  const more = names.length > LISTED_UNUSED ? ` and ${names.length - LISTED_UNUSED} more` : '';
+  return `${location}: ${names.length} weights are not used by ${className}: ${listed}${more}`;
 }

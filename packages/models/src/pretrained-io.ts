@@ -2,6 +2,7 @@ import {
   findWeightFiles,
   loadWeightFiles,
   openPretrained,
+  withVariant,
   saveSafetensors,
   writeConfigFile,
   type ConfigJson,
@@ -11,6 +12,8 @@ import type { ExportedWeight, WeightTensor } from './weights.js';
 
 /** The weights file Diffusers writes for a model. */
 export const WEIGHTS_NAME = 'diffusion_pytorch_model.safetensors';
+/** The weights file transformers writes for a model (`text_encoder/model.safetensors` in a Diffusers pipeline folder). */
+export const TRANSFORMERS_WEIGHTS_NAME = 'model.safetensors';
 /** The config file Diffusers writes for a model. */
 export const CONFIG_NAME = 'config.json';
 
@@ -26,8 +29,9 @@ export interface FromPretrainedOptions {
   /** Refuse weights the model does not use (a `WeightsError` listing them) instead of warning. Default false, as Diffusers. */
   strict?: boolean;
   /**
-   * A weights variant: `fp16` reads `diffusion_pytorch_model.fp16.safetensors` (or its shards),
-   * widened to float32; the plain file is used, with a warning, where the folder has no such variant.
+   * A weights variant: `fp16` reads `diffusion_pytorch_model.fp16.safetensors` (for transformers'
+   * layout `model.fp16.safetensors`) or its shards, widened to float32 as every F16/BF16 file is;
+   * the plain files are used, with a warning, where the folder has no such variant.
    */
   variant?: string;
 }
@@ -39,9 +43,15 @@ export interface PretrainedFiles {
   tensors: Record<string, WeightTensor>;
 }
 
+/** `weightsName` of a variant: `model.safetensors` -> `model.fp16.safetensors`; the name itself without one (core's `withVariant`). */
+export function variantWeightsName(weightsName: string, variant?: string): string {
+  return withVariant(weightsName, variant);
+}
+
 /**
- * Reads `config.json` and the weights from a folder or URL: `weightsName`
- * (`diffusion_pytorch_model.safetensors`) or its variant, single or sharded (`….safetensors.index.json`).
+ * Reads `config.json` and the weights (`diffusion_pytorch_model.safetensors`, or `weightsName`,
+ * of `options.variant`; one file or shards listed by `….safetensors.index.json`) from a folder or
+ * URL. Local files are read one tensor at a time.
  */
 export async function readPretrained(
   source: string | PretrainedSource,
@@ -52,8 +62,7 @@ export async function readPretrained(
   if (options.subfolder) root = root.subfolder(options.subfolder);
   const config = await root.readJson(CONFIG_NAME);
   const found = await findWeightFiles(root, weightsName, { variant: options.variant, onWarning: options.onWarning });
-  const tensors = await loadWeightFiles(root, found);
-  return { location: found.files.length === 1 ? `${root.location}/${found.files[0]}` : `${root.location}/${found.index}`, config, tensors };
+  return { location: root.location, config, tensors: await loadWeightFiles(root, found) };
 }
 
 /** Writes `config.json` and the safetensors file into `folder` (each atomically). */

@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigSchema } from '@diffusion-ts/core';
+import type { ConfigSchema } from '@diffusion-ts/core';
 import { DOWN_BLOCK_TYPES, UP_BLOCK_TYPES, type DownBlockType, type UpBlockType } from './block-registry.js';
 import type { BlockSettings } from './blocks/block-types.js';
 import { ACTIVATION_NAMES, type ActivationName } from './layers/activation.js';
@@ -81,16 +81,6 @@ export function checkLevels(options: UNet2DCommonOptions, fail: (key: string, me
   if (levels === 0) fail('block_out_channels', 'must not be empty');
   if (options.downBlockTypes.length !== levels) fail('down_block_types', `has ${options.downBlockTypes.length} entries but block_out_channels has ${levels}`);
   if (options.upBlockTypes.length !== levels) fail('up_block_types', `has ${options.upBlockTypes.length} entries but block_out_channels has ${levels}`);
-}
-
-/** Checks a sample size value (`null`, a positive integer or two of them). */
-export function checkSampleSize(value: unknown, context: string): number | [number, number] | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
-  if (Array.isArray(value) && value.length === 2 && value.every((item) => Number.isInteger(item) && item > 0)) {
-    return [value[0] as number, value[1] as number];
-  }
-  throw new ConfigError(`${context}: config key 'sample_size' must be a positive integer or [height, width], got ${JSON.stringify(value)}`, 'sample_size');
 }
 
 /**

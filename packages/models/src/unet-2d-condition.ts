@@ -48,7 +48,7 @@ export class UNet2DConditionModel extends ModelMixin<UNet2DConditionOptions> {
   private readonly body: UNetBody;
   private readonly crossAttentionDims: number[];
 
-  private constructor(options: UNet2DConditionOptions, seed: number, unknownConfig: ConfigJson) {
+  private constructor(options: UNet2DConditionOptions, seed: number | null, unknownConfig: ConfigJson) {
     const spec = resolveUNet2DConditionSpec(options);
     super(FAMILY, options, seed, unknownConfig);
     this.body = this.buildModules((scope) => new UNetBody(scope, spec));
@@ -66,7 +66,7 @@ export class UNet2DConditionModel extends ModelMixin<UNet2DConditionOptions> {
    * `WeightsError` listing the names; unused weights are reported through `onWarning`.
    */
   static async fromPretrained(source: string | PretrainedSource, options: FromPretrainedOptions = {}): Promise<UNet2DConditionModel> {
-    return ModelMixin.loadPretrained(FAMILY, source, options, UNet2DConditionModel.fromConfig);
+    return ModelMixin.loadPretrained(FAMILY, source, options, (...args) => new UNet2DConditionModel(...args));
   }
 
   /** The number of stride-2 downsamples; H and W must be multiples of 2 to this power. */

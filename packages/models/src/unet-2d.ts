@@ -34,7 +34,7 @@ const CLASS_NAME = FAMILY.className;
 export class UNet2DModel extends ModelMixin<UNet2DOptions> {
   private readonly body: UNetBody;
 
-  private constructor(options: UNet2DOptions, seed: number, unknownConfig: ConfigJson) {
+  private constructor(options: UNet2DOptions, seed: number | null, unknownConfig: ConfigJson) {
     const spec = resolveUNet2DSpec(options);
     super(FAMILY, options, seed, unknownConfig);
     this.body = this.buildModules((scope) => new UNetBody(scope, spec));
@@ -54,7 +54,7 @@ export class UNet2DModel extends ModelMixin<UNet2DOptions> {
    * the names; unused weights and unknown config keys are reported through `onWarning`.
    */
   static async fromPretrained(source: string | PretrainedSource, options: FromPretrainedOptions = {}): Promise<UNet2DModel> {
-    return ModelMixin.loadPretrained(FAMILY, source, options, UNet2DModel.fromConfig);
+    return ModelMixin.loadPretrained(FAMILY, source, options, (...args) => new UNet2DModel(...args));
   }
 
   /** The number of stride-2 downsamples; H and W must be multiples of 2 to this power. */

@@ -3,10 +3,10 @@
  * two moments instead of about a dozen tfjs kernels (each a pass over memory and an allocation).
  * `@diffusion-ts/core`'s `adamWUpdate` runs it whenever it is registered for the active backend.
  */
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 
 import { ADAMW_UPDATE_KERNEL, type AdamWUpdateAttributes, type AdamWUpdateInputs } from './fused-kernels.js';
-import { asWasmBackend, elementOffset, runNativeOutputs, sameShape, sizeOf, type KernelArgs, type NativeKernel } from './wasm-heap.js';
+import { asWasmBackend, elementOffset, runNativeOutputs, sizeOf, type KernelArgs, type NativeKernel } from './wasm-heap.js';
 
 function adamWUpdateNative(args: KernelArgs): tf.TensorInfo[] | undefined {
   const backend = asWasmBackend(args.backend);
@@ -15,7 +15,7 @@ function adamWUpdateNative(args: KernelArgs): tf.TensorInfo[] | undefined {
   const attributes = args.attrs as unknown as AdamWUpdateAttributes;
   if (backend === undefined || !variable || !gradient || !firstMoment || !secondMoment) return undefined;
   const inputs = [variable, gradient, firstMoment, secondMoment];
-  if (!inputs.every((input) => input.dtype === 'float32' && sameShape(input.shape, variable.shape))) return undefined;
+  if (!inputs.every((input) => input.dtype === 'float32' && tf.util.arraysEqual(input.shape, variable.shape))) return undefined;
   const offsets = inputs.map((input) => elementOffset(backend, input));
   if (offsets.some((offset) => offset === undefined)) return undefined;
   const [w, g, m, v] = offsets as number[];

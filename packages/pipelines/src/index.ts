@@ -11,7 +11,7 @@ export { Img2ImgPipeline, type Img2ImgComponents, type Img2ImgGenerateOptions } 
 export { modelLoader, type ComponentLoader, type ComponentLoaders, type ComponentLoadOptions, type PipelineComponent } from './pipelines/component-loader.js';
 export { COMPONENT_LOADERS } from './pipelines/component-registry.js';
 export { type ComponentSpec, type ComponentSpecs } from './pipelines/pipeline-folder.js';
-export { SCHEDULER_COMPONENT, SCHEDULER_NAMES, schedulerClassName } from './pipelines/scheduler-component.js';
+export { SCHEDULER_COMPONENT } from './pipelines/scheduler-component.js';
 export { denoiseLoop, guide, runDenoisingLoop, type DenoiseLoopOptions, type DenoiseStep } from './pipelines/denoise-loop.js';
 export { StableDiffusionPipeline, type TextToImageOptions } from './stable-diffusion/stable-diffusion.js';
 export { StableDiffusionImg2ImgPipeline, type Img2ImgOptions } from './stable-diffusion/stable-diffusion-img2img.js';

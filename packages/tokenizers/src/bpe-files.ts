@@ -8,6 +8,8 @@ export interface BpeVocabulary {
   merges: [string, string][];
   /** Tokens `tokenizer.json` adds to the model's vocabulary (its `added_tokens`). */
   addedTokens: Map<string, number>;
+  /** The file the merges came from, named in errors (default `merges.txt`). */
+  file?: string;
 }
 
 /**
@@ -32,19 +34,19 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** Checks a token -> id object: non-negative integer ids, each used once. */
 function toVocabulary(value: unknown, file: string): Record<string, number> {
   if (!isPlainObject(value)) throw new TokenizerError(`${file}: the vocabulary must be an object of token -> id`, file);
-  const entries = Object.entries(value);
-  if (entries.length === 0) throw new TokenizerError(`${file}: the vocabulary is empty`, file);
-  const ids = new Float64Array(entries.length);
-  entries.forEach(([token, id], index) => {
+  const ids: number[] = [];
+  for (const token in value) {
+    const id = value[token];
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
       throw new TokenizerError(`${file}: token ${JSON.stringify(token)} has id ${JSON.stringify(id)}, not a non-negative integer`, file);
     }
-    ids[index] = id;
-  });
-  const order = ids.slice().sort();
+    ids.push(id);
+  }
+  if (ids.length === 0) throw new TokenizerError(`${file}: the vocabulary is empty`, file);
+  const order = Float64Array.from(ids).sort();
   for (let i = 1; i < order.length; i += 1) {
     if (order[i] === order[i - 1]) {
-      const owners = entries.filter(([, id]) => id === order[i]).map(([token]) => JSON.stringify(token));
+      const owners = Object.keys(value).filter((token) => value[token] === order[i]).map((token) => JSON.stringify(token));
       throw new TokenizerError(`${file}: tokens ${owners.join(' and ')} share id ${order[i]}`, file);
     }
   }
@@ -71,6 +73,10 @@ export function parseMergesTxt(text: string, file = 'merges.txt'): [string, stri
 }
 
 function splitMerge(line: string, file: string, lineNumber: number): [string, string] {
+  const space = line.indexOf(' ');
+  if (space > 0 && space < line.length - 1 && line.indexOf(' ', space + 1) < 0 && !/\s/.test(line[line.length - 1])) {
+    return [line.slice(0, space), line.slice(space + 1)];
+  }
   // Python's `merge.split()`: runs of whitespace separate the symbols (byte-level symbols hold none).
   const parts = line.trim().split(/\s+/);
   if (parts.length !== 2 || parts[0] === '') {
@@ -83,10 +89,10 @@ function splitMerge(line: string, file: string, lineNumber: number): [string, st
  * Checks that vocabulary and merges belong together: both halves of every merge and the merged
  * symbol are tokens (a merges file from another tokenizer fails here, naming the first bad merge).
  */
-export function checkMergesAgainstVocab(vocab: Record<string, number>, merges: [string, string][], file = 'merges.txt'): void {
+export function checkMergesAgainstVocab(has: (token: string) => boolean, merges: [string, string][], file = 'merges.txt'): void {
   merges.forEach(([left, right], rank) => {
     for (const symbol of [left, right, left + right]) {
-      if (!Object.hasOwn(vocab, symbol)) {
+      if (!has(symbol)) {
         throw new TokenizerError(`${file}: merge ${rank + 1} (${JSON.stringify(`${left} ${right}`)}) uses ${JSON.stringify(symbol)}, which is not in the vocabulary`, file);
       }
     }
@@ -122,5 +128,5 @@ export function parseTokenizerJson(text: string, file = 'tokenizer.json'): BpeVo
     }
     addedTokens.set(token.content, token.id);
   }
-  return { vocab, merges, addedTokens };
+  return { vocab, merges, addedTokens, file };
 }

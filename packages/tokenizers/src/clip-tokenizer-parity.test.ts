@@ -1,3 +1,6 @@
+import { initBackend } from '@diffusion-ts/core';
+import { testBackendNames } from '@diffusion-ts/core/testing';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLIPTokenizer } from './clip-tokenizer.js';
 import { readFixtureCases, readReferenceCases, readTokenizerFile } from './testing/fixtures.js';
@@ -34,5 +37,25 @@ describe('CLIPTokenizer parity with transformers CLIPTokenizer', () => {
 
   it.each(readFixtureCases().map((c) => [JSON.stringify(c.prompt).slice(0, 50), c] as const))('OpenAI CLIP fixture prompt %s', (_, reference) => {
     expect(sd1.encode(reference.prompt, { padding: 'max_length', truncation: true })).toEqual(reference.input_ids);
+  });
+});
+
+describe.each(testBackendNames())('CLIPTokenizer batch tensors on %s', (backend) => {
+  beforeAll(async () => {
+    await initBackend(backend);
+  });
+
+  it('encodes all reference prompts at once to int32 [45, 77] equal to transformers, for both conventions', () => {
+    const files = { vocabJson: readTokenizerFile('vocab.json'), mergesTxt: readTokenizerFile('merges.txt') };
+    const before = tf.memory().numTensors;
+    for (const [name, pad] of [['sd1', '<|endoftext|>'], ['sd2', '!']] as const) {
+      const tokenizer = CLIPTokenizer.fromFiles({ ...files, specialTokensMapJson: JSON.stringify({ pad_token: pad }) });
+      const { inputIds, attentionMask } = tokenizer.encodeTensors(cases.map((c) => c.prompt));
+      expect(inputIds.shape).toEqual([cases.length, 77]);
+      expect(inputIds.arraySync(), name).toEqual(cases.map((c) => c[name].input_ids));
+      expect(attentionMask.arraySync(), name).toEqual(cases.map((c) => c[name].attention_mask));
+      tf.dispose([inputIds, attentionMask]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -181,6 +181,8 @@ export class CLIPTokenizer {
       },
       {},
     );
+    const tokens = this.tokenizer.model!.tokens_to_ids;
+    checkMergesAgainstVocab((token) => tokens.has(token), vocabulary.merges, vocabulary.file);
     this.vocabSize = Object.keys(vocabulary.vocab).length;
   }
 
@@ -195,11 +197,9 @@ export class CLIPTokenizer {
     if (files.vocabJson !== undefined || files.mergesTxt !== undefined) {
       if (files.vocabJson === undefined) throw new TokenizerError('merges.txt comes without vocab.json', 'vocab.json');
       if (files.mergesTxt === undefined) throw new TokenizerError('vocab.json comes without merges.txt', 'merges.txt');
-      vocabulary = { vocab: parseVocabJson(files.vocabJson), merges: parseMergesTxt(files.mergesTxt), addedTokens: new Map() };
-      checkMergesAgainstVocab(vocabulary.vocab, vocabulary.merges);
+      vocabulary = { vocab: parseVocabJson(files.vocabJson), merges: parseMergesTxt(files.mergesTxt), addedTokens: new Map(), file: 'merges.txt' };
     } else if (files.tokenizerJson !== undefined) {
       vocabulary = parseTokenizerJson(files.tokenizerJson);
-      checkMergesAgainstVocab(vocabulary.vocab, vocabulary.merges, 'tokenizer.json');
     } else {
       throw new TokenizerError('a CLIP tokenizer needs vocab.json and merges.txt, or tokenizer.json');
     }

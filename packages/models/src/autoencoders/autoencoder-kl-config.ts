@@ -1,8 +1,7 @@
 import { ConfigError, type ConfigSchema } from '@diffusion-ts/core';
 import { DECODER_BLOCK_TYPES, ENCODER_BLOCK_TYPES, type DecoderBlockType, type EncoderBlockType } from '../block-registry.js';
 import { ACTIVATION_NAMES, type ActivationName } from '../layers/activation.js';
-import { configFailure, sortedByKey } from '../model-config.js';
-import { checkSampleSize } from '../unet-2d-common.js';
+import { checkSampleSize, configFailure, sortedByKey } from '../model-config.js';
 
 /** `AutoencoderKL` options: Diffusers' `config.json` keys in camelCase, with Diffusers' defaults. */
 export interface AutoencoderKLOptions {

@@ -1,18 +1,31 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { serializeConfig, type ConfigJson, type Generator, type PretrainedSource } from '@diffusion-ts/core';
+import type { ConfigJson, Generator, PretrainedSource } from '@diffusion-ts/core';
 import { Conv2d } from '../layers/conv-2d.js';
-import { ModelBase } from '../model-base.js';
-import { ParameterStore } from '../parameters/parameter-store.js';
+import type { FromConfigOptions, ModelFamily } from '../model-config.js';
+import { ModelMixin } from '../model-mixin.js';
 import type { FromPretrainedOptions } from '../pretrained-io.js';
 import { assertFiniteSample, validateSample } from '../sample-checks.js';
-import type { FromConfigOptions } from '../model-config.js';
 import { AUTOENCODER_KL_DEFAULTS, AUTOENCODER_KL_SCHEMA, validateAutoencoderKLOptions, type AutoencoderKLOptions } from './autoencoder-kl-config.js';
 import { DiagonalGaussianDistribution } from './diagonal-gaussian.js';
 import { slicedApply, tiledApply } from './tiling.js';
 import { VaeDecoder } from './vae-decoder.js';
 import { VaeEncoder } from './vae-encoder.js';
 
-const CLASS_NAME = 'AutoencoderKL';
+const FAMILY: ModelFamily<AutoencoderKLOptions> = {
+  className: 'AutoencoderKL',
+  schema: AUTOENCODER_KL_SCHEMA,
+  defaults: AUTOENCODER_KL_DEFAULTS,
+  validate: (options) => validateAutoencoderKLOptions(options),
+};
+const CLASS_NAME = FAMILY.className;
+
+/** The modules of an `AutoencoderKL`, in Diffusers' order. */
+interface AutoencoderKLModules {
+  encoder: VaeEncoder;
+  decoder: VaeDecoder;
+  quantConv?: Conv2d;
+  postQuantConv?: Conv2d;
+}
 
 /** Per-call overrides of `encode`, `decode` and `forward`. */
 export interface AutoencoderKLRunOptions {
@@ -53,10 +66,7 @@ export interface AutoencoderKLTilingOptions {
  * own group-norm statistics and attention) and batches sliced (`enableSlicing`, identical
  * results). Everything runs in float32 (`force_upcast` is kept in the config only).
  */
-export class AutoencoderKL extends ModelBase {
-  readonly className = CLASS_NAME;
-  /** The resolved options (camelCase). */
-  readonly config: Readonly<AutoencoderKLOptions>;
+export class AutoencoderKL extends ModelMixin<AutoencoderKLOptions> {
   readonly encoder: VaeEncoder;
   readonly decoder: VaeDecoder;
   /** The 1x1 conv on the moments (`use_quant_conv`). */
@@ -69,33 +79,27 @@ export class AutoencoderKL extends ModelBase {
   useTiling = false;
   private tileSample: number;
   private tileOverlap = 0.25;
-  private readonly unknownConfig: ConfigJson;
 
-  private constructor(options: AutoencoderKLOptions, seed: number, unknownConfig: ConfigJson) {
-    const store = new ParameterStore(seed);
-    const scope = store.scope();
-    try {
+  private constructor(options: AutoencoderKLOptions, seed: number | null, unknownConfig: ConfigJson) {
+    super(FAMILY, options, seed, unknownConfig);
+    const modules = this.buildModules((scope): AutoencoderKLModules => {
       // Diffusers' module order: encoder, decoder, quant_conv, post_quant_conv.
-      const encoder = new VaeEncoder(scope.child('encoder'), options);
-      const decoder = new VaeDecoder(scope.child('decoder'), options);
       const latents = options.latentChannels;
-      const quantConv = options.useQuantConv
-        ? new Conv2d(scope.child('quant_conv'), { inChannels: 2 * latents, outChannels: 2 * latents, kernelSize: 1 })
-        : undefined;
-      const postQuantConv = options.usePostQuantConv
-        ? new Conv2d(scope.child('post_quant_conv'), { inChannels: latents, outChannels: latents, kernelSize: 1 })
-        : undefined;
-      super(store);
-      this.encoder = encoder;
-      this.decoder = decoder;
-      this.quantConv = quantConv;
-      this.postQuantConv = postQuantConv;
-    } catch (error) {
-      store.dispose();
-      throw error;
-    }
-    this.config = Object.freeze({ ...options });
-    this.unknownConfig = unknownConfig;
+      return {
+        encoder: new VaeEncoder(scope.child('encoder'), options),
+        decoder: new VaeDecoder(scope.child('decoder'), options),
+        quantConv: options.useQuantConv
+          ? new Conv2d(scope.child('quant_conv'), { inChannels: 2 * latents, outChannels: 2 * latents, kernelSize: 1 })
+          : undefined,
+        postQuantConv: options.usePostQuantConv
+          ? new Conv2d(scope.child('post_quant_conv'), { inChannels: latents, outChannels: latents, kernelSize: 1 })
+          : undefined,
+      };
+    });
+    this.encoder = modules.encoder;
+    this.decoder = modules.decoder;
+    this.quantConv = modules.quantConv;
+    this.postQuantConv = modules.postQuantConv;
     this.tileSample = typeof options.sampleSize === 'number' ? options.sampleSize : options.sampleSize[0];
   }
 
@@ -105,25 +109,18 @@ export class AutoencoderKL extends ModelBase {
    * defaults, unknown keys become warnings, bad values a `ConfigError` naming the key.
    */
   static fromConfig(config: ConfigJson | Partial<AutoencoderKLOptions>, options: FromConfigOptions = {}): AutoencoderKL {
-    const parsed = ModelBase.parseModelConfig(config, AUTOENCODER_KL_SCHEMA, AUTOENCODER_KL_DEFAULTS, CLASS_NAME);
-    const model = new AutoencoderKL(validateAutoencoderKLOptions(parsed.options), options.seed ?? 0, parsed.unknown);
-    model.recordWarnings(parsed.warnings, options.onWarning);
-    return model;
+    return ModelMixin.buildFromConfig(FAMILY, config, options, (...args) => new AutoencoderKL(...args));
   }
 
   /**
    * Loads `config.json` and `diffusion_pytorch_model.safetensors` (F32, F16 or BF16, widened to
    * float32) from a local folder or an http(s) base URL, e.g. the `vae` subfolder of a Stable
    * Diffusion folder. Missing or mis-shaped weights throw a `WeightsError` listing the names;
-   * unused weights are warnings (errors with `strict`); old attention names are renamed.
+   * unused weights are warnings (errors with `strict`); old attention names are renamed;
+   * `variant: 'fp16'` reads `diffusion_pytorch_model.fp16.safetensors`.
    */
   static async fromPretrained(source: string | PretrainedSource, options: FromPretrainedOptions = {}): Promise<AutoencoderKL> {
-    return ModelBase.loadPretrained(source, options, CLASS_NAME, (config, onWarning) => AutoencoderKL.fromConfig(config, { onWarning }));
-  }
-
-  /** The Diffusers config: `_class_name`, `_diffusers_version`, then every key (sorted). */
-  toConfig(): ConfigJson {
-    return serializeConfig(this.config, AUTOENCODER_KL_SCHEMA, CLASS_NAME, this.unknownConfig);
+    return ModelMixin.loadPretrained(FAMILY, source, options, (...args) => new AutoencoderKL(...args));
   }
 
   /** The config's `scaling_factor`: latents for diffusion are `(z - shiftFactor) * scalingFactor`. */

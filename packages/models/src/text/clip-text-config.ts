@@ -1,4 +1,5 @@
-import { ConfigError, parseConfig, type ConfigJson, type ConfigSchema, type ConfigValue } from '@diffusion-ts/core';
+import { ConfigError, parseConfig, type ConfigJson, type ConfigSchema, type ConfigValue, type ParsedConfig } from '@diffusion-ts/core';
+import { configFailure } from '../model-config.js';
 
 /** The `hidden_act` values of transformers' `ACT2FN` that the CLIP text model implements. */
 export const CLIP_TEXT_ACTIVATIONS = ['quick_gelu', 'gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu', 'silu', 'swish'] as const;
@@ -97,22 +98,14 @@ const PRETRAINED_CONFIG_KEYS = new Set([
   'typical_p', 'use_bfloat16',
 ]);
 
-/** A parsed text-encoder config: the options, the keys kept for the round trip, the warnings. */
-export interface ParsedCLIPTextConfig {
-  options: CLIPTextOptions;
-  /** `architectures[0]` when the file names one. */
-  architecture?: string;
-  /** Keys that do not change the model, written back by `save()`. */
-  passthrough: ConfigJson;
-  warnings: string[];
-}
-
 /**
  * Parses a transformers `config.json` for the CLIP text tower: a `CLIPTextConfig`, or a full
- * `CLIPConfig` (`model_type: "clip"`) whose `text_config` is used, as transformers does. Unknown
- * keys become warnings; wrong types and impossible sizes throw a `ConfigError` naming the key.
+ * `CLIPConfig` (`model_type: "clip"`) whose `text_config` is used, as transformers does. The keys
+ * every transformers config carries go to `unknown` without a warning (`save()` writes them
+ * back); other unknown keys become warnings too; wrong types throw a `ConfigError` naming the key.
+ * Sizes are checked by `validateCLIPTextOptions`.
  */
-export function parseCLIPTextConfig(config: ConfigJson | Partial<CLIPTextOptions>, context: string): ParsedCLIPTextConfig {
+export function parseCLIPTextConfig(config: ConfigJson | Partial<CLIPTextOptions>, context: string): ParsedConfig<CLIPTextOptions> {
   let json = config as Record<string, unknown>;
   if (json !== null && typeof json === 'object' && json.model_type === 'clip') {
     const text = json.text_config;
@@ -128,18 +121,12 @@ export function parseCLIPTextConfig(config: ConfigJson | Partial<CLIPTextOptions
     else filtered[key] = value;
   }
   const parsed = parseConfig(filtered, CLIP_TEXT_SCHEMA, CLIP_TEXT_DEFAULTS, context);
-  Object.assign(passthrough, parsed.unknown);
-  const architectures = passthrough.architectures;
-  const architecture = Array.isArray(architectures) && typeof architectures[0] === 'string' ? architectures[0] : undefined;
-  validateCLIPTextOptions(parsed.options, context);
-  return { options: parsed.options, architecture, passthrough, warnings: parsed.warnings };
+  return { ...parsed, unknown: { ...passthrough, ...parsed.unknown } };
 }
 
-/** Checks sizes that transformers would reject or that cannot build a model. */
-export function validateCLIPTextOptions(options: CLIPTextOptions, context: string): void {
-  const fail = (key: string, message: string): never => {
-    throw new ConfigError(`${context}: config key '${key}' ${message}`, key);
-  };
+/** Checks sizes that transformers would reject or that cannot build a model; returns the options. */
+export function validateCLIPTextOptions(options: CLIPTextOptions, context: string): CLIPTextOptions {
+  const fail = configFailure(context);
   const positive: [keyof CLIPTextOptions, string][] = [
     ['hiddenSize', 'hidden_size'],
     ['intermediateSize', 'intermediate_size'],
@@ -164,4 +151,5 @@ export function validateCLIPTextOptions(options: CLIPTextOptions, context: strin
   const tableElements = options.vocabSize * options.hiddenSize;
   if (tableElements > 2 ** 31 - 1) fail('vocab_size', `x hidden_size (${options.vocabSize} x ${options.hiddenSize}) is too large for one tensor`);
   if (options.maxPositionEmbeddings > 1_000_000) fail('max_position_embeddings', `is implausibly large (${options.maxPositionEmbeddings})`);
+  return options;
 }

@@ -1,69 +1,73 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { serializeConfig, type ConfigJson, type PretrainedSource } from '@diffusion-ts/core';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ConfigJson, PretrainedSource } from '@diffusion-ts/core';
 import { Linear } from '../layers/linear.js';
-import { ModelBase } from '../model-base.js';
-import { ParameterStore } from '../parameters/parameter-store.js';
-import { importWeights, type ImportReport, type WeightTensor } from '../weights.js';
-import { CLIP_TEXT_SCHEMA, parseCLIPTextConfig, type CLIPTextOptions, type ParsedCLIPTextConfig } from './clip-text-config.js';
-import { CLIPTextTransformer, type CLIPTextTransformerOutput } from './clip-text-transformer.js';
+import type { FromConfigOptions, ModelFamily } from '../model-config.js';
+import { ModelMixin } from '../model-mixin.js';
+import { TRANSFORMERS_WEIGHTS_NAME, type FromPretrainedOptions } from '../pretrained-io.js';
+import { CLIP_TEXT_DEFAULTS, CLIP_TEXT_SCHEMA, parseCLIPTextConfig, validateCLIPTextOptions, type CLIPTextOptions } from './clip-text-config.js';
+import { CLIPTextTransformer, type CLIPTextModelOutput } from './clip-text-transformer.js';
 import { checkCLIPWeightsAgainstConfig, withoutIgnoredBuffers } from './clip-weights-check.js';
-import { readTransformersPretrained, writeTransformersPretrained, type TransformersFromPretrainedOptions } from './transformers-pretrained.js';
 
 /** Options of `encode`. */
 export interface CLIPTextEncodeOptions {
-  /** [B, S]: 1 for tokens, 0 for padding the tokens must not attend to (on top of the causal mask). */
+  /** Mask of the shape of the ids: 1 for tokens, 0 for padding no token may attend to (on top of the causal mask). */
   attentionMask?: tf.Tensor2D;
   /** Also return the embeddings and every layer's output (for "clip skip"). Default false. */
   outputHiddenStates?: boolean;
 }
 
-/** `CLIPTextModel.encode`'s result; the caller owns (and disposes) every tensor. */
-export type CLIPTextModelOutput = CLIPTextTransformerOutput;
-
 /** `CLIPTextModelWithProjection.encode`'s result; the caller owns (and disposes) every tensor. */
-export interface CLIPTextModelWithProjectionOutput extends CLIPTextTransformerOutput {
+export interface CLIPTextModelWithProjectionOutput extends CLIPTextModelOutput {
   /** `poolerOutput` through `text_projection` [B, projectionDim]. */
   textEmbeds: tf.Tensor2D;
 }
 
-/** Options of `fromConfig`. */
-export interface CLIPTextFromConfigOptions {
-  /** Seed of the random initial weights (core's `Generator`, the same on every backend). Default 0. */
-  seed?: number;
-  /** Receives each warning (unknown config keys). Default: `console.warn`. */
-  onWarning?: (message: string) => void;
+/**
+ * The family of a CLIP text model in transformers' layout: `config.json` without `_class_name`
+ * (a `CLIPTextConfig` or a full `CLIPConfig`), `model.safetensors`, and the weights checked
+ * against the config by the sizes they imply before the model is built.
+ */
+function clipTextFamily(className: string, withProjection: boolean): ModelFamily<CLIPTextOptions> {
+  return {
+    className,
+    schema: CLIP_TEXT_SCHEMA,
+    defaults: CLIP_TEXT_DEFAULTS,
+    validate: (options) => validateCLIPTextOptions(options, className),
+    weightsName: TRANSFORMERS_WEIGHTS_NAME,
+    parse: (config) => parseCLIPTextConfig(config, className),
+    prepareWeights: (tensors, options, source) => {
+      const used = withoutIgnoredBuffers(tensors);
+      checkCLIPWeightsAgainstConfig(used, options, withProjection, source);
+      return used;
+    },
+  };
 }
 
-/** How many unused weight names a warning lists before it summarises. */
-const LISTED_NAMES = 8;
+const TEXT_MODEL = clipTextFamily('CLIPTextModel', false);
+const TEXT_MODEL_WITH_PROJECTION = clipTextFamily('CLIPTextModelWithProjection', true);
 
 /**
- * What both CLIP text models share on top of `ModelBase`: the transformer under `text_model.`,
- * weights in transformers' names, the config round trip and the transformers folder layout.
+ * What both CLIP text models share on top of `ModelMixin`: the transformer under `text_model.`,
+ * weights in transformers' names, and transformers' `config.json` (`save()` writes `config.json` +
+ * `model.safetensors`, the layout transformers' `from_pretrained` and a Diffusers pipeline's
+ * `text_encoder/` read). Loading checks the weights against the config before anything is
+ * allocated (a `WeightsError` naming the config key) and ignores the `position_ids` buffer, as
+ * transformers does.
  */
-abstract class CLIPTextModelBase extends ModelBase {
-  /** The parsed config. */
-  readonly options: CLIPTextOptions;
+export abstract class CLIPTextModelBase extends ModelMixin<CLIPTextOptions> {
   /** transformers' `text_model`: embeddings, encoder layers, `final_layer_norm`. */
-  readonly textModel: CLIPTextTransformer;
-  private readonly passthrough: ConfigJson;
+  protected readonly textModel: CLIPTextTransformer;
 
   /** `seed: null` leaves the variables at zero for weights about to be loaded. */
-  protected constructor(
-    readonly className: string,
-    parsed: ParsedCLIPTextConfig,
-    seed: number | null,
-  ) {
-    super(new ParameterStore(seed ?? 0, { initialize: seed !== null }));
-    this.options = parsed.options;
-    this.passthrough = parsed.passthrough;
-    this.textModel = new CLIPTextTransformer(this.store.scope('text_model'), parsed.options, className);
+  protected constructor(family: ModelFamily<CLIPTextOptions>, options: CLIPTextOptions, seed: number | null, unknownConfig: ConfigJson) {
+    super(family, options, seed, unknownConfig);
+    this.textModel = this.buildModules((scope) => new CLIPTextTransformer(scope.child('text_model'), options, family.className));
   }
 
   /** transformers' `config.json` for this model (`architectures`, `model_type`, every option; keys sorted on save). */
-  toConfig(): ConfigJson {
+  override toConfig(): ConfigJson {
     // serializeConfig remembers which keys hold floats; keep its object so they are written as 0.0.
-    const json = serializeConfig(this.options, CLIP_TEXT_SCHEMA, this.className, this.passthrough);
+    const json = super.toConfig();
     delete json._class_name;
     delete json._diffusers_version;
     json.architectures = [this.className];
@@ -80,58 +84,6 @@ abstract class CLIPTextModelBase extends ModelBase {
   applyFinalLayerNorm(hiddenState: tf.Tensor3D): tf.Tensor3D {
     return this.textModel.finalLayerNorm.apply(hiddenState);
   }
-
-  /**
-   * Assigns transformers-named tensors (PyTorch layout, F32/F16/BF16) to the parameters. A config
-   * that does not fit the weights, and missing or mis-shaped weights (with `strict`, unused ones
-   * too), throw a `WeightsError` naming them; the unused names are returned (`position_ids`
-   * buffers are ignored, as transformers ignores them).
-   */
-  override loadWeights(tensors: Record<string, WeightTensor>, source = this.className, strict = false): ImportReport {
-    const used = withoutIgnoredBuffers(tensors);
-    checkCLIPWeightsAgainstConfig(used, this.options, this.store.get('text_projection.weight') !== undefined, source);
-    return importWeights(this.store, used, source, strict);
-  }
-
-  /**
-   * Writes `config.json` and `model.safetensors` into `folder` (created if needed, each file
-   * written atomically), the layout transformers' `from_pretrained` and a Diffusers pipeline's
-   * `text_encoder/` read.
-   */
-  override async save(folder: string): Promise<void> {
-    await writeTransformersPretrained(folder, this.toConfig(), await this.exportWeights());
-  }
-
-  /**
-   * Reads the folder, checks the weights against the config before anything is allocated, builds
-   * the model with `build` and loads the weights (disposing the model when they do not fit).
-   */
-  protected static async load<M extends CLIPTextModelBase>(
-    source: string | PretrainedSource,
-    options: TransformersFromPretrainedOptions,
-    className: string,
-    withProjection: boolean,
-    build: (parsed: ParsedCLIPTextConfig) => M,
-  ): Promise<M> {
-    const files = await readTransformersPretrained(source, options);
-    const parsed = parseCLIPTextConfig(files.config, className);
-    const tensors = withoutIgnoredBuffers(files.tensors);
-    checkCLIPWeightsAgainstConfig(tensors, parsed.options, withProjection, files.location);
-    const model = build(parsed);
-    try {
-      model.recordWarnings(parsed.warnings, options.onWarning);
-      const { unexpected } = importWeights(model.store, tensors, files.location, options.strict);
-      if (unexpected.length > 0) {
-        const listed = unexpected.slice(0, LISTED_NAMES).join(', ');
-        const more = unexpected.length > LISTED_NAMES ? ` and ${unexpected.length - LISTED_NAMES} more` : '';
-        model.recordWarnings([`${files.location}: ${unexpected.length} weights are not used by ${className}: ${listed}${more}`], options.onWarning);
-      }
-    } catch (error) {
-      model.dispose();
-      throw error;
-    }
-    return model;
-  }
 }
 
 /**
@@ -141,26 +93,24 @@ abstract class CLIPTextModelBase extends ModelBase {
  * `model.safetensors`).
  */
 export class CLIPTextModel extends CLIPTextModelBase {
-  private constructor(parsed: ParsedCLIPTextConfig, seed: number | null) {
-    super('CLIPTextModel', parsed, seed);
+  private constructor(options: CLIPTextOptions, seed: number | null, unknownConfig: ConfigJson) {
+    super(TEXT_MODEL, options, seed, unknownConfig);
   }
 
   /** Builds a randomly initialised model (PyTorch's per-layer defaults, seeded) from a config or options. */
-  static fromConfig(config: ConfigJson | Partial<CLIPTextOptions>, options: CLIPTextFromConfigOptions = {}): CLIPTextModel {
-    const parsed = parseCLIPTextConfig(config, 'CLIPTextModel');
-    const model = new CLIPTextModel(parsed, options.seed ?? 0);
-    model.recordWarnings(parsed.warnings, options.onWarning);
-    return model;
+  static fromConfig(config: ConfigJson | Partial<CLIPTextOptions>, options: FromConfigOptions = {}): CLIPTextModel {
+    return ModelMixin.buildFromConfig(TEXT_MODEL, config, options, (...args) => new CLIPTextModel(...args));
   }
 
   /**
    * Loads `config.json` and `model.safetensors` from a folder or http(s) URL (`subfolder:
    * 'text_encoder'` in a Diffusers pipeline folder; `variant: 'fp16'` for `model.fp16.safetensors`).
    * A config that does not fit the weights, and missing or mis-shaped weights, throw a
-   * `WeightsError`; unused weights (a projection, a vision tower) are reported through `onWarning`.
+   * `WeightsError`; unused weights (a projection, a vision tower) are reported through `onWarning`
+   * (errors with `strict`).
    */
-  static async fromPretrained(source: string | PretrainedSource, options: TransformersFromPretrainedOptions = {}): Promise<CLIPTextModel> {
-    return CLIPTextModelBase.load(source, options, 'CLIPTextModel', false, (parsed) => new CLIPTextModel(parsed, null));
+  static async fromPretrained(source: string | PretrainedSource, options: FromPretrainedOptions = {}): Promise<CLIPTextModel> {
+    return ModelMixin.loadPretrained(TEXT_MODEL, source, options, (...args) => new CLIPTextModel(...args));
   }
 
   /**
@@ -178,27 +128,24 @@ export class CLIPTextModel extends CLIPTextModelBase {
  */
 export class CLIPTextModelWithProjection extends CLIPTextModelBase {
   /** `text_projection`: hidden size -> projection_dim, without bias. */
-  readonly textProjection: Linear;
+  protected readonly textProjection: Linear;
 
-  private constructor(parsed: ParsedCLIPTextConfig, seed: number | null) {
-    super('CLIPTextModelWithProjection', parsed, seed);
-    this.textProjection = new Linear(this.store.scope('text_projection'), parsed.options.hiddenSize, parsed.options.projectionDim, false);
+  private constructor(options: CLIPTextOptions, seed: number | null, unknownConfig: ConfigJson) {
+    super(TEXT_MODEL_WITH_PROJECTION, options, seed, unknownConfig);
+    this.textProjection = this.buildModules((scope) => new Linear(scope.child('text_projection'), options.hiddenSize, options.projectionDim, false));
   }
 
   /** Builds a randomly initialised model (PyTorch's per-layer defaults, seeded) from a config or options. */
-  static fromConfig(config: ConfigJson | Partial<CLIPTextOptions>, options: CLIPTextFromConfigOptions = {}): CLIPTextModelWithProjection {
-    const parsed = parseCLIPTextConfig(config, 'CLIPTextModelWithProjection');
-    const model = new CLIPTextModelWithProjection(parsed, options.seed ?? 0);
-    model.recordWarnings(parsed.warnings, options.onWarning);
-    return model;
+  static fromConfig(config: ConfigJson | Partial<CLIPTextOptions>, options: FromConfigOptions = {}): CLIPTextModelWithProjection {
+    return ModelMixin.buildFromConfig(TEXT_MODEL_WITH_PROJECTION, config, options, (...args) => new CLIPTextModelWithProjection(...args));
   }
 
   /**
    * Loads `config.json` and `model.safetensors` from a folder or http(s) URL (`subfolder`,
    * `variant` as for `CLIPTextModel`); the weights must include `text_projection.weight`.
    */
-  static async fromPretrained(source: string | PretrainedSource, options: TransformersFromPretrainedOptions = {}): Promise<CLIPTextModelWithProjection> {
-    return CLIPTextModelBase.load(source, options, 'CLIPTextModelWithProjection', true, (parsed) => new CLIPTextModelWithProjection(parsed, null));
+  static async fromPretrained(source: string | PretrainedSource, options: FromPretrainedOptions = {}): Promise<CLIPTextModelWithProjection> {
+    return ModelMixin.loadPretrained(TEXT_MODEL_WITH_PROJECTION, source, options, (...args) => new CLIPTextModelWithProjection(...args));
   }
 
   /** Encodes token ids [B, S] as `CLIPTextModel.encode` does, adding `textEmbeds`. */

@@ -6,8 +6,8 @@ import { CLIPEncoderLayer } from './clip-encoder-layer.js';
 import type { CLIPTextOptions } from './clip-text-config.js';
 import { attentionBias, checkInputIds, pooledPositions } from './text-inputs.js';
 
-/** What one pass of the text transformer returns (every tensor owned by the caller). */
-export interface CLIPTextTransformerOutput {
+/** What `CLIPTextModel.encode` returns; the caller owns (and disposes) every tensor. */
+export interface CLIPTextModelOutput {
   /** `final_layer_norm` of the last layer's output [B, S, D]. */
   lastHiddenState: tf.Tensor3D;
   /** `lastHiddenState` at each row's end-of-text token [B, D]. */
@@ -55,7 +55,7 @@ export class CLIPTextTransformer {
    * [B, S] (1 = token, 0 = padding) on top of the causal mask; keeps every layer's hidden state
    * when `outputHiddenStates` is set.
    */
-  apply(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D | undefined, outputHiddenStates: boolean): CLIPTextTransformerOutput {
+  apply(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D | undefined, outputHiddenStates: boolean): CLIPTextModelOutput {
     const { vocabSize, maxPositionEmbeddings, hiddenSize, eosTokenId } = this.options;
     const ids = checkInputIds(inputIds, vocabSize, maxPositionEmbeddings, this.context);
     const { batch, length } = ids;

@@ -3,10 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Generator, writeFileAtomic } from '@diffusion-ts/core';
-import { schedulerClass } from '@diffusion-ts/schedulers';
+import { resolveSchedulerName, schedulerFromConfig } from '@diffusion-ts/schedulers';
 import { decodeImage, type DecodedImage } from '../data/image-folder.js';
 import { imageGrid, scaleImage, tensorToImages, writePng } from '../images.js';
-import { schedulerClassName } from '../pipelines/scheduler-component.js';
 import type { StableDiffusionPipelineBase } from '../stable-diffusion/stable-diffusion-base.js';
 import { StableDiffusionImg2ImgPipeline } from '../stable-diffusion/stable-diffusion-img2img.js';
 import { StableDiffusionInpaintPipeline } from '../stable-diffusion/stable-diffusion-inpaint.js';
@@ -80,10 +79,10 @@ export async function sampleStableDiffusion(folder: string, className: string, v
   const height = values.height === undefined ? undefined : integerOption(values.height, 'height', 512, 8);
   const width = values.width === undefined ? undefined : integerOption(values.width, 'width', 512, 8);
   const strength = values.strength === undefined ? undefined : numberOption(values.strength, 'strength', 0.8, 0);
-  let scheduler: string | undefined;
-  if (values.scheduler !== undefined) {
+  const scheduler = values.scheduler;
+  if (scheduler !== undefined) {
     try {
-      scheduler = schedulerClassName(values.scheduler);
+      resolveSchedulerName(scheduler);
     } catch (error) {
       throw new UsageError((error as Error).message);
     }
@@ -100,9 +99,10 @@ export async function sampleStableDiffusion(folder: string, className: string, v
         ? await StableDiffusionImg2ImgPipeline.fromPretrained(folder, loadOptions)
         : await StableDiffusionPipeline.fromPretrained(folder, loadOptions);
   try {
-    if (scheduler !== undefined && scheduler !== pipeline.scheduler.className) {
+    if (scheduler !== undefined) {
+      // The short name's preset over the folder's config, assigned after loading (kept as it is).
       const previous = pipeline.scheduler;
-      pipeline.scheduler = schedulerClass(scheduler).fromConfig(previous.toConfig());
+      pipeline.scheduler = schedulerFromConfig(previous.toConfig(), scheduler);
       previous.dispose();
     }
     const loadSeconds = (performance.now() - loadStarted) / 1000;

@@ -1,8 +1,8 @@
 /** `diffusion-ts sample`: samples a PNG grid from a Diffusers pipeline folder. */
 import { resolve } from 'node:path';
 import { Generator, openPretrained } from '@diffusion-ts/core';
+import { resolveSchedulerName, SCHEDULER_NAMES } from '@diffusion-ts/schedulers';
 import { saveImageGrid } from '../images.js';
-import { schedulerClassName } from '../pipelines/scheduler-component.js';
 import {
   BACKEND_AND_THREADS_OPTIONS,
   SEED_OPTION,
@@ -17,6 +17,17 @@ import {
 } from './arguments.js';
 import { sampleStableDiffusion } from './sample-stable-diffusion.js';
 
+/** The short scheduler names, wrapped into the option column of the usage text. */
+function schedulerList(): string {
+  const lines: string[] = [];
+  for (const name of Object.keys(SCHEDULER_NAMES)) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last].length + name.length < 64) lines[last] += `, ${name}`;
+    else lines.push(name);
+  }
+  return lines.map((line, i) => `${' '.repeat(23)}${line}${i < lines.length - 1 ? ',' : ''}`).join('\n');
+}
+
 const USAGE = `Usage: diffusion-ts sample [model-folder] [options]
 
 Samples images from a pipeline folder in Diffusers' layout (model_index.json, unet/,
@@ -25,9 +36,10 @@ shipped models/mnist-ddpm. A Stable Diffusion folder (model_index.json's _class_
 StableDiffusion*) runs text-to-image, or img2img with --init-image, or inpainting with --mask.
 
 Options:
-  --scheduler <name>   ddim, pndm, ddpm, euler, euler-a, heun, dpm++, unipc or lcm (or a Diffusers
-                       class name): the folder's scheduler config loaded into it (default: ddim for
-                       unconditional folders, the folder's own for Stable Diffusion)
+  --scheduler <name>   the sampler (default: ddim for unconditional folders, the folder's own for
+                       Stable Diffusion), loaded with the folder's scheduler config:
+${schedulerList()}
+                       or a Diffusers class name (DDIMScheduler, …)
   --steps <n>          denoising steps (default 25; 30 for Stable Diffusion; DDPM is trained with 1000)
   --seed <n>           seed of the start noise (default 0)
   --count <n>          number of images (default 16; 1 for Stable Diffusion)
@@ -82,7 +94,7 @@ async function run(argv: string[]): Promise<void> {
   if (textOnly.length > 0) throw new UsageError(`--${textOnly[0]} is for Stable Diffusion folders; ${folder} is a ${className ?? 'folder without model_index.json'}`);
   values.scheduler ??= 'ddim';
   try {
-    schedulerClassName(values.scheduler);
+    resolveSchedulerName(values.scheduler);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

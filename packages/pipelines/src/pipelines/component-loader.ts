@@ -18,6 +18,11 @@ export interface PipelineComponent {
 export interface ComponentLoadOptions {
   /** The class to load (named by `model_index.json`, or by the caller instead). */
   className: string;
+  /**
+   * The name the caller gave instead of the folder's class, when it is more than a class name (a
+   * scheduler short name such as `dpm++2m-karras`: a class with options).
+   */
+  requestedName?: string;
   /** Receives load warnings (default `console.warn`). */
   onWarning?: (message: string) => void;
   /** A weights variant such as `fp16` (`diffusion_pytorch_model.fp16.safetensors`), for model components. */

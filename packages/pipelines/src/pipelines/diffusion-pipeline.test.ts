@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Generator, initBackend, type PretrainedSource } from '@diffusion-ts/core';
 import { testBackendNames } from '@diffusion-ts/core/testing';
-import { UNet2DConditionModel, UNet2DModel } from '@diffusion-ts/models';
+import { AutoencoderKL, CLIPTextModel, CLIPTextModelWithProjection, UNet2DConditionModel, UNet2DModel } from '@diffusion-ts/models';
 import { TINY_CLASS_UNET, TINY_CONDITION_UNET, TINY_UNET } from '@diffusion-ts/models/testing';
 import { DDIMScheduler, DDPMScheduler, type Scheduler } from '@diffusion-ts/schedulers';
 import { ClassConditionalPipeline } from './class-conditional.js';
@@ -57,6 +57,37 @@ class TestTextPipeline extends DiffusionPipeline<TextComponents> {
     return 'StableDiffusionPipeline';
   }
 }
+
+interface LatentComponents {
+  vae: AutoencoderKL;
+  textEncoder: CLIPTextModel;
+  textEncoder2: CLIPTextModelWithProjection;
+  tokenizer: TestTokenizer;
+  unet: UNet2DConditionModel;
+  scheduler: Scheduler;
+}
+
+/** A latent text-to-image-shaped pipeline: the VAE and both CLIP text encoders come from the built-in loaders. */
+class TestLatentPipeline extends DiffusionPipeline<LatentComponents> {
+  static override readonly expectedComponents: ComponentSpecs = {
+    scheduler: SCHEDULER_COMPONENT,
+    text_encoder: { classes: ['CLIPTextModel'] },
+    text_encoder_2: { classes: ['CLIPTextModelWithProjection'] },
+    tokenizer: { classes: ['TestTokenizer'] },
+    unet: { classes: ['UNet2DConditionModel'] },
+    vae: { classes: ['AutoencoderKL'] },
+  };
+  static override readonly componentLoaders = { ...COMPONENT_LOADERS, TestTokenizer: TOKENIZER_LOADER };
+  declare readonly vae: AutoencoderKL;
+  declare readonly textEncoder: CLIPTextModel;
+  declare readonly textEncoder2: CLIPTextModelWithProjection;
+
+  protected override get diffusersClassName(): string {
+    return 'StableDiffusionXLPipeline';
+  }
+}
+
+const TINY_CLIP = { hiddenSize: 8, intermediateSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, vocabSize: 50, maxPositionEmbeddings: 7, projectionDim: 4 };
 
 describe.each(testBackendNames())('DiffusionPipeline on %s', (backend) => {
   let folder: string;
@@ -130,10 +161,45 @@ describe.each(testBackendNames())('DiffusionPipeline on %s', (backend) => {
     const index = JSON.parse(await readFile(join(target, 'model_index.json'), 'utf8')) as Record<string, unknown>;
     await writeFile(join(target, 'model_index.json'), JSON.stringify({ ...index, unet: ['diffusers', 'UNet3DModel'] }));
     await expect(TestTextPipeline.fromPretrained(target, { tokenizer: new TestTokenizer([]) })).rejects.toThrow(/'unet' is a UNet3DModel/);
-    await writeFile(join(target, 'model_index.json'), JSON.stringify({ ...index, scheduler: ['diffusers', 'EulerDiscreteScheduler'] }));
-    await expect(ConditionedPipeline.fromPretrained(target)).rejects.toThrow(/'scheduler' is a EulerDiscreteScheduler, expected DDPMScheduler or DDIMScheduler or PNDMScheduler/);
+    await writeFile(join(target, 'model_index.json'), JSON.stringify({ ...index, scheduler: ['diffusers', 'KarrasVeScheduler'] }));
+    await expect(ConditionedPipeline.fromPretrained(target)).rejects.toThrow(
+      /'scheduler' is a KarrasVeScheduler, expected DDPMScheduler or DDIMScheduler or PNDMScheduler or EulerDiscreteScheduler/,
+    );
     await writeFile(join(target, 'model_index.json'), JSON.stringify({ ...index, unet: 'UNet2DConditionModel' }));
     await expect(ConditionedPipeline.fromPretrained(target)).rejects.toThrow(/component 'unet' must be \[library, class\]/);
+  });
+
+  it('loads and saves the VAE and the CLIP text encoders through the built-in loaders, in their libraries\' layouts', async () => {
+    const target = join(folder, `latent-${backend}`);
+    const components = {
+      vae: AutoencoderKL.fromConfig({ blockOutChannels: [8, 8], downBlockTypes: ['DownEncoderBlock2D', 'DownEncoderBlock2D'], upBlockTypes: ['UpDecoderBlock2D', 'UpDecoderBlock2D'], normNumGroups: 4, sampleSize: 8 }, { seed: 4 }),
+      textEncoder: CLIPTextModel.fromConfig(TINY_CLIP, { seed: 5 }),
+      textEncoder2: CLIPTextModelWithProjection.fromConfig(TINY_CLIP, { seed: 6 }),
+      tokenizer: new TestTokenizer(['a']),
+      unet: conditionUnet,
+      scheduler: new DDIMScheduler(),
+    };
+    await new TestLatentPipeline(components).save(target);
+    const index = JSON.parse(await readFile(join(target, 'model_index.json'), 'utf8')) as Record<string, unknown>;
+    expect(index).toMatchObject({
+      text_encoder: ['transformers', 'CLIPTextModel'],
+      text_encoder_2: ['transformers', 'CLIPTextModelWithProjection'],
+      vae: ['diffusers', 'AutoencoderKL'],
+    });
+    expect((await readdir(join(target, 'text_encoder'))).sort()).toEqual(['config.json', 'model.safetensors']);
+    expect((await readdir(join(target, 'vae'))).sort()).toEqual(['config.json', 'diffusion_pytorch_model.safetensors']);
+
+    const before = tf.memory().numTensors;
+    const loaded = await TestLatentPipeline.fromPretrained(target);
+    expect(loaded.vae).toBeInstanceOf(AutoencoderKL);
+    expect(loaded.textEncoder).toBeInstanceOf(CLIPTextModel);
+    expect(loaded.textEncoder2).toBeInstanceOf(CLIPTextModelWithProjection);
+    for (const name of ['vae', 'textEncoder', 'textEncoder2'] as const) {
+      expect(await loaded[name].exportWeights(), name).toEqual(await components[name].exportWeights());
+    }
+    loaded.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    for (const name of ['vae', 'textEncoder', 'textEncoder2'] as const) components[name].dispose();
   });
 
   it('loads and saves components of other packages through extra loaders, optional components as [null, null]', async () => {

@@ -3,14 +3,14 @@
  * from a Diffusers pipeline folder, `save` to one, and `dispose`.
  */
 import { openPretrained, toCamelCase, type PretrainedSource } from '@diffusion-ts/core';
+import { resolveSchedulerName } from '@diffusion-ts/schedulers';
 import type { ComponentLoaders, PipelineComponent } from './component-loader.js';
 import { COMPONENT_LOADERS } from './component-registry.js';
 import { loadComponents, saveComponents, type ComponentSpecs } from './pipeline-folder.js';
-import { schedulerClassName } from './scheduler-component.js';
 
 /** Options of the pipelines' `fromPretrained`. */
 export interface PipelineFromPretrainedOptions {
-  /** Load the folder's scheduler config into this scheduler instead (`ddim`, `DDIMScheduler`, …). */
+  /** Load the folder's scheduler config into this scheduler instead: a short name of the schedulers' `SCHEDULER_NAMES` (`ddim`, `dpm++2m-karras`, …) or a class name (`DDIMScheduler`). */
   scheduler?: string;
   /** Receives load warnings (default `console.warn`). */
   onWarning?: (message: string) => void;
@@ -85,7 +85,8 @@ export abstract class DiffusionPipeline<Components extends object = Record<strin
       expected: this.expectedComponents,
       loaders: { ...this.componentLoaders, ...loaders },
       given,
-      classOverrides: { scheduler: scheduler === undefined ? undefined : schedulerClassName(scheduler) },
+      classOverrides: { scheduler: scheduler === undefined ? undefined : resolveSchedulerName(scheduler).className },
+      requestedNames: { scheduler },
       onWarning,
       variant,
     });

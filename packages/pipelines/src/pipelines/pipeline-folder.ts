@@ -31,6 +31,8 @@ export interface LoadComponentsRequest {
   given: Readonly<Record<string, unknown>>;
   /** Classes to load instead of the ones `model_index.json` names, by component name. */
   classOverrides: Readonly<Record<string, string | undefined>>;
+  /** The names the caller gave for those overrides (e.g. a scheduler short name), by component name. */
+  requestedNames?: Readonly<Record<string, string | undefined>>;
   onWarning?: (message: string) => void;
   /** The weights variant the model components are read in (`fp16`). */
   variant?: string;
@@ -95,7 +97,8 @@ export async function loadComponents(source: PretrainedSource, request: LoadComp
   const loaded: Record<string, PipelineComponent> = {};
   try {
     for (const { name, key, className } of planned) {
-      loaded[key] = await request.loaders[className].load(source.subfolder(name), { className, onWarning: request.onWarning, variant: request.variant });
+      const requestedName = request.requestedNames?.[name];
+      loaded[key] = await request.loaders[className].load(source.subfolder(name), { className, requestedName, onWarning: request.onWarning, variant: request.variant });
     }
   } catch (error) {
     for (const component of Object.values(loaded)) component.dispose?.();

@@ -120,7 +120,19 @@ describe.each(testBackendNames())('UnconditionalPipeline on %s', (backend) => {
     expect(Array.from(await y.images.data())).toEqual(Array.from(await x.images.data()));
     tf.dispose([x.images, y.images]);
     loaded.dispose();
-    await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'euler' })).rejects.toThrow(/unknown scheduler 'euler'/);
+    // Short names of the solvers load the folder's config with their options set over it.
+    const karras = await UnconditionalPipeline.fromPretrained(target, { scheduler: 'dpm++2m-karras' });
+    expect(karras.scheduler.className).toBe('DPMSolverMultistepScheduler');
+    expect(karras.scheduler.toConfig()).toMatchObject({ algorithm_type: 'dpmsolver++', solver_order: 2, use_karras_sigmas: true, beta_schedule: 'linear' });
+    karras.dispose();
+    await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'flow-euler' })).rejects.toThrow(/cannot build from a config of 'DDPMScheduler'/);
+    await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'fancy' })).rejects.toThrow(/unknown scheduler 'fancy'/);
+    await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'LMSDiscreteScheduler' })).rejects.toThrow(
+      /needs LMSDiscreteScheduler, which this version of @diffusion-ts\/schedulers does not implement/,
+    );
+    const euler = await UnconditionalPipeline.fromPretrained(target, { scheduler: 'EulerDiscreteScheduler' });
+    expect(euler.scheduler.className).toBe('EulerDiscreteScheduler');
+    euler.dispose();
   });
 
   it('names what is missing in a broken folder', async () => {

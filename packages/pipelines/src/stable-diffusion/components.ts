@@ -14,7 +14,7 @@ import type { PromptTokenizer } from './prompt-tokenizer.js';
 export interface PromptEncoder {
   /** `CLIPTextModel` or `CLIPTextModelWithProjection`. */
   readonly className: string;
-  readonly options: { readonly hiddenSize: number; readonly intermediateSize: number; readonly numAttentionHeads: number };
+  readonly config: { readonly hiddenSize: number; readonly intermediateSize: number; readonly numAttentionHeads: number; readonly numHiddenLayers: number };
   encode(inputIds: tf.Tensor2D, options?: { outputHiddenStates?: boolean }): CLIPTextModelOutput;
   applyFinalLayerNorm(hiddenState: tf.Tensor3D): tf.Tensor3D;
   trainableVariables(): tf.Variable[];
@@ -95,6 +95,6 @@ export function shapesOf(components: Pick<StableDiffusionComponents, 'vae' | 'un
     unetInChannels: unet.config.inChannels,
     unetOutChannels: unet.config.outChannels,
     crossAttentionDims: distinct(unet.config.crossAttentionDim),
-    textHiddenSize: textEncoder?.options.hiddenSize,
+    textHiddenSize: textEncoder?.config.hiddenSize,
   };
 }

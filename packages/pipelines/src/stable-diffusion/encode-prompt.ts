@@ -103,8 +103,8 @@ function checkEmbeds(embeds: tf.Tensor3D, name: string, crossAttentionDims: read
 }
 
 function checkClipSkip(textEncoder: PromptEncoder, clipSkip: number, context: string): void {
-  const layers = (textEncoder.options as { numHiddenLayers?: number }).numHiddenLayers;
-  if (layers !== undefined && clipSkip >= layers) {
+  const layers = textEncoder.config.numHiddenLayers;
+  if (clipSkip >= layers) {
     throw new RangeError(`${context}: clipSkip ${clipSkip} skips every one of the text encoder's ${layers} layers`);
   }
 }

@@ -4,7 +4,6 @@
  * taken to latent size by nearest neighbour, decoded images clamped to [0, 1], 8-bit PNGs.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { roundHalfToEven } from '@diffusion-ts/schedulers';
 import { encodeImagePng } from '../images.js';
 
 /**
@@ -55,6 +54,12 @@ export function denormalizeImage(images: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => tf.clipByValue(tf.add(tf.div(images, 2), 0.5), 0, 1) as tf.Tensor4D);
 }
 
+/** `Math.round` with halves to the even neighbour, as numpy's `round` (Diffusers' `numpy_to_pil`). */
+function roundHalfEven(value: number): number {
+  const rounded = Math.round(value);
+  return rounded - value === 0.5 && rounded % 2 !== 0 ? rounded - 1 : rounded;
+}
+
 /** Images [B, H, W, C] in [0, 1] as PNG files (`round(x * 255)`, half to even as numpy). */
 export async function imagesToPng(images: tf.Tensor4D): Promise<Uint8Array[]> {
   const [batch, height, width, channels] = images.shape;
@@ -63,7 +68,7 @@ export async function imagesToPng(images: tf.Tensor4D): Promise<Uint8Array[]> {
   const files: Uint8Array[] = [];
   for (let b = 0; b < batch; b += 1) {
     const pixels = new Uint8Array(size);
-    for (let i = 0; i < size; i += 1) pixels[i] = Math.min(255, Math.max(0, roundHalfToEven(values[b * size + i] * 255)));
+    for (let i = 0; i < size; i += 1) pixels[i] = Math.min(255, Math.max(0, roundHalfEven(values[b * size + i] * 255)));
     files.push(encodeImagePng({ width, height, channels, pixels }));
   }
   return files;

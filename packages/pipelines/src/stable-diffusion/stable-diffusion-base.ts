@@ -8,14 +8,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backendMemoryLimit, Generator, moveToHostMemory, openPretrained, randn, type PretrainedSource } from '@diffusion-ts/core';
 import type { AutoencoderKL, UNet2DConditionModel } from '@diffusion-ts/models';
-import { schedulerFromConfig, type Scheduler } from '@diffusion-ts/schedulers';
+import { resolveSchedulerName, schedulerFromConfig, type Scheduler } from '@diffusion-ts/schedulers';
 import type { ComponentLoaders } from '../pipelines/component-loader.js';
 import { runDenoisingLoop, type DenoiseStep } from '../pipelines/denoise-loop.js';
 import { COMPONENT_LOADERS } from '../pipelines/component-registry.js';
 import { DiffusionPipeline, type FromPretrainedOptionsOf, type PipelineClass } from '../pipelines/diffusion-pipeline.js';
 import type { StepCallback } from '../pipelines/generate-options.js';
 import { planComponents, type ComponentSpecs } from '../pipelines/pipeline-folder.js';
-import { SCHEDULER_COMPONENT, schedulerClassName } from '../pipelines/scheduler-component.js';
+import { SCHEDULER_COMPONENT } from '../pipelines/scheduler-component.js';
 import { checkComponentShapes, shapesOf, type PipelineTask, type PromptEncoder, type StableDiffusionComponents } from './components.js';
 import { checkPromptOptions, encodePrompt, type PromptBatch, type PromptOptions } from './encode-prompt.js';
 import { capMemoryLimit, MemoryPlanError, planMemory, type MemoryPlan, type MemoryPlanRow, type Residency } from './memory-plan.js';
@@ -158,7 +158,8 @@ export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<Stab
       expected: this.expectedComponents,
       loaders: { ...this.componentLoaders, ...loaders },
       given,
-      classOverrides: { scheduler: scheduler === undefined ? undefined : schedulerClassName(scheduler) },
+      classOverrides: { scheduler: scheduler === undefined ? undefined : resolveSchedulerName(scheduler).className },
+      requestedNames: { scheduler },
       onWarning,
       variant,
     });
