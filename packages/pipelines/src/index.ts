@@ -26,7 +26,14 @@ export {
 } from './stable-diffusion/stable-diffusion-base.js';
 export { type PipelineTask, type PromptEncoder, type StableDiffusionComponents } from './stable-diffusion/components.js';
 export { type PromptOptions } from './stable-diffusion/encode-prompt.js';
-export { ClipTokenizerComponent, TOKENIZER_LOADERS, TOKENIZERS_PACKAGE, type PromptTokenizer } from './stable-diffusion/prompt-tokenizer.js';
+export {
+  ClipTokenizerComponent,
+  clipTokenizerLoaders,
+  TOKENIZER_LOADERS,
+  TOKENIZERS_PACKAGE,
+  type ClipTokenizerClass,
+  type PromptTokenizer,
+} from './stable-diffusion/prompt-tokenizer.js';
 export { classifierFreeGuidance } from './stable-diffusion/guidance.js';
 export {
   estimateUNetActivationBytes,

@@ -25,8 +25,13 @@ export interface PromptTokenizer {
 /** The files a CLIP tokenizer folder may hold, in the order they are written. */
 export const TOKENIZER_FILE_NAMES = ['vocab.json', 'merges.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'] as const;
 
+/** What the loader needs of `@diffusion-ts/tokenizers`' `CLIPTokenizer` class. */
+export interface ClipTokenizerClass {
+  fromFiles(files: { vocabJson?: string; mergesTxt?: string; tokenizerJson?: string; tokenizerConfigJson?: string; specialTokensMapJson?: string }): PromptTokenizer;
+}
+
 interface TokenizersModule {
-  CLIPTokenizer: { fromFiles(files: Record<string, string | undefined>): PromptTokenizer };
+  CLIPTokenizer: ClipTokenizerClass;
 }
 
 async function importTokenizers(): Promise<TokenizersModule> {
@@ -53,11 +58,15 @@ export class ClipTokenizerComponent implements PromptTokenizer, PipelineComponen
     readonly className = 'CLIPTokenizer',
   ) {}
 
-  /** Loads a tokenizer folder (`vocab.json` + `merges.txt`, or `tokenizer.json`, with the config files present). */
-  static async fromPretrained(source: PretrainedSource, className = 'CLIPTokenizer'): Promise<ClipTokenizerComponent> {
+  /**
+   * Loads a tokenizer folder (`vocab.json` + `merges.txt`, or `tokenizer.json`, with the config
+   * files present) with `tokenizerClass` (default: `CLIPTokenizer`, imported from
+   * `@diffusion-ts/tokenizers` at run time).
+   */
+  static async fromPretrained(source: PretrainedSource, className = 'CLIPTokenizer', tokenizerClass?: ClipTokenizerClass): Promise<ClipTokenizerComponent> {
     const files: Record<string, string> = {};
     for (const name of TOKENIZER_FILE_NAMES) if (await source.exists(name)) files[name] = await source.readText(name);
-    const { CLIPTokenizer } = await importTokenizers();
+    const CLIPTokenizer = tokenizerClass ?? (await importTokenizers()).CLIPTokenizer;
     try {
       const tokenizer = CLIPTokenizer.fromFiles({
         vocabJson: files['vocab.json'],
@@ -92,11 +101,19 @@ export class ClipTokenizerComponent implements PromptTokenizer, PipelineComponen
   }
 }
 
-const TOKENIZER_LOADER: ComponentLoader<ClipTokenizerComponent> = {
-  library: 'transformers',
-  load: (source, { className }) => ClipTokenizerComponent.fromPretrained(source, className),
-  save: (tokenizer, folder) => tokenizer.save(folder),
-};
+/**
+ * Loaders of transformers' CLIP tokenizer classes that build the tokenizer with `tokenizerClass`.
+ * In a browser bundle pass `CLIPTokenizer` imported from `@diffusion-ts/tokenizers`, so that the
+ * bundler includes it: `fromPretrained(url, { loaders: clipTokenizerLoaders(CLIPTokenizer) })`.
+ */
+export function clipTokenizerLoaders(tokenizerClass?: ClipTokenizerClass): ComponentLoaders {
+  const loader: ComponentLoader<ClipTokenizerComponent> = {
+    library: 'transformers',
+    load: (source, { className }) => ClipTokenizerComponent.fromPretrained(source, className, tokenizerClass),
+    save: (tokenizer, folder) => tokenizer.save(folder),
+  };
+  return Object.freeze({ CLIPTokenizer: loader, CLIPTokenizerFast: loader });
+}
 
-/** Loaders of transformers' CLIP tokenizer classes (through the optional `@diffusion-ts/tokenizers`). */
-export const TOKENIZER_LOADERS: ComponentLoaders = Object.freeze({ CLIPTokenizer: TOKENIZER_LOADER, CLIPTokenizerFast: TOKENIZER_LOADER });
+/** Loaders of transformers' CLIP tokenizer classes, importing the optional `@diffusion-ts/tokenizers` at run time (Node). */
+export const TOKENIZER_LOADERS: ComponentLoaders = clipTokenizerLoaders();

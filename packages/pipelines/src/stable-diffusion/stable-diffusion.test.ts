@@ -8,7 +8,9 @@ import { DDIMScheduler, DPMSolverMultistepScheduler } from '@diffusion-ts/schedu
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SD_SMALL_FOLDER, SD_SMALL_INPAINT_FOLDER } from '../testing/sd-fixtures.js';
+import { CLIPTokenizer } from '@diffusion-ts/tokenizers';
 import { MemoryPlanError } from './memory-plan.js';
+import { clipTokenizerLoaders } from './prompt-tokenizer.js';
 import { stageEstimates } from './stable-diffusion-plan.js';
 import { StableDiffusionInpaintPipeline } from './stable-diffusion-inpaint.js';
 import { StableDiffusionPipeline } from './stable-diffusion.js';
@@ -81,6 +83,14 @@ describe.each(testBackendNames())('StableDiffusionPipeline on %s', (backend) => 
     expect(tf.memory().numTensors).toBe(before);
     predict.mockRestore();
     tf.dispose([latents, embeds, narrow]);
+  });
+
+  it('loads the tokenizer with a given CLIPTokenizer class (as browser bundles do)', async () => {
+    const loaded = await StableDiffusionPipeline.fromPretrained(SD_SMALL_FOLDER, { ...quiet, loaders: clipTokenizerLoaders(CLIPTokenizer) });
+    const [a, b] = [(await pipeline.generate({ ...base, numInferenceSteps: 1, outputType: 'latent' })).latents!, (await loaded.generate({ ...base, numInferenceSteps: 1, outputType: 'latent' })).latents!];
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0])).toBe(0);
+    tf.dispose([a, b]);
+    loaded.dispose();
   });
 
   it('runs from prompt embeddings without a tokenizer or text encoder, equal to the prompt path', async () => {
