@@ -17,6 +17,8 @@ export {
 } from './backend/init-backend.js';
 export { BackendError, type BackendFault } from './backend/backend-error.js';
 export { memoryCapacity, WASM_HEAP_LIMIT_BYTES, type MemoryCapacity } from './backend/memory-capacity.js';
+/** Moves tensors (a model's weights) out of the wasm heap or GPU memory to host memory until their next use. */
+export { moveToHostMemory } from './backend/host-memory.js';
 export { isSoftwareAdapter, probeWebgpu, WEBGPU_PACKAGE, type AdapterDescription, type WebgpuProbe } from './backend/webgpu.js';
 export { CUDA_PACKAGE } from './backend/cuda.js';
 export { CPU_PACKAGE } from './backend/cpu.js';
@@ -74,6 +76,19 @@ export {
 } from './io/safetensors.js';
 export { loadSafetensors, saveSafetensors } from './io/safetensors-file.js';
 export { WeightsError } from './io/weights-error.js';
+/**
+ * Safetensors headers alone (names, dtypes, shapes, byte ranges, declared size): parsed by the one
+ * bounded parser `readSafetensors` uses, read from a file's first bytes (a `Range` request over
+ * http) so that memory can be planned before any data is loaded.
+ */
+export {
+  parseSafetensorsHeader,
+  safetensorsHeaderLength,
+  SAFETENSORS_DTYPE_BYTES,
+  type SafetensorsHeader,
+  type SafetensorsHeaderEntry,
+} from './io/safetensors.js';
+export { readSafetensorsHeader } from './io/safetensors-header.js';
 export {
   DIFFUSERS_WEIGHTS_NAME,
   loadPretrained,
@@ -81,6 +96,20 @@ export {
   type LoadPretrainedOptions,
   type PretrainedSource,
 } from './io/pretrained.js';
+/**
+ * A model's weight files as Diffusers names them: one file, a variant (`fp16`), or shards listed by
+ * an index; their size from the headers, their tensors loaded and merged.
+ */
+export {
+  findWeightFiles,
+  loadWeightFiles,
+  shardIndexName,
+  weightFootprint,
+  withVariant,
+  type FindWeightFilesOptions,
+  type WeightFiles,
+  type WeightFootprint,
+} from './io/weight-files.js';
 export { LoadError, type LoadFault } from './io/load-error.js';
 export { DEFAULT_LOAD_LIMITS, splitLoadOptions, type LoadOptions } from './io/load-options.js';
 /** Short, bounded excerpts of values and names for error messages (safe for huge or deeply nested values). */

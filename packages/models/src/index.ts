@@ -56,3 +56,8 @@ export {
   type DecoderBlockType,
   type EncoderBlockType,
 } from './block-registry.js';
+export {
+  attentionScoreBudget,
+  DEFAULT_ATTENTION_SCORE_BUDGET,
+  setAttentionScoreBudget,
+} from './layers/scaled-dot-product-attention.js';

@@ -131,8 +131,9 @@ export abstract class ModelMixin<Options extends object> {
   /**
    * Reads a pretrained folder or URL: its `config.json` first, parsed and checked against the
    * budget (so a config that is malformed or too large is refused before the weights are
-   * fetched); then the weights, within the load limits, checked against the config (the
-   * family's `prepareWeights`); then builds the model with `create` without drawing initial
+   * fetched); then the weights (one file or shards, of `variant` or, with a warning, the plain
+   * files), within the load limits, checked against the config (the family's `prepareWeights`);
+   * then builds the model with `create` without drawing initial
    * values and assigns the weights; the model is disposed when they do not fit. Unused weights
    * become one warning (an error with `strict`).
    */
@@ -145,9 +146,11 @@ export abstract class ModelMixin<Options extends object> {
     const folder = pretrainedFolder(source, options);
     const parsed = parseModelConfig(family, await folder.readJson(CONFIG_NAME));
     checkConfigBudget(family, parsed.options, options.budget);
-    const weights = await readPretrainedWeights(folder, family.weightsName, options.variant);
+    const fileWarnings: string[] = [];
+    const weights = await readPretrainedWeights(folder, family.weightsName, options.variant, (message) => fileWarnings.push(message));
     const tensors = family.prepareWeights ? family.prepareWeights(weights, parsed.options, folder.location) : weights;
     const model = ModelMixin.build(parsed, null, create, options.onWarning);
+    model.recordWarnings(fileWarnings, options.onWarning);
     try {
       const { unexpected } = importWeights(model.store, tensors, folder.location, options.strict);
       if (unexpected.length > 0) model.recordWarnings([unusedWeightsWarning(folder.location, family.className, unexpected)], options.onWarning);

@@ -1,8 +1,8 @@
 import {
+  findWeightFiles,
+  loadWeightFiles,
   openPretrained,
-  readSafetensors,
   saveSafetensors,
-  truncateText,
   writeConfigFile,
   type ConfigJson,
   type LoadOptions,
@@ -34,7 +34,8 @@ export interface FromPretrainedOptions extends LoadOptions {
   strict?: boolean;
   /**
    * A weights variant: `fp16` reads `diffusion_pytorch_model.fp16.safetensors` (for transformers'
-   * layout `model.fp16.safetensors`), widened to float32 as every F16/BF16 file is.
+   * layout `model.fp16.safetensors`) or its shards, widened to float32 as every F16/BF16 file is;
+   * the plain files are used, with a warning, where the folder has no such variant.
    */
   variant?: string;
   /** The most parameters and activations the config may ask for (see `FromConfigOptions.budget`). */
@@ -47,24 +48,20 @@ export function pretrainedFolder(source: string | PretrainedSource, options: Fro
   return options.subfolder ? root.subfolder(options.subfolder) : root;
 }
 
-/** `weightsName` of a variant: `model.safetensors` -> `model.fp16.safetensors`; the name itself without one. */
-export function variantWeightsName(weightsName: string, variant?: string): string {
-  if (variant === undefined || variant === '') return weightsName;
-  if (!/^[\w-]+$/.test(variant)) throw new Error(`pretrained: variant '${truncateText(variant)}' must be a plain name such as 'fp16'`);
-  const dot = weightsName.lastIndexOf('.');
-  return `${weightsName.slice(0, dot)}.${variant}${weightsName.slice(dot)}`;
-}
-
 /**
- * Reads the tensors of the weights file in `folder`: `weightsName` (default
- * `diffusion_pytorch_model.safetensors`) of `variant`, within the folder's load limits.
+ * Reads the weights in `folder`, within the folder's load limits: `weightsName` (default
+ * `diffusion_pytorch_model.safetensors`) of `variant`, one file or shards listed by
+ * `….safetensors.index.json` (the plain files, with a warning to `onWarning`, where the folder has
+ * no such variant). Local files are read one tensor at a time.
  */
 export async function readPretrainedWeights(
   folder: PretrainedSource,
   weightsName = WEIGHTS_NAME,
   variant?: string,
+  onWarning?: (message: string) => void,
 ): Promise<Record<string, WeightTensor>> {
-  return readSafetensors(await folder.readBytes(variantWeightsName(weightsName, variant))).tensors;
+  const found = await findWeightFiles(folder, weightsName, { variant, onWarning });
+  return loadWeightFiles(folder, found);
 }
 
 /** Writes `config.json` and the safetensors file into `folder` (each atomically). */

@@ -1,7 +1,7 @@
 /**
  * @diffusion-ts/pipelines: generation pipelines (unconditional, class-conditional, conditioned,
- * img2img) on one `DiffusionPipeline` base, the training loop, datasets (MNIST, image folders)
- * and image output.
+ * img2img, Stable Diffusion text-to-image / img2img / inpainting) on one `DiffusionPipeline` base,
+ * the training loop, datasets (MNIST, image folders) and image output.
  */
 export { DiffusionPipeline, type PipelineFromPretrainedOptions } from './pipelines/diffusion-pipeline.js';
 export { UnconditionalPipeline, type UnconditionalComponents } from './pipelines/unconditional.js';
@@ -13,6 +13,38 @@ export { COMPONENT_LOADERS } from './pipelines/component-registry.js';
 export { type ComponentSpec, type ComponentSpecs } from './pipelines/pipeline-folder.js';
 export { SCHEDULER_COMPONENT } from './pipelines/scheduler-component.js';
 export { denoiseLoop, guide, runDenoisingLoop, type DenoiseLoopOptions, type DenoiseStep } from './pipelines/denoise-loop.js';
+export { StableDiffusionPipeline, type TextToImageOptions } from './stable-diffusion/stable-diffusion.js';
+export { StableDiffusionImg2ImgPipeline, type Img2ImgOptions } from './stable-diffusion/stable-diffusion-img2img.js';
+export { StableDiffusionInpaintPipeline, type InpaintOptions } from './stable-diffusion/stable-diffusion-inpaint.js';
+export {
+  StableDiffusionPipelineBase,
+  type GenerateSettings,
+  type StableDiffusionGenerateOptions,
+  type StableDiffusionOutput,
+  type StableDiffusionOutputType,
+  type StableDiffusionFromPretrainedOptions,
+} from './stable-diffusion/stable-diffusion-base.js';
+export { type PipelineTask, type PromptEncoder, type StableDiffusionComponents } from './stable-diffusion/components.js';
+export { type PromptOptions } from './stable-diffusion/encode-prompt.js';
+export {
+  ClipTokenizerComponent,
+  clipTokenizerLoaders,
+  TOKENIZER_LOADERS,
+  TOKENIZERS_PACKAGE,
+  type ClipTokenizerClass,
+  type PromptTokenizer,
+} from './stable-diffusion/prompt-tokenizer.js';
+export { classifierFreeGuidance } from './stable-diffusion/guidance.js';
+export {
+  estimateUNetActivationBytes,
+  estimateVaeDecodeBytes,
+  MEMORY_HEADROOM_BYTES,
+  MemoryPlanError,
+  planMemory,
+  type MemoryPlan,
+  type MemoryPlanRow,
+  type Residency,
+} from './stable-diffusion/memory-plan.js';
 export {
   planGeneration,
   startNoise,

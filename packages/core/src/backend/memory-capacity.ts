@@ -1,7 +1,8 @@
 /**
  * How much tensor memory the active backend can hold, as far as it can be known up front: the
  * wasm heap's fixed limit, the machine's memory for cpu, the device's buffer limits for WebGPU.
- * Pipelines compare their estimate of a step with it before allocating anything.
+ * Pipelines compare their estimate of a step, or their memory plan, with it before allocating
+ * anything.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -17,8 +18,14 @@ export interface MemoryCapacity {
   description: string;
 }
 
-/** tfjs-backend-wasm is a 32-bit WebAssembly module: its heap can never grow beyond 4 GiB. */
-export const WASM_HEAP_LIMIT_BYTES = 2 ** 32;
+/**
+ * The wasm backend's heap limit: 65,535 pages of 64 KiB (4 GiB - 64 KiB), the most a 32-bit
+ * WebAssembly memory reaches (tfjs-backend-wasm 4.22 grows its heap up to it). Measured here: the
+ * heap stops at 4,095.94 MiB; 4,095 MiB of 1 MiB tensors or 4,032 MiB of 64 MiB tensors fit (the
+ * rest is the module's own data and fragmentation). Past it tfjs-backend-wasm does not fail: the
+ * allocator returns offset 0 and new tensors silently overwrite old ones, so a plan must stay below.
+ */
+export const WASM_HEAP_LIMIT_BYTES = 65_535 * 65_536;
 
 /** The longest typed array V8 allows (2^32 elements); a cpu tensor lives in one. */
 const MAX_TYPED_ARRAY_BYTES = 2 ** 32 * 4;
@@ -44,7 +51,7 @@ export function memoryCapacity(backend: string = tf.getBackend()): MemoryCapacit
         backend,
         totalBytes: WASM_HEAP_LIMIT_BYTES,
         maxTensorBytes: WASM_HEAP_LIMIT_BYTES,
-        description: 'the wasm heap holds at most 4 GiB, a 32-bit WebAssembly memory',
+        description: 'the wasm heap holds at most 4 GiB - 64 KiB, the 65,535 pages of a 32-bit WebAssembly memory',
       };
     case 'cpu': {
       const total = machineMemory();

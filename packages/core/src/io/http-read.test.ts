@@ -1,7 +1,8 @@
 /**
  * The HTTP loader against a hostile server on 127.0.0.1 (issue 17): one that never answers, one
  * that stalls mid-body, huge or false Content-Lengths, bodies beyond what a safetensors header
- * declares, and redirects to another origin. Timeouts are shortened to keep the tests fast.
+ * declares, and redirects to another origin; header reads (Range requests) under the same bounds.
+ * Timeouts are shortened to keep the tests fast.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -10,6 +11,7 @@ import { LoadError } from './load-error.js';
 import { openPretrained } from './pretrained.js';
 import { writeSafetensors } from './safetensors.js';
 import { loadSafetensors } from './safetensors-file.js';
+import { readSafetensorsHeader } from './safetensors-header.js';
 
 const WEIGHTS = writeSafetensors({ w: { dtype: 'F32', shape: [4], data: Float32Array.from([1, 2, 3, 4]) } });
 const QUICK = { timeoutMs: 250 };
@@ -204,6 +206,20 @@ describe('the HTTP loader is bounded', () => {
     setTimeout(() => controller.abort(reason), 50);
     await expect(loadSafetensors(`${base}/silent/w.safetensors`, { signal: controller.signal })).rejects.toBe(reason);
     await expect(openPretrained(`${base}/ok`, { signal: AbortSignal.abort(reason) }).readJson('config.json')).rejects.toBe(reason);
+  });
+
+  it('reads safetensors headers (Range requests) within the same bounds', async () => {
+    const silent = await loadFailure(readSafetensorsHeader(`${base}/silent/w.safetensors`, QUICK));
+    expect(silent.error.fault).toBe('timeout');
+    const cross = await loadFailure(openPretrained(`${base}/cross`, QUICK).readSafetensorsHeader('w.safetensors'));
+    expect(cross.error.fault).toBe('redirect');
+    const allowed = await readSafetensorsHeader(`${base}/cross/w.safetensors`, { ...QUICK, redirectOrigins: [otherBase] });
+    expect(allowed.tensors.w).toMatchObject({ dtype: 'F32', shape: [4], byteLength: 16 });
+    // A server that stalls after the header: the header alone is read, the stall never reached.
+    const claims = await readSafetensorsHeader(`${base}/claims/w.safetensors`, QUICK);
+    expect(claims.tensors.w.byteLength).toBe(8 * 2 ** 30);
+    const missing = await loadFailure(openPretrained(`${base}/ok`, QUICK).readSafetensorsHeader('absent.safetensors'));
+    expect(missing.error.fault).toBe('not-found');
   });
 
   it('checks the options', () => {

@@ -1,6 +1,7 @@
 /**
  * Reads over http(s) with `fetch`, bounded: an idle timeout (connecting included), a size cap per
- * file (for safetensors also the size its header declares), redirects followed only to the same
+ * file (for safetensors also the size its header declares; a file's first bytes by a `Range`
+ * request, for headers read before the data), redirects followed only to the same
  * origin (or to origins the caller allows, never from https to http), and an `AbortSignal`.
  * Every failure is a `LoadError` naming the URL, except an abort, which rejects with the signal's
  * reason.
@@ -119,6 +120,19 @@ async function fetchChecked(url: string, init: { method: 'GET' | 'HEAD'; headers
   }
 }
 
+/** The next chunk of a body (`undefined` at its end); data restarts the idle timeout, a failure becomes the transfer's error. */
+async function nextChunk(reader: ReadableStreamDefaultReader<Uint8Array>, transfer: Transfer): Promise<Uint8Array | undefined> {
+  let result: ReadableStreamReadResult<Uint8Array>;
+  try {
+    result = await reader.read();
+  } catch (error) {
+    throw transfer.failure(error);
+  }
+  if (result.done) return undefined;
+  transfer.touch();
+  return result.value;
+}
+
 /** Reads the whole body into one array, refusing more than `limit` bytes (or, for weights, than the safetensors header declares). */
 async function readBody(response: Response, transfer: Transfer, kind: ReadKind, options: ResolvedLoadOptions): Promise<Uint8Array> {
   const source = transfer.source;
@@ -143,15 +157,8 @@ async function readBody(response: Response, transfer: Transfer, kind: ReadKind, 
     throw error;
   };
   for (;;) {
-    let result: ReadableStreamReadResult<Uint8Array>;
-    try {
-      result = await reader.read();
-    } catch (error) {
-      throw transfer.failure(error);
-    }
-    if (result.done) break;
-    transfer.touch();
-    const chunk = result.value;
+    const chunk = await nextChunk(reader, transfer);
+    if (chunk === undefined) break;
     if (out !== undefined) {
       if (received + chunk.length > out.length) {
         return fail(new LoadError('too-large', source, `the server sends more than the ${out.length} bytes its safetensors header declares`));
@@ -219,17 +226,58 @@ function concat(chunks: Uint8Array[], length: number): Uint8Array {
   return out;
 }
 
+/** Throws a `LoadError` (`not-found` for 404, else `http-status`) for an error status, discarding the body. */
+async function checkStatus(response: Response, url: string): Promise<void> {
+  if (response.ok) return;
+  await discard(response);
+  const status = `HTTP ${response.status} ${response.statusText}`.trimEnd();
+  throw new LoadError(response.status === 404 ? 'not-found' : 'http-status', url, status, { status: response.status });
+}
+
 /** The bytes at `url`, within the limits of `kind` (`text`: maxTextBytes; `weights`: a safetensors file). */
 export async function readHttpBytes(url: string, kind: ReadKind, options: ResolvedLoadOptions): Promise<Uint8Array> {
   const transfer = new Transfer(url, options);
   try {
     const response = await fetchChecked(url, { method: 'GET' }, transfer, options);
-    if (!response.ok) {
-      await discard(response);
-      const status = `HTTP ${response.status} ${response.statusText}`.trimEnd();
-      throw new LoadError(response.status === 404 ? 'not-found' : 'http-status', url, status, { status: response.status });
-    }
+    await checkStatus(response, url);
     return await readBody(response, transfer, kind, options);
+  } finally {
+    transfer.close();
+  }
+}
+
+/**
+ * The first `length` bytes at `url` (fewer when the file is shorter), with a `Range` request; a
+ * server that ignores it and sends the whole file is read only as far as needed, then the download
+ * is cancelled. Timeout, redirects and cancellation as for `readHttpBytes`; nothing past `length`
+ * is kept, so no size cap is needed.
+ */
+export async function readHttpPrefix(url: string, length: number, options: ResolvedLoadOptions): Promise<Uint8Array> {
+  const transfer = new Transfer(url, options);
+  try {
+    const response = await fetchChecked(url, { method: 'GET', headers: { Range: `bytes=0-${Math.max(0, length - 1)}` } }, transfer, options);
+    if (response.status === 416) {
+      // Range not satisfiable: the file is empty.
+      await discard(response);
+      return new Uint8Array(0);
+    }
+    await checkStatus(response, url);
+    const out = new Uint8Array(length);
+    let filled = 0;
+    const reader = response.body?.getReader();
+    if (reader === undefined) return out.subarray(0, 0);
+    try {
+      while (filled < length) {
+        const chunk = await nextChunk(reader, transfer);
+        if (chunk === undefined) break;
+        const take = Math.min(chunk.length, length - filled);
+        out.set(chunk.subarray(0, take), filled);
+        filled += take;
+      }
+    } finally {
+      await reader.cancel().catch(() => undefined);
+    }
+    return out.subarray(0, filled);
   } finally {
     transfer.close();
   }

@@ -2,7 +2,9 @@ import { parseJsonText, type ConfigJson } from './config.js';
 import { LoadError } from './load-error.js';
 import { resolveLoadOptions, type LoadOptions, type ResolvedLoadOptions } from './load-options.js';
 import { relativeSegments } from './relative-path.js';
-import { readSafetensors, type SafetensorsFile } from './safetensors.js';
+import type { SafetensorsFile, SafetensorsHeader } from './safetensors.js';
+import { readHeaderOf } from './safetensors-header.js';
+import { loadSafetensorsFrom } from './safetensors-file.js';
 import { isFileUrl, isUrl, readSourceBytes, sourceExists } from './source-bytes.js';
 
 /**
@@ -25,6 +27,10 @@ export interface PretrainedSource {
   readText(file: string): Promise<string>;
   /** `file` parsed as a JSON object (within `maxTextBytes`). */
   readJson(file: string): Promise<ConfigJson>;
+  /** The tensors of the safetensors `file` (local files are read one tensor at a time; downloads within the limits). */
+  loadSafetensors(file: string): Promise<SafetensorsFile>;
+  /** Only the header of the safetensors `file`: its first bytes (a `Range` request over http), no tensor data. */
+  readSafetensorsHeader(file: string): Promise<SafetensorsHeader>;
 }
 
 type SourceKind = 'http' | 'file-url' | 'path';
@@ -74,11 +80,26 @@ class FolderOrUrlSource implements PretrainedSource {
     return this.read(file, this.readLimitOf(file));
   }
 
-  /** Reads `file` within the limit of `kind`; a missing file in a missing local folder says so. */
+  async loadSafetensors(file: string): Promise<SafetensorsFile> {
+    const target = this.resolve(file);
+    return this.hinted(() => loadSafetensorsFrom(target, this.options));
+  }
+
+  async readSafetensorsHeader(file: string): Promise<SafetensorsHeader> {
+    const target = this.resolve(file);
+    return this.hinted(() => readHeaderOf(target, this.options));
+  }
+
+  /** Reads `file` within the limit of `kind`. */
   private async read(file: string, kind: 'weights' | 'text'): Promise<Uint8Array> {
     const target = this.resolve(file);
+    return this.hinted(() => readSourceBytes(target, kind, this.options));
+  }
+
+  /** Runs a read; a missing file in a missing local folder says so. */
+  private async hinted<T>(read: () => Promise<T>): Promise<T> {
     try {
-      return await readSourceBytes(target, kind, this.options);
+      return await read();
     } catch (error) {
       if (error instanceof LoadError && error.fault === 'not-found') {
         const hint = await this.hint();
@@ -153,6 +174,6 @@ export async function loadPretrained(
   let root = typeof source === 'string' ? openPretrained(source, options) : source;
   if (options.subfolder) root = root.subfolder(options.subfolder);
   const config = await root.readJson('config.json');
-  const weights = readSafetensors(await root.readBytes(DIFFUSERS_WEIGHTS_NAME));
+  const weights = await root.loadSafetensors(DIFFUSERS_WEIGHTS_NAME);
   return { config, weights };
 }

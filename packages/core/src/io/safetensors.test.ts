@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readSafetensors, SafetensorsError, writeSafetensors, type SafetensorsTensor } from './safetensors.js';
+import { parseSafetensorsHeader, readSafetensors, SafetensorsError, writeSafetensors, type SafetensorsTensor } from './safetensors.js';
 import { loadSafetensors, saveSafetensors } from './safetensors-file.js';
 
 const FIXTURE = new URL('../../../../fixtures/diffusers/unet2d_tiny/diffusion_pytorch_model.safetensors', import.meta.url);
@@ -256,6 +256,13 @@ describe('readSafetensors', () => {
             }
           }
         }
+        // The header parser alone (for planning before the data) also ends in a typed error or a header.
+        let header;
+        try {
+          header = parseSafetensorsHeader(bytes);
+        } catch (error) {
+          if (!(error instanceof SafetensorsError)) throw error;
+        }
         let file;
         try {
           file = readSafetensors(bytes);
@@ -264,10 +271,12 @@ describe('readSafetensors', () => {
           expect(error.fault.length).toBeGreaterThan(0);
           return;
         }
-        // Whatever is accepted is self-consistent.
+        // Whatever is accepted is self-consistent, and its header parses to the same tensors and size.
         for (const tensor of Object.values(file.tensors)) {
           expect(tensor.data.length).toBe(tensor.shape.reduce((a, b) => a * b, 1));
         }
+        expect(header?.declaredFileBytes).toBe(bytes.length);
+        expect(Object.keys(header?.tensors ?? {}).sort()).toEqual(Object.keys(file.tensors).sort());
         for (const value of Object.values(file.metadata)) expect(typeof value).toBe('string');
       }),
       { numRuns: 12_000, seed: 20261126 },

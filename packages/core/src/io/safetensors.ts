@@ -144,8 +144,27 @@ interface HeaderEntry {
   end: number;
 }
 
-/** The header length from the first 8 bytes, checked against the limit. */
-function headerLengthOf(bytes: Uint8Array): number {
+/** One tensor of a header: dtype, shape and where its bytes lie in the file. */
+export interface SafetensorsHeaderEntry {
+  dtype: SafetensorsDtype;
+  shape: number[];
+  /** Offset of the first byte in the file (8 + header length + `data_offsets[0]`). */
+  fileOffset: number;
+  byteLength: number;
+}
+
+/** A parsed header: metadata, tensors, and the file size it declares. */
+export interface SafetensorsHeader {
+  metadata: Record<string, string>;
+  tensors: Record<string, SafetensorsHeaderEntry>;
+  /** 8 + header length. */
+  dataStart: number;
+  /** The whole file's size as the header declares it (dataStart + the last tensor's end). */
+  declaredFileBytes: number;
+}
+
+/** The header length from a file's first 8 bytes, checked against the limit (100 MB, as the reference implementation). */
+export function safetensorsHeaderLength(bytes: Uint8Array): number {
   if (bytes.length < 8) throw new SafetensorsError(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (headerLength > BigInt(MAX_HEADER_BYTES)) {
@@ -222,31 +241,8 @@ function parseHeader(bytes: Uint8Array, headerLength: number, dataLength = Numbe
   return { metadata, entries };
 }
 
-/**
- * The size in bytes of the whole file that a safetensors header declares (8 + header + the end
- * of the last tensor), from the file's first bytes; `undefined` while fewer bytes than the header
- * are given. A malformed header throws a `SafetensorsError`. Lets a download stop at the size the
- * header promises.
- */
-export function declaredSafetensorsSize(prefix: Uint8Array): number | undefined {
-  if (prefix.length < 8) return undefined;
-  const headerLength = headerLengthOf(prefix);
-  if (prefix.length < 8 + headerLength) return undefined;
-  const { entries } = parseHeader(prefix, headerLength);
-  return 8 + headerLength + entries.reduce((last, entry) => Math.max(last, entry.end), 0);
-}
-
-/** Parses and validates a safetensors file held in memory. */
-export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
-  if (!(bytes instanceof Uint8Array)) throw new SafetensorsError('expected the file as a Uint8Array');
-  const headerLength = headerLengthOf(bytes);
-  if (headerLength > bytes.length - 8) {
-    throw new SafetensorsError(`header length ${headerLength} runs beyond the end of the ${bytes.length}-byte file`);
-  }
-  const headerEnd = 8 + headerLength;
-  const dataLength = bytes.length - headerEnd;
-  const { metadata, entries } = parseHeader(bytes, headerLength, dataLength);
-  // The data must be covered exactly: sorted by offset, each tensor starts where the last ended.
+/** Checks that the sorted entries cover the data exactly, each tensor starting where the last ended; returns the end of the last. */
+function checkCoverage(entries: readonly HeaderEntry[]): number {
   let cursor = 0;
   for (const entry of entries) {
     if (entry.begin !== cursor) {
@@ -255,6 +251,55 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
     }
     cursor = entry.end;
   }
+  return cursor;
+}
+
+/**
+ * Parses and validates the header at the start of `prefix` (8 + header length bytes at least; the
+ * data need not follow), as `readSafetensors` does: nesting depth, unique names, every entry's
+ * dtype, shape and offsets, and offsets that cover the data without overlap or gap. For planning
+ * from the header alone (sizes, byte ranges) before any tensor is read.
+ */
+export function parseSafetensorsHeader(prefix: Uint8Array): SafetensorsHeader {
+  const headerLength = safetensorsHeaderLength(prefix);
+  if (prefix.length < 8 + headerLength) {
+    throw new SafetensorsError(`header length ${headerLength} runs beyond the ${prefix.length} bytes given`);
+  }
+  const { metadata, entries } = parseHeader(prefix, headerLength);
+  const dataEnd = checkCoverage(entries);
+  const dataStart = 8 + headerLength;
+  const tensors: Record<string, SafetensorsHeaderEntry> = {};
+  for (const entry of entries) {
+    setOwn(tensors, entry.name, { dtype: entry.dtype, shape: entry.shape, fileOffset: dataStart + entry.begin, byteLength: entry.end - entry.begin });
+  }
+  return { metadata, tensors, dataStart, declaredFileBytes: dataStart + dataEnd };
+}
+
+/**
+ * The size in bytes of the whole file that a safetensors header declares (8 + header + the end
+ * of the last tensor), from the file's first bytes; `undefined` while fewer bytes than the header
+ * are given. A malformed header throws a `SafetensorsError`. Lets a download stop at the size the
+ * header promises.
+ */
+export function declaredSafetensorsSize(prefix: Uint8Array): number | undefined {
+  if (prefix.length < 8) return undefined;
+  const headerLength = safetensorsHeaderLength(prefix);
+  if (prefix.length < 8 + headerLength) return undefined;
+  return parseSafetensorsHeader(prefix).declaredFileBytes;
+}
+
+/** Parses and validates a safetensors file held in memory. */
+export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
+  if (!(bytes instanceof Uint8Array)) throw new SafetensorsError('expected the file as a Uint8Array');
+  const headerLength = safetensorsHeaderLength(bytes);
+  if (headerLength > bytes.length - 8) {
+    throw new SafetensorsError(`header length ${headerLength} runs beyond the end of the ${bytes.length}-byte file`);
+  }
+  const headerEnd = 8 + headerLength;
+  const dataLength = bytes.length - headerEnd;
+  const { metadata, entries } = parseHeader(bytes, headerLength, dataLength);
+  // The data must be covered exactly: sorted by offset, each tensor starts where the last ended.
+  const cursor = checkCoverage(entries);
   if (cursor !== dataLength) {
     throw new SafetensorsError(`${dataLength - cursor} trailing bytes after the last tensor`);
   }
@@ -383,4 +428,19 @@ export function writeSafetensors(tensors: Record<string, SafetensorsTensor>, met
     cursor += chunk.length;
   }
   return out;
+}
+
+/** Bytes per element of each safetensors dtype. */
+export const SAFETENSORS_DTYPE_BYTES: Readonly<Record<SafetensorsDtype, number>> = Object.freeze({ ...BYTES_PER_ELEMENT });
+
+/**
+ * Decodes one tensor's raw little-endian bytes (`count` elements of `dtype`; F16 and BF16 widened
+ * to float32), as `readSafetensors` does for each tensor. For readers that fetch tensors one at a
+ * time (`loadSafetensors` on a local file).
+ */
+export function decodeSafetensorsData(dtype: SafetensorsDtype, bytes: Uint8Array, count: number): SafetensorsData {
+  if (bytes.length !== count * BYTES_PER_ELEMENT[dtype]) {
+    throw new SafetensorsError(`${bytes.length} bytes do not hold ${count} ${dtype} elements`);
+  }
+  return decode(dtype, bytes, count);
 }

@@ -258,7 +258,9 @@ describe('CLIP text encoder loading', () => {
       }
       model.dispose();
     }
+    // A LoadError naming the file, and every name tried (the file, its shard index).
     await expect(CLIPTextModelWithProjection.fromPretrained(folder)).rejects.toThrow(/cannot load .*model\.safetensors: file not found/);
+    await expect(CLIPTextModelWithProjection.fromPretrained(folder)).rejects.toThrow(/no weights found \(looked for model\.safetensors, model\.safetensors\.index\.json\)/);
     await rm(folder, { recursive: true, force: true });
   });
 

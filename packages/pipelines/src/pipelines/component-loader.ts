@@ -28,6 +28,8 @@ export interface ComponentLoadOptions {
   onWarning?: (message: string) => void;
   /** The most parameters and activations a model's config may ask for (models' `fromPretrained` option). */
   budget?: Partial<ModelBudget>;
+  /** A weights variant such as `fp16` (`diffusion_pytorch_model.fp16.safetensors`), for model components. */
+  variant?: string;
 }
 
 /** Loads and saves one class of component in its subfolder of a pipeline folder. */
@@ -45,7 +47,7 @@ export type ComponentLoaders = Readonly<Record<string, ComponentLoader>>;
 
 /** A model class with Diffusers' `fromPretrained` (a folder holding `config.json` and its weights). */
 export interface PretrainedModelClass<T extends PipelineComponent & { save(folder: string): Promise<void> }> {
-  fromPretrained(source: PretrainedSource, options: Pick<ComponentLoadOptions, 'onWarning' | 'budget'>): Promise<T>;
+  fromPretrained(source: PretrainedSource, options: Pick<ComponentLoadOptions, 'onWarning' | 'budget' | 'variant'>): Promise<T>;
 }
 
 /** The loader of a model class: its own `fromPretrained` and `save`. */
@@ -55,7 +57,7 @@ export function modelLoader<T extends PipelineComponent & { save(folder: string)
 ): ComponentLoader<T> {
   return {
     library,
-    load: (source, { onWarning, budget }) => modelClass.fromPretrained(source, { onWarning, budget }),
+    load: (source, { onWarning, budget, variant }) => modelClass.fromPretrained(source, { onWarning, budget, variant }),
     save: (model, folder) => model.save(folder),
   };
 }

@@ -7,7 +7,7 @@ import type { ModelBudget } from '@diffusion-ts/models';
 import { resolveSchedulerName } from '@diffusion-ts/schedulers';
 import type { ComponentLoaders, PipelineComponent } from './component-loader.js';
 import { COMPONENT_LOADERS } from './component-registry.js';
-import { loadComponents, saveComponents, type ComponentSpecs } from './pipeline-folder.js';
+import { loadComponents, saveComponents, type ComponentSpecs, type LoadComponentsRequest } from './pipeline-folder.js';
 
 /**
  * Options of the pipelines' `fromPretrained`: the scheduler, warnings, more loaders, the models'
@@ -23,6 +23,8 @@ export interface PipelineFromPretrainedOptions extends LoadOptions {
   budget?: Partial<ModelBudget>;
   /** Loaders for more component classes, by class name (added to the pipeline class's own). */
   loaders?: ComponentLoaders;
+  /** Weights variant of the model components, e.g. `fp16` (`diffusion_pytorch_model.fp16.safetensors`); the plain files where a component has none. */
+  variant?: string;
 }
 
 /**
@@ -38,6 +40,42 @@ export interface PipelineClass<Pipeline, Components> {
   readonly name: string;
   readonly expectedComponents: ComponentSpecs;
   readonly componentLoaders: ComponentLoaders;
+}
+
+/** A pipeline folder opened for `fromPretrained`: the source, the request for its components, and the components given instead. */
+export interface PipelineFolderRequest {
+  /** The folder, opened with the load limits when given as a string. */
+  root: PretrainedSource;
+  request: LoadComponentsRequest;
+  /** The keys of the options that are not load options: components (and other constructor options) used as given. */
+  given: Record<string, unknown>;
+}
+
+/**
+ * Splits `fromPretrained`'s options: the load limits open the folder (they go to every file read),
+ * the pipeline options make the request for the components of `pipelineClass`, and every other key
+ * is a component given by the caller.
+ */
+export function folderRequest<Components>(
+  pipelineClass: Pick<PipelineClass<unknown, Components>, 'name' | 'expectedComponents' | 'componentLoaders'>,
+  source: string | PretrainedSource,
+  options: FromPretrainedOptionsOf<Components>,
+): PipelineFolderRequest {
+  const [limits, rest] = splitLoadOptions(options);
+  const { scheduler, onWarning, loaders, budget, variant, ...given } = rest;
+  const root = typeof source === 'string' ? openPretrained(source, limits) : source;
+  const request: LoadComponentsRequest = {
+    pipeline: pipelineClass.name,
+    expected: pipelineClass.expectedComponents,
+    loaders: { ...pipelineClass.componentLoaders, ...loaders },
+    given,
+    classOverrides: { scheduler: scheduler === undefined ? undefined : resolveSchedulerName(scheduler).className },
+    requestedNames: { scheduler },
+    onWarning,
+    budget,
+    variant,
+  };
+  return { root, request, given };
 }
 
 /**
@@ -83,20 +121,8 @@ export abstract class DiffusionPipeline<Components extends object = Record<strin
     source: string | PretrainedSource,
     options?: FromPretrainedOptionsOf<PipelineComponents>,
   ): Promise<Pipeline> {
-    // The load limits go to every file read; the keys left besides the options are given components.
-    const [limits, rest] = splitLoadOptions(options ?? ({} as FromPretrainedOptionsOf<PipelineComponents>));
-    const { scheduler, onWarning, loaders, budget, ...given } = rest;
-    const root = typeof source === 'string' ? openPretrained(source, limits) : source;
-    const loaded = await loadComponents(root, {
-      pipeline: this.name,
-      expected: this.expectedComponents,
-      loaders: { ...this.componentLoaders, ...loaders },
-      given,
-      classOverrides: { scheduler: scheduler === undefined ? undefined : resolveSchedulerName(scheduler).className },
-      requestedNames: { scheduler },
-      onWarning,
-      budget,
-    });
+    const { root, request, given } = folderRequest(this, source, options ?? ({} as FromPretrainedOptionsOf<PipelineComponents>));
+    const loaded = await loadComponents(root, request);
     return new this({ ...given, ...loaded } as PipelineComponents);
   }
 

@@ -36,10 +36,12 @@ export interface LoadComponentsRequest {
   onWarning?: (message: string) => void;
   /** The size budget of the model components' configs. */
   budget?: ComponentLoadOptions['budget'];
+  /** The weights variant the model components are read in (`fp16`). */
+  variant?: string;
 }
 
 /** One component to load: its names, its class and its loader. */
-interface PlannedComponent {
+export interface PlannedComponent {
   name: string;
   key: string;
   className: string;
@@ -56,7 +58,7 @@ function indexEntry(index: ConfigJson, name: string, location: string): [string,
 }
 
 /** Reads `model_index.json` and checks every component against `request` before anything is loaded. */
-async function planComponents(root: PretrainedSource, request: LoadComponentsRequest): Promise<PlannedComponent[]> {
+export async function planComponents(root: PretrainedSource, request: LoadComponentsRequest): Promise<PlannedComponent[]> {
   const names = Object.keys(request.expected).sort();
   if (!(await root.exists(MODEL_INDEX_NAME))) {
     const layout = [MODEL_INDEX_NAME, ...names.map((name) => `${name}/`)].join(', ');
@@ -93,13 +95,21 @@ async function planComponents(root: PretrainedSource, request: LoadComponentsReq
  * ones already loaded are disposed.
  */
 export async function loadComponents(source: PretrainedSource, request: LoadComponentsRequest): Promise<Record<string, PipelineComponent>> {
-  const planned = await planComponents(source, request);
+  return loadPlannedComponents(source, request, await planComponents(source, request));
+}
+
+/** Loads the components `planComponents` returned (for a caller that checks the plan first); if one fails, the ones already loaded are disposed. */
+export async function loadPlannedComponents(
+  source: PretrainedSource,
+  request: LoadComponentsRequest,
+  planned: readonly PlannedComponent[],
+): Promise<Record<string, PipelineComponent>> {
   const loaded: Record<string, PipelineComponent> = {};
   try {
     for (const { name, key, className } of planned) {
-      const { onWarning, budget } = request;
+      const { onWarning, budget, variant } = request;
       const requestedName = request.requestedNames?.[name];
-      loaded[key] = await request.loaders[className].load(source.subfolder(name), { className, requestedName, onWarning, budget });
+      loaded[key] = await request.loaders[className].load(source.subfolder(name), { className, requestedName, onWarning, budget, variant });
     }
   } catch (error) {
     for (const component of Object.values(loaded)) component.dispose?.();
