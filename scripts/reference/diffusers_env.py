@@ -17,8 +17,10 @@ fixtures' commit. What this does, and nothing more (the math code runs unmodifie
   progress bars are never used here);
 - `packaging` comes from pip's vendored copy;
 - torch 1.13 lacks attributes newer Diffusers only names in tables and defaults (`torch.xpu`,
-  `torch.mps`, `torch.compiler`, float8 dtypes, `torch.distributed.device_mesh`,
-  `torch.distributed._functional_collectives`): inert placeholders are added;
+  `torch.mps`, float8 dtypes, `torch.distributed.device_mesh`,
+  `torch.distributed._functional_collectives`): inert placeholders are added; `torch.compiler`
+  becomes a stub module whose `disable` is the identity decorator (so `@torch.compiler.disable`
+  functions such as `DiffusionPipeline.progress_bar` stay the functions they are);
 - the package `__init__` files of `diffusers`, `diffusers.models`,
   `diffusers.models.{unets,transformers,autoencoders}` and `diffusers.quantizers` are bypassed (empty packages whose `__path__` points at the source), so
   their lazy import tables do not run, nor does `dependency_versions_check` (it reads the
@@ -131,9 +133,13 @@ def _install():
 
     import torch
 
-    for name in ("xpu", "mps", "compiler"):
+    for name in ("xpu", "mps"):
         if not hasattr(torch, name):
             setattr(torch, name, _Inert())
+    # `torch.compiler` is used as a decorator module (`@torch.compiler.disable`): a stub module keeps
+    # decorated functions as they are (an inert object would replace them with inert objects).
+    if not hasattr(torch, "compiler"):
+        torch.compiler = _StubModule("torch.compiler")
     for name in ("float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "uint16", "uint32", "uint64"):
         if not hasattr(torch, name):
             setattr(torch, name, torch.float32 if name.startswith("float") else torch.int64)

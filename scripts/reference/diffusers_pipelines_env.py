@@ -49,13 +49,6 @@ def _bypassed_package(name, path):
 def load_stable_diffusion_pipelines(source):
     """Returns (StableDiffusionPipeline, StableDiffusionImg2ImgPipeline, StableDiffusionInpaintPipeline)."""
     diffusers_env.STUBBED = tuple(sorted(set(diffusers_env.STUBBED) | set(PIPELINE_STUBS)))
-    import torch
-
-    # `DiffusionPipeline.progress_bar` is decorated with `torch.compiler.disable`: torch 1.13 has no
-    # torch.compiler, and the stand-in must keep the decorated function (a stub module's `disable`
-    # is the identity decorator).
-    if not hasattr(torch, 'compiler'):
-        torch.compiler = diffusers_env._StubModule('torch.compiler')
     root = diffusers_env.load_diffusers(source)
     for sub in ('pipelines', 'pipelines/stable_diffusion'):
         name = 'diffusers.' + sub.replace('/', '.')
