@@ -34,3 +34,25 @@ export function packageTestConfig(configUrl: string) {
     },
   });
 }
+
+/**
+ * A package's benchmark config (`bench/vitest.config.ts`): only the `bench/*.bench.ts` files (plain
+ * vitest tests that print a table), one at a time and unmerged with the package's test config,
+ * whose unit tests would otherwise run alongside and skew every timing.
+ */
+export function packageBenchConfig(configUrl: string, options: { timeoutMs?: number; execArgv?: string[] } = {}) {
+  const timeout = options.timeoutMs ?? 900_000;
+  return defineConfig({
+    resolve: { alias: sourceAliases },
+    test: {
+      root: fileURLToPath(new URL('..', configUrl)),
+      include: ['bench/**/*.bench.ts'],
+      pool: 'forks',
+      ...(options.execArgv ? { poolOptions: { forks: { execArgv: options.execArgv } } } : {}),
+      fileParallelism: false,
+      testTimeout: timeout,
+      hookTimeout: Math.min(timeout, 900_000),
+      disableConsoleIntercept: true,
+    },
+  });
+}

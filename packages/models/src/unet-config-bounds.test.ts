@@ -8,32 +8,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_BUDGET } from './budget/index.js';
 import { estimateUNetSize } from './unet-size-estimate.js';
-import { DDPM_CIFAR10_CONFIG, SMALL_UNET_2D, SMALL_UNET_2D_CONDITION } from './testing/index.js';
+import { DDPM_CIFAR10_CONFIG, SD15_UNET_CONFIG, SMALL_UNET_2D, SMALL_UNET_2D_CONDITION } from './testing/index.js';
 import { UNet2DConditionModel } from './unet-2d-condition.js';
 import { UNet2DModel } from './unet-2d.js';
 import { expectConfigError } from './testing/config-error.js';
 
-/** Stable Diffusion 1.5's UNet config (runwayml/stable-diffusion-v1-5, unet/config.json). */
-const SD15_UNET: ConfigJson = {
-  _class_name: 'UNet2DConditionModel',
-  act_fn: 'silu',
-  attention_head_dim: 8,
-  block_out_channels: [320, 640, 1280, 1280],
-  center_input_sample: false,
-  cross_attention_dim: 768,
-  down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
-  downsample_padding: 1,
-  flip_sin_to_cos: true,
-  freq_shift: 0,
-  in_channels: 4,
-  layers_per_block: 2,
-  mid_block_scale_factor: 1,
-  norm_eps: 1e-5,
-  norm_num_groups: 32,
-  out_channels: 4,
-  sample_size: 64,
-  up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
-};
 
 /**
  * SDXL base's UNet config without its `text_time` addition embedding (which this library does not
@@ -137,7 +116,7 @@ describe('the size estimate and the budget', () => {
 
   it('counts Stable Diffusion 1.5 and SDXL without building them, within the default budget', () => {
     // Diffusers reports 859,520,964 parameters for SD 1.5's UNet.
-    expect(estimateUNetSize(SD15_UNET).parameters).toBe(859_520_964);
+    expect(estimateUNetSize(SD15_UNET_CONFIG).parameters).toBe(859_520_964);
     // SDXL base has 2,567,463,684; its add_embedding (2816 -> 1280 -> 1280) is 5,245,440 of them.
     expect(estimateUNetSize(SDXL_UNET_BODY).parameters).toBe(2_567_463_684 - 5_245_440);
     expect(estimateUNetSize(SDXL_UNET_BODY).parameters).toBeLessThan(DEFAULT_MODEL_BUDGET.maxParameters);

@@ -22,6 +22,7 @@ import { AutoencoderKL, CLIPTextModel, countFlops, UNet2DConditionModel } from '
 import { PNDMScheduler } from '@diffusion-ts/schedulers';
 import * as tf from '@tensorflow/tfjs-core';
 import { it } from 'vitest';
+import { SD15_UNET_CONFIG } from '@diffusion-ts/models/testing';
 import { planMemory, StableDiffusionPipeline } from '../src/index.js';
 import { stageEstimates } from '../src/stable-diffusion/stable-diffusion-plan.js';
 
@@ -31,26 +32,7 @@ const DIFFUSERS_SRC = process.env.DIFFUSERS_SRC ?? '/work/ref/diffusers';
 
 /** SD 1.5's `unet/config.json`, `vae/config.json` and `text_encoder/config.json`. */
 const SD15 = {
-  unet: {
-    _class_name: 'UNet2DConditionModel',
-    act_fn: 'silu',
-    attention_head_dim: 8,
-    block_out_channels: [320, 640, 1280, 1280],
-    center_input_sample: false,
-    cross_attention_dim: 768,
-    down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
-    downsample_padding: 1,
-    flip_sin_to_cos: true,
-    freq_shift: 0,
-    in_channels: 4,
-    layers_per_block: 2,
-    mid_block_scale_factor: 1,
-    norm_eps: 1e-5,
-    norm_num_groups: 32,
-    out_channels: 4,
-    sample_size: 64,
-    up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
-  },
+  unet: SD15_UNET_CONFIG,
   vae: {
     _class_name: 'AutoencoderKL',
     act_fn: 'silu',

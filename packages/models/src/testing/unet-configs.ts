@@ -1,3 +1,4 @@
+import type { ConfigJson } from '@diffusion-ts/core';
 import type { UNet2DConditionOptions } from '../unet-2d-condition-config.js';
 import type { UNet2DOptions } from '../unet-2d-config.js';
 
@@ -62,3 +63,25 @@ export const DDPM_CIFAR10_CONFIG: Partial<UNet2DOptions> = {
   normEps: 1e-6,
   dropout: 0.1,
 };
+
+/** Stable Diffusion 1.5's UNet config as Diffusers writes it (runwayml/stable-diffusion-v1-5, unet/config.json): 859,520,964 parameters. */
+export const SD15_UNET_CONFIG: ConfigJson = Object.freeze({
+  _class_name: 'UNet2DConditionModel',
+  act_fn: 'silu',
+  attention_head_dim: 8,
+  block_out_channels: [320, 640, 1280, 1280],
+  center_input_sample: false,
+  cross_attention_dim: 768,
+  down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
+  downsample_padding: 1,
+  flip_sin_to_cos: true,
+  freq_shift: 0,
+  in_channels: 4,
+  layers_per_block: 2,
+  mid_block_scale_factor: 1,
+  norm_eps: 1e-5,
+  norm_num_groups: 32,
+  out_channels: 4,
+  sample_size: 64,
+  up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
+});
