@@ -66,11 +66,14 @@ export function capMemoryLimit(limit: MemoryCapacity, capBytes: number | undefin
  * Checks `rows` against `limit` and picks the residency (`'auto'`: resident when everything fits
  * at once, else sequential). Throws a `MemoryPlanError` when one stage (its weights and
  * activations) exceeds the backend, or when `residency: 'resident'` is asked and the whole does,
- * or when one weight tensor exceeds the backend's per-tensor limit (WebGPU buffers).
+ * or when one weight tensor exceeds the backend's per-tensor limit (WebGPU buffers, cpu typed arrays).
  */
 export function planMemory(rows: MemoryPlanRow[], limit: MemoryCapacity, residency: Residency | 'auto' = 'auto', what = 'pipeline'): MemoryPlan {
   const backend = limit.backend;
-  for (const row of rows) {
+  // A per-tensor limit below the whole (WebGPU buffers, cpu typed arrays); where it is the whole
+  // (the wasm heap), the stage check below says more.
+  const perTensor = limit.maxTensorBytes < limit.totalBytes;
+  for (const row of perTensor ? rows : []) {
     if (row.largestTensorBytes > limit.maxTensorBytes) {
       throw new MemoryPlanError(
         `${what}: the ${row.component} has a ${formatBytes(row.largestTensorBytes)} weight tensor, more than one ${backend} tensor may hold (${formatBytes(limit.maxTensorBytes)}; ${limit.description})`,
