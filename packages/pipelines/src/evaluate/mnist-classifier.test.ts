@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@diffusion-ts/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classSpread } from './class-spread.js';
-import { classifierAccuracy, MnistClassifier, trainClassifier } from './mnist-classifier.js';
+import { classifierAccuracy, trainClassifier } from './classifier-training.js';
+import { MnistClassifier } from './mnist-classifier.js';
 
 /** Synthetic "digits": class k lights up row block k of a 32x32 image. */
 function syntheticDigits(count: number, classes: number): { images: tf.Tensor4D; labels: Int32Array } {
@@ -26,7 +27,7 @@ describe('MnistClassifier', () => {
 
   it('learns separable classes, exposes penultimate features and round-trips through save/load', async () => {
     const { images, labels } = syntheticDigits(200, 10);
-    const classifier = MnistClassifier.create(1, { inputSize: 1024, hiddenSizes: [32, 16], numClasses: 10 });
+    const classifier = MnistClassifier.create(1, { imageSize: 32, channels: [4], strides: [2], featureSize: 16, numClasses: 10 });
     const before = tf.memory().numTensors;
     await trainClassifier(classifier, images, labels, { epochs: 15, batchSize: 50, learningRate: 3e-3 });
     expect(tf.memory().numTensors).toBe(before);
@@ -52,9 +53,9 @@ describe('MnistClassifier', () => {
   });
 
   it('rejects images of the wrong size and out-of-range classes', () => {
-    const classifier = MnistClassifier.create(0, { inputSize: 1024, hiddenSizes: [8], numClasses: 10 });
+    const classifier = MnistClassifier.create(0, { imageSize: 32, channels: [4], strides: [2], featureSize: 8, numClasses: 10 });
     const wrong = tf.zeros([1, 28, 28, 1]) as tf.Tensor4D;
-    expect(() => classifier.features(wrong)).toThrow(/expected 1024/);
+    expect(() => classifier.features(wrong)).toThrow(/expected 32x32x1/);
     expect(() => classSpread([0, 10])).toThrow(/outside 0..9/);
     wrong.dispose();
     classifier.dispose();
