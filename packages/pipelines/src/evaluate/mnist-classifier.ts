@@ -9,25 +9,25 @@ import {
   type SafetensorsTensor,
 } from '@diffusion-ts/core';
 
-/** Shape of the classifier: a stack of 3x3 convolutions (ReLU), a feature layer and the class layer. */
+/**
+ * Shape of the classifier: a stack of 3x3 convolutions (ReLU), global average pooling (the
+ * features) and one class layer, as Inception's pool3 features are for FID.
+ */
 export interface MnistClassifierConfig {
   /** Side of the square single-channel input images (32 for MNIST padded as the DDPM models see it). */
   imageSize: number;
-  /** Output channels of each 3x3 convolution. */
+  /** Output channels of each 3x3 convolution; the last one is the feature width. */
   channels: number[];
   /** Stride of each convolution (1 or 2; 'same' padding). */
   strides: number[];
-  /** Width of the penultimate (feature) layer: the Frechet distance's feature space. */
-  featureSize: number;
   numClasses: number;
 }
 
-/** The shipped evaluator's shape: 32x32 -> 16x16 -> 8x8 through four convolutions, 128 features. */
+/** The shipped evaluator's shape: 32x32 -> 16x16 -> 8x8 through five convolutions, 128 pooled features. */
 export const MNIST_CLASSIFIER_CONFIG: MnistClassifierConfig = {
   imageSize: 32,
-  channels: [32, 32, 64, 64],
-  strides: [1, 2, 1, 2],
-  featureSize: 128,
+  channels: [32, 32, 64, 64, 128],
+  strides: [1, 2, 1, 2, 1],
   numClasses: 10,
 };
 
@@ -36,12 +36,11 @@ interface Layer {
   bias: tf.Variable;
 }
 
-/** The kernel shapes of a config, in order: each convolution (HWIO), then the two dense layers. */
+/** The kernel shapes of a config, in order: each convolution (HWIO), then the class layer. */
 function layerShapes(config: MnistClassifierConfig): number[][] {
   if (config.channels.length === 0 || config.channels.length !== config.strides.length) {
     throw new ConfigError('MnistClassifier: channels and strides must be non-empty and of equal length', 'channels');
   }
-  let side = config.imageSize;
   let inChannels = 1;
   const shapes: number[][] = [];
   config.channels.forEach((channels, i) => {
@@ -49,17 +48,17 @@ function layerShapes(config: MnistClassifierConfig): number[][] {
     if (stride !== 1 && stride !== 2) throw new ConfigError(`MnistClassifier: stride ${stride} must be 1 or 2`, 'strides');
     shapes.push([3, 3, inChannels, channels]);
     inChannels = channels;
-    side = Math.ceil(side / stride);
   });
-  shapes.push([side * side * inChannels, config.featureSize], [config.featureSize, config.numClasses]);
+  shapes.push([inChannels, config.numClasses]);
   return shapes;
 }
 
 /**
  * A small convolutional classifier for 32x32 MNIST digits (NHWC, one channel, values in [-1, 1]),
- * used to judge generated samples: its penultimate activations are the features of the Frechet
- * distance, and its softmax gives the predicted class and the confidence. Convolutions see stroke
- * texture, speckle and blur, which a pixel MLP does not.
+ * used to judge generated samples: its penultimate activations (the last convolution's channels,
+ * averaged over the image) are the features of the Frechet distance, and its softmax gives the
+ * predicted class and the confidence. Pooled convolution features see stroke texture, speckle and
+ * blur anywhere in the image, which a pixel MLP or a dense class-like layer does not.
  */
 export class MnistClassifier {
   readonly config: MnistClassifierConfig;
@@ -88,14 +87,13 @@ export class MnistClassifier {
   /** Loads a classifier saved by `save` (`config.json` + `classifier.safetensors`). */
   static async load(folder: string): Promise<MnistClassifier> {
     const json = await readConfigFile(`${folder}/config.json`);
-    if (json._class_name !== 'MnistClassifier' || !Array.isArray(json.channels)) {
+    if (json._class_name !== 'MnistClassifier' || !Array.isArray(json.channels) || !Array.isArray(json.strides)) {
       throw new ConfigError(`MnistClassifier.load: ${folder}/config.json is not a convolutional MnistClassifier config`, '_class_name');
     }
     const config: MnistClassifierConfig = {
       imageSize: Number(json.image_size),
       channels: (json.channels as number[]).map(Number),
       strides: (json.strides as number[]).map(Number),
-      featureSize: Number(json.feature_size),
       numClasses: Number(json.num_classes),
     };
     const file = await loadSafetensors(`${folder}/classifier.safetensors`);
@@ -127,7 +125,6 @@ export class MnistClassifier {
       image_size: this.config.imageSize,
       channels: this.config.channels,
       strides: this.config.strides,
-      feature_size: this.config.featureSize,
       num_classes: this.config.numClasses,
       ...extra,
     });
@@ -138,7 +135,12 @@ export class MnistClassifier {
     return this.layers.flatMap((layer) => [layer.kernel, layer.bias]);
   }
 
-  /** Penultimate-layer activations `[N, featureSize]` of NHWC images in [-1, 1]. */
+  /** Width of the features: the last convolution's channels. */
+  get featureSize(): number {
+    return this.config.channels[this.config.channels.length - 1];
+  }
+
+  /** Penultimate-layer activations `[N, featureSize]` (pooled last convolution) of NHWC images in [-1, 1]. */
   features(images: tf.Tensor4D): tf.Tensor2D {
     const { imageSize } = this.config;
     const [, height, width, channels] = images.shape;
@@ -152,9 +154,7 @@ export class MnistClassifier {
         const stride = this.config.strides[i];
         x = tf.relu(tf.add(tf.conv2d(x, kernel as tf.Tensor4D, stride, 'same'), bias)) as tf.Tensor4D;
       });
-      const dense = this.layers[this.config.channels.length];
-      const flat = tf.reshape(x, [x.shape[0], -1]) as tf.Tensor2D;
-      return tf.relu(tf.add(tf.matMul(flat, dense.kernel as tf.Tensor2D), dense.bias)) as tf.Tensor2D;
+      return tf.mean(x, [1, 2]) as tf.Tensor2D;
     });
   }
 

@@ -11,7 +11,7 @@ export async function classifierFeatureStatistics(
   images: tf.Tensor4D,
   batchSize = 500,
 ): Promise<FeatureStatistics> {
-  const dimension = classifier.config.featureSize;
+  const dimension = classifier.featureSize;
   const count = images.shape[0];
   const features = new Float64Array(count * dimension);
   for (let start = 0; start < count; start += batchSize) {
