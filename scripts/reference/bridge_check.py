@@ -48,6 +48,7 @@ import tempfile
 import numpy as np
 import torch
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the helper modules in the repository
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
