@@ -68,6 +68,10 @@ export interface TrainMnistClassifierOptions {
   seed?: number;
   /** Largest random shift in pixels per batch (default 2). */
   maxShift?: number;
+  /** Adam's learning rate (default 1e-3). */
+  learningRate?: number;
+  /** Continue training this classifier (e.g. at a lower learning rate) instead of a new one. */
+  initial?: MnistClassifier;
   onEpoch?: (epoch: number, loss: number) => void;
 }
 
@@ -78,14 +82,14 @@ export async function trainMnistClassifier(
   options: TrainMnistClassifierOptions = {},
 ): Promise<{ classifier: MnistClassifier; testAccuracy: number; finalLoss: number }> {
   if (!train.labels || !test.labels) throw new Error('trainMnistClassifier: both datasets need labels');
-  const classifier = MnistClassifier.create(options.seed ?? 0, { ...MNIST_CLASSIFIER_CONFIG, imageSize: train.shape[1] });
+  const classifier = options.initial ?? MnistClassifier.create(options.seed ?? 0, { ...MNIST_CLASSIFIER_CONFIG, imageSize: train.shape[1] });
   const trainImages = tf.tensor4d(train.images, train.shape);
   const testImages = tf.tensor4d(test.images, test.shape);
   try {
     const finalLoss = await trainClassifier(classifier, trainImages, train.labels, {
       epochs: options.epochs ?? 4,
       batchSize: 128,
-      learningRate: 1e-3,
+      learningRate: options.learningRate ?? 1e-3,
       seed: options.seed ?? 0,
       maxShift: options.maxShift ?? 2,
       onEpoch: options.onEpoch,
