@@ -2,14 +2,17 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
-const packages = ['core', 'native', 'schedulers', 'losses', 'models', 'pipelines'];
+const packages = ['core', 'native', 'schedulers', 'losses', 'models', 'tokenizers', 'pipelines'];
 
 /**
  * Tests import workspace packages from source, so no build is needed before testing: each
- * package's entry point, and core's `./testing` subpath.
+ * package's entry point, the `./testing` subpaths of core and models, and native's
+ * `./fused-kernels`.
  */
 export const sourceAliases = [
   { find: /^@diffusion-ts\/core\/testing$/, replacement: `${root}packages/core/src/testing/index.ts` },
+  { find: /^@diffusion-ts\/native\/fused-kernels$/, replacement: `${root}packages/native/src/fused-kernels.ts` },
+  { find: /^@diffusion-ts\/models\/testing$/, replacement: `${root}packages/models/src/testing/index.ts` },
   ...packages.map((name) => ({
     find: new RegExp(`^@diffusion-ts/${name}$`),
     replacement: `${root}packages/${name}/src/index.ts`,

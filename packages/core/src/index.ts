@@ -16,7 +16,7 @@ export {
   type BackendName,
 } from './backend/init-backend.js';
 export { BackendError, type BackendFault } from './backend/backend-error.js';
-export { isSoftwareAdapter, probeWebgpu, WEBGPU_PACKAGE, type AdapterDescription } from './backend/webgpu.js';
+export { isSoftwareAdapter, probeWebgpu, WEBGPU_PACKAGE, type AdapterDescription, type WebgpuProbe } from './backend/webgpu.js';
 export { CUDA_PACKAGE } from './backend/cuda.js';
 export { CPU_PACKAGE } from './backend/cpu.js';
 export { WASM_PACKAGE } from './backend/wasm.js';
@@ -37,7 +37,7 @@ export {
 } from './backend/kernels/index.js';
 export { upsampleNearest } from './ops/upsample-nearest.js';
 /** Group normalisation of NHWC tensors (PyTorch `F.group_norm`), fast on every backend. */
-export { GROUP_NORM_KERNEL, groupNormalize, type GroupNormalizeOptions } from './ops/group-normalize.js';
+export { groupNormalize, type GroupNormalizeOptions } from './ops/group-normalize.js';
 export { writeFileAtomic } from './io/atomic-write.js';
 export {
   ConfigError,
@@ -72,6 +72,6 @@ export { loadSafetensors, saveSafetensors } from './io/safetensors-file.js';
 export { DIFFUSERS_WEIGHTS_NAME, loadPretrained, openPretrained, type PretrainedSource } from './io/pretrained.js';
 
 /** AdamW over a list of variables (PyTorch's update order), one fused kernel per variable where the backend has it. */
-export { AdamW, adamWUpdate, ADAMW_UPDATE_KERNEL, type AdamWOptions, type AdamWUpdateAttributes } from './optim/adamw.js';
+export { AdamW, type AdamWOptions } from './optim/adamw.js';
 /** SiLU, one fused kernel forward and backward where the backend has them (wasm with `@diffusion-ts/native`). */
-export { silu, SILU_GRAD_KERNEL, SILU_KERNEL } from './ops/silu.js';
+export { silu } from './ops/silu.js';

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@diffusion-ts/core';
 import { testBackendNames } from '@diffusion-ts/core/testing';
+import { DDPMScheduler, geometricBetas } from '@diffusion-ts/schedulers';
 import { coefficientsOf, deriveCoefficients } from './coefficients.js';
 import { qPosteriorMeanVariance, qSample } from './posterior.js';
 import { ErrorLog, maxRelativeError, nhwcValues, toNhwc } from './testing/fixtures.js';
@@ -35,6 +36,17 @@ describe('float64 coefficients', () => {
     const fromBetas = coefficientsOf(plain);
     expect(Array.from(fromBetas.betas)).toEqual(Array.from(scheduler.betas));
     expect(maxRelativeError(fromBetas.oneMinusAlphasCumprod, diffusion.derived_float64.alphas_cumprod.data.map((a) => 1 - a))).toBeLessThan(1e-6);
+  });
+
+  it('accept the geometric beta schedule (a DDPMScheduler with beta_schedule geometric)', () => {
+    const scheduler = new DDPMScheduler({ numTrainTimesteps: 10, betaSchedule: 'geometric', betaStart: 1e-3, betaEnd: 0.2 });
+    const c = coefficientsOf(scheduler);
+    expect(Array.from(c.betas)).toEqual(Array.from(geometricBetas(1e-3, 0.2, 10)));
+    let product = 1;
+    c.betas.forEach((beta, t) => {
+      product *= 1 - beta;
+      expect(c.alphasCumprod[t]).toBeCloseTo(product, 15);
+    });
   });
 
   it('reject bad schedules', () => {

@@ -51,7 +51,7 @@ class FlopCounter {
     this.conv(height, width, inChannels, outChannels, 3);
     this.conv(height, width, outChannels, outChannels, 3);
     if (inChannels !== outChannels) this.conv(height, width, inChannels, outChannels, 1);
-    this.linear(1, settings.tembChannels, settings.resnetTimeScaleShift === 'scale_shift' ? 2 * outChannels : outChannels);
+    if (settings.tembChannels !== null) this.linear(1, settings.tembChannels, settings.resnetTimeScaleShift === 'scale_shift' ? 2 * outChannels : outChannels);
   }
 
   selfAttention(tokens: number, channels: number): void {

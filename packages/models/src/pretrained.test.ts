@@ -1,7 +1,7 @@
 import { initBackend, loadSafetensors, saveSafetensors, type ConfigJson } from '@diffusion-ts/core';
 import { testBackendNames } from '@diffusion-ts/core/testing';
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +86,14 @@ describe.each(testBackendNames())('UNet2DModel.fromPretrained and save on %s', (
       output.dispose();
       halfModel.dispose();
     }
+    // Diffusers' variant files: `diffusion_pytorch_model.fp16.safetensors` next to the float32 one.
+    const fp16 = join(folder, 'F16');
+    await rename(join(fp16, 'diffusion_pytorch_model.safetensors'), join(fp16, 'diffusion_pytorch_model.fp16.safetensors'));
+    const variant = await UNet2DModel.fromPretrained(fp16, { variant: 'fp16' });
+    expect(variant.parameterCount).toBe(702_499);
+    variant.dispose();
+    await expect(UNet2DModel.fromPretrained(fp16)).rejects.toThrow(/diffusion_pytorch_model\.safetensors/);
+    await expect(UNet2DModel.fromPretrained(fp16, { variant: '../fp16' })).rejects.toThrow(/variant '\.\.\/fp16' must be a plain name/);
   });
 
   it('names missing weights in the error and the source when the file lacks them', async () => {

@@ -1,7 +1,8 @@
 import { ConfigError, toSnakeCase, type ConfigSchema } from '@diffusion-ts/core';
 import { MID_BLOCK_TYPES, type MidBlockType } from './block-registry.js';
 import { ACTIVATION_NAMES, type ActivationName } from './layers/activation.js';
-import { UNET_2D_COMMON_DEFAULTS, UNET_2D_COMMON_SCHEMA, checkLevels, checkSampleSize, configFailure, sortedByKey, type UNet2DCommonOptions } from './unet-2d-common.js';
+import { checkSampleSize, configFailure, sortedByKey } from './model-config.js';
+import { UNET_2D_COMMON_DEFAULTS, UNET_2D_COMMON_SCHEMA, checkLevels, type UNet2DCommonOptions } from './unet-2d-common.js';
 
 /** A value given once for all blocks or once per block. */
 export type PerBlock<T> = T | T[];

@@ -1,6 +1,7 @@
 import type { ConfigSchema } from '@diffusion-ts/core';
 import type { MidBlockType } from './block-registry.js';
-import { UNET_2D_COMMON_DEFAULTS, UNET_2D_COMMON_SCHEMA, checkLevels, checkSampleSize, configFailure, sortedByKey, type UNet2DCommonOptions } from './unet-2d-common.js';
+import { checkSampleSize, configFailure, sortedByKey } from './model-config.js';
+import { UNET_2D_COMMON_DEFAULTS, UNET_2D_COMMON_SCHEMA, checkLevels, type UNet2DCommonOptions } from './unet-2d-common.js';
 
 /**
  * `UNet2DModel` options: Diffusers' `config.json` keys in camelCase, with Diffusers' defaults

@@ -175,7 +175,10 @@ describe.skipIf(loading.addon === undefined)('the native addon', () => {
     const info = addon.info();
     expect(['avx512', 'avx2-fma', 'generic']).toContain(info.isa);
     expect(info.threads).toBeGreaterThanOrEqual(1);
-    expect(nativeAddonStatus()).toEqual({ available: true, isa: info.isa, threads: info.threads });
+    const { binary, ...status } = nativeAddonStatus();
+    expect(status).toEqual({ available: true, isa: info.isa, threads: info.threads });
+    // The prebuilt binary where one fits (the package build makes this platform's), else the one compiled at install.
+    expect(binary).toMatch(/\/(prebuilds\/[a-z0-9]+-[a-z0-9+]+\/[^/]*\bnapi\b[^/]*|build\/diffusion_native)\.node$/);
   });
 
   it('returns the same object on every load', async () => {

@@ -15,7 +15,6 @@ import {
   isChannelBias,
   isFloat32,
   runNative,
-  sameShape,
   sizeOf,
   type KernelArgs,
   type NativeKernel,
@@ -139,7 +138,7 @@ function convGradient(
   const [inShape, filterShape, resultShape] = resolved;
   const info = convInfo(inShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   if (info === undefined) return undefined;
-  if (!sameShape(dy.shape, [info.batchSize, info.outHeight, info.outWidth, info.outChannels])) return undefined;
+  if (!tf.util.arraysEqual(dy.shape, [info.batchSize, info.outHeight, info.outWidth, info.outChannels])) return undefined;
   if (sizeOf(resultShape) === 0) return backend.makeOutput(resultShape, 'float32');
   if (sizeOf(operand.shape) === 0 || sizeOf(dy.shape) === 0) return undefined;
   const operandOffset = elementOffset(backend, operand);

@@ -1,21 +1,26 @@
 /**
  * @diffusion-ts/pipelines: generation pipelines (unconditional, class-conditional, conditioned,
- * img2img), the training loop, datasets (MNIST, image folders) and image output.
+ * img2img) on one `DiffusionPipeline` base, the training loop, datasets (MNIST, image folders)
+ * and image output.
  */
+export { DiffusionPipeline, type PipelineFromPretrainedOptions } from './pipelines/diffusion-pipeline.js';
 export { UnconditionalPipeline, type UnconditionalComponents } from './pipelines/unconditional.js';
 export { ClassConditionalPipeline, type ClassConditionalComponents, type ClassConditionalGenerateOptions } from './pipelines/class-conditional.js';
 export { ConditionedPipeline, type ConditionedComponents, type ConditionedGenerateOptions } from './pipelines/conditioned.js';
 export { Img2ImgPipeline, type Img2ImgComponents, type Img2ImgGenerateOptions } from './pipelines/img2img.js';
-export { denoiseLoop, type DenoiseLoopOptions, type StepCallback } from './pipelines/denoise-loop.js';
-export { type GenerateOptions, type GenerateResult } from './pipelines/generate-options.js';
+export { modelLoader, type ComponentLoader, type ComponentLoaders, type ComponentLoadOptions, type PipelineComponent } from './pipelines/component-loader.js';
+export { COMPONENT_LOADERS } from './pipelines/component-registry.js';
+export { type ComponentSpec, type ComponentSpecs } from './pipelines/pipeline-folder.js';
+export { SCHEDULER_COMPONENT } from './pipelines/scheduler-component.js';
+export { denoiseLoop, guide, runDenoisingLoop, type DenoiseLoopOptions, type DenoiseStep } from './pipelines/denoise-loop.js';
 export {
-  SCHEDULER_NAMES,
-  openPipelineFolder,
-  schedulerClassName,
-  writePipelineFolder,
-  type OpenedPipeline,
-  type PipelineFromPretrainedOptions,
-} from './pipelines/pipeline-folder.js';
+  planGeneration,
+  startNoise,
+  type GenerateOptions,
+  type GenerateResult,
+  type GenerationPlan,
+  type StepCallback,
+} from './pipelines/generate-options.js';
 export {
   loadMnist,
   mnistDataFolder,

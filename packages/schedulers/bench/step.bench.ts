@@ -1,5 +1,5 @@
 /**
- * `step()` time per call for DDPM, DDIM and PNDM on [1,32,32,3] and [4,64,64,4], per backend.
+ * `step()` time per call for every scheduler on [1,32,32,3] and [4,64,64,4], per backend.
  * Run with `pnpm bench` (vitest bench). DDPM gets its noise as a ready tensor (varianceNoise), so
  * the numbers are the scheduler's own cost; the input NaN check (one read-back) is included.
  */
@@ -7,14 +7,26 @@ import * as tf from '@tensorflow/tfjs-core';
 import { bench, describe } from 'vitest';
 import { initBackend } from '@diffusion-ts/core';
 import { testBackendNames } from '@diffusion-ts/core/testing';
-import { DDIMScheduler, DDPMScheduler, PNDMScheduler, type Scheduler } from '../src/index.js';
+import {
+  DDIMScheduler,
+  DDPMScheduler,
+  DPMSolverMultistepScheduler,
+  EulerAncestralDiscreteScheduler,
+  EulerDiscreteScheduler,
+  FlowMatchEulerDiscreteScheduler,
+  HeunDiscreteScheduler,
+  LCMScheduler,
+  PNDMScheduler,
+  UniPCMultistepScheduler,
+  type Scheduler,
+} from '../src/index.js';
 
 const shapes: number[][] = [
   [1, 32, 32, 3],
   [4, 64, 64, 4],
 ];
 
-function stepper(make: () => Scheduler, shape: number[]) {
+function stepper(make: () => Scheduler, shape: number[], steps = 1000) {
   let scheduler = make();
   let index = 0;
   let sample: tf.Tensor | null = null;
@@ -24,7 +36,7 @@ function stepper(make: () => Scheduler, shape: number[]) {
     async setup(backend: string) {
       await initBackend(backend as never);
       scheduler = make();
-      scheduler.setTimesteps(1000);
+      scheduler.setTimesteps(steps);
       index = 0;
       sample = tf.randomNormal(shape);
       output = tf.randomNormal(shape);
@@ -32,7 +44,7 @@ function stepper(make: () => Scheduler, shape: number[]) {
     },
     run() {
       if (index === scheduler.timesteps.length) {
-        scheduler.setTimesteps(1000);
+        scheduler.setTimesteps(steps);
         index = 0;
       }
       const t = scheduler.timesteps[index];
@@ -48,17 +60,29 @@ function stepper(make: () => Scheduler, shape: number[]) {
   };
 }
 
-const schedulers: [string, () => Scheduler][] = [
+/** Name, factory and step count (the modern solvers: a run of their usual length at most). */
+const schedulers: [string, () => Scheduler, number?][] = [
   ['DDPM', () => new DDPMScheduler()],
   ['DDIM', () => new DDIMScheduler()],
   ['PNDM', () => new PNDMScheduler({ skipPrkSteps: true })],
+  ['DPM++ 2M', () => new DPMSolverMultistepScheduler(), 50],
+  ['DPM++ 2M SDE Karras', () => new DPMSolverMultistepScheduler({ algorithmType: 'sde-dpmsolver++', useKarrasSigmas: true }), 50],
+  ['DPM++ 3M', () => new DPMSolverMultistepScheduler({ solverOrder: 3 }), 50],
+  ['UniPC', () => new UniPCMultistepScheduler(), 50],
+  ['UniPC 3 bh1', () => new UniPCMultistepScheduler({ solverOrder: 3, solverType: 'bh1' }), 50],
+  ['Euler', () => new EulerDiscreteScheduler(), 50],
+  ['Euler Karras', () => new EulerDiscreteScheduler({ useKarrasSigmas: true }), 50],
+  ['Euler ancestral', () => new EulerAncestralDiscreteScheduler(), 50],
+  ['Heun', () => new HeunDiscreteScheduler(), 50],
+  ['LCM', () => new LCMScheduler(), 8],
+  ['Flow-matching Euler', () => new FlowMatchEulerDiscreteScheduler({ shift: 3 }), 50],
 ];
 
 for (const backend of testBackendNames()) {
   for (const shape of shapes) {
     describe(`step() on ${backend}, [${shape.join(',')}]`, () => {
-      for (const [name, make] of schedulers) {
-        const state = stepper(make, shape);
+      for (const [name, make, steps] of schedulers) {
+        const state = stepper(make, shape, steps);
         bench(`${name} ${backend} [${shape.join(',')}]`, () => state.run(), {
           time: 500,
           warmupTime: 100,

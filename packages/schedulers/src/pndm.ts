@@ -8,16 +8,15 @@
  *   (3e₀ - e₁)/2, (23e₀ - 16e₁ + 5e₂)/12, (55e₀ - 59e₁ + 37e₂ - 9e₃)/24.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ConfigJson, ConfigSchema } from '@diffusion-ts/core';
-import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA, DiscreteScheduler, TIMESTEP_SPACING_FIELD } from './discrete-scheduler.js';
+import type { ConfigSchema } from '@diffusion-ts/core';
+import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA, STEPS_OFFSET_FIELD, TIMESTEP_SPACING_FIELD } from './config-fields.js';
+import { DiscreteScheduler } from './discrete-scheduler.js';
+import { assertFinite } from './input-checks.js';
+import { denoise } from './prediction.js';
 import { assertInferenceSteps, finalAlphaCumprod, spacedTimestepsAscending, type BetaSchedule } from './schedule.js';
-import {
-  assertFinite,
-  denoise,
-  type CommonOptions,
-  type StepOptions,
-  type StepResult,
-} from './scheduler.js';
+import type { CommonOptions, SetTimestepsOptions, StepOptions, StepResult } from './scheduler.js';
+import { DIFFUSERS_COMPATIBLE_NAMES } from './scheduler-config.js';
+import { refuseCustomSchedule } from './set-timesteps.js';
 
 /** `PNDMScheduler` options (Diffusers' constructor arguments, camelCase). */
 export interface PNDMOptions extends CommonOptions {
@@ -25,7 +24,7 @@ export interface PNDMOptions extends CommonOptions {
   setAlphaToOne: boolean;
 }
 
-const SCHEDULES: readonly BetaSchedule[] = ['linear', 'scaled_linear', 'squaredcos_cap_v2'];
+const SCHEDULES: readonly BetaSchedule[] = ['linear', 'scaled_linear', 'squaredcos_cap_v2', 'geometric'];
 
 /** PNDM defaults, as in Diffusers. */
 export const PNDM_DEFAULTS: Readonly<PNDMOptions> = Object.freeze({
@@ -44,7 +43,7 @@ export const PNDM_SCHEMA: ConfigSchema<PNDMOptions> = {
   setAlphaToOne: { kind: 'boolean' },
   predictionType: { kind: 'string', values: ['epsilon', 'v_prediction'] },
   timestepSpacing: TIMESTEP_SPACING_FIELD,
-  stepsOffset: { kind: 'integer' },
+  stepsOffset: STEPS_OFFSET_FIELD,
 };
 
 /** PNDM's multistep order. */
@@ -60,7 +59,7 @@ export class PNDMScheduler extends DiscreteScheduler<PNDMOptions> {
   /** Diffusers' class name. */
   static readonly className = 'PNDMScheduler';
   /** Schedulers that can be built from this scheduler's config. */
-  static readonly compatibles: readonly string[] = ['PNDMScheduler', 'DDPMScheduler', 'DDIMScheduler'];
+  static readonly compatibles: readonly string[] = DIFFUSERS_COMPATIBLE_NAMES;
   readonly className = PNDMScheduler.className;
   /** ᾱ used after the last step: 1 with `setAlphaToOne`, else ᾱ_0. */
   readonly finalAlphaCumprod: number;
@@ -80,19 +79,16 @@ export class PNDMScheduler extends DiscreteScheduler<PNDMOptions> {
     this.finalAlphaCumprod = finalAlphaCumprod(this.alphasCumprod, this.config.setAlphaToOne);
   }
 
-  /** Builds a PNDM scheduler from a Diffusers `scheduler_config.json` object or our options. */
-  static fromConfig(config: ConfigJson | Partial<PNDMOptions>): PNDMScheduler {
-    return new PNDMScheduler(config as Partial<PNDMOptions>);
-  }
 
   /**
    * Sets PRK then PLMS timesteps. With `skipPrkSteps` the second timestep is repeated (N = 10
    * gives 900, 800, 800, 700, …, 0); without it the last four spaced timesteps are visited in
    * half steps of T // N // 2 (900, 850, 850, 800, 800, …, 600) before PLMS over 600 … 0.
    */
-  override setTimesteps(numInferenceSteps: number): void {
+  override setTimesteps(numInferenceSteps?: number, options: SetTimestepsOptions = {}): void {
+    refuseCustomSchedule(options, [], this.className);
     assertInferenceSteps(numInferenceSteps, this.config.numTrainTimesteps, this.className);
-    const ascending = spacedTimestepsAscending(numInferenceSteps, this.config);
+    const ascending = spacedTimestepsAscending(numInferenceSteps, this.config, this.className);
     if (this.config.skipPrkSteps) {
       this.prkTimesteps = [];
       this.plmsTimesteps = [...ascending.slice(0, -1), ...ascending.slice(-2, -1), ...ascending.slice(-1)].reverse();

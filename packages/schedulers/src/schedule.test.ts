@@ -111,3 +111,24 @@ describe('timestep spacing', () => {
     expect(spacedTimestepsAscending(4, { ...base, stepsOffset: 1, timestepSpacing: 'leading' })).toEqual([1, 251, 501, 751]);
   });
 });
+
+describe('geometric beta schedule (our extension)', () => {
+  const options = { numTrainTimesteps: 1000, betaStart: 1e-4, betaEnd: 0.02, betaSchedule: 'geometric' as const, trainedBetas: null };
+
+  it('grows by a constant factor from betaStart to betaEnd, float64 rounded to float32', () => {
+    const betas = makeBetas(options);
+    expect(betas[0]).toBe(Math.fround(1e-4));
+    expect(betas[999]).toBe(Math.fround(0.02));
+    // An independent float64 evaluation in log space: log β_t = log β_1 + (t - 1)/(T - 1) log(β_T / β_1).
+    const expected = Float64Array.from({ length: 1000 }, (_, i) => Math.fround(Math.exp(Math.log(1e-4) + (i / 999) * Math.log(0.02 / 1e-4))));
+    expect(maxRelativeError(betas, expected)).toBeLessThan(1.2e-7);
+    const ratios = Array.from(betas.subarray(1), (beta, i) => beta / betas[i]);
+    expect(Math.max(...ratios) / Math.min(...ratios)).toBeLessThan(1 + 1e-6);
+    expect(Array.from(makeBetas({ ...options, numTrainTimesteps: 1 }))).toEqual([Math.fround(1e-4)]);
+  });
+
+  it('refuses ends outside (0, 1], naming them', () => {
+    expect(() => makeBetas({ ...options, betaStart: 0 })).toThrow(/betaStart must lie in \(0, 1\]/);
+    expect(() => makeBetas({ ...options, betaEnd: 1.5 })).toThrow(/betaEnd must lie in \(0, 1\]/);
+  });
+});

@@ -7,8 +7,11 @@
  * float32 with `Math.fround`, and stored widened in `Float64Array`s.
  */
 
-/** The named beta schedules. `laplace` exists only for DDPM, as in Diffusers. */
-export type BetaSchedule = 'linear' | 'scaled_linear' | 'squaredcos_cap_v2' | 'sigmoid' | 'laplace';
+/**
+ * The named beta schedules. `laplace` exists only for DDPM and `exp` only for Heun, as in
+ * Diffusers. `geometric` is our extension (every scheduler accepts it; see `geometricBetas`).
+ */
+export type BetaSchedule = 'linear' | 'scaled_linear' | 'squaredcos_cap_v2' | 'sigmoid' | 'laplace' | 'exp' | 'geometric';
 
 /** How `setTimesteps` spreads the inference steps over the training steps. */
 export type TimestepSpacing = 'leading' | 'trailing' | 'linspace';
@@ -62,6 +65,27 @@ function laplaceAlphaBar(time: number): number {
   return Math.sqrt(snr / (1 + snr));
 }
 
+/** Diffusers' `exp` alpha-bar (Heun only): e^(-12 t). */
+function exponentialAlphaBar(time: number): number {
+  return Math.exp(time * -12);
+}
+
+/**
+ * The geometric schedule (our extension, not in Diffusers): β grows by a constant factor from
+ * `betaStart` to `betaEnd`, β_t = betaStart · (betaEnd / betaStart)^((t - 1) / (T - 1)) for
+ * t = 1..T, computed in float64 and stored as float32. Both ends must lie in (0, 1].
+ * Diffusers' scheduler classes reject the name: loading such a config there raises
+ * `NotImplementedError: geometric is not implemented for <class …>` (pass `trained_betas`
+ * with these values to use the schedule in Diffusers).
+ */
+export function geometricBetas(betaStart: number, betaEnd: number, count: number): Float64Array {
+  for (const [name, value] of [['betaStart', betaStart], ['betaEnd', betaEnd]] as const) {
+    if (!(value > 0 && value <= 1)) throw new RangeError(`geometric beta schedule: ${name} must lie in (0, 1], got ${value}`);
+  }
+  const ratio = betaEnd / betaStart;
+  return Float64Array.from({ length: count }, (_, i) => f32(count === 1 ? betaStart : betaStart * ratio ** (i / (count - 1))));
+}
+
 /** Options that determine the betas. */
 export interface BetaOptions {
   numTrainTimesteps: number;
@@ -92,13 +116,19 @@ export function makeBetas(options: BetaOptions): Float64Array {
       case 'laplace':
         betas = betasForAlphaBar(count, laplaceAlphaBar);
         break;
+      case 'exp':
+        betas = betasForAlphaBar(count, exponentialAlphaBar);
+        break;
+      case 'geometric':
+        betas = geometricBetas(betaStart, betaEnd, count);
+        break;
       case 'sigmoid': {
         const range = f32(betaEnd - betaStart);
         betas = torchLinspaceFloat32(-6, 6, count).map((x) => f32(f32(f32(1 / (1 + Math.exp(-x))) * range) + f32(betaStart)));
         break;
       }
       default:
-        throw new Error(`unknown betaSchedule '${String(options.betaSchedule)}' (expected linear, scaled_linear, squaredcos_cap_v2 or sigmoid)`);
+        throw new Error(`unknown betaSchedule '${String(options.betaSchedule)}' (expected linear, scaled_linear, squaredcos_cap_v2, sigmoid, laplace, exp or geometric)`);
     }
   }
   return options.rescaleBetasZeroSnr ? rescaleBetasZeroSnr(betas) : betas;
@@ -154,14 +184,14 @@ export function roundHalfToEven(value: number): number {
 }
 
 /** `numpy.linspace(start, stop, count)`: `start + i * step`, with the last value exactly `stop`. */
-function numpyLinspace(start: number, stop: number, count: number): number[] {
+export function numpyLinspace(start: number, stop: number, count: number): number[] {
   if (count === 1) return [start];
   const step = (stop - start) / (count - 1);
   return Array.from({ length: count }, (_, i) => (i === count - 1 ? stop : start + i * step));
 }
 
 /** `numpy.arange(start, stop, step)` for a float step. */
-function numpyArange(start: number, stop: number, step: number): number[] {
+export function numpyArange(start: number, stop: number, step: number): number[] {
   const length = Math.max(0, Math.ceil((stop - start) / step));
   const delta = start + step - start;
   return Array.from({ length }, (_, i) => start + i * delta);
@@ -178,13 +208,22 @@ export interface SpacingOptions {
  * The inference timesteps for `count` steps in ascending order, as Diffusers' `set_timesteps`
  * computes them: `leading` is `i * (T // N) + stepsOffset`; `trailing` is
  * `round(arange(T, 0, -T/N)) - 1`; `linspace` is `round(linspace(0, T - 1, N))`. Rounding is
- * numpy's half-to-even; `trailing` and `linspace` ignore `stepsOffset`.
+ * numpy's half-to-even; `trailing` and `linspace` ignore `stepsOffset`. A `leading` schedule
+ * whose offset pushes the last timestep to `numTrainTimesteps` or beyond is refused (Diffusers'
+ * DDPM, DDIM and PNDM accept it and fail with an index error in `step`); with `pastEnd: 'allow'`
+ * it is kept, for the σ schedulers, which clamp σ there as Diffusers' `np.interp` does.
  */
-export function spacedTimestepsAscending(count: number, options: SpacingOptions): number[] {
+export function spacedTimestepsAscending(
+  count: number,
+  options: SpacingOptions,
+  context = 'setTimesteps',
+  pastEnd: 'refuse' | 'allow' = 'refuse',
+): number[] {
   const total = options.numTrainTimesteps;
   switch (options.timestepSpacing) {
     case 'leading': {
       const ratio = Math.floor(total / count);
+      if (pastEnd === 'refuse') assertLeadingFits((count - 1) * ratio + options.stepsOffset, count, options, context);
       return Array.from({ length: count }, (_, i) => i * ratio + options.stepsOffset);
     }
     case 'trailing':
@@ -198,9 +237,23 @@ export function spacedTimestepsAscending(count: number, options: SpacingOptions)
   }
 }
 
+/**
+ * Throws unless `last`, the largest timestep of a `leading` schedule of `count` steps, lies below
+ * `numTrainTimesteps` (a large `stepsOffset` pushes it past; Diffusers fails later with an index
+ * error).
+ */
+export function assertLeadingFits(last: number, count: number, options: SpacingOptions, context: string): void {
+  if (last >= options.numTrainTimesteps) {
+    throw new RangeError(
+      `${context}: ${count} steps with stepsOffset ${options.stepsOffset} ('leading' spacing) reach timestep ${last}, ` +
+        `beyond numTrainTimesteps - 1 = ${options.numTrainTimesteps - 1}; use fewer steps or 'trailing' spacing`,
+    );
+  }
+}
+
 /** Checks that `count` inference steps are possible with `numTrainTimesteps` training steps. */
-export function assertInferenceSteps(count: number, numTrainTimesteps: number, context: string): void {
-  if (!Number.isInteger(count) || count < 1) {
+export function assertInferenceSteps(count: number | undefined, numTrainTimesteps: number, context: string): asserts count is number {
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
     throw new RangeError(`${context}: numInferenceSteps must be an integer >= 1, got ${String(count)}`);
   }
   if (count > numTrainTimesteps) {

@@ -3,7 +3,7 @@ import { BackendError } from './backend-error.js';
 import { loadCpu } from './cpu.js';
 import { loadCuda } from './cuda.js';
 import { loadWasm } from './wasm.js';
-import { isSoftwareAdapter, loadWebgpu, probeWebgpu, releaseGpuDevice, type AdapterDescription } from './webgpu.js';
+import { isSoftwareAdapter, loadWebgpu, probeWebgpu, releaseGpuDevice, type AdapterDescription, type WebgpuProbe } from './webgpu.js';
 
 /** A backend diffusion-ts can run on. */
 export type BackendName = 'webgpu' | 'cuda' | 'wasm' | 'cpu';
@@ -24,6 +24,8 @@ export interface BackendInfo {
   trainReason?: string;
   /** The WebGPU adapter, for `webgpu`. */
   adapter?: AdapterDescription;
+  /** For `webgpu`: the adapter's features and limits, and what the driver printed while probing. */
+  webgpu?: Pick<WebgpuProbe, 'features' | 'limits' | 'notes'>;
   /** For `webgpu`: a software emulation that `auto` never picks. */
   software?: boolean;
 }
@@ -74,16 +76,18 @@ const UNAVAILABLE = 'the backend is unavailable here (see reason)';
  */
 export async function probeBackend(name: BackendName): Promise<BackendInfo> {
   let adapter: AdapterDescription | undefined;
+  let webgpu: BackendInfo['webgpu'];
   if (name === 'webgpu') {
     const found = await probeWebgpu();
-    if (!found.adapter) return { name, available: false, reason: found.reason, canTrain: false, trainReason: UNAVAILABLE };
+    webgpu = { features: found.features, limits: found.limits, notes: found.notes };
+    if (!found.adapter) return { name, available: false, reason: found.reason, canTrain: false, trainReason: UNAVAILABLE, webgpu };
     adapter = found.adapter;
   }
   try {
     // Loading registers the package's kernels (and for wasm ours) without initialising the backend.
     await LOADERS[name]();
   } catch (error) {
-    return { name, available: false, reason: messageOf(error), canTrain: false, trainReason: UNAVAILABLE, ...(adapter ? { adapter } : {}) };
+    return { name, available: false, reason: messageOf(error), canTrain: false, trainReason: UNAVAILABLE, ...(adapter ? { adapter, webgpu } : {}) };
   }
   if (!adapter) return { name, available: true, ...trainingInfo(name) };
   const software = isSoftwareAdapter(adapter);
@@ -91,6 +95,7 @@ export async function probeBackend(name: BackendName): Promise<BackendInfo> {
     name,
     available: true,
     adapter,
+    webgpu,
     software,
     reason: software ? `software adapter (${adapter.architecture || adapter.description || adapter.vendor}): slow, never chosen by auto` : undefined,
     ...trainingInfo(name),

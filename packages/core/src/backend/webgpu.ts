@@ -1,4 +1,5 @@
 import { BackendError, importBackendPackage } from './backend-error.js';
+import { ensureRuntimeDir, probeDawnInChild, type DawnProbe } from './dawn-probe.js';
 
 /** What is known about a WebGPU adapter. */
 export interface AdapterDescription {
@@ -12,6 +13,20 @@ export interface AdapterDescription {
 interface GpuAdapterLike {
   info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
   isFallbackAdapter?: boolean;
+  features?: Iterable<string>;
+  limits?: { maxBufferSize?: number; maxStorageBufferBindingSize?: number };
+}
+
+/** What probing WebGPU found: the adapter tfjs would use (or why there is none) and its capabilities. */
+export interface WebgpuProbe {
+  adapter?: AdapterDescription;
+  reason?: string;
+  /** The adapter's features (`shader-f16`, `timestamp-query`, …). */
+  features?: string[];
+  /** The adapter's buffer limits, in bytes. */
+  limits?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
+  /** In Node: what Dawn and the Vulkan loader printed while probing, on one line (empty when quiet). */
+  notes?: string;
 }
 
 interface GpuLike {
@@ -61,6 +76,7 @@ export async function findGpu(): Promise<GpuLike | null> {
       return null;
     }
     Object.assign(globalThis, dawn.globals);
+    ensureRuntimeDir();
     const gpu = dawn.create([]);
     const scope = globalThis as unknown as { navigator?: Record<string, unknown> };
     if (!scope.navigator) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
@@ -70,8 +86,20 @@ export async function findGpu(): Promise<GpuLike | null> {
   return nodeGpu;
 }
 
-/** Requests the WebGPU adapter tfjs would use and describes it, or says why there is none. */
-export async function probeWebgpu(): Promise<{ adapter?: AdapterDescription; reason?: string }> {
+let nodeProbe: Promise<DawnProbe | undefined> | undefined;
+
+/**
+ * Requests the WebGPU adapter tfjs would use and describes it, or says why there is none. In Node
+ * (Dawn's `webgpu` package) the probe runs once per process in a child process, so that the
+ * messages native code prints go to `notes` instead of the terminal.
+ */
+export async function probeWebgpu(): Promise<WebgpuProbe> {
+  const existing = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
+  if (!existing && typeof process !== 'undefined' && typeof process.versions?.node === 'string') {
+    nodeProbe ??= probeDawnInChild(DAWN_PACKAGE);
+    const found = await nodeProbe;
+    if (found) return found;
+  }
   const gpu = await findGpu();
   if (!gpu) {
     return { reason: 'no navigator.gpu (in Node, install the optional package `webgpu`)' };
@@ -83,7 +111,13 @@ export async function probeWebgpu(): Promise<{ adapter?: AdapterDescription; rea
     return { reason: `requestAdapter failed: ${(error as Error).message}` };
   }
   if (!adapter) return { reason: 'no WebGPU adapter found (no GPU driver; in Node set VK_ICD_FILENAMES to a Vulkan driver)' };
-  return { adapter: describeAdapter(adapter) };
+  return {
+    adapter: describeAdapter(adapter),
+    features: adapter.features ? [...adapter.features].sort() : undefined,
+    limits: adapter.limits
+      ? { maxBufferSize: adapter.limits.maxBufferSize ?? 0, maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize ?? 0 }
+      : undefined,
+  };
 }
 
 /** The package that provides the WebGPU backend. */
@@ -99,6 +133,8 @@ export const DAWN_PACKAGE = 'webgpu';
 export async function loadWebgpu(): Promise<string> {
   const probe = await probeWebgpu();
   if (!probe.adapter) throw new BackendError('webgpu', 'unavailable', `The webgpu backend is unavailable: ${probe.reason}`);
+  // In Node the probe ran in a child process: make this process's navigator.gpu for tfjs.
+  if (!(await findGpu())) throw new BackendError('webgpu', 'unavailable', 'The webgpu backend is unavailable: no navigator.gpu');
   await importBackendPackage('webgpu', WEBGPU_PACKAGE, () => import('@tensorflow/tfjs-backend-webgpu'));
   return 'webgpu';
 }

@@ -227,6 +227,32 @@ describe('config', () => {
     expect(parseConfig({ num_class_embeds: null }, SCHEMA, DEFAULTS).options.numClassEmbeds).toBeNull();
   });
 
+  it('refuses numbers outside a field range, naming the key and the range', () => {
+    type Ranged = { ratio: number; count: number; offset: number; betas: number[] };
+    const schema: ConfigSchema<Ranged> = {
+      ratio: { kind: 'number', minimum: 0, exclusiveMinimum: true, maximum: 1 },
+      count: { kind: 'integer', minimum: 1, maximum: 1000 },
+      offset: { kind: 'integer', minimum: 0 },
+      betas: { kind: 'number[]', minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true },
+    };
+    const defaults: Ranged = { ratio: 0.5, count: 10, offset: 0, betas: [0.1] };
+    const parse = (json: object) => parseConfig(json, schema, defaults, 'Test');
+    expect(parse({ ratio: 1, count: 1000, offset: 7, betas: [0.5, 0.9] }).options).toEqual({ ratio: 1, count: 1000, offset: 7, betas: [0.5, 0.9] });
+    expect(() => parse({ ratio: 0 })).toThrow("Test: config key 'ratio' must lie in (0, 1], got 0");
+    expect(() => parse({ count: 1e8 })).toThrow("Test: config key 'count' must lie in [1, 1000], got 100000000");
+    expect(() => parse({ offset: -5 })).toThrow("Test: config key 'offset' must be >= 0, got -5");
+    expect(() => parse({ betas: [0.5, 1.5] })).toThrow("Test: config key 'betas' must hold values in (0, 1), got 1.5 at index 1");
+    const error = (() => {
+      try {
+        parse({ count: 0 });
+      } catch (caught) {
+        return caught as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.key).toBe('count');
+  });
+
   it('writes what Diffusers writes: snake_case keys of the same types', async () => {
     const fixture = await readConfigFile(FIXTURE_CONFIG.pathname);
     const parsed = parseConfig(fixture, SCHEMA, DEFAULTS);
@@ -277,6 +303,27 @@ describe('config', () => {
     expect(parseJsonText(text, 'x')).toMatchObject({ name: 'é✓', list: [1, 2.5] });
     // Plain objects (not from serializeConfig) keep integers as integers.
     expect(formatConfigJson({ x: 1, y: 0.5 })).toBe('{\n  "x": 1,\n  "y": 0.5\n}\n');
+  });
+
+  it("reads and writes Python's NaN, Infinity and -Infinity (Diffusers' configs carry them)", () => {
+    // Expected text: Python 3.11's json.dumps({...}, indent=2, sort_keys=True) of the same values.
+    const python = '{\n  "b": NaN,\n  "c": [\n    Infinity,\n    1.0\n  ],\n  "lambda_min_clipped": -Infinity\n}';
+    const read = parseJsonText(python, 'x');
+    expect(read.lambda_min_clipped).toBe(-Infinity);
+    expect(read.b).toBeNaN();
+    expect(read.c).toEqual([Infinity, 1]);
+    const schema: ConfigSchema<{ c: number[] }> = { c: { kind: 'number[]' } };
+    const written = formatConfigJson(serializeConfig({ c: [Infinity, 1] }, schema, 'X', { b: NaN, lambda_min_clipped: -Infinity }));
+    expect(written).toBe(`{\n  "_class_name": "X",\n  "_diffusers_version": "${DIFFUSERS_VERSION}",\n${python.slice(2)}\n`);
+    expect(parseJsonText(written, 'x').lambda_min_clipped).toBe(-Infinity);
+    // Only tokens outside strings are numbers; strings that spell them stay strings.
+    const strings = parseJsonText('{"NaN": "Infinity", "x": "-Infinity \\" NaN", "y": [NaN, "NaN"]}', 'x');
+    expect(strings).toEqual({ NaN: 'Infinity', x: '-Infinity " NaN', y: [NaN, 'NaN'] });
+    // Anything else that is not JSON still fails, with the parser's own message.
+    for (const bad of ['{"a": NaNa}', '{"a": Infinit}', '{"a": -Inf}', '{"a": nan}', '{"a": inf}', '{"a": +Infinity}', 'NaN', '{"a": NaN']) {
+      expect(() => parseJsonText(bad, 'bad.json')).toThrow(ConfigError);
+      expect(() => parseJsonText(bad, 'bad.json')).toThrow(/^bad\.json: (invalid JSON|expected a JSON object)/);
+    }
   });
 
   it('writes atomically and keeps the old file when the write fails', async () => {

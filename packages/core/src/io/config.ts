@@ -30,6 +30,14 @@ export interface ConfigFieldSpec {
   values?: readonly string[];
   /** The snake_case key on disk, when it is not the plain conversion of the option name. */
   key?: string;
+  /** For numbers (and number arrays): the smallest accepted value. */
+  minimum?: number;
+  /** For numbers (and number arrays): the largest accepted value. */
+  maximum?: number;
+  /** Whether `minimum` itself is refused (the range is open below). */
+  exclusiveMinimum?: boolean;
+  /** Whether `maximum` itself is refused (the range is open above). */
+  exclusiveMaximum?: boolean;
 }
 
 /** One field spec per option of `T`. */
@@ -90,6 +98,40 @@ function checkScalar(kind: 'number' | 'integer' | 'boolean' | 'string', value: u
   }
 }
 
+/** The accepted range of a numeric field, as text (`(0, 1]`, `>= 0`), or undefined when unbounded. */
+function describeRange(spec: ConfigFieldSpec): string | undefined {
+  const { minimum, maximum } = spec;
+  if (minimum !== undefined && maximum !== undefined) {
+    return `${spec.exclusiveMinimum ? '(' : '['}${minimum}, ${maximum}${spec.exclusiveMaximum ? ')' : ']'}`;
+  }
+  if (minimum !== undefined) return `${spec.exclusiveMinimum ? '>' : '>='} ${minimum}`;
+  if (maximum !== undefined) return `${spec.exclusiveMaximum ? '<' : '<='} ${maximum}`;
+  return undefined;
+}
+
+function inRange(spec: ConfigFieldSpec, value: number): boolean {
+  const { minimum, maximum } = spec;
+  if (minimum !== undefined && (spec.exclusiveMinimum ? !(value > minimum) : !(value >= minimum))) return false;
+  if (maximum !== undefined && (spec.exclusiveMaximum ? !(value < maximum) : !(value <= maximum))) return false;
+  return true;
+}
+
+/** Throws unless every number of `value` (a number or number array) lies in the field's range. */
+function checkRange(key: string, spec: ConfigFieldSpec, value: unknown, context: string): void {
+  const range = describeRange(spec);
+  if (range === undefined) return;
+  const interval = range.startsWith('(') || range.startsWith('[');
+  if (Array.isArray(value)) {
+    const index = (value as number[]).findIndex((item) => !inRange(spec, item));
+    if (index < 0) return;
+    const wanted = interval ? `values in ${range}` : `values ${range}`;
+    throw new ConfigError(`${context}: config key '${key}' must hold ${wanted}, got ${String(value[index])} at index ${index}`, key);
+  }
+  if (inRange(spec, value as number)) return;
+  const wanted = interval ? `lie in ${range}` : `be ${range}`;
+  throw new ConfigError(`${context}: config key '${key}' must ${wanted}, got ${String(value)}`, key);
+}
+
 function validateField(key: string, spec: ConfigFieldSpec, value: unknown, context: string): unknown {
   if (value === null || value === undefined) {
     if (spec.nullable) return null;
@@ -108,6 +150,7 @@ function validateField(key: string, spec: ConfigFieldSpec, value: unknown, conte
         throw new ConfigError(`${context}: config key '${key}' has unknown value '${bad}' (expected one of ${spec.values.join(', ')})`, key);
       }
     }
+    if (itemKind !== 'string') checkRange(key, spec, value, context);
     return [...value];
   }
   const kind = spec.kind as 'number' | 'integer' | 'boolean' | 'string';
@@ -117,6 +160,7 @@ function validateField(key: string, spec: ConfigFieldSpec, value: unknown, conte
   if (spec.values && !spec.values.includes(value as string)) {
     throw new ConfigError(`${context}: config key '${key}' has unknown value '${String(value)}' (expected one of ${spec.values.join(', ')})`, key);
   }
+  if (kind === 'number' || kind === 'integer') checkRange(key, spec, value, context);
   return value;
 }
 
@@ -200,18 +244,68 @@ export function serializeConfig<T extends object>(
  */
 const FLOAT_KEYS = new WeakMap<object, ReadonlySet<string>>();
 
-/** Parses JSON text, naming the source in the error when it is not valid JSON. */
+/**
+ * Parses JSON text, naming the source in the error when it is not valid JSON. Python's `json`
+ * (which writes Diffusers' configs) spells non-finite floats `NaN`, `Infinity` and `-Infinity`
+ * (e.g. DPM-Solver's `"lambda_min_clipped": -Infinity`): those tokens are read too, outside strings.
+ */
 export function parseJsonText(text: string, source: string): ConfigJson {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`${source}: invalid JSON (${(error as Error).message})`);
+    value = parsePythonJson(text, error as Error, source);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError(`${source}: expected a JSON object at the top level`);
   }
   return value as ConfigJson;
+}
+
+/** Python's spellings of the non-finite floats. */
+const PYTHON_CONSTANTS: Readonly<Record<string, number>> = {
+  NaN: Number.NaN,
+  Infinity: Number.POSITIVE_INFINITY,
+  '-Infinity': Number.NEGATIVE_INFINITY,
+};
+
+/**
+ * JSON with Python's non-finite tokens: each token outside a string becomes a string marked with
+ * a random prefix that the text does not contain, which a reviver turns back into the number.
+ * Throws the `ConfigError` of the plain parse when there is no such token or the text is still
+ * invalid.
+ */
+function parsePythonJson(text: string, failure: Error, source: string): unknown {
+  const invalid = () => new ConfigError(`${source}: invalid JSON (${failure.message})`);
+  let marker: string;
+  do marker = `\u0000py${Math.random().toString(36).slice(2)}:`;
+  while (text.includes(marker));
+  const parts: string[] = [];
+  let start = 0;
+  let found = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text[i];
+    if (char === '"') {
+      // Skip the string, escapes included.
+      for (i += 1; i < text.length && text[i] !== '"'; i += text[i] === '\\' ? 2 : 1);
+      continue;
+    }
+    const token = char === 'N' ? 'NaN' : char === 'I' ? 'Infinity' : char === '-' && text[i + 1] === 'I' ? '-Infinity' : undefined;
+    if (token === undefined || !text.startsWith(token, i)) continue;
+    parts.push(text.slice(start, i), JSON.stringify(marker + token));
+    start = i + token.length;
+    i = start - 1;
+    found = true;
+  }
+  if (!found) throw invalid();
+  parts.push(text.slice(start));
+  try {
+    return JSON.parse(parts.join(''), (_key, item: unknown) =>
+      typeof item === 'string' && item.startsWith(marker) ? PYTHON_CONSTANTS[item.slice(marker.length)] : item,
+    );
+  } catch {
+    throw invalid();
+  }
 }
 
 /**
@@ -227,7 +321,8 @@ export function formatConfigJson(json: ConfigJson): string {
 
 function formatValue(value: unknown, indent: string, isFloatKey: (key: string) => boolean, asFloat = false): string | undefined {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return 'null';
+    // Python's json spelling of the non-finite floats (which parseJsonText reads back).
+    if (!Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
     return asFloat || !Number.isInteger(value) ? pythonFloat(value) : JSON.stringify(value);
   }
   if (typeof value === 'string') return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

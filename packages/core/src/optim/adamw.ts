@@ -5,26 +5,10 @@
  * (`ADAMW_UPDATE_KERNEL`) where the backend has one (wasm with `@diffusion-ts/native`), else the
  * same arithmetic composed from tfjs ops.
  */
+// The fused kernel's contract is @diffusion-ts/native's: its types are erased here and its name
+// is built into core's bundle, so core runs without that optional package.
+import { ADAMW_UPDATE_KERNEL, type AdamWUpdateAttributes, type AdamWUpdateInputs } from '@diffusion-ts/native/fused-kernels';
 import * as tf from '@tensorflow/tfjs-core';
-
-/**
- * The kernel name of one fused AdamW update: inputs `variable`, `gradient`, `firstMoment`,
- * `secondMoment`; attributes `AdamWUpdateAttributes`; outputs the new variable and moments.
- */
-export const ADAMW_UPDATE_KERNEL = 'DiffusionTsAdamWUpdate';
-
-/** Attributes of `ADAMW_UPDATE_KERNEL` (float64 numbers; kernels round them to float32). */
-export interface AdamWUpdateAttributes {
-  learningRate: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  weightDecay: number;
-  /** 1 - beta1^t. */
-  correction1: number;
-  /** 1 - beta2^t. */
-  correction2: number;
-}
 
 /**
  * One AdamW step for one variable, returning [variable', m', v'] without assigning them:
@@ -39,9 +23,10 @@ export function adamWUpdate(
 ): [tf.Tensor, tf.Tensor, tf.Tensor] {
   const backend = tf.getBackend();
   if (variable.dtype === 'float32' && gradient.dtype === 'float32' && tf.getKernel(ADAMW_UPDATE_KERNEL, backend) !== undefined) {
+    const inputs: AdamWUpdateInputs<tf.Tensor> = { variable, gradient, firstMoment, secondMoment };
     const outputs = tf.engine().runKernel(
       ADAMW_UPDATE_KERNEL,
-      { variable, gradient, firstMoment, secondMoment } as unknown as tf.NamedTensorMap,
+      inputs as unknown as tf.NamedTensorMap,
       attributes as unknown as tf.NamedAttrMap,
     ) as tf.Tensor[];
     return [outputs[0]!, outputs[1]!, outputs[2]!];

@@ -5,3 +5,4 @@
  */
 export { contractBackendNames, testBackendNames, webgpuTestable } from './backends.js';
 export { SWIFTSHADER_ICD, useSwiftshaderForTests } from './swiftshader.js';
+export { CONTRACT_CASES, contractError, evaluateContractCase, NEEDS_TRAINING_KERNELS } from './contract-cases.js';

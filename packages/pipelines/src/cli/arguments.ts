@@ -4,6 +4,8 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { initFastBackend, type CliBackend, type FastBackendReport } from '../backend.js';
+import { loadImageFolder } from '../data/image-folder.js';
+import { loadMnist, type ImageDataset, type MnistSplit } from '../data/mnist.js';
 import { findShippedModel } from '../model-location.js';
 import { UnconditionalPipeline } from '../pipelines/unconditional.js';
 
@@ -52,6 +54,25 @@ export const BACKEND_OPTION = { backend: { type: 'string', default: 'wasm' } } a
 
 /** `--backend` and `--threads <n>` (the native kernels' threads, or threaded wasm's without them). */
 export const BACKEND_AND_THREADS_OPTIONS = { ...BACKEND_OPTION, threads: { type: 'string' } } as const;
+
+/** `--seed <n>`: the seed of data order, timesteps and noise (read with `seedOption`). */
+export const SEED_OPTION = { seed: { type: 'string' } } as const;
+
+/** `--batch-size <n>`: images per batch or model call. */
+export const BATCH_SIZE_OPTION = { 'batch-size': { type: 'string' } } as const;
+
+/** `--dataset <mnist|folder>`: MNIST (default) or a folder of PNG / JPEG images (read with `loadDatasetOption`). */
+export const DATASET_OPTION = { dataset: { type: 'string', default: 'mnist' } } as const;
+
+/** The `--seed` value: an integer >= 0 (default 0). */
+export function seedOption(value: string | undefined): number {
+  return integerOption(value, 'seed', 0, 0);
+}
+
+/** Loads the `--dataset`: MNIST's `split`, or the first `limit` images of a folder. */
+export function loadDatasetOption(dataset: string, split: MnistSplit, options: { limit?: number; channels?: 1 | 3 | 4 } = {}): Promise<ImageDataset> {
+  return dataset === 'mnist' ? loadMnist(split, { limit: options.limit }) : loadImageFolder(dataset, options);
+}
 
 /** The `parseArgs` config of a command that takes positional arguments. */
 type CommandConfig<T extends OptionsConfig> = { args: string[]; allowPositionals: true; options: T & typeof HELP_OPTION };

@@ -1,6 +1,6 @@
 /** `diffusion-ts info`: the backends and what each can do. */
 import { parseArgs } from 'node:util';
-import { listBackends, nativeKernelsStatus } from '@diffusion-ts/core';
+import { listBackends, nativeKernelsStatus, type BackendInfo } from '@diffusion-ts/core';
 import { HELP_OPTION, type Command } from './arguments.js';
 
 const USAGE = `Usage: diffusion-ts info
@@ -21,7 +21,7 @@ async function run(argv: string[]): Promise<void> {
   const backends = await listBackends();
   console.log('backend  available  can train  notes');
   for (const info of backends) {
-    const notes = [info.reason, info.trainReason, info.adapter ? JSON.stringify(info.adapter) : undefined].filter(Boolean).join('; ');
+    const notes = [info.reason, info.trainReason, adapterSummary(info)].filter(Boolean).join('; ');
     console.log(`${info.name.padEnd(8)} ${(info.available ? 'yes' : 'no').padEnd(10)} ${(info.canTrain ? 'yes' : 'no').padEnd(10)} ${notes}`);
   }
   const native = nativeKernelsStatus();
@@ -30,6 +30,21 @@ async function run(argv: string[]): Promise<void> {
       ? `wasm native kernels: on (${native.isa}, ${native.threads} threads)`
       : `wasm native kernels: off (${native.reason})`,
   );
+}
+
+/** One line on a WebGPU adapter: its name, fp16, buffer limit and what the driver said while probed. */
+function adapterSummary(info: BackendInfo): string | undefined {
+  const parts: string[] = [];
+  if (info.adapter) {
+    const { vendor, architecture, description } = info.adapter;
+    parts.push(`adapter ${[vendor, architecture, description].filter(Boolean).join(' / ')}`);
+  }
+  const features = info.webgpu?.features;
+  if (features) parts.push(`shader-f16 ${features.includes('shader-f16') ? 'yes' : 'no'}`);
+  const limits = info.webgpu?.limits;
+  if (limits) parts.push(`max buffer ${(limits.maxBufferSize / 2 ** 20).toFixed(0)} MiB, max storage binding ${(limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`);
+  if (info.webgpu?.notes) parts.push(`driver said: ${info.webgpu.notes}`);
+  return parts.length > 0 ? parts.join(', ') : undefined;
 }
 
 /** The `info` command. */

@@ -11,7 +11,18 @@ import {
   realImagesQuality,
   referenceStatistics,
 } from '../evaluate/quality-table.js';
-import { BACKEND_AND_THREADS_OPTIONS, initCommandBackend, integerOption, modelFolder, parseCommandArgs, UsageError, type Command } from './arguments.js';
+import {
+  BACKEND_AND_THREADS_OPTIONS,
+  BATCH_SIZE_OPTION,
+  SEED_OPTION,
+  initCommandBackend,
+  integerOption,
+  modelFolder,
+  parseCommandArgs,
+  seedOption,
+  UsageError,
+  type Command,
+} from './arguments.js';
 
 const USAGE = `Usage: diffusion-ts quality [model-folder] --classifier <folder> [options]
 
@@ -43,8 +54,8 @@ async function run(argv: string[]): Promise<void> {
     'reference-count': { type: 'string' },
     settings: { type: 'string' },
     'compare-count': { type: 'string' },
-    'batch-size': { type: 'string' },
-    seed: { type: 'string' },
+    ...BATCH_SIZE_OPTION,
+    ...SEED_OPTION,
     ...BACKEND_AND_THREADS_OPTIONS,
     output: { type: 'string' },
   });
@@ -77,7 +88,7 @@ async function run(argv: string[]): Promise<void> {
     count,
     counts: { ddpm: integerOption(values['ddpm-count'], 'ddpm-count', count) },
     batchSize: integerOption(values['batch-size'], 'batch-size', 100),
-    seed: integerOption(values.seed, 'seed', 0, 0),
+    seed: seedOption(values.seed),
     compareCount,
     onRow: (row) =>
       console.log(

@@ -1,9 +1,31 @@
 /** `diffusion-ts sample`: samples a PNG grid from a Diffusers pipeline folder. */
 import { resolve } from 'node:path';
 import { Generator } from '@diffusion-ts/core';
+import { resolveSchedulerName, SCHEDULER_NAMES } from '@diffusion-ts/schedulers';
 import { saveImageGrid } from '../images.js';
-import { schedulerClassName } from '../pipelines/pipeline-folder.js';
-import { BACKEND_AND_THREADS_OPTIONS, integerOption, loadCommandPipeline, modelFolder, numberOption, parseCommandArgs, UsageError, type Command } from './arguments.js';
+import {
+  BACKEND_AND_THREADS_OPTIONS,
+  SEED_OPTION,
+  integerOption,
+  loadCommandPipeline,
+  modelFolder,
+  numberOption,
+  parseCommandArgs,
+  seedOption,
+  UsageError,
+  type Command,
+} from './arguments.js';
+
+/** The short scheduler names, wrapped into the option column of the usage text. */
+function schedulerList(): string {
+  const lines: string[] = [];
+  for (const name of Object.keys(SCHEDULER_NAMES)) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last].length + name.length < 64) lines[last] += `, ${name}`;
+    else lines.push(name);
+  }
+  return lines.map((line, i) => `${' '.repeat(23)}${line}${i < lines.length - 1 ? ',' : ''}`).join('\n');
+}
 
 const USAGE = `Usage: diffusion-ts sample [model-folder] [options]
 
@@ -11,7 +33,9 @@ Samples images from a pipeline folder in Diffusers' layout (model_index.json, un
 scheduler/) and writes them as one PNG grid. The folder defaults to the shipped models/mnist-ddpm.
 
 Options:
-  --scheduler <name>   ddpm, ddim (default) or pndm (loads the folder's scheduler config into it)
+  --scheduler <name>   the sampler (default ddim), loaded with the folder's scheduler config:
+${schedulerList()}
+                       or a Diffusers class name (DDIMScheduler, …)
   --steps <n>          denoising steps (default 25; DDPM is trained with 1000)
   --seed <n>           seed of the start noise (default 0)
   --count <n>          number of images (default 16)
@@ -26,7 +50,7 @@ async function run(argv: string[]): Promise<void> {
   const args = parseCommandArgs(argv, USAGE, {
     scheduler: { type: 'string', default: 'ddim' },
     steps: { type: 'string' },
-    seed: { type: 'string' },
+    ...SEED_OPTION,
     count: { type: 'string' },
     eta: { type: 'string' },
     output: { type: 'string', default: 'samples.png' },
@@ -38,12 +62,12 @@ async function run(argv: string[]): Promise<void> {
   if (positionals.length > 1) throw new UsageError(`expected one model folder, got ${positionals.length}: ${positionals.join(' ')}`);
   const folder = modelFolder(positionals);
   try {
-    schedulerClassName(values.scheduler);
+    resolveSchedulerName(values.scheduler);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
   const steps = integerOption(values.steps, 'steps', 25);
-  const seed = integerOption(values.seed, 'seed', 0, 0);
+  const seed = seedOption(values.seed);
   const count = integerOption(values.count, 'count', 16);
   const eta = numberOption(values.eta, 'eta', 0, 0);
   const scale = integerOption(values.scale, 'scale', 2, 1, 16);

@@ -7,7 +7,7 @@ import { UNet2DModel } from '@diffusion-ts/models';
 import { DDPMScheduler } from '@diffusion-ts/schedulers';
 import { describe, expect, it } from 'vitest';
 import { UnconditionalPipeline } from '../pipelines/unconditional.js';
-import { TINY_UNET } from '../testing/tiny-models.js';
+import { TINY_UNET } from '@diffusion-ts/models/testing';
 import { MnistClassifier } from './mnist-classifier.js';
 import { formatQualityTable, parseSamplerSettings, qualityTable, realImagesQuality, referenceStatistics } from './quality-table.js';
 
@@ -18,7 +18,22 @@ describe('parseSamplerSettings', () => {
       { scheduler: 'pndm', steps: 10, count: 500 },
     ]);
     expect(() => parseSamplerSettings('pndm:10x0')).toThrow(/'pndm:10x0'/);
-    expect(() => parseSamplerSettings('ddim:50,euler:10')).toThrow(/'euler:10'/);
+    expect(() => parseSamplerSettings('ddim:50,fancy:10')).toThrow(/'fancy:10': unknown scheduler 'fancy'/);
+    expect(() => parseSamplerSettings('LMSDiscreteScheduler:10')).toThrow(/'LMSDiscreteScheduler:10': .*does not implement/);
+    expect(parseSamplerSettings('DDIMScheduler:5')).toEqual([{ scheduler: 'DDIMScheduler', steps: 5 }]);
+    // Every short name of the schedulers' table, the new solvers included.
+    expect(parseSamplerSettings('dpm++2m:10,dpm++2m-karras:20x8,dpm++2m-sde:10,dpm++3m:10,unipc:10,euler:20,euler-a:50,heun:10,lcm:4')).toEqual([
+      { scheduler: 'dpm++2m', steps: 10 },
+      { scheduler: 'dpm++2m-karras', steps: 20, count: 8 },
+      { scheduler: 'dpm++2m-sde', steps: 10 },
+      { scheduler: 'dpm++3m', steps: 10 },
+      { scheduler: 'unipc', steps: 10 },
+      { scheduler: 'euler', steps: 20 },
+      { scheduler: 'euler-a', steps: 50 },
+      { scheduler: 'heun', steps: 10 },
+      { scheduler: 'lcm', steps: 4 },
+    ]);
+    expect(parseSamplerSettings('UniPCMultistepScheduler:10,flow-euler:28')).toHaveLength(2);
     expect(() => parseSamplerSettings('ddpm:0')).toThrow(/'ddpm:0'/);
   });
 });

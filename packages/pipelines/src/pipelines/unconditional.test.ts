@@ -6,8 +6,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Generator, initBackend } from '@diffusion-ts/core';
 import { testBackendNames } from '@diffusion-ts/core/testing';
 import { UNet2DModel } from '@diffusion-ts/models';
-import { DDIMScheduler, DDPMScheduler, PNDMScheduler, type Scheduler } from '@diffusion-ts/schedulers';
-import { TINY_UNET } from '../testing/tiny-models.js';
+import {
+  DDIMScheduler,
+  DDPMScheduler,
+  EulerAncestralDiscreteScheduler,
+  EulerDiscreteScheduler,
+  FlowMatchEulerDiscreteScheduler,
+  HeunDiscreteScheduler,
+  LCMScheduler,
+  PNDMScheduler,
+  type Scheduler,
+} from '@diffusion-ts/schedulers';
+import { TINY_UNET } from '@diffusion-ts/models/testing';
 import { UnconditionalPipeline } from './unconditional.js';
 
 const SCHEDULERS: Array<[string, () => Scheduler]> = [
@@ -59,6 +69,29 @@ describe.each(testBackendNames())('UnconditionalPipeline on %s', (backend) => {
     });
   });
 
+  it('runs end to end with the sigma solvers (float timesteps, σ-scaled start noise and input scaling)', async () => {
+    const solvers: Scheduler[] = [
+      new EulerDiscreteScheduler({ useKarrasSigmas: true }),
+      new EulerAncestralDiscreteScheduler({ timestepSpacing: 'trailing' }),
+      new HeunDiscreteScheduler(),
+      new LCMScheduler(),
+      new FlowMatchEulerDiscreteScheduler({ shift: 3 }),
+    ];
+    for (const scheduler of solvers) {
+      const pipeline = new UnconditionalPipeline({ unet, scheduler });
+      const before = tf.memory().numTensors;
+      const timesteps: number[] = [];
+      const first = await pipeline.generate({ batchSize: 2, numInferenceSteps: 4, generator: new Generator(5), onStep: (_, timestep) => void timesteps.push(timestep) });
+      const second = await pipeline.generate({ batchSize: 2, numInferenceSteps: 4, generator: new Generator(5) });
+      const a = await first.images.data();
+      expect([scheduler.className, a.every(Number.isFinite)]).toEqual([scheduler.className, true]);
+      expect(Array.from(a)).toEqual(Array.from(await second.images.data()));
+      expect(timesteps).toEqual(scheduler.timesteps);
+      tf.dispose([first.images, second.images]);
+      expect([scheduler.className, tf.memory().numTensors]).toEqual([scheduler.className, before]);
+    }
+  });
+
   it('stops on abort and frees every tensor', async () => {
     const pipeline = new UnconditionalPipeline({ unet, scheduler: new DDIMScheduler() });
     const before = tf.memory().numTensors;
@@ -87,7 +120,19 @@ describe.each(testBackendNames())('UnconditionalPipeline on %s', (backend) => {
     expect(Array.from(await y.images.data())).toEqual(Array.from(await x.images.data()));
     tf.dispose([x.images, y.images]);
     loaded.dispose();
-    await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'euler' })).rejects.toThrow(/unknown scheduler 'euler'/);
+    // Short names of the solvers load the folder's config with their options set over it.
+    const karras = await UnconditionalPipeline.fromPretrained(target, { scheduler: 'dpm++2m-karras' });
+    expect(karras.scheduler.className).toBe('DPMSolverMultistepScheduler');
+    expect(karras.scheduler.toConfig()).toMatchObject({ algorithm_type: 'dpmsolver++', solver_order: 2, use_karras_sigmas: true, beta_schedule: 'linear' });
+    karras.dispose();
+    await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'flow-euler' })).rejects.toThrow(/cannot build from a config of 'DDPMScheduler'/);
+    await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'fancy' })).rejects.toThrow(/unknown scheduler 'fancy'/);
+    await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'LMSDiscreteScheduler' })).rejects.toThrow(
+      /needs LMSDiscreteScheduler, which this version of @diffusion-ts\/schedulers does not implement/,
+    );
+    const euler = await UnconditionalPipeline.fromPretrained(target, { scheduler: 'EulerDiscreteScheduler' });
+    expect(euler.scheduler.className).toBe('EulerDiscreteScheduler');
+    euler.dispose();
   });
 
   it('names what is missing in a broken folder', async () => {

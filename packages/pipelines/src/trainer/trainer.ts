@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, Generator, randn, type AdamWOptions, type ConfigJson, type GeneratorState } from '@diffusion-ts/core';
 import { lHybrid, lSimple, type LossType } from '@diffusion-ts/losses';
-import type { Scheduler } from '@diffusion-ts/schedulers';
+import type { BetaScheduler } from '@diffusion-ts/schedulers';
 import type { UNet2DModel } from '@diffusion-ts/models';
 import type { BatchIterator, BatchIteratorState } from '../data/dataset.js';
 import { assertBackendCanTrain } from './can-train.js';
@@ -22,7 +22,7 @@ export type TrainableModel = Pick<UNet2DModel, 'predict' | 'trainableVariables' 
 export interface TrainerOptions {
   model: TrainableModel;
   /** The noise schedule (a DDPMScheduler); its prediction type sets the target. */
-  scheduler: Scheduler;
+  scheduler: BetaScheduler;
   data: BatchIterator;
   optimizer?: AdamWOptions;
   /** EMA options; `false` turns EMA off (default on, decay 0.999). */
@@ -85,7 +85,7 @@ export interface TrainOptions {
 /** The diffusion training loop. */
 export class Trainer {
   readonly model: TrainableModel;
-  readonly scheduler: Scheduler;
+  readonly scheduler: BetaScheduler;
   readonly data: BatchIterator;
   readonly optimizer: AdamW;
   readonly ema: ExponentialMovingAverage | null;
