@@ -85,8 +85,9 @@ export class AdamW {
     this.epsilon = positive(options.epsilon ?? 1e-8, 'epsilon');
     this.weightDecay = options.weightDecay ?? 0.01;
     if (!(this.weightDecay >= 0)) throw new RangeError(`AdamW: weightDecay must be >= 0, got ${this.weightDecay}`);
-    this.firstMoments = variables.map((v) => tf.variable(tf.zerosLike(v), false));
-    this.secondMoments = variables.map((v) => tf.variable(tf.zerosLike(v), false));
+    // tidy frees the zero tensors the moments start from (variables survive it).
+    this.firstMoments = tf.tidy(() => variables.map((v) => tf.variable(tf.zerosLike(v), false)));
+    this.secondMoments = tf.tidy(() => variables.map((v) => tf.variable(tf.zerosLike(v), false)));
   }
 
   /** The learning rate of update number `step` (1-based): linear warm-up, then constant. */

@@ -82,7 +82,7 @@ async function run(argv: string[]): Promise<void> {
   const reference = await referenceStatistics(classifier, test);
   const real = await realImagesQuality(classifier, await loadMnist('train', { limit: count }), reference, compareCount);
   console.log(
-    `real MNIST train digits (${count}): Frechet ${real.frechetDistance.toFixed(2)}${compared(real)}, entropy ${real.spread.entropyBits.toFixed(3)} bits, min/max class share ${real.spread.minOverMax.toFixed(2)}`,
+    `real MNIST train digits (${count}): Frechet ${real.frechetDistance.toFixed(2)}${compared(real)}, entropy ${real.spread.entropyBits.toFixed(3)} bits, min/max class share ${real.spread.minOverMax.toFixed(2)}, mean confidence ${real.meanConfidence.toFixed(3)}`,
   );
   const rows = await qualityTable(folder, classifier, reference, settings, {
     count,
@@ -92,7 +92,7 @@ async function run(argv: string[]): Promise<void> {
     compareCount,
     onRow: (row) =>
       console.log(
-        `${row.scheduler} ${row.steps} steps, ${row.count} images: Frechet ${row.frechetDistance.toFixed(2)}${compared(row)}, entropy ${row.spread.entropyBits.toFixed(3)} bits, ${row.secondsPerImage.toFixed(3)} s/image`,
+        `${row.scheduler} ${row.steps} steps, ${row.count} images: Frechet ${row.frechetDistance.toFixed(2)}${compared(row)}, entropy ${row.spread.entropyBits.toFixed(3)} bits, mean confidence ${row.meanConfidence.toFixed(3)}, ${row.secondsPerImage.toFixed(3)} s/image`,
       ),
   });
   classifier.dispose();

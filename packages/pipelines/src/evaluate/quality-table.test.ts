@@ -41,7 +41,7 @@ describe('parseSamplerSettings', () => {
 describe('realImagesQuality', () => {
   it('scores real images against their own statistics as distance ~0', async () => {
     await initBackend('cpu');
-    const classifier = MnistClassifier.create(0, { inputSize: 64, hiddenSizes: [6], numClasses: 10 });
+    const classifier = MnistClassifier.create(0, { imageSize: 8, channels: [4, 6], strides: [2, 1], numClasses: 10 });
     const dataset = { images: Float32Array.from({ length: 12 * 64 }, (_, i) => Math.sin(i * 0.37)), shape: [12, 8, 8, 1] as [number, number, number, number] };
     const reference = await referenceStatistics(classifier, dataset);
     const before = tf.memory().numTensors;
@@ -67,7 +67,7 @@ describe('qualityTable', () => {
       const pipeline = new UnconditionalPipeline({ unet: UNet2DModel.fromConfig(TINY_UNET, { seed: 1 }), scheduler: new DDPMScheduler() });
       await pipeline.save(folder);
       pipeline.dispose();
-      const classifier = MnistClassifier.create(0, { inputSize: 64, hiddenSizes: [6], numClasses: 10 });
+      const classifier = MnistClassifier.create(0, { imageSize: 8, channels: [4, 6], strides: [2, 1], numClasses: 10 });
       const images = Float32Array.from({ length: 8 * 64 }, (_, i) => Math.sin(i));
       const reference = await referenceStatistics(classifier, { images, shape: [8, 8, 8, 1] });
       const before = tf.memory().numTensors;

@@ -163,13 +163,13 @@ export async function qualityTable(
 export function formatQualityTable(rows: readonly QualityRow[], compareCount?: number): string {
   const compare = compareCount !== undefined && rows.some((row) => row.compareFrechetDistance !== undefined);
   const lines = [
-    `| sampler | steps | images | Frechet distance (classifier features) |${compare ? ` Frechet distance, first ${compareCount} images |` : ''} class entropy (bits, max 3.32) | min/max class share | s/image |`,
-    `| --- | --- | --- | --- |${compare ? ' --- |' : ''} --- | --- | --- |`,
+    `| sampler | steps | images | Frechet distance (classifier features) |${compare ? ` Frechet distance, first ${compareCount} images |` : ''} class entropy (bits, max 3.32) | min/max class share | mean confidence | s/image |`,
+    `| --- | --- | --- | --- |${compare ? ' --- |' : ''} --- | --- | --- | --- |`,
   ];
   for (const row of rows) {
     const compareCell = compare ? ` ${row.compareFrechetDistance?.toFixed(2) ?? '-'} |` : '';
     const label = resolveSchedulerName(row.scheduler).label;
-    const scores = `${row.spread.entropyBits.toFixed(3)} | ${row.spread.minOverMax.toFixed(2)} | ${row.secondsPerImage.toFixed(3)}`;
+    const scores = `${row.spread.entropyBits.toFixed(3)} | ${row.spread.minOverMax.toFixed(2)} | ${row.meanConfidence.toFixed(3)} | ${row.secondsPerImage.toFixed(3)}`;
     lines.push(`| ${label} | ${row.steps} | ${row.count} | ${row.frechetDistance.toFixed(2)} |${compareCell} ${scores} |`);
   }
   return lines.join('\n');
