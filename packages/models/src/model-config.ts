@@ -37,8 +37,12 @@ export interface ModelFamily<Options extends object> {
 
 /** Options of `fromConfig`. */
 export interface FromConfigOptions {
-  /** Seed of the random initialisation (default 0). */
-  seed?: number;
+  /**
+   * Seed of the random initialisation (default 0). `null` skips it: every parameter starts at
+   * zero, which is much faster for large models whose weights are set afterwards or whose values
+   * do not matter (timing).
+   */
+  seed?: number | null;
   /** Receives config warnings (unknown keys). Default: `console.warn`. */
   onWarning?: (message: string) => void;
   /**

@@ -9,6 +9,8 @@ import { Linear } from './layers/linear.js';
 import type { FromConfigOptions, ModelFamily } from './model-config.js';
 import { ModelMixin } from './model-mixin.js';
 import type { FromPretrainedOptions } from './pretrained-io.js';
+import { TINY_UNET } from './testing/index.js';
+import { UNet2DModel } from './unet-2d.js';
 
 /** A model class outside the UNet family, written the way new model classes use the base. */
 interface ProjectionOptions {
@@ -89,6 +91,14 @@ describe.each(testBackendNames())('ModelMixin on %s', (backend) => {
     tf.dispose([x, a, b]);
     model.dispose();
     loaded.dispose();
+  });
+
+  it('skips the random initialisation with seed null: every parameter starts at zero', () => {
+    const model = UNet2DModel.fromConfig(TINY_UNET, { seed: null });
+    const variables = model.trainableVariables();
+    expect(variables.length).toBeGreaterThan(0);
+    for (const variable of variables) expect(tf.tidy(() => tf.max(tf.abs(variable)).dataSync()[0])).toBe(0);
+    model.dispose();
   });
 
   it('refuses a config of another class and runs the family checks', () => {

@@ -125,7 +125,7 @@ export abstract class ModelMixin<Options extends object> {
   ): Model {
     const parsed = parseModelConfig(family, config);
     checkConfigBudget(family, parsed.options, options.budget);
-    return ModelMixin.build(parsed, options.seed ?? 0, create, options.onWarning);
+    return ModelMixin.build(parsed, options.seed === null ? null : (options.seed ?? 0), create, options.onWarning);
   }
 
   /**
