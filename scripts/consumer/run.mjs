@@ -15,7 +15,7 @@
 // Prints a summary table (PASS/FAIL/SKIP per check, packed size) and exits 1 if anything failed.
 
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +29,7 @@ const only = onlyIndex >= 0 ? new Set(args[onlyIndex + 1].split(',')) : null;
 
 const TFJS_VERSION = '4.22.0';
 /** The internal dependency graph (checked against each package.json below). */
-const PACKAGE_ORDER = ['native', 'core', 'schedulers', 'losses', 'models', 'pipelines'];
+const PACKAGE_ORDER = ['native', 'core', 'schedulers', 'losses', 'models', 'tokenizers', 'pipelines'];
 /** Registry packages each consumer project installs besides the tarballs. */
 const REGISTRY_PACKAGES = [
   `@tensorflow/tfjs-core@${TFJS_VERSION}`,
@@ -131,6 +131,11 @@ for (const [short, entry] of packages) {
   const problems = [];
   if (packedManifest.includes('workspace:')) problems.push('packed package.json still has workspace: ranges');
   if (listing.some((line) => /\.test\.|\/src\//.test(line))) problems.push('tests or src/ in tarball');
+  // The native package carries the binary `pnpm build` made for this platform (linux-x64 in CI).
+  const prebuilt = `package/prebuilds/${process.platform}-${process.arch}/`;
+  if (short === 'native' && !listing.some((line) => line.includes(prebuilt) && line.endsWith('.node'))) {
+    problems.push(`no prebuilt binary under ${prebuilt}`);
+  }
   record(
     short,
     'pack',
@@ -170,6 +175,15 @@ export async function predict(x: tf.Tensor4D): Promise<tf.Tensor4D> {
   const model: UNet2DModel = await UNet2DModel.fromPretrained('./model');
   return model.predict(x, 1);
 }`,
+  tokenizers: `import * as tf from '@tensorflow/tfjs-core';
+import { CLIPTokenizer, TokenizerError, type TensorEncoding } from '@diffusion-ts/tokenizers';
+export async function ids(prompt: string): Promise<tf.Tensor2D> {
+  const tokenizer: CLIPTokenizer = await CLIPTokenizer.fromPretrained('./tokenizer');
+  const encoded: TensorEncoding = tokenizer.encodeTensors([prompt]);
+  encoded.attentionMask.dispose();
+  return encoded.inputIds;
+}
+export { TokenizerError };`,
   pipelines: `import * as tf from '@tensorflow/tfjs-core';
 import { UNet2DModel } from '@diffusion-ts/models';
 import { DDIMScheduler } from '@diffusion-ts/schedulers';
@@ -198,6 +212,8 @@ function writeConsumerProject(short, folder) {
   cpSync(join(here, 'checks'), folder, { recursive: true });
   const fixture = join(root, 'fixtures/diffusers/unet2d_tiny');
   if (existsSync(fixture)) cpSync(fixture, join(folder, 'model'), { recursive: true });
+  const tokenizerFixture = join(root, 'fixtures/diffusers/clip_text_small/tokenizer');
+  if (short === 'tokenizers' && existsSync(tokenizerFixture)) cpSync(tokenizerFixture, join(folder, 'tokenizer'), { recursive: true });
   writeFileSync(join(folder, 'types.ts'), `${typeChecks[short]}\n`);
   // Default `types` (all of node_modules/@types, as a typical consumer has) and no skipLibCheck, so
   // our .d.ts files are checked too.
@@ -214,6 +230,23 @@ function writeConsumerProject(short, folder) {
 }
 
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
+
+/**
+ * An environment with no C++ compiler: PATH holds only node, npm and sh (which npm runs package
+ * scripts with), symlinked into a folder of their own, and CXX names a program that fails, as on
+ * most users' machines.
+ */
+function compilerFreeEnv() {
+  const bin = join(work, 'no-compiler-bin');
+  if (!existsSync(bin)) {
+    mkdirSync(bin);
+    symlinkSync(process.execPath, join(bin, 'node'));
+    for (const tool of ['npm', 'sh']) {
+      symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(bin, tool));
+    }
+  }
+  return { PATH: bin, CXX: '/bin/false' };
+}
 for (const short of packages.keys()) {
   if (only && !only.has(short)) continue;
   const folder = join(work, `consumer-${short}`);
@@ -228,11 +261,22 @@ for (const short of packages.keys()) {
   });
   record(short, 'npm install', install.ok ? 'PASS' : 'FAIL', install.ok ? `tarballs: ${project.needed.join(', ')}` : tail(install.output), install.seconds);
   if (!install.ok) continue;
+  const env = short === 'native' ? compilerFreeEnv() : {};
   if (short === 'native') {
-    // Its install script compiles the addon with the system C++ compiler (scripts were skipped above).
-    const build = run('npm', ['rebuild', '@diffusion-ts/native', '--foreground-scripts'], { cwd: folder });
-    const built = existsSync(join(folder, 'node_modules/@diffusion-ts/native/build/diffusion_native.node'));
-    record(short, 'install script builds the addon', build.ok && built ? 'PASS' : 'FAIL', tail(build.output, build.ok ? 2 : 20), build.seconds);
+    // Its install script (skipped above) runs with no compiler reachable: it must find the
+    // prebuilt binary in the tarball and compile nothing.
+    const compiler = ['c++', 'g++', 'clang++', 'make'].find((name) => run(name, ['--version'], { env }).ok);
+    const install = run('npm', ['rebuild', '@diffusion-ts/native', '--foreground-scripts'], { cwd: folder, env });
+    const compiled = existsSync(join(folder, 'node_modules/@diffusion-ts/native/build'));
+    const ran = /using prebuilds\/.*nothing to compile/.test(install.output);
+    const ok = compiler === undefined && install.ok && ran && !compiled;
+    const problem =
+      (compiler !== undefined && `${compiler} is still on PATH`) ||
+      (compiled && 'it compiled build/ instead') ||
+      (!ran && 'the install script did not report the prebuilt binary');
+    const ours = install.output.split('\n').filter((line) => line.includes('@diffusion-ts/native:'));
+    const detail = [problem, ours.join('\n') || tail(install.output, 20)].filter(Boolean).join('; ');
+    record(short, 'install script with no C++ compiler uses the prebuilt binary', ok ? 'PASS' : 'FAIL', detail, install.seconds);
   }
 
   // Nothing may resolve back into the workspace: every installed @diffusion-ts package is a copy.
@@ -250,7 +294,7 @@ for (const short of packages.keys()) {
 
   const script = join(folder, `${short}.mjs`);
   if (existsSync(script)) {
-    const consumer = run('node', [script], { cwd: folder, timeout: 300_000 });
+    const consumer = run('node', [script], { cwd: folder, timeout: 300_000, env });
     record(short, 'consumer script', consumer.ok ? 'PASS' : 'FAIL', tail(consumer.output, consumer.ok ? 8 : 30), consumer.seconds);
   }
   for (const resolution of ['bundler', 'node16']) {

@@ -4,19 +4,28 @@ optional third-party packages.
 Usage (from a generator script in this folder):
     from diffusers_env import diffusers_module, provenance
     dpm = diffusers_module("schedulers.scheduling_dpmsolver_multistep")
+or, with a checkout given on the command line (its root or its src/diffusers):
+    from diffusers_env import load_diffusers
+    load_diffusers("/path/to/diffusers")
+    from diffusers.models.autoencoders.autoencoder_kl import AutoencoderKL
 
 Environment: DIFFUSERS_SRC (default /work/ref/diffusers/src) points at the source tree at the
 fixtures' commit. What this does, and nothing more (the math code runs unmodified):
 - `huggingface_hub`, `safetensors`, `tqdm`, `filelock` and `regex` are replaced by inert stub
-  modules (any attribute is a do-nothing class); none of them is used by scheduler math;
+  modules (any attribute is a do-nothing class or value; their decorators return the function
+  unchanged); none of them is used by scheduler or model math (hub downloads, file locks and
+  progress bars are never used here);
 - `packaging` comes from pip's vendored copy;
 - torch 1.13 lacks attributes newer Diffusers only names in tables and defaults (`torch.xpu`,
-  `torch.mps`, `torch.compiler`, float8 dtypes, `torch.distributed.device_mesh`,
-  `torch.distributed._functional_collectives`): inert placeholders are added;
-- the package `__init__` files of `diffusers`, `diffusers.schedulers`, `diffusers.models.*` and
-  `diffusers.quantizers` are bypassed (empty packages whose `__path__` points at the source), so
+  `torch.mps`, float8 dtypes, `torch.distributed.device_mesh`,
+  `torch.distributed._functional_collectives`): inert placeholders are added; `torch.compiler`
+  becomes a stub module whose `disable` is the identity decorator (so `@torch.compiler.disable`
+  functions such as `DiffusionPipeline.progress_bar` stay the functions they are);
+- the package `__init__` files of `diffusers`, `diffusers.models`,
+  `diffusers.models.{unets,transformers,autoencoders}` and `diffusers.quantizers` are bypassed (empty packages whose `__path__` points at the source), so
   their lazy import tables do not run, nor does `dependency_versions_check` (it reads the
-  stubbed packages' metadata).
+  stubbed packages' metadata); `diffusers.quantizers` gets the two names model loading imports
+  (no quantizer back-end is available).
 Run with /usr/bin/python3 (Debian's python3-torch).
 """
 import importlib
@@ -53,11 +62,33 @@ class _Inert:
         return (object,)
 
 
+def _identity_decorator(*args, **kwargs):
+    if len(args) == 1 and callable(args[0]) and not kwargs:
+        return args[0]
+    return lambda function: function
+
+
+# Stubbed names whose stand-in must be a real value or a working decorator.
+_VALUES = {
+    "HF_HOME": "/tmp/diffusers-reference-hf-home",
+    "HF_HUB_OFFLINE": True,
+    "HF_HUB_DISABLE_TELEMETRY": True,
+    "REGEX_COMMIT_HASH": r"^[0-9a-f]{40}$",
+    "validate_hf_hub_args": _identity_decorator,
+    "disable": _identity_decorator,
+    "is_available": lambda *args, **kwargs: False,
+    "device_count": lambda *args, **kwargs: 0,
+    "is_jinja_available": lambda *args, **kwargs: False,
+}
+
+
 class _StubModule(types.ModuleType):
     def __getattr__(self, name):
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        if name.isupper():
+        if name in _VALUES:
+            stub = _VALUES[name]
+        elif name.isupper():
             stub = "/nonexistent/stubbed"  # constants such as HF_HOME: a path that is never used
         elif name[:1].isupper():
             stub = type(name, (object,), {"__init__": lambda self, *a, **k: None})
@@ -86,6 +117,8 @@ class _StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 def _install():
     if getattr(sys.modules.get("diffusers"), "__shimmed__", False):
         return
+    if not os.path.isfile(os.path.join(DIFFUSERS_SRC, "diffusers", "configuration_utils.py")):
+        raise SystemExit(f"{DIFFUSERS_SRC} is not the src folder of a diffusers checkout (no diffusers/configuration_utils.py)")
     sys.meta_path.insert(0, _StubFinder())
     import pip._vendor.packaging as packaging
     import pip._vendor.packaging.version  # noqa: F401
@@ -100,20 +133,29 @@ def _install():
 
     import torch
 
-    for name in ("xpu", "mps", "compiler"):
+    for name in ("xpu", "mps"):
         if not hasattr(torch, name):
             setattr(torch, name, _Inert())
+    # `torch.compiler` is used as a decorator module (`@torch.compiler.disable`): a stub module keeps
+    # decorated functions as they are (an inert object would replace them with inert objects).
+    if not hasattr(torch, "compiler"):
+        torch.compiler = _StubModule("torch.compiler")
     for name in ("float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "uint16", "uint32", "uint64"):
         if not hasattr(torch, name):
             setattr(torch, name, torch.float32 if name.startswith("float") else torch.int64)
-    for name in ("torch.distributed.device_mesh", "torch.distributed._functional_collectives"):
-        if name not in sys.modules:
-            sys.modules[name] = _StubModule(name)
+    import torch.distributed
+
+    for name in ("device_mesh", "_functional_collectives"):
+        full = "torch.distributed." + name
+        if full not in sys.modules:
+            sys.modules[full] = _StubModule(full)
+        if not hasattr(torch.distributed, name):
+            setattr(torch.distributed, name, sys.modules[full])
 
     root = os.path.join(DIFFUSERS_SRC, "diffusers")
     with open(os.path.join(root, "__init__.py"), encoding="utf8") as handle:
         version = re.search(r'__version__\s*=\s*"([^"]+)"', handle.read()).group(1)
-    for package in ("", "schedulers", "models", "models.unets", "models.transformers", "quantizers"):
+    for package in ("", "models", "models.unets", "models.transformers", "models.autoencoders", "quantizers"):
         name = "diffusers" + ("." + package if package else "")
         module = types.ModuleType(name)
         module.__path__ = [os.path.join(root, *package.split("."))] if package else [root]
@@ -128,6 +170,27 @@ def _install():
     sys.modules[check.__name__] = check
     # As `diffusers/__init__.py` does: `utils` first (configuration_utils imports it half-built).
     importlib.import_module("diffusers.utils")
+    # What modeling_utils imports from the bypassed quantizers package (no back-end is available).
+    quantizers = sys.modules["diffusers.quantizers"]
+    quantizers.DiffusersAutoQuantizer = type("DiffusersAutoQuantizer", (), {})
+    quantizers.DiffusersQuantizer = importlib.import_module("diffusers.quantizers.base").DiffusersQuantizer
+
+
+def load_diffusers(source):
+    """Makes `import diffusers.…` work from the checkout at `source` (its root, its `src` or its
+    `src/diffusers` folder); returns the package folder."""
+    global DIFFUSERS_SRC
+    source = os.path.abspath(source)
+    if os.path.isdir(os.path.join(source, "src", "diffusers")):
+        src = os.path.join(source, "src")
+    elif os.path.isfile(os.path.join(source, "configuration_utils.py")):
+        src = os.path.dirname(source)
+    else:
+        src = source
+    if not getattr(sys.modules.get("diffusers"), "__shimmed__", False):
+        DIFFUSERS_SRC = src
+    _install()
+    return os.path.join(DIFFUSERS_SRC, "diffusers")
 
 
 def diffusers_module(name):

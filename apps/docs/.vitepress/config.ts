@@ -18,7 +18,9 @@ const guide: DefaultTheme.SidebarItem[] = [
   { text: 'Swapping schedulers', link: '/guide/schedulers' },
   { text: 'A custom pipeline', link: '/guide/custom-pipeline' },
   { text: 'Training on your own images', link: '/guide/training' },
+  { text: 'Training beyond one machine', link: '/guide/training-beyond' },
   { text: 'Diffusers checkpoints', link: '/guide/checkpoints' },
+  { text: 'Text-to-image from a Diffusers folder', link: '/guide/text-to-image' },
   { text: 'Choosing a backend', link: '/guide/backends' },
   { text: 'The math in brief', link: '/guide/math' },
 ];

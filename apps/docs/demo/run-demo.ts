@@ -1,25 +1,35 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as core from '@diffusion-ts/core';
 import type { ConfigJson } from '@diffusion-ts/core';
-import * as schedulers from '@diffusion-ts/schedulers';
-import type { Scheduler } from '@diffusion-ts/schedulers';
+import { SCHEDULER_NAMES, SCHEDULERS, schedulerFromConfig, type Scheduler } from '@diffusion-ts/schedulers';
 import type { DemoModel } from './load-model';
 
-/** The schedulers the demo offers (class names exported by @diffusion-ts/schedulers). */
-export const SCHEDULER_CHOICES = ['DDIMScheduler', 'DDPMScheduler', 'PNDMScheduler'] as const;
-/** One of {@link SCHEDULER_CHOICES}. */
-export type SchedulerChoice = (typeof SCHEDULER_CHOICES)[number];
-
-interface SchedulerClass {
-  new (options?: object): Scheduler;
-  fromConfig(config: ConfigJson): Scheduler;
+/** One sampler of the demo's menu: a short name of the schedulers' `SCHEDULER_NAMES` and its label. */
+export interface SchedulerChoice {
+  name: string;
+  label: string;
 }
 
-/** Builds the chosen scheduler from the model's shipped scheduler config (or the defaults). */
-export function createScheduler(name: SchedulerChoice, config: ConfigJson | null): Scheduler {
-  const SchedulerClass = (schedulers as unknown as Record<string, SchedulerClass | undefined>)[name];
-  if (typeof SchedulerClass !== 'function') throw new Error(`@diffusion-ts/schedulers does not export ${name} (yet)`);
-  return config ? SchedulerClass.fromConfig(config) : new SchedulerClass({ numTrainTimesteps: 1000 });
+/**
+ * The samplers the demo offers for a model whose scheduler config is of `modelClassName`: the
+ * short names whose class this build implements and declares compatible with that config (so a
+ * flow-matching sampler is not offered for a DDPM-trained model).
+ */
+export function schedulerChoices(modelClassName = 'DDPMScheduler'): SchedulerChoice[] {
+  return Object.entries(SCHEDULER_NAMES)
+    .filter(([, entry]) => {
+      const found = Object.prototype.hasOwnProperty.call(SCHEDULERS, entry.className) ? SCHEDULERS[entry.className] : undefined;
+      return found !== undefined && (found.className === modelClassName || found.compatibles.includes(modelClassName));
+    })
+    .map(([name, entry]) => ({ name, label: entry.label }));
+}
+
+/**
+ * Builds the chosen scheduler (a short name such as `ddim` or `dpm++2m-karras`, or a class name)
+ * from the model's shipped scheduler config, or from the defaults when the model has none.
+ */
+export function createScheduler(name: string, config: ConfigJson | null): Scheduler {
+  return schedulerFromConfig(config ?? { num_train_timesteps: 1000 }, name);
 }
 
 /** What {@link generate} needs besides the model. */

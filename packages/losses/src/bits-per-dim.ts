@@ -3,11 +3,11 @@
  * L_T (the prior term) + Σ_{t=1}^{T-1} L_{t-1} + L_0, each term estimated at one x_t ~ q(x_t | x_0).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { assertSameShape, gatherPerItem, type PredictionType, type VarianceType } from '@diffusion-ts/schedulers';
 import { coefficientsOf, type DiffusionSchedule } from './coefficients.js';
 import { normalKlUnchecked } from './gaussian.js';
-import { assertBatched, assertSameShape, assertUnitRange, gatherPerItem, meanFlat } from './inputs.js';
+import { assertBatched, assertUnitRange, meanFlat } from './inputs.js';
 import { assertModelOutput, reverseMoments, reverseSettings } from './p-mean-variance.js';
-import type { PredictionType, VarianceType } from './inputs.js';
 import { boundTerms } from './vlb.js';
 
 /** A denoising model on NHWC tensors: `t` holds one integer timestep per batch item. */

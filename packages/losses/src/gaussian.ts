@@ -9,7 +9,8 @@
  * log σ(2u_a) + log σ(-2u_b) + log(1 - exp(2u_b - 2u_a)), which never subtracts two numbers near 1.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertFinite, assertSameShape, assertTensor, assertUnitRange } from './inputs.js';
+import { assertFinite, assertSameShape, assertTensor } from '@diffusion-ts/schedulers';
+import { assertUnitRange } from './inputs.js';
 import { expm1MinusX, log1p, logOneMinusExp } from './stable-math.js';
 
 /** sqrt(2 / π), the tanh approximation's scale. */

@@ -5,18 +5,12 @@
  * T · L_t, so λ = 0.001 gives improved-diffusion's `vb * num_timesteps / 1000` (RESCALED_MSE).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { assertSameShape, timestepTensor, type VarianceType } from '@diffusion-ts/schedulers';
 import { coefficientsOf } from './coefficients.js';
-import {
-  assertBatched,
-  assertSameShape,
-  assertUnitRange,
-  readVarianceType,
-  timestepTensor,
-  type VarianceType,
-} from './inputs.js';
+import { assertBatched, assertUnitRange, readVarianceType } from './inputs.js';
 import { assertModelOutput, predictXstart, reverseLogVariance, splitLearned, type ReverseSettings } from './p-mean-variance.js';
 import { posteriorMoments, qSample } from './posterior.js';
-import { simpleSettings, simpleTerms, type SimpleLossOptions } from './simple.js';
+import { reduceLoss, simpleSettings, simpleTerms, type ReducedLoss, type SimpleLossOptions } from './simple.js';
 import { stopGradient } from './stop-gradient.js';
 import { boundTerms } from './vlb.js';
 
@@ -36,10 +30,7 @@ export interface HybridLossOptions extends SimpleLossOptions {
  * `learned_range`, `modelOutput` has 2·C channels on the last axis: the prediction, then the
  * variance values in [-1, 1]. With a fixed variance the bound term is a constant (no gradient).
  */
-export function lHybrid(modelOutput: tf.Tensor, options: HybridLossOptions & { reduction: 'none' }): tf.Tensor1D;
-export function lHybrid(modelOutput: tf.Tensor, options: HybridLossOptions & { reduction?: 'mean' }): tf.Scalar;
-export function lHybrid(modelOutput: tf.Tensor, options: HybridLossOptions): tf.Scalar | tf.Tensor1D;
-export function lHybrid(modelOutput: tf.Tensor, options: HybridLossOptions): tf.Scalar | tf.Tensor1D {
+export function lHybrid<O extends HybridLossOptions>(modelOutput: tf.Tensor, options: O): ReducedLoss<O> {
   const context = 'lHybrid';
   const simple = simpleSettings(options, context);
   const { scheduler, x0, noise } = options;
@@ -57,14 +48,13 @@ export function lHybrid(modelOutput: tf.Tensor, options: HybridLossOptions): tf.
   const settings: ReverseSettings = { coefficients, varianceType, predictionType: simple.predictionType, clipDenoised: false };
   return tf.tidy(() => {
     const steps = timestepTensor(options.timesteps, x0.shape[0], coefficients.numTimesteps, context);
-    const xt = options.xt ?? qSample(scheduler, x0, noise, steps);
+    const xt = options.xt ?? qSample(scheduler, x0, noise, options.timesteps);
     const [prediction, varianceValues] = varianceType === 'learned_range' ? splitLearned(modelOutput) : [modelOutput, null];
     const simpleLoss = simpleTerms(simple, prediction, options, steps);
     const frozenXstart = predictXstart(settings, stopGradient(prediction), xt, steps);
     const { mean } = posteriorMoments(coefficients, frozenXstart, xt, steps);
     const logVariance = reverseLogVariance(settings, xt, steps, varianceValues);
     const vb = boundTerms(coefficients, x0, xt, steps, { mean, logVariance, predXstart: frozenXstart });
-    const terms = tf.add(simpleLoss, tf.mul(vb, lambda * coefficients.numTimesteps)) as tf.Tensor1D;
-    return simple.reduction === 'mean' ? (tf.mean(terms) as tf.Scalar) : terms;
-  });
+    return reduceLoss(tf.add(simpleLoss, tf.mul(vb, lambda * coefficients.numTimesteps)) as tf.Tensor1D, simple.reduction);
+  }) as ReducedLoss<O>;
 }

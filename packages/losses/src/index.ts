@@ -3,7 +3,6 @@
  * numerically matching improved-diffusion (bound, decoder, bits/dim) and Diffusers (L_simple).
  */
 export { coefficientsOf, deriveCoefficients, type DiffusionCoefficients, type DiffusionSchedule } from './coefficients.js';
-export { type PredictionType, type TimestepsInput, type VarianceType } from './inputs.js';
 export { approxStandardNormalCdf, discretizedGaussianLogLikelihood, normalKl, type DecoderParameters } from './gaussian.js';
 export { qMeanVariance, qPosteriorMeanVariance, qSample, type GaussianMoments } from './posterior.js';
 export { pMeanVariance, type PMeanVarianceOptions, type PMeanVarianceResult } from './p-mean-variance.js';
@@ -16,6 +15,6 @@ export {
   type DenoisingModel,
   type NoiseSource,
 } from './bits-per-dim.js';
-export { lSimple, minSnrWeights, type LossType, type SimpleLossOptions } from './simple.js';
+export { lSimple, minSnrWeights, type LossType, type ReducedLoss, type SimpleLossOptions } from './simple.js';
 export { lHybrid, type HybridLossOptions } from './hybrid.js';
 export { stopGradient } from './stop-gradient.js';

@@ -8,18 +8,16 @@
  *   log β̃_t (v = -1) and log β_t (v = 1) (Improved DDPM eq. 15).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { coefficientsOf, type DiffusionCoefficients, type DiffusionSchedule } from './coefficients.js';
 import {
-  assertBatched,
   assertSameShape,
   gatherPerItem,
-  readPredictionType,
-  readVarianceType,
   timestepTensor,
   type PredictionType,
   type TimestepsInput,
   type VarianceType,
-} from './inputs.js';
+} from '@diffusion-ts/schedulers';
+import { coefficientsOf, type DiffusionCoefficients, type DiffusionSchedule } from './coefficients.js';
+import { assertBatched, readPredictionType, readVarianceType } from './inputs.js';
 import { posteriorMoments, type GaussianMoments } from './posterior.js';
 
 /** Options of `pMeanVariance`. */

@@ -8,17 +8,9 @@
  * else derived from the betas.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { assertSameShape, gatherPerItem, timestepTensor, type PredictionType, type TimestepsInput } from '@diffusion-ts/schedulers';
 import { coefficientsOf, type DiffusionSchedule } from './coefficients.js';
-import {
-  assertBatched,
-  assertSameShape,
-  gatherPerItem,
-  meanFlat,
-  readPredictionType,
-  timestepTensor,
-  type PredictionType,
-  type TimestepsInput,
-} from './inputs.js';
+import { assertBatched, meanFlat, readPredictionType } from './inputs.js';
 
 /** The per-element distance of `lSimple`. */
 export type LossType = 'mse' | 'l1' | 'huber';
@@ -43,6 +35,23 @@ export interface SimpleLossOptions {
   snrGamma?: number;
   /** `mean` (default): a scalar over the batch; `none`: one loss per batch item. */
   reduction?: 'mean' | 'none';
+}
+
+/**
+ * What a loss returns for its options: one value per batch item with `reduction: 'none'`, else
+ * (`'mean'` or no reduction) the batch mean as a scalar.
+ */
+export type ReducedLoss<O extends { reduction?: 'mean' | 'none' }> = O extends { reduction: 'none' }
+  ? tf.Tensor1D
+  : O extends { reduction: 'mean' }
+    ? tf.Scalar
+    : 'reduction' extends keyof O
+      ? tf.Scalar | tf.Tensor1D
+      : tf.Scalar;
+
+/** The per-item losses `terms`, or their mean (internal; call inside `tf.tidy`). */
+export function reduceLoss(terms: tf.Tensor1D, reduction: 'mean' | 'none'): tf.Scalar | tf.Tensor1D {
+  return reduction === 'mean' ? (tf.mean(terms) as tf.Scalar) : terms;
 }
 
 const LOSS_TYPES: readonly string[] = ['mse', 'l1', 'huber'];
@@ -134,10 +143,7 @@ export function simpleTerms(settings: SimpleSettings, prediction: tf.Tensor, opt
  * the MSE / L1 / Huber distance to the prediction type's target, optionally min-SNR-γ weighted,
  * then (by default) the mean over the batch. Differentiable with respect to `modelOutput`.
  */
-export function lSimple(modelOutput: tf.Tensor, options: SimpleLossOptions & { reduction: 'none' }): tf.Tensor1D;
-export function lSimple(modelOutput: tf.Tensor, options: SimpleLossOptions & { reduction?: 'mean' }): tf.Scalar;
-export function lSimple(modelOutput: tf.Tensor, options: SimpleLossOptions): tf.Scalar | tf.Tensor1D;
-export function lSimple(modelOutput: tf.Tensor, options: SimpleLossOptions): tf.Scalar | tf.Tensor1D {
+export function lSimple<O extends SimpleLossOptions>(modelOutput: tf.Tensor, options: O): ReducedLoss<O> {
   const context = 'lSimple';
   const settings = simpleSettings(options, context);
   assertBatched(modelOutput, 'modelOutput', context);
@@ -150,7 +156,6 @@ export function lSimple(modelOutput: tf.Tensor, options: SimpleLossOptions): tf.
   assertSameShape(modelOutput, 'modelOutput', x0, 'x0', context);
   return tf.tidy(() => {
     const steps = timestepTensor(options.timesteps, x0.shape[0], settings.alphasCumprod.length, context);
-    const terms = simpleTerms(settings, modelOutput, options, steps);
-    return settings.reduction === 'mean' ? (tf.mean(terms) as tf.Scalar) : terms;
-  });
+    return reduceLoss(simpleTerms(settings, modelOutput, options, steps), settings.reduction);
+  }) as ReducedLoss<O>;
 }

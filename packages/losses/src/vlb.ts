@@ -5,9 +5,10 @@
  * `_vb_terms_bpd`). Both are means over the non-batch dimensions, divided by ln 2.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { assertSameShape, gatherPerItem, timestepTensor, type TimestepsInput } from '@diffusion-ts/schedulers';
 import type { DiffusionCoefficients } from './coefficients.js';
 import { discretizedGaussianLogLikelihoodUnchecked, normalKlUnchecked } from './gaussian.js';
-import { assertBatched, assertSameShape, assertUnitRange, gatherPerItem, meanFlat, timestepTensor, type TimestepsInput } from './inputs.js';
+import { assertBatched, assertUnitRange, meanFlat } from './inputs.js';
 import { assertModelOutput, reverseMoments, reverseSettings, type PMeanVarianceOptions } from './p-mean-variance.js';
 
 /** Options of `vlbTerms` (`clipDenoised` defaults to true, as in improved-diffusion). */

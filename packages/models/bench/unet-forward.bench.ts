@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { it } from 'vitest';
 import { countFlops, UNet2DModel, type UNet2DOptions } from '../src/index.js';
-import { DDPM_CIFAR10_CONFIG } from '../src/testing/cifar-config.js';
+import { DDPM_CIFAR10_CONFIG } from '../src/testing/index.js';
 
 type BenchBackend = BackendName | 'wasm+native';
 const TRAIN = process.env.BENCH_TRAIN !== '0';

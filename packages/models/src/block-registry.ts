@@ -1,7 +1,19 @@
 import type { DownBlock, DownBlockSpec, MidBlock, MidBlockSpec, UpBlock, UpBlockSpec } from './blocks/block-types.js';
-import { createAttnDownBlock2D, createCrossAttnDownBlock2D, createDownBlock2D } from './blocks/down-blocks.js';
+import {
+  createAttnDownBlock2D,
+  createAttnDownEncoderBlock2D,
+  createCrossAttnDownBlock2D,
+  createDownBlock2D,
+  createDownEncoderBlock2D,
+} from './blocks/down-blocks.js';
 import { createUNetMidBlock2D, createUNetMidBlock2DCrossAttn } from './blocks/mid-blocks.js';
-import { createAttnUpBlock2D, createCrossAttnUpBlock2D, createUpBlock2D } from './blocks/up-blocks.js';
+import {
+  createAttnUpBlock2D,
+  createAttnUpDecoderBlock2D,
+  createCrossAttnUpBlock2D,
+  createUpBlock2D,
+  createUpDecoderBlock2D,
+} from './blocks/up-blocks.js';
 import type { ParameterScope } from './parameters/parameter-store.js';
 
 /** Down block types understood in `down_block_types`. */
@@ -36,4 +48,26 @@ export const UP_BLOCKS: Record<UpBlockType, (scope: ParameterScope, spec: UpBloc
 export const MID_BLOCKS: Record<MidBlockType, (scope: ParameterScope, spec: MidBlockSpec) => MidBlock> = {
   UNetMidBlock2D: createUNetMidBlock2D,
   UNetMidBlock2DCrossAttn: createUNetMidBlock2DCrossAttn,
+};
+
+/** Down block types of a VAE encoder (`AutoencoderKL`'s `down_block_types`). */
+export const ENCODER_BLOCK_TYPES = ['DownEncoderBlock2D', 'AttnDownEncoderBlock2D'] as const;
+/** Up block types of a VAE decoder (`AutoencoderKL`'s `up_block_types`). */
+export const DECODER_BLOCK_TYPES = ['UpDecoderBlock2D', 'AttnUpDecoderBlock2D'] as const;
+
+/** A Diffusers VAE encoder block name. */
+export type EncoderBlockType = (typeof ENCODER_BLOCK_TYPES)[number];
+/** A Diffusers VAE decoder block name. */
+export type DecoderBlockType = (typeof DECODER_BLOCK_TYPES)[number];
+
+/** VAE encoder block constructors keyed by Diffusers name (their skip activations go unused). */
+export const ENCODER_BLOCKS: Record<EncoderBlockType, (scope: ParameterScope, spec: DownBlockSpec) => DownBlock> = {
+  DownEncoderBlock2D: createDownEncoderBlock2D,
+  AttnDownEncoderBlock2D: createAttnDownEncoderBlock2D,
+};
+
+/** VAE decoder block constructors keyed by Diffusers name (they consume no skip activations). */
+export const DECODER_BLOCKS: Record<DecoderBlockType, (scope: ParameterScope, spec: UpBlockSpec) => UpBlock> = {
+  UpDecoderBlock2D: createUpDecoderBlock2D,
+  AttnUpDecoderBlock2D: createAttnUpDecoderBlock2D,
 };

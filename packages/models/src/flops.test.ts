@@ -1,8 +1,7 @@
 import { initBackend } from '@diffusion-ts/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { countFlops, countFlopsDetailed } from './flops.js';
-import { DDPM_CIFAR10_CONFIG } from './testing/cifar-config.js';
-import { SMALL_UNET_2D_CONDITION } from './testing/small-configs.js';
+import { DDPM_CIFAR10_CONFIG, SMALL_UNET_2D_CONDITION } from './testing/index.js';
 import { UNet2DModel } from './unet-2d.js';
 
 describe('countFlops', () => {

@@ -1,7 +1,7 @@
-import { initBackend, loadSafetensors, saveSafetensors, type ConfigJson } from '@diffusion-ts/core';
+import { ConfigError, initBackend, LoadError, loadSafetensors, saveSafetensors, type ConfigJson } from '@diffusion-ts/core';
 import { testBackendNames } from '@diffusion-ts/core/testing';
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +86,14 @@ describe.each(testBackendNames())('UNet2DModel.fromPretrained and save on %s', (
       output.dispose();
       halfModel.dispose();
     }
+    // Diffusers' variant files: `diffusion_pytorch_model.fp16.safetensors` next to the float32 one.
+    const fp16 = join(folder, 'F16');
+    await rename(join(fp16, 'diffusion_pytorch_model.safetensors'), join(fp16, 'diffusion_pytorch_model.fp16.safetensors'));
+    const variant = await UNet2DModel.fromPretrained(fp16, { variant: 'fp16' });
+    expect(variant.parameterCount).toBe(702_499);
+    variant.dispose();
+    await expect(UNet2DModel.fromPretrained(fp16)).rejects.toThrow(/diffusion_pytorch_model\.safetensors/);
+    await expect(UNet2DModel.fromPretrained(fp16, { variant: '../fp16' })).rejects.toThrow(/variant '\.\.\/fp16' must be a plain name/);
   });
 
   it('names missing weights in the error and the source when the file lacks them', async () => {
@@ -114,5 +122,26 @@ describe.each(testBackendNames())('UNet2DModel.fromPretrained and save on %s', (
     expect(warnings).toEqual([expect.stringMatching(/leftover\.weight/)]);
     expect(loaded.loadWarnings).toEqual(warnings);
     loaded.dispose();
+  });
+});
+
+describe('fromPretrained refuses hostile folders before reading the weights (issue 17)', () => {
+  beforeAll(() => initBackend('cpu'));
+
+  it('checks the config (ranges, budget) first, and paths and limits are those of core', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'models-hostile-'));
+    try {
+      await mkdir(join(folder, 'unet'));
+      // No weights file: a ConfigError (not a missing-file LoadError) shows the config came first.
+      await writeFile(join(folder, 'unet', 'config.json'), JSON.stringify({ _class_name: 'UNet2DModel', layers_per_block: 1e6 }));
+      await expect(UNet2DModel.fromPretrained(folder, { subfolder: 'unet' })).rejects.toThrow(ConfigError);
+      await writeFile(join(folder, 'unet', 'config.json'), JSON.stringify({ _class_name: 'UNet2DModel', block_out_channels: [32, 64], down_block_types: ['DownBlock2D', 'DownBlock2D'], up_block_types: ['UpBlock2D', 'UpBlock2D'] }));
+      await expect(UNet2DModel.fromPretrained(folder, { subfolder: 'unet', budget: { maxParameters: 10 } })).rejects.toThrow(/budget of 10 /);
+      await expect(UNet2DModel.fromPretrained(folder, { subfolder: 'unet' })).rejects.toMatchObject({ fault: 'not-found' });
+      await expect(UNet2DModel.fromPretrained(folder, { subfolder: '%2e%2e/unet' })).rejects.toThrow(LoadError);
+      await expect(UNet2DModel.fromPretrained(folder, { subfolder: 'unet', maxTextBytes: 10 })).rejects.toMatchObject({ fault: 'too-large' });
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { initBackend, registerWasmTrainingKernels } from '@diffusion-ts/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { SMALL_UNET_2D } from './testing/small-configs.js';
+import { SMALL_UNET_2D } from './testing/index.js';
 import { UNet2DModel } from './unet-2d.js';
 
 /** Gradients of an MSE-to-zero loss for every variable, on the current backend. */

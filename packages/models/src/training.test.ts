@@ -1,7 +1,7 @@
 import { initBackend } from '@diffusion-ts/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SMALL_UNET_2D } from './testing/small-configs.js';
+import { SMALL_UNET_2D } from './testing/index.js';
 import { UNet2DModel } from './unet-2d.js';
 
 /** Fixed images, noise and timesteps; x_t from a linear-beta schedule at T = 1000 (computed inline). */

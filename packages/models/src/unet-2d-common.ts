@@ -1,17 +1,13 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, serializeConfig, type ConfigJson, type ConfigSchema } from '@diffusion-ts/core';
+import type { ConfigSchema } from '@diffusion-ts/core';
 import { DOWN_BLOCK_TYPES, UP_BLOCK_TYPES, type DownBlockType, type UpBlockType } from './block-registry.js';
 import type { BlockSettings } from './blocks/block-types.js';
 import { ACTIVATION_NAMES, type ActivationName } from './layers/activation.js';
-import { UNetModelBase } from './model-base.js';
-import { ParameterStore } from './parameters/parameter-store.js';
-import { validateSample } from './sample-checks.js';
-import { batchTimesteps } from './timestep-input.js';
-import { UNetBody, type UNetBodyInputs, type UNetBodySpec } from './unet-body.js';
+import { MODEL_RANGES } from './model-ranges.js';
+import type { UNetBodySpec } from './unet-body.js';
 
 /*
- * What `UNet2DModel` and `UNet2DConditionModel` share: the config keys that mean the same in
- * both, the checks and block-layout pieces built from them, and the model class around a body.
+ * What the configs of `UNet2DModel` and `UNet2DConditionModel` share: the keys that mean the same
+ * in both, and the checks and block-layout pieces built from them.
  */
 
 /** The config keys both UNets read the same way (Diffusers' names in camelCase). */
@@ -57,43 +53,29 @@ export const UNET_2D_COMMON_DEFAULTS = {
   timeEmbeddingDim: null,
 } satisfies Partial<UNet2DCommonOptions>;
 
+
 /** The schema of the shared keys. */
 export const UNET_2D_COMMON_SCHEMA: ConfigSchema<UNet2DCommonOptions> = {
   actFn: { kind: 'string', values: ACTIVATION_NAMES },
-  blockOutChannels: { kind: 'integer[]' },
+  blockOutChannels: { kind: 'integer[]', range: MODEL_RANGES.channels },
   centerInputSample: { kind: 'boolean' },
   classEmbedType: { kind: 'string', nullable: true, values: ['timestep'] },
   downBlockTypes: { kind: 'string[]', values: DOWN_BLOCK_TYPES },
-  downsamplePadding: { kind: 'integer' },
-  dropout: { kind: 'number' },
+  downsamplePadding: { kind: 'integer', range: MODEL_RANGES.downsamplePadding },
+  dropout: { kind: 'number', range: MODEL_RANGES.dropout },
   flipSinToCos: { kind: 'boolean' },
-  freqShift: { kind: 'number' },
-  inChannels: { kind: 'integer' },
-  midBlockScaleFactor: { kind: 'number' },
-  normEps: { kind: 'number' },
-  normNumGroups: { kind: 'integer', nullable: true },
-  numClassEmbeds: { kind: 'integer', nullable: true },
-  outChannels: { kind: 'integer' },
+  freqShift: { kind: 'number', range: MODEL_RANGES.freqShift },
+  inChannels: { kind: 'integer', range: MODEL_RANGES.ioChannels },
+  midBlockScaleFactor: { kind: 'number', range: MODEL_RANGES.scale },
+  normEps: { kind: 'number', range: MODEL_RANGES.eps },
+  normNumGroups: { kind: 'integer', nullable: true, range: MODEL_RANGES.groups },
+  numClassEmbeds: { kind: 'integer', nullable: true, range: MODEL_RANGES.tableRows },
+  outChannels: { kind: 'integer', range: MODEL_RANGES.ioChannels },
   resnetTimeScaleShift: { kind: 'string', values: ['default', 'scale_shift'] },
   sampleSize: { kind: 'json', nullable: true },
-  timeEmbeddingDim: { kind: 'integer', nullable: true },
+  timeEmbeddingDim: { kind: 'integer', nullable: true, range: MODEL_RANGES.channels },
   upBlockTypes: { kind: 'string[]', values: UP_BLOCK_TYPES },
 };
-
-/**
- * The same record with its keys in sorted order, which is Diffusers' order (the camelCase and
- * snake_case names sort alike here); `toConfig()` and `config` list their keys in this order.
- */
-export function sortedByKey<T extends object>(record: T): T {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) as T;
-}
-
-/** A thrower of `ConfigError`s that name the model and the snake_case key. */
-export function configFailure(context: string): (key: string, message: string) => never {
-  return (key, message) => {
-    throw new ConfigError(`${context}: config key '${key}' ${message}`, key);
-  };
-}
 
 /** Checks that there is at least one level and one down and one up block type per level. */
 export function checkLevels(options: UNet2DCommonOptions, fail: (key: string, message: string) => never): void {
@@ -103,14 +85,12 @@ export function checkLevels(options: UNet2DCommonOptions, fail: (key: string, me
   if (options.upBlockTypes.length !== levels) fail('up_block_types', `has ${options.upBlockTypes.length} entries but block_out_channels has ${levels}`);
 }
 
-/** Checks a sample size value (`null`, a positive integer or two of them). */
-export function checkSampleSize(value: unknown, context: string): number | [number, number] | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
-  if (Array.isArray(value) && value.length === 2 && value.every((item) => Number.isInteger(item) && item > 0)) {
-    return [value[0] as number, value[1] as number];
+/** Checks that the sinusoidal time projection has a frequency to divide by (`floor(width / 2) > freq_shift`). */
+export function checkTimeProjection(options: UNet2DCommonOptions, fail: (key: string, message: string) => never): void {
+  const half = Math.floor(options.blockOutChannels[0] / 2);
+  if (half > 0 && half - options.freqShift <= 0) {
+    fail('freq_shift', `= ${options.freqShift} leaves no frequencies for a first block of ${options.blockOutChannels[0]} channels (half the width must exceed it)`);
   }
-  throw new ConfigError(`${context}: config key 'sample_size' must be a positive integer or [height, width], got ${JSON.stringify(value)}`, 'sample_size');
 }
 
 /**
@@ -178,104 +158,4 @@ export function upBlockChannels(
     outChannels: reversed[i],
     addUpsample: i !== levels - 1,
   };
-}
-
-/** Options of `fromConfig`. */
-export interface FromConfigOptions {
-  /** Seed of the random initialisation (default 0). */
-  seed?: number;
-  /** Receives config warnings (unknown keys). Default: `console.warn`. */
-  onWarning?: (message: string) => void;
-}
-
-/** How one UNet reads its config: its class name, schema, defaults and cross-key checks. */
-export interface UNet2DFamily<Options extends UNet2DCommonOptions> {
-  className: string;
-  schema: ConfigSchema<Options>;
-  defaults: Options;
-  validate: (options: Options) => Options;
-}
-
-/**
- * `UNetModelBase` plus what both 2-D UNets do alike: keep the resolved config, serialise it,
- * build from a config, and check the sample and the class labels of `predict`.
- */
-export abstract class UNet2DModelCommon<Options extends UNet2DCommonOptions> extends UNetModelBase {
-  /** The resolved options (camelCase). */
-  readonly config: Readonly<Options>;
-  private readonly family: UNet2DFamily<Options>;
-  private readonly unknownConfig: ConfigJson;
-
-  protected constructor(family: UNet2DFamily<Options>, spec: UNetBodySpec, options: Options, seed: number, unknownConfig: ConfigJson) {
-    const store = new ParameterStore(seed);
-    let body: UNetBody;
-    try {
-      body = new UNetBody(store.scope(), spec);
-    } catch (error) {
-      store.dispose();
-      throw error;
-    }
-    super(store, body);
-    this.family = family;
-    this.config = Object.freeze({ ...options });
-    this.unknownConfig = unknownConfig;
-  }
-
-  /** Parses and checks `config` for `family`, builds the model with `create` and records the warnings. */
-  protected static buildFromConfig<Options extends UNet2DCommonOptions, Model extends UNet2DModelCommon<Options>>(
-    family: UNet2DFamily<Options>,
-    config: ConfigJson | Partial<Options>,
-    options: FromConfigOptions,
-    create: (options: Options, seed: number, unknownConfig: ConfigJson) => Model,
-  ): Model {
-    const parsed = UNetModelBase.parseModelConfig(config, family.schema, family.defaults, family.className);
-    const model = create(family.validate(parsed.options), options.seed ?? 0, parsed.unknown);
-    model.recordWarnings(parsed.warnings, options.onWarning);
-    return model;
-  }
-
-  /** The Diffusers config: `_class_name`, `_diffusers_version`, then every key (sorted). */
-  toConfig(): ConfigJson {
-    return serializeConfig(this.config, this.family.schema, this.family.className, this.unknownConfig);
-  }
-
-  /** The number of stride-2 downsamples; H and W must be multiples of 2 to this power. */
-  get downsampleCount(): number {
-    return this.body.downsampleCount;
-  }
-
-  /** Checks `sample` (NHWC, the model's channels, a size the UNet can halve); returns its batch size. */
-  protected checkSample(sample: tf.Tensor4D): number {
-    validateSample(sample, this.config.inChannels, this.body.downsampleCount, this.family.className);
-    return sample.shape[0];
-  }
-
-  /** Checks that class labels [batch] are given exactly when the model has a class embedding. */
-  protected checkClassLabels(classLabels: tf.Tensor1D | undefined, batch: number): void {
-    const name = this.family.className;
-    if (this.body.hasClassEmbedding && !classLabels) throw new Error(`${name}: classLabels are required by this class-conditional model`);
-    if (!this.body.hasClassEmbedding && classLabels) {
-      throw new Error(`${name}: classLabels were given but the model has no class embedding (num_class_embeds / class_embed_type)`);
-    }
-    if (classLabels && (classLabels.rank !== 1 || classLabels.shape[0] !== batch)) {
-      throw new Error(`${name}: classLabels must have shape [${batch}], got [${classLabels.shape.join(', ')}]`);
-    }
-  }
-
-  /** Runs the body in `tf.tidy` on checked inputs, broadcasting `timestep` to the batch. */
-  protected applyBody(
-    sample: tf.Tensor4D,
-    timestep: number | tf.Tensor1D,
-    batch: number,
-    conditioning: Pick<UNetBodyInputs, 'classLabels' | 'encoderHiddenStates'>,
-  ): tf.Tensor4D {
-    return tf.tidy(() =>
-      this.body.apply({
-        sample,
-        timesteps: batchTimesteps(timestep, batch, this.family.className),
-        ...conditioning,
-        training: this.training,
-      }),
-    );
-  }
 }

@@ -1,7 +1,15 @@
-import { ConfigError, toSnakeCase, type ConfigSchema } from '@diffusion-ts/core';
+import { ConfigError, previewJson, toSnakeCase, type ConfigSchema } from '@diffusion-ts/core';
 import { MID_BLOCK_TYPES, type MidBlockType } from './block-registry.js';
 import { ACTIVATION_NAMES, type ActivationName } from './layers/activation.js';
-import { UNET_2D_COMMON_DEFAULTS, UNET_2D_COMMON_SCHEMA, checkLevels, checkSampleSize, configFailure, sortedByKey, type UNet2DCommonOptions } from './unet-2d-common.js';
+import { checkSampleSize, configFailure, sortedByKey } from './model-config.js';
+import { MODEL_RANGES, integerIn } from './model-ranges.js';
+import {
+  UNET_2D_COMMON_DEFAULTS,
+  UNET_2D_COMMON_SCHEMA,
+  checkLevels,
+  checkTimeProjection,
+  type UNet2DCommonOptions,
+} from './unet-2d-common.js';
 
 /** A value given once for all blocks or once per block. */
 export type PerBlock<T> = T | T[];
@@ -88,28 +96,28 @@ export const UNET_2D_CONDITION_DEFAULTS: UNet2DConditionOptions = sortedByKey<UN
 export const UNET_2D_CONDITION_SCHEMA: ConfigSchema<UNet2DConditionOptions> = sortedByKey<ConfigSchema<UNet2DConditionOptions>>({
   ...UNET_2D_COMMON_SCHEMA,
   additionEmbedType: { kind: 'string', nullable: true },
-  additionEmbedTypeNumHeads: { kind: 'integer' },
-  additionTimeEmbedDim: { kind: 'integer', nullable: true },
+  additionEmbedTypeNumHeads: { kind: 'integer', range: MODEL_RANGES.heads },
+  additionTimeEmbedDim: { kind: 'integer', nullable: true, range: MODEL_RANGES.channels },
   attentionHeadDim: { kind: 'json' },
   attentionType: { kind: 'string', values: ['default'] },
   classEmbeddingsConcat: { kind: 'boolean' },
-  convInKernel: { kind: 'integer' },
-  convOutKernel: { kind: 'integer' },
+  convInKernel: { kind: 'integer', range: MODEL_RANGES.kernel },
+  convOutKernel: { kind: 'integer', range: MODEL_RANGES.kernel },
   crossAttentionDim: { kind: 'json' },
   crossAttentionNorm: { kind: 'string', nullable: true },
   dualCrossAttention: { kind: 'boolean' },
-  encoderHidDim: { kind: 'integer', nullable: true },
+  encoderHidDim: { kind: 'integer', nullable: true, range: MODEL_RANGES.channels },
   encoderHidDimType: { kind: 'string', nullable: true },
   layersPerBlock: { kind: 'json' },
   midBlockOnlyCrossAttention: { kind: 'boolean', nullable: true },
   midBlockType: { kind: 'string', nullable: true, values: MID_BLOCK_TYPES },
   numAttentionHeads: { kind: 'json', nullable: true },
   onlyCrossAttention: { kind: 'json' },
-  projectionClassEmbeddingsInputDim: { kind: 'integer', nullable: true },
-  resnetOutScaleFactor: { kind: 'number' },
+  projectionClassEmbeddingsInputDim: { kind: 'integer', nullable: true, range: MODEL_RANGES.channels },
+  resnetOutScaleFactor: { kind: 'number', range: MODEL_RANGES.scale },
   resnetSkipTimeAct: { kind: 'boolean' },
-  reverseTransformerLayersPerBlock: { kind: 'integer[]', nullable: true },
-  timeCondProjDim: { kind: 'integer', nullable: true },
+  reverseTransformerLayersPerBlock: { kind: 'integer[]', nullable: true, range: MODEL_RANGES.transformerLayers },
+  timeCondProjDim: { kind: 'integer', nullable: true, range: MODEL_RANGES.channels },
   timeEmbeddingActFn: { kind: 'string', nullable: true, values: ACTIVATION_NAMES },
   timeEmbeddingType: { kind: 'string', values: ['positional'] },
   timestepPostAct: { kind: 'string', nullable: true, values: ACTIVATION_NAMES },
@@ -142,11 +150,23 @@ export function perBlock<T>(
     return Array.isArray(value) ? (value as T[]) : Array.from({ length: count }, () => value as T);
   }
   const name = toSnakeCase(key);
-  throw new ConfigError(`UNet2DConditionModel: config key '${name}' must be ${expected} or a list of ${count} of them, got ${JSON.stringify(value)}`, name);
+  throw new ConfigError(`UNet2DConditionModel: config key '${name}' must be ${expected} or a list of ${count} of them, got ${previewJson(value)}`, name);
 }
 
-/** Positive integer check for `perBlock`. */
-export const isPositiveInteger = (item: unknown): item is number => typeof item === 'number' && Number.isInteger(item) && item > 0;
+/** The per-block integer keys and their checks for `perBlock`. */
+export const PER_BLOCK_INTEGERS = {
+  attentionHeadDim: integerIn(MODEL_RANGES.heads),
+  numAttentionHeads: integerIn(MODEL_RANGES.heads),
+  crossAttentionDim: integerIn(MODEL_RANGES.channels),
+  layersPerBlock: integerIn(MODEL_RANGES.layersPerBlock),
+  transformerLayersPerBlock: integerIn(MODEL_RANGES.transformerLayers),
+} as const;
+
+/** `perBlock` for one of the integer keys, checked against its range. */
+export function perBlockInteger(value: unknown, count: number, key: keyof typeof PER_BLOCK_INTEGERS): number[] {
+  const { check, expected } = PER_BLOCK_INTEGERS[key];
+  return perBlock(value, count, key, check, expected);
+}
 /** Boolean check for `perBlock`. */
 export const isBoolean = (item: unknown): item is boolean => typeof item === 'boolean';
 
@@ -162,13 +182,13 @@ export function validateUNet2DConditionOptions(options: UNet2DConditionOptions):
   const levels = options.blockOutChannels.length;
   if (options.convInKernel % 2 !== 1) fail('conv_in_kernel', 'must be odd');
   if (options.convOutKernel % 2 !== 1) fail('conv_out_kernel', 'must be odd');
-  if (options.dropout < 0 || options.dropout >= 1) fail('dropout', 'must be in [0, 1)');
+  checkTimeProjection(options, fail);
   if (options.normNumGroups === null) fail('norm_num_groups', 'must be set (the blocks need a group count)');
-  perBlock(options.attentionHeadDim, levels, 'attentionHeadDim', isPositiveInteger, 'a positive integer');
-  if (options.numAttentionHeads !== null) perBlock(options.numAttentionHeads, levels, 'numAttentionHeads', isPositiveInteger, 'a positive integer');
-  perBlock(options.crossAttentionDim, levels, 'crossAttentionDim', isPositiveInteger, 'a positive integer');
-  perBlock(options.layersPerBlock, levels, 'layersPerBlock', isPositiveInteger, 'a positive integer');
-  perBlock(options.transformerLayersPerBlock, levels, 'transformerLayersPerBlock', isPositiveInteger, 'a positive integer');
+  perBlockInteger(options.attentionHeadDim, levels, 'attentionHeadDim');
+  if (options.numAttentionHeads !== null) perBlockInteger(options.numAttentionHeads, levels, 'numAttentionHeads');
+  perBlockInteger(options.crossAttentionDim, levels, 'crossAttentionDim');
+  perBlockInteger(options.layersPerBlock, levels, 'layersPerBlock');
+  perBlockInteger(options.transformerLayersPerBlock, levels, 'transformerLayersPerBlock');
   perBlock(options.onlyCrossAttention, levels, 'onlyCrossAttention', isBoolean, 'a boolean');
   if (options.reverseTransformerLayersPerBlock !== null && options.reverseTransformerLayersPerBlock.length !== levels) {
     fail('reverse_transformer_layers_per_block', `must have ${levels} entries`);

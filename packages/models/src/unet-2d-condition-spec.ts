@@ -1,11 +1,6 @@
 import type { BlockSettings } from './blocks/block-types.js';
 import { commonBodySpec, downBlockChannels, positionalTimeProjection, resnetSettings, upBlockChannels } from './unet-2d-common.js';
-import {
-  isBoolean,
-  isPositiveInteger,
-  perBlock,
-  type UNet2DConditionOptions,
-} from './unet-2d-condition-config.js';
+import { isBoolean, perBlock, perBlockInteger, type UNet2DConditionOptions } from './unet-2d-condition-config.js';
 import type { UNetBodySpec } from './unet-body.js';
 
 /** Resolves `UNet2DConditionModel` options into the block layout Diffusers' constructor builds. */
@@ -16,11 +11,11 @@ export function resolveUNet2DConditionSpec(options: UNet2DConditionOptions): UNe
   const common = commonBodySpec(options);
   const blocksTembDim = options.classEmbeddingsConcat ? 2 * common.timeEmbedDim : common.timeEmbedDim;
   // Diffusers' quirk: `num_attention_heads` falls back to `attention_head_dim`, which here counts heads.
-  const heads = perBlock(options.numAttentionHeads ?? options.attentionHeadDim, levels, 'numAttentionHeads', isPositiveInteger, 'a positive integer');
-  const headDims = perBlock(options.attentionHeadDim, levels, 'attentionHeadDim', isPositiveInteger, 'a positive integer');
-  const crossDims = perBlock(options.crossAttentionDim, levels, 'crossAttentionDim', isPositiveInteger, 'a positive integer');
-  const layers = perBlock(options.layersPerBlock, levels, 'layersPerBlock', isPositiveInteger, 'a positive integer');
-  const transformerLayers = perBlock(options.transformerLayersPerBlock, levels, 'transformerLayersPerBlock', isPositiveInteger, 'a positive integer');
+  const heads = perBlockInteger(options.numAttentionHeads ?? options.attentionHeadDim, levels, 'numAttentionHeads');
+  const headDims = perBlockInteger(options.attentionHeadDim, levels, 'attentionHeadDim');
+  const crossDims = perBlockInteger(options.crossAttentionDim, levels, 'crossAttentionDim');
+  const layers = perBlockInteger(options.layersPerBlock, levels, 'layersPerBlock');
+  const transformerLayers = perBlockInteger(options.transformerLayersPerBlock, levels, 'transformerLayersPerBlock');
   const onlyCross = perBlock(options.onlyCrossAttention, levels, 'onlyCrossAttention', isBoolean, 'a boolean');
 
   const settings = (i: number, numLayers: number, depth: number, crossDim: number, headCount: number, only: boolean): BlockSettings => ({

@@ -3,7 +3,7 @@ import { testBackendNames } from '@diffusion-ts/core/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxAbsDifference } from './testing/fixtures.js';
-import { SMALL_UNET_2D_CONDITION } from './testing/small-configs.js';
+import { SMALL_UNET_2D_CONDITION } from './testing/index.js';
 import { UNet2DConditionModel } from './unet-2d-condition.js';
 
 describe.each(testBackendNames())('UNet2DConditionModel on %s', (backend) => {

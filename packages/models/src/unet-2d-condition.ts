@@ -1,8 +1,9 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ConfigJson, PretrainedSource } from '@diffusion-ts/core';
-import { UNetModelBase } from './model-base.js';
+import type { FromConfigOptions, ModelFamily } from './model-config.js';
+import { ModelMixin } from './model-mixin.js';
 import type { FromPretrainedOptions } from './pretrained-io.js';
-import { UNet2DModelCommon, type FromConfigOptions, type UNet2DFamily } from './unet-2d-common.js';
+import { validateClassLabels, validateSample } from './sample-checks.js';
 import {
   UNET_2D_CONDITION_DEFAULTS,
   UNET_2D_CONDITION_SCHEMA,
@@ -10,7 +11,9 @@ import {
   type UNet2DConditionOptions,
 } from './unet-2d-condition-config.js';
 import { resolveUNet2DConditionSpec } from './unet-2d-condition-spec.js';
-import type { UNetBodySpec } from './unet-body.js';
+import { estimateUNetAt, estimateUNetConfig, type UNetEstimateSize } from './budget/unet-size.js';
+import type { ModelSizeEstimate } from './budget/model-budget.js';
+import { UNetBody, type UNetBodySpec } from './unet-body.js';
 
 /** Conditioning of `UNet2DConditionModel.predict`. */
 export interface UNet2DConditionConditioning {
@@ -20,11 +23,13 @@ export interface UNet2DConditionConditioning {
   classLabels?: tf.Tensor1D;
 }
 
-const FAMILY: UNet2DFamily<UNet2DConditionOptions> = {
+const FAMILY: ModelFamily<UNet2DConditionOptions> = {
   className: 'UNet2DConditionModel',
   schema: UNET_2D_CONDITION_SCHEMA,
   defaults: UNET_2D_CONDITION_DEFAULTS,
   validate: validateUNet2DConditionOptions,
+  // The layout is walked (structure checked, size estimated) before any weight is allocated.
+  estimateSize: (options) => estimateUNetConfig(resolveUNet2DConditionSpec(options), options.sampleSize, 'UNet2DConditionModel'),
 };
 const CLASS_NAME = FAMILY.className;
 
@@ -43,18 +48,20 @@ function crossAttentionDimsOf(spec: UNetBodySpec): number[] {
  * public API and inside. Diffusers' quirk is kept: here `attention_head_dim` is the number of
  * heads (unless `num_attention_heads` is set).
  */
-export class UNet2DConditionModel extends UNet2DModelCommon<UNet2DConditionOptions> {
+export class UNet2DConditionModel extends ModelMixin<UNet2DConditionOptions> {
+  private readonly body: UNetBody;
   private readonly crossAttentionDims: number[];
 
-  private constructor(options: UNet2DConditionOptions, seed: number, unknownConfig: ConfigJson) {
+  private constructor(options: UNet2DConditionOptions, seed: number | null, unknownConfig: ConfigJson) {
     const spec = resolveUNet2DConditionSpec(options);
-    super(FAMILY, spec, options, seed, unknownConfig);
+    super(FAMILY, options, seed, unknownConfig);
+    this.body = this.buildModules((scope) => new UNetBody(scope, spec));
     this.crossAttentionDims = crossAttentionDimsOf(spec);
   }
 
   /** Builds a randomly initialised model (PyTorch's default initialisation, seeded) from a config. */
   static fromConfig(config: ConfigJson | Partial<UNet2DConditionOptions>, options: FromConfigOptions = {}): UNet2DConditionModel {
-    return UNet2DModelCommon.buildFromConfig(FAMILY, config, options, (...args) => new UNet2DConditionModel(...args));
+    return ModelMixin.buildFromConfig(FAMILY, config, options, (...args) => new UNet2DConditionModel(...args));
   }
 
   /**
@@ -63,7 +70,21 @@ export class UNet2DConditionModel extends UNet2DModelCommon<UNet2DConditionOptio
    * `WeightsError` listing the names; unused weights are reported through `onWarning`.
    */
   static async fromPretrained(source: string | PretrainedSource, options: FromPretrainedOptions = {}): Promise<UNet2DConditionModel> {
-    return UNetModelBase.loadPretrained(source, options, CLASS_NAME, (config, onWarning) => UNet2DConditionModel.fromConfig(config, { onWarning }));
+    return ModelMixin.loadPretrained(FAMILY, source, options, (...args) => new UNet2DConditionModel(...args));
+  }
+
+  /**
+   * The memory of one forward pass at `batch` samples of `height` x `width` (default: the
+   * config's `sample_size`), estimated from the layers: the float32 weights and the peak
+   * activations. Pipelines check it against the backend before generating.
+   */
+  estimateMemory(size: UNetEstimateSize = {}): ModelSizeEstimate {
+    return estimateUNetAt(this.body.spec, this.config.sampleSize, size, CLASS_NAME);
+  }
+
+  /** The number of stride-2 downsamples; H and W must be multiples of 2 to this power. */
+  get downsampleCount(): number {
+    return this.body.downsampleCount;
   }
 
   /**
@@ -71,23 +92,28 @@ export class UNet2DConditionModel extends UNet2DModelCommon<UNet2DConditionOptio
    * attending to `conditioning.encoderHiddenStates` [B, S, D], the output [B, H, W, outChannels].
    */
   predict(sample: tf.Tensor4D, timestep: number | tf.Tensor1D, conditioning: UNet2DConditionConditioning = {}): tf.Tensor4D {
-    const batch = this.checkSample(sample);
+    validateSample(sample, this.config.inChannels, this.body.downsampleCount, CLASS_NAME);
+    const batch = sample.shape[0];
     const { encoderHiddenStates, classLabels } = conditioning;
-    if (this.body.hasCrossAttention) {
-      if (!encoderHiddenStates) throw new Error(`${CLASS_NAME}: encoderHiddenStates [B, S, D] are required by the cross-attention blocks`);
-      if (encoderHiddenStates.rank !== 3 || encoderHiddenStates.shape[0] !== batch) {
-        throw new Error(`${CLASS_NAME}: encoderHiddenStates must have shape [${batch}, S, D], got [${encoderHiddenStates.shape.join(', ')}]`);
-      }
-      const width = encoderHiddenStates.shape[2];
-      const wrong = this.crossAttentionDims.find((dim) => dim !== width);
-      if (wrong !== undefined) {
-        throw new Error(`${CLASS_NAME}: encoderHiddenStates have last dimension ${width} but cross_attention_dim is ${wrong}`);
-      }
+    if (this.body.hasCrossAttention) this.checkEncoderHiddenStates(encoderHiddenStates, batch);
+    validateClassLabels(classLabels, batch, this.body.hasClassEmbedding, CLASS_NAME);
+    return this.body.run(
+      sample,
+      timestep,
+      { classLabels, encoderHiddenStates: this.body.hasCrossAttention ? encoderHiddenStates : undefined },
+      this.training,
+      CLASS_NAME,
+    );
+  }
+
+  /** Checks that the cross-attention context is [batch, S, cross_attention_dim]. */
+  private checkEncoderHiddenStates(states: tf.Tensor3D | undefined, batch: number): asserts states is tf.Tensor3D {
+    if (!states) throw new Error(`${CLASS_NAME}: encoderHiddenStates [B, S, D] are required by the cross-attention blocks`);
+    if (states.rank !== 3 || states.shape[0] !== batch) {
+      throw new Error(`${CLASS_NAME}: encoderHiddenStates must have shape [${batch}, S, D], got [${states.shape.join(', ')}]`);
     }
-    this.checkClassLabels(classLabels, batch);
-    return this.applyBody(sample, timestep, batch, {
-      classLabels,
-      encoderHiddenStates: this.body.hasCrossAttention ? encoderHiddenStates : undefined,
-    });
+    const width = states.shape[2];
+    const wrong = this.crossAttentionDims.find((dim) => dim !== width);
+    if (wrong !== undefined) throw new Error(`${CLASS_NAME}: encoderHiddenStates have last dimension ${width} but cross_attention_dim is ${wrong}`);
   }
 }

@@ -1,6 +1,14 @@
 import type { ConfigSchema } from '@diffusion-ts/core';
 import type { MidBlockType } from './block-registry.js';
-import { UNET_2D_COMMON_DEFAULTS, UNET_2D_COMMON_SCHEMA, checkLevels, checkSampleSize, configFailure, sortedByKey, type UNet2DCommonOptions } from './unet-2d-common.js';
+import { checkSampleSize, configFailure, sortedByKey } from './model-config.js';
+import { MODEL_RANGES } from './model-ranges.js';
+import {
+  UNET_2D_COMMON_DEFAULTS,
+  UNET_2D_COMMON_SCHEMA,
+  checkLevels,
+  checkTimeProjection,
+  type UNet2DCommonOptions,
+} from './unet-2d-common.js';
 
 /**
  * `UNet2DModel` options: Diffusers' `config.json` keys in camelCase, with Diffusers' defaults
@@ -43,12 +51,12 @@ export const UNET_2D_DEFAULTS: UNet2DOptions = sortedByKey<UNet2DOptions>({
 export const UNET_2D_SCHEMA: ConfigSchema<UNet2DOptions> = sortedByKey<ConfigSchema<UNet2DOptions>>({
   ...UNET_2D_COMMON_SCHEMA,
   addAttention: { kind: 'boolean' },
-  attentionHeadDim: { kind: 'integer', nullable: true },
-  attnNormNumGroups: { kind: 'integer', nullable: true },
+  attentionHeadDim: { kind: 'integer', nullable: true, range: MODEL_RANGES.heads },
+  attnNormNumGroups: { kind: 'integer', nullable: true, range: MODEL_RANGES.groups },
   downsampleType: { kind: 'string', values: ['conv'] },
-  layersPerBlock: { kind: 'integer' },
+  layersPerBlock: { kind: 'integer', range: MODEL_RANGES.layersPerBlock },
   midBlockType: { kind: 'string', nullable: true, values: ['UNetMidBlock2D'] },
-  numTrainTimesteps: { kind: 'integer', nullable: true },
+  numTrainTimesteps: { kind: 'integer', nullable: true, range: MODEL_RANGES.tableRows },
   timeEmbeddingType: { kind: 'string', values: ['positional', 'learned'] },
   upsampleType: { kind: 'string', values: ['conv'] },
 });
@@ -56,21 +64,16 @@ export const UNET_2D_SCHEMA: ConfigSchema<UNet2DOptions> = sortedByKey<ConfigSch
 /** Checks relations between options that the schema cannot express. */
 export function validateUNet2DOptions(options: UNet2DOptions, context = 'UNet2DModel'): UNet2DOptions {
   const fail = configFailure(context);
-  // An empty list passes this check and fails the first one of `checkLevels`.
-  if (options.blockOutChannels.some((width) => width < 1)) fail('block_out_channels', 'must be positive');
+  // Signs and ranges of single values are checked by the schema.
   checkLevels(options, fail);
   for (const type of [...options.downBlockTypes, ...options.upBlockTypes]) {
     if (type.startsWith('CrossAttn')) {
       fail(type.includes('Down') ? 'down_block_types' : 'up_block_types', `contains '${type}', which needs UNet2DConditionModel`);
     }
   }
-  if (options.inChannels < 1) fail('in_channels', 'must be positive');
-  if (options.outChannels < 1) fail('out_channels', 'must be positive');
-  if (options.layersPerBlock < 1) fail('layers_per_block', 'must be positive');
-  if (options.dropout < 0 || options.dropout >= 1) fail('dropout', 'must be in [0, 1)');
+  if (options.timeEmbeddingType === 'positional') checkTimeProjection(options, fail);
   if (options.timeEmbeddingType === 'learned' && options.numTrainTimesteps === null) {
     fail('num_train_timesteps', "must be set when time_embedding_type is 'learned'");
   }
-  if (options.numClassEmbeds !== null && options.numClassEmbeds < 1) fail('num_class_embeds', 'must be positive');
   return { ...options, sampleSize: checkSampleSize(options.sampleSize, context) };
 }

@@ -10,7 +10,7 @@ import {
   readSafetensorsForTest,
   type FixtureArray,
 } from './testing/fixtures.js';
-import { SMALL_UNET_2D } from './testing/small-configs.js';
+import { SMALL_UNET_2D } from './testing/index.js';
 import { UNet2DModel } from './unet-2d.js';
 import { WeightsError } from './weights.js';
 

@@ -9,6 +9,7 @@ import { activation, type ActivationName } from './layers/activation.js';
 import { Conv2d } from './layers/conv-2d.js';
 import { Embedding } from './layers/embedding.js';
 import type { ParameterScope } from './parameters/parameter-store.js';
+import { batchTimesteps } from './timestep-input.js';
 
 /** How class labels enter the embedding. */
 export type ClassEmbeddingSpec =
@@ -150,6 +151,20 @@ export class UNetBody {
     });
   }
 
+  /**
+   * One forward pass in `tf.tidy` on checked inputs, with `timestep` (a number or a [1] or [B]
+   * tensor) broadcast to the batch; returns [B, H, W, outChannels].
+   */
+  run(
+    sample: tf.Tensor4D,
+    timestep: number | tf.Tensor1D,
+    conditioning: Pick<UNetBodyInputs, 'classLabels' | 'encoderHiddenStates'>,
+    training: boolean,
+    context: string,
+  ): tf.Tensor4D {
+    return tf.tidy(() => this.apply({ sample, timesteps: batchTimesteps(timestep, sample.shape[0], context), ...conditioning, training }));
+  }
+
   /** One forward pass; returns [B, H, W, outChannels]. */
   apply(inputs: UNetBodyInputs): tf.Tensor4D {
     return tf.tidy(() => {
@@ -169,7 +184,7 @@ export class UNetBody {
       }
       if (this.midBlock) hidden = this.midBlock.apply(hidden, context);
       for (const block of this.upBlocks) {
-        const used = residuals.splice(residuals.length - block.resnetCount, block.resnetCount);
+        const used = residuals.splice(residuals.length - block.skipCount, block.skipCount);
         hidden = block.apply(hidden, used, context);
       }
       if (this.convNormOut) hidden = this.act(this.convNormOut.apply(hidden));

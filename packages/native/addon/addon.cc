@@ -10,10 +10,11 @@
 #include <vector>
 
 #include "gemm.h"
-#include "ops.h"
 #include "layout.h"
+#include "ops.h"
 #include "peak.h"
 #include "pointwise.h"
+#include "workspace.h"
 
 namespace {
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -11,22 +10,6 @@
 #endif
 
 namespace dts {
-
-Buffer::~Buffer() { std::free(data_); }
-
-float* Buffer::ensure(std::size_t floats) {
-  if (floats <= size_) return data_;
-  std::free(data_);
-  // Round up so that aligned_alloc's size is a multiple of the alignment.
-  std::size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
-  data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
-  if (data_ == nullptr) {
-    size_ = 0;
-    throw std::bad_alloc();
-  }
-  size_ = floats;
-  return data_;
-}
 
 void pack_b(const float* B, long rs, long cs, int K, int N, float* out) {
   const int NR = tile_columns();

@@ -14,20 +14,6 @@ constexpr int kMC = 96;    // rows of A packed at once
 /** Columns of the register tile on this CPU: 32 with AVX-512, else 16. */
 int tile_columns();
 
-/** A 64-byte aligned float buffer that only grows. */
-class Buffer {
- public:
-  Buffer() = default;
-  ~Buffer();
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-  float* ensure(std::size_t floats);
-
- private:
-  float* data_ = nullptr;
-  std::size_t size_ = 0;
-};
-
 /** Floats `pack_b` writes for a K x N matrix. */
 inline std::size_t packed_b_size(int K, int N) {
   const int nr = tile_columns();

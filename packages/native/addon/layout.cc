@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "ops.h"
+#include "workspace.h"
 
 namespace dts {
 

@@ -2,54 +2,14 @@
 
 #include <algorithm>
 #include <cstring>
-#include <memory>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "gemm.h"
-#include "thread-pool.h"
+#include "workspace.h"
 
 namespace dts {
 
 namespace {
-
-/** Per-worker scratch: a packed A block, tap pointers, a packed B chunk, a gradient partial. */
-struct Scratch {
-  Buffer packedA;
-  std::vector<const float*> taps;
-  Buffer packedB;
-  Buffer partial;
-  bool partialUsed = false;
-};
-
-/** Below this many multiply-adds a call runs on the calling thread alone. */
-constexpr double kParallelWork = 1 << 18;
-
-int default_threads() {
-  const unsigned hardware = std::thread::hardware_concurrency();
-  return static_cast<int>(std::max(1u, std::min(hardware == 0 ? 1u : hardware, 8u)));
-}
-
-std::unique_ptr<ThreadPool> pool;
-std::vector<std::unique_ptr<Scratch>> scratch;
-
-ThreadPool& workers() {
-  if (!pool) set_threads(default_threads());
-  return *pool;
-}
-
-Scratch& scratch_for(int worker) { return *scratch[worker]; }
-
-/** Runs fn over tasks on the pool, or inline when the work is too small to share. */
-void parallel(int tasks, double work, const std::function<void(int, int)>& fn) {
-  ThreadPool& p = workers();
-  if (work < kParallelWork || tasks <= 1) {
-    for (int task = 0; task < tasks; ++task) fn(task, 0);
-    return;
-  }
-  p.run(tasks, fn);
-}
 
 void add_bias(float* C, int rows, int N, long ldc, const float* bias) {
   if (bias == nullptr) return;
@@ -115,7 +75,7 @@ void output_taps(const ConvShape& s, const float* dy, long r0, int count, const 
 using Taps = void (*)(const ConvShape&, const float*, long, int, const float**);
 
 /** The tap-pointer table of `count` rows in this worker's scratch. */
-const float** tap_table(Scratch& mine, const ConvShape& s, int count) {
+const float** tap_table(WorkerScratch& mine, const ConvShape& s, int count) {
   const std::size_t size = static_cast<std::size_t>(count) * s.filterHeight * s.filterWidth;
   if (mine.taps.size() < size) mine.taps.resize(size);
   return mine.taps.data();
@@ -127,14 +87,14 @@ const float** tap_table(Scratch& mine, const ConvShape& s, int count) {
  * row being one tap segment of `width` floats per filter tap. With `direct` the source is already
  * the row matrix (leading dimension K).
  */
-void gathered_matmul(const ConvShape& s, long rows, int width, int N, const float* source, Taps taps, bool direct,
+void gathered_matmul(Session& session, const ConvShape& s, long rows, int width, int N, const float* source, Taps taps, bool direct,
                      const float* packedB, const float* bias, float* out) {
   const int tapCount = s.filterHeight * s.filterWidth;
   const int K = tapCount * width;
   const int rowTasks = static_cast<int>((rows + kMC - 1) / kMC);
-  const int blocks = column_blocks(rowTasks, N, thread_count());
-  parallel(rowTasks * blocks, static_cast<double>(rows) * K * N, [&](int task, int worker) {
-    Scratch& mine = scratch_for(worker);
+  const int blocks = column_blocks(rowTasks, N, session.threads());
+  session.parallel(rowTasks * blocks, static_cast<double>(rows) * K * N, [&](int task, int worker) {
+    WorkerScratch& mine = session.scratch(worker);
     const int block = task % blocks;
     const int jBegin = column_block_start(block, blocks, N), jEnd = column_block_start(block + 1, blocks, N);
     const long r0 = static_cast<long>(task / blocks) * kMC;
@@ -152,10 +112,10 @@ void gathered_matmul(const ConvShape& s, long rows, int width, int N, const floa
 }
 
 /** pack_b with its depth blocks spread over the threads (each block's panels are independent). */
-void pack_b_parallel(const float* B, long rs, long cs, int K, int N, float* out) {
+void pack_b_parallel(Session& session, const float* B, long rs, long cs, int K, int N, float* out) {
   const int blocks = (K + kKC - 1) / kKC;
   const std::size_t perRow = packed_b_size(1, N);
-  parallel(blocks, static_cast<double>(K) * N, [&](int block, int) {
+  session.parallel(blocks, static_cast<double>(K) * N, [&](int block, int) {
     const int k0 = block * kKC;
     pack_b(B + k0 * rs, rs, cs, std::min(kKC, K - k0), N, out + static_cast<std::size_t>(k0) * perRow);
   });
@@ -165,9 +125,10 @@ void pack_b_parallel(const float* B, long rs, long cs, int K, int N, float* out)
  * The input gradient of a strided convolution, one phase (h mod strideH, w mod strideW) of the
  * input at a time: within a phase every pixel is reached by the same filter taps (about
  * 1 / (strideH strideW) of them), so gathering only those skips the products with zeros that the
- * stride-1 gather would multiply. `wt` holds B[(tap, co), ci]; each phase packs its taps' rows.
+ * stride-1 gather would multiply. `wt` holds B[(tap, co), ci]; each phase packs its taps' rows
+ * (into the session's shared `packed`, gathering them in its `rows`).
  */
-void strided_input_gradient(const ConvShape& s, const float* dy, const float* wt, float* dx, Buffer& packedStore) {
+void strided_input_gradient(Session& session, const ConvShape& s, const float* dy, const float* wt, float* dx) {
   const int Cout = s.outChannels, N = s.inChannels;
   struct Phase {
     int h, w;
@@ -197,8 +158,8 @@ void strided_input_gradient(const ConvShape& s, const float* dy, const float* wt
       phases.push_back(std::move(phase));
     }
   }
-  float* packed = packedStore.ensure(packedTotal + 1);
-  static Buffer phaseRows;
+  float* packed = session.shared().packed.ensure(packedTotal + 1);
+  Buffer& phaseRows = session.shared().rows;
   for (const Phase& phase : phases) {
     const int K = static_cast<int>(phase.kh.size()) * Cout;
     if (K == 0) continue;
@@ -207,14 +168,14 @@ void strided_input_gradient(const ConvShape& s, const float* dy, const float* wt
       const int tap = phase.kh[i] * s.filterWidth + phase.kw[i];
       std::memcpy(rowsOfB + i * Cout * N, wt + static_cast<long>(tap) * Cout * N, sizeof(float) * Cout * N);
     }
-    pack_b_parallel(rowsOfB, N, 1, K, N, packed + phase.packedAt);
+    pack_b_parallel(session, rowsOfB, N, 1, K, N, packed + phase.packedAt);
   }
   // One task per (phase, image, row of the phase): its pixels are sW * N floats apart in dx.
   std::vector<long> firstTask(phases.size() + 1, 0);
   for (std::size_t p = 0; p < phases.size(); ++p) firstTask[p + 1] = firstTask[p] + s.batch * phases[p].height;
   const double work = static_cast<double>(s.batch) * s.inHeight * s.inWidth * s.filterHeight * s.filterWidth * Cout * N /
                       (s.strideHeight * s.strideWidth);
-  parallel(static_cast<int>(firstTask.back()), work, [&](int task, int worker) {
+  session.parallel(static_cast<int>(firstTask.back()), work, [&](int task, int worker) {
     std::size_t p = 0;
     while (firstTask[p + 1] <= task) ++p;
     const Phase& phase = phases[p];
@@ -229,7 +190,7 @@ void strided_input_gradient(const ConvShape& s, const float* dy, const float* wt
       for (int i = 0; i < count; ++i) std::fill(C + i * ldc, C + i * ldc + N, 0.0f);
       return;
     }
-    Scratch& mine = scratch_for(worker);
+    WorkerScratch& mine = session.scratch(worker);
     const std::size_t tableSize = static_cast<std::size_t>(count) * T;
     if (mine.taps.size() < tableSize) mine.taps.resize(tableSize);
     const float** table = mine.taps.data();
@@ -250,42 +211,28 @@ void strided_input_gradient(const ConvShape& s, const float* dy, const float* wt
 
 }  // namespace
 
-void parallel_for(int tasks, double work, const std::function<void(int, int)>& fn) { parallel(tasks, work, fn); }
-
-void set_threads(int threads) {
-  threads = std::max(1, std::min(threads, 64));
-  pool.reset();
-  pool = std::make_unique<ThreadPool>(threads);
-  while (static_cast<int>(scratch.size()) < threads) scratch.push_back(std::make_unique<Scratch>());
-}
-
-int thread_count() { return workers().threads(); }
-
 void batched_matmul(int batch, int M, int N, int K, bool transA, bool transB, const float* A, const float* B,
                     float* C, long strideA, long strideB, long strideC, const float* bias) {
   if (batch <= 0 || M <= 0 || N <= 0) return;
   const long rsA = transA ? 1 : K, csA = transA ? M : 1;
   const long rsB = transB ? 1 : N, csB = transB ? K : 1;
   const double work = static_cast<double>(batch) * M * N * K;
+  Session session;
   if (M <= kSmallM && transB && N >= 4 * kMR) {
     // C^T = B A^T: B's N rows (contiguous along k) become the long side of a packed GEMM whose
     // packed operand is A (M x K, small); the N x M result is transposed into C.
-    static Buffer packedA;
-    static Buffer transposed;
-    static std::mutex lock;
-    std::lock_guard<std::mutex> hold(lock);
     const std::size_t packedSize = packed_b_size(K, M);
-    float* packs = packedA.ensure(packedSize * batch + 1);
-    float* result = transposed.ensure(static_cast<std::size_t>(batch) * N * M + 1);
+    float* packs = session.shared().packed.ensure(packedSize * batch + 1);
+    float* result = session.shared().staging.ensure(static_cast<std::size_t>(batch) * N * M + 1);
     for (int b = 0; b < batch; ++b) pack_b(A + b * strideA, csA, rsA, K, M, packs + b * packedSize);
     const int chunks = (N + kMC - 1) / kMC;
-    parallel(batch * chunks, work, [&](int task, int worker) {
+    session.parallel(batch * chunks, work, [&](int task, int worker) {
       const int b = task / chunks;
       const int j0 = (task % chunks) * kMC;
       const int rows = std::min(kMC, N - j0);
       float* out = result + static_cast<std::size_t>(b) * N * M + static_cast<std::size_t>(j0) * M;
       gemm_rows(rows, M, K, AView::strided(B + b * strideB + static_cast<long>(j0) * K, K, 1), packs + b * packedSize, out, M,
-                false, scratch_for(worker).packedA.ensure(packed_a_size()));
+                false, session.scratch(worker).packedA.ensure(packed_a_size()));
       float* c = C + b * strideC;
       for (int j = j0; j < j0 + rows; ++j) {
         for (int i = 0; i < M; ++i) c[static_cast<long>(i) * N + j] = out[(j - j0) * M + i] + (bias ? bias[j] : 0.0f);
@@ -297,7 +244,7 @@ void batched_matmul(int batch, int M, int N, int K, bool transA, bool transB, co
     // Too few rows to repay packing B: stream it once, columns split over the threads.
     constexpr int kColumns = 256;
     const int chunks = (N + kColumns - 1) / kColumns;
-    parallel(batch * chunks, work, [&](int task, int) {
+    session.parallel(batch * chunks, work, [&](int task, int) {
       const int b = task / chunks;
       const int j0 = (task % chunks) * kColumns;
       const int j1 = std::min(N, j0 + kColumns);
@@ -313,14 +260,11 @@ void batched_matmul(int batch, int M, int N, int K, bool transA, bool transB, co
   }
   const int distinctB = strideB == 0 ? 1 : batch;
   const std::size_t packedSize = packed_b_size(K, N);
-  static Buffer packedStore;
-  static std::mutex storeLock;
-  std::lock_guard<std::mutex> guard(storeLock);
-  float* packed = packedStore.ensure(packedSize * distinctB + 1);
-  parallel(distinctB, work, [&](int b, int) { pack_b(B + b * strideB, rsB, csB, K, N, packed + b * packedSize); });
+  float* packed = session.shared().packed.ensure(packedSize * distinctB + 1);
+  session.parallel(distinctB, work, [&](int b, int) { pack_b(B + b * strideB, rsB, csB, K, N, packed + b * packedSize); });
   const int chunks = (M + kMC - 1) / kMC;
-  const int blocks = column_blocks(batch * chunks, N, thread_count());
-  parallel(batch * chunks * blocks, work, [&](int task, int worker) {
+  const int blocks = column_blocks(batch * chunks, N, session.threads());
+  session.parallel(batch * chunks * blocks, work, [&](int task, int worker) {
     const int block = task % blocks;
     const int jBegin = column_block_start(block, blocks, N), jEnd = column_block_start(block + 1, blocks, N);
     const int b = task / blocks / chunks;
@@ -328,7 +272,7 @@ void batched_matmul(int batch, int M, int N, int K, bool transA, bool transB, co
     const int rows = std::min(kMC, M - i0);
     float* out = C + b * strideC + static_cast<long>(i0) * N;
     gemm_rows(rows, N, K, AView::strided(A + b * strideA + i0 * rsA, rsA, csA), packed + (strideB == 0 ? 0 : b * packedSize),
-              out, N, false, scratch_for(worker).packedA.ensure(packed_a_size()), jBegin, jEnd);
+              out, N, false, session.scratch(worker).packedA.ensure(packed_a_size()), jBegin, jEnd);
     if (bias != nullptr) add_bias(out + jBegin, rows, jEnd - jBegin, N, bias + jBegin);
   });
 }
@@ -338,12 +282,10 @@ void conv2d(const ConvShape& s, const float* x, const float* w, const float* bia
   const int K = s.filterHeight * s.filterWidth * s.inChannels;
   const int N = s.outChannels;
   if (rows == 0 || N == 0) return;
-  static Buffer packedStore;
-  static std::mutex storeLock;
-  std::lock_guard<std::mutex> guard(storeLock);
-  float* packed = packedStore.ensure(packed_b_size(K, N) + 1);
-  pack_b_parallel(w, N, 1, K, N, packed);  // HWIO is already the [K, N] matrix
-  gathered_matmul(s, rows, s.inChannels, N, x, input_taps, pointwise(s), packed, bias, y);
+  Session session;
+  float* packed = session.shared().packed.ensure(packed_b_size(K, N) + 1);
+  pack_b_parallel(session, w, N, 1, K, N, packed);  // HWIO is already the [K, N] matrix
+  gathered_matmul(session, s, rows, s.inChannels, N, x, input_taps, pointwise(s), packed, bias, y);
 }
 
 void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* w, float* dx) {
@@ -352,13 +294,10 @@ void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* w, 
   const int K = taps * s.outChannels;
   const int N = s.inChannels;
   if (rows == 0 || N == 0) return;
-  static Buffer transposed;
-  static Buffer packedStore;
-  static std::mutex storeLock;
-  std::lock_guard<std::mutex> guard(storeLock);
+  Session session;
   // B[(tap, co), ci] = w[tap, ci, co]: each tap's Cin x Cout block transposed.
-  float* wt = transposed.ensure(static_cast<std::size_t>(K) * N + 1);
-  parallel(taps, static_cast<double>(K) * N, [&](int tap, int) {
+  float* wt = session.shared().staging.ensure(static_cast<std::size_t>(K) * N + 1);
+  session.parallel(taps, static_cast<double>(K) * N, [&](int tap, int) {
     const float* src = w + static_cast<long>(tap) * N * s.outChannels;
     float* dst = wt + static_cast<long>(tap) * s.outChannels * N;
     // Blocks of 16 x 16 keep both the reads and the writes within a few cache lines.
@@ -372,12 +311,12 @@ void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* w, 
     }
   });
   if (s.strideHeight == 1 && s.strideWidth == 1) {
-    float* packed = packedStore.ensure(packed_b_size(K, N) + 1);
-    pack_b_parallel(wt, N, 1, K, N, packed);
-    gathered_matmul(s, rows, s.outChannels, N, dy, output_taps, pointwise(s), packed, nullptr, dx);
+    float* packed = session.shared().packed.ensure(packed_b_size(K, N) + 1);
+    pack_b_parallel(session, wt, N, 1, K, N, packed);
+    gathered_matmul(session, s, rows, s.outChannels, N, dy, output_taps, pointwise(s), packed, nullptr, dx);
     return;
   }
-  strided_input_gradient(s, dy, wt, dx, packedStore);
+  strided_input_gradient(session, s, dy, wt, dx);
 }
 
 void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy, float* dw) {
@@ -388,12 +327,13 @@ void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy,
   std::fill(dw, dw + size, 0.0f);
   if (rows == 0 || size == 0) return;
   const bool direct = pointwise(s);
-  const int threads = workers().threads();
+  Session session;
+  const int threads = session.threads();
   const double work = static_cast<double>(rows) * K * N;
   const int chunks = static_cast<int>((rows + kKC - 1) / kKC);
   // dw = cols^T dy over chunks of kKC output pixels. A = cols^T: row i is a (tap, input channel),
   // depth p an output pixel of the chunk; this packs that chunk's dy and multiplies rows [i0, i1).
-  auto accumulate_chunk = [&](Scratch& mine, int chunk, int i0, int i1, float* target, bool add) {
+  auto accumulate_chunk = [&](WorkerScratch& mine, int chunk, int i0, int i1, float* target, bool add) {
     const long r0 = static_cast<long>(chunk) * kKC;
     const int count = static_cast<int>(std::min<long>(kKC, rows - r0));
     AView a = AView::strided(x + r0 * K, 1, K);
@@ -410,23 +350,23 @@ void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy,
   if (chunks < 2 * threads && work >= kParallelWork) {
     // Few pixels: split dw's rows over the threads instead, each summing every chunk itself.
     const int blocks = std::min(2 * threads, (K + kMR - 1) / kMR);
-    parallel(blocks, work, [&](int block, int worker) {
+    session.parallel(blocks, work, [&](int block, int worker) {
       const int i0 = static_cast<int>(static_cast<long>((K + kMR - 1) / kMR) * block / blocks) * kMR;
       const int i1 = std::min(K, static_cast<int>(static_cast<long>((K + kMR - 1) / kMR) * (block + 1) / blocks) * kMR);
       if (i1 <= i0) return;
-      for (int chunk = 0; chunk < chunks; ++chunk) accumulate_chunk(scratch_for(worker), chunk, i0, i1, dw, chunk > 0);
+      for (int chunk = 0; chunk < chunks; ++chunk) accumulate_chunk(session.scratch(worker), chunk, i0, i1, dw, chunk > 0);
     });
     return;
   }
   // Many pixels: each worker sums its chunks into a partial of its own, added up at the end.
-  for (int worker = 0; worker < threads; ++worker) scratch_for(worker).partialUsed = false;
-  parallel(chunks, work, [&](int chunk, int worker) {
-    Scratch& mine = scratch_for(worker);
+  for (int worker = 0; worker < threads; ++worker) session.scratch(worker).partialUsed = false;
+  session.parallel(chunks, work, [&](int chunk, int worker) {
+    WorkerScratch& mine = session.scratch(worker);
     accumulate_chunk(mine, chunk, 0, K, mine.partial.ensure(size), mine.partialUsed);
     mine.partialUsed = true;
   });
   for (int worker = 0; worker < threads; ++worker) {
-    Scratch& mine = scratch_for(worker);
+    WorkerScratch& mine = session.scratch(worker);
     if (!mine.partialUsed) continue;
     const float* partial = mine.partial.ensure(size);
     for (std::size_t i = 0; i < size; ++i) dw[i] += partial[i];

@@ -1,8 +1,6 @@
 // The operations the addon exports: batched matrix multiply and NHWC convolution with both of its
-// gradients, all built on gemm_rows and run on the shared thread pool.
+// gradients, all built on gemm_rows; each runs in a Session of the thread pool (workspace.h).
 #pragma once
-
-#include <functional>
 
 namespace dts {
 
@@ -14,17 +12,6 @@ struct ConvShape {
   int padTop, padLeft;
   int outHeight, outWidth;
 };
-
-/**
- * Runs fn(task, worker) for every task on the shared pool, or all on the calling thread (worker 0)
- * when `work` (multiply-adds or element operations) is too small to be worth sharing.
- */
-void parallel_for(int tasks, double work, const std::function<void(int, int)>& fn);
-
-/** Sets the worker count (1 = the calling thread only). */
-void set_threads(int threads);
-/** The worker count in use. */
-int thread_count();
 
 /**
  * For b < batch: C_b = op(A_b) op(B_b) (+ bias over rows). A_b is M x K row-major (K x M when

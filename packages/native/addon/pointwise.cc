@@ -5,7 +5,7 @@
 #include <cstring>
 #include <vector>
 
-#include "ops.h"
+#include "workspace.h"
 
 namespace dts {
 

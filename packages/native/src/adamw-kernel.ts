@@ -3,31 +3,19 @@
  * two moments instead of about a dozen tfjs kernels (each a pass over memory and an allocation).
  * `@diffusion-ts/core`'s `adamWUpdate` runs it whenever it is registered for the active backend.
  */
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 
-import { asWasmBackend, elementOffset, runNativeOutputs, sameShape, sizeOf, type KernelArgs, type NativeKernel } from './wasm-heap.js';
-
-/** The kernel name core's `adamWUpdate` looks for (its `ADAMW_UPDATE_KERNEL`). */
-export const ADAMW_UPDATE_KERNEL = 'DiffusionTsAdamWUpdate';
-
-/** The attributes core passes (float64; the addon rounds them to float32 like tfjs' scalars). */
-interface AdamWUpdateAttributes {
-  learningRate: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  weightDecay: number;
-  correction1: number;
-  correction2: number;
-}
+import { ADAMW_UPDATE_KERNEL, type AdamWUpdateAttributes, type AdamWUpdateInputs } from './fused-kernels.js';
+import { asWasmBackend, elementOffset, runNativeOutputs, sizeOf, type KernelArgs, type NativeKernel } from './wasm-heap.js';
 
 function adamWUpdateNative(args: KernelArgs): tf.TensorInfo[] | undefined {
   const backend = asWasmBackend(args.backend);
-  const { variable, gradient, firstMoment, secondMoment } = args.inputs;
+  const { variable, gradient, firstMoment, secondMoment } = args.inputs as Partial<AdamWUpdateInputs<tf.TensorInfo>>;
+  // The addon rounds the float64 attributes to float32, like tfjs' scalars.
   const attributes = args.attrs as unknown as AdamWUpdateAttributes;
   if (backend === undefined || !variable || !gradient || !firstMoment || !secondMoment) return undefined;
   const inputs = [variable, gradient, firstMoment, secondMoment];
-  if (!inputs.every((input) => input.dtype === 'float32' && sameShape(input.shape, variable.shape))) return undefined;
+  if (!inputs.every((input) => input.dtype === 'float32' && tf.util.arraysEqual(input.shape, variable.shape))) return undefined;
   const offsets = inputs.map((input) => elementOffset(backend, input));
   if (offsets.some((offset) => offset === undefined)) return undefined;
   const [w, g, m, v] = offsets as number[];

@@ -175,7 +175,10 @@ describe.skipIf(loading.addon === undefined)('the native addon', () => {
     const info = addon.info();
     expect(['avx512', 'avx2-fma', 'generic']).toContain(info.isa);
     expect(info.threads).toBeGreaterThanOrEqual(1);
-    expect(nativeAddonStatus()).toEqual({ available: true, isa: info.isa, threads: info.threads });
+    const { binary, ...status } = nativeAddonStatus();
+    expect(status).toEqual({ available: true, isa: info.isa, threads: info.threads });
+    // The prebuilt binary where one fits (the package build makes this platform's), else the one compiled at install.
+    expect(binary).toMatch(/\/(prebuilds\/[a-z0-9]+-[a-z0-9+]+\/[^/]*\bnapi\b[^/]*|build\/diffusion_native)\.node$/);
   });
 
   it('returns the same object on every load', async () => {
@@ -256,6 +259,24 @@ describe.skipIf(loading.addon === undefined)('the native addon', () => {
     });
     addon.conv2dBackpropFilter(heap, xOff, dyOff, dwOff, ...geometry(c));
     expect(relativeError(heap.subarray(dwOff, dwOff + sizes.w), expected)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('writes zero gradients when there is nothing to sum (a batch of 0, no output channels: issue 17)', () => {
+    const heap = new Float32Array(4096).fill(7);
+    const empty = conv({ N: 0, H: 6, W: 6, Cin: 3, Cout: 4, strideH: 1, strideW: 1, outH: 6, outW: 6, padTop: 1, padLeft: 1 });
+    addon.conv2dBackpropFilter(heap, 0, 0, 100, ...geometry(empty));
+    expect(Array.from(heap.subarray(100, 100 + 3 * 3 * 3 * 4)).every((value) => value === 0)).toBe(true);
+    heap.fill(7);
+    const noOutputs = conv({ N: 2, H: 6, W: 6, Cin: 3, Cout: 0, strideH: 1, strideW: 1, outH: 6, outW: 6, padTop: 1, padLeft: 1 });
+    addon.conv2dBackpropInput(heap, 0, 0, 100, ...geometry(noOutputs));
+    expect(Array.from(heap.subarray(100, 100 + 2 * 6 * 6 * 3)).every((value) => value === 0)).toBe(true);
+    const strided = conv({ N: 2, H: 6, W: 6, Cin: 3, Cout: 0, strideH: 2, strideW: 2, outH: 3, outW: 3, padTop: 1, padLeft: 1 });
+    heap.fill(7);
+    addon.conv2dBackpropInput(heap, 0, 0, 100, ...geometry(strided));
+    expect(Array.from(heap.subarray(100, 100 + 2 * 6 * 6 * 3)).every((value) => value === 0)).toBe(true);
+    heap.fill(7);
+    addon.conv2d(heap, 0, 0, 100, -1, ...geometry(conv({ N: 2, H: 6, W: 6, Cin: 0, Cout: 4, strideH: 1, strideW: 1, outH: 6, outW: 6, padTop: 1, padLeft: 1 })));
+    expect(Array.from(heap.subarray(100, 100 + 2 * 6 * 6 * 4)).every((value) => value === 0)).toBe(true);
   });
 
   it('gives the same results on one thread', () => {

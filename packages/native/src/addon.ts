@@ -1,10 +1,8 @@
 /**
- * Loading the Node-API addon (`build/diffusion_native.node`) that holds the native kernels.
- *
- * Node only. Node's built-in modules are imported by computed name inside `loadNativeAddon`, so
- * browser bundles never see them, and the addon's path is computed too, so bundlers do not try
- * to treat it as an asset.
+ * The Node-API addon that holds the native kernels: its functions, and loading it once (the
+ * prebuilt binary the package ships, else the one compiled at install; see `addon-binary.ts`).
  */
+import { requireAddonBinary } from './addon-binary.js';
 
 /** The instruction set the addon's GEMM picked at load (`DIFFUSION_TS_NATIVE_ISA` can force a lower one). */
 export type NativeIsa = 'avx512' | 'avx2-fma' | 'generic';
@@ -191,18 +189,29 @@ export interface NativeAddonStatus {
   isa?: string;
   /** The addon's thread count. */
   threads?: number;
+  /** The binary file loaded: a prebuilt one (under `prebuilds/`) or the one compiled at install (under `build/`). */
+  binary?: string;
 }
-
-/** The addon's path relative to the package root; `src/` and `dist/` both sit one level below it. */
-const ADDON_FROM_MODULE = ['..', 'build', 'diffusion_native.node'].join('/');
 
 /** How to build the addon, for error messages. */
 const BUILD_HINT =
-  'Build it with `pnpm --filter @diffusion-ts/native build` (or `npm rebuild @diffusion-ts/native`); it needs a C++ compiler (g++ or clang++)';
+  'Compile it with `npm rebuild @diffusion-ts/native` (in this repository: `pnpm --filter @diffusion-ts/native build`); ' +
+  'that needs a C++ compiler (g++ or clang++)';
 
+/** Every function of `NativeAddon`: a binary that lacks one is out of date. */
 const REQUIRED_FUNCTIONS: ReadonlyArray<keyof NativeAddon> = [
   'info',
   'setThreads',
+  'measurePeak',
+  'binary',
+  'unary',
+  'reduceSum',
+  'groupNorm',
+  'addN',
+  'adamUpdate',
+  'concat',
+  'slice',
+  'tile',
   'gemm',
   'conv2d',
   'conv2dBackpropInput',
@@ -210,6 +219,7 @@ const REQUIRED_FUNCTIONS: ReadonlyArray<keyof NativeAddon> = [
 ];
 
 let loaded: NativeAddon | undefined;
+let loadedFrom: string | undefined;
 let pending: Promise<NativeAddon> | undefined;
 let failure: string | undefined;
 
@@ -217,50 +227,39 @@ function isNode(): boolean {
   return typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node === 'string';
 }
 
-/** A Node built-in's CommonJS module object, imported by a name bundlers cannot see. */
-async function nodeBuiltin<T>(name: string): Promise<T> {
-  const module = (await import(/* @vite-ignore */ name)) as { default?: T };
-  return (module.default ?? module) as T;
-}
-
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function load(): Promise<NativeAddon> {
-  if (!isNode()) throw new Error('@diffusion-ts/native: the native addon runs in Node only');
-  const { createRequire } = await nodeBuiltin<typeof import('node:module')>('node:module');
-  const { fileURLToPath } = await nodeBuiltin<typeof import('node:url')>('node:url');
-  const { existsSync } = await nodeBuiltin<typeof import('node:fs')>('node:fs');
-  const file = fileURLToPath(new URL(ADDON_FROM_MODULE, import.meta.url));
-  if (!existsSync(file)) {
-    throw new Error(`@diffusion-ts/native: the native addon ${file} has not been built. ${BUILD_HINT}.`);
-  }
-  let addon: Partial<NativeAddon>;
-  try {
-    addon = createRequire(import.meta.url)(file) as Partial<NativeAddon>;
-  } catch (error) {
-    throw new Error(`@diffusion-ts/native: the native addon ${file} failed to load (${messageOf(error)}). Rebuild it: ${BUILD_HINT}.`, {
-      cause: error,
-    });
-  }
+/** Why `exports` is not a current addon (it lacks some of its functions), or undefined. */
+function outdated(exports: unknown): string | undefined {
+  const addon = (exports ?? {}) as Partial<Record<keyof NativeAddon, unknown>>;
   const missing = REQUIRED_FUNCTIONS.filter((name) => typeof addon[name] !== 'function');
-  if (missing.length > 0) {
-    throw new Error(`@diffusion-ts/native: the native addon ${file} is out of date (it lacks ${missing.join(', ')}). ${BUILD_HINT}.`);
+  return missing.length === 0 ? undefined : `is out of date (it lacks ${missing.join(', ')})`;
+}
+
+async function load(): Promise<{ addon: NativeAddon; file: string }> {
+  if (!isNode()) throw new Error('@diffusion-ts/native: the native addon runs in Node only');
+  try {
+    const { exports, binary } = await requireAddonBinary(outdated);
+    return { addon: exports as NativeAddon, file: binary.file };
+  } catch (error) {
+    throw new Error(`@diffusion-ts/native: no native addon binary loads here: ${messageOf(error)}. ${BUILD_HINT}.`, { cause: error });
   }
-  return addon as NativeAddon;
 }
 
 /**
- * Loads the native addon once (later calls return the same object). Rejects with an Error that
- * names the file and how to build it when it is missing or does not load; a failed load is
- * retried on the next call (so building it later in the same process works).
+ * Loads the native addon once (later calls return the same object): the prebuilt binary when one
+ * fits this system, else the one compiled at install. Rejects with an Error that names every
+ * binary tried and how to compile one when none loads; a failed load is retried on the next call
+ * (so building it later in the same process works).
  */
 export function loadNativeAddon(): Promise<NativeAddon> {
   if (loaded) return Promise.resolve(loaded);
   pending ??= load().then(
-    (addon) => {
+    ({ addon, file }) => {
       loaded = addon;
+      loadedFrom = file;
       failure = undefined;
       return addon;
     },
@@ -282,7 +281,7 @@ export function loadedNativeAddon(): NativeAddon | undefined {
 export function nativeAddonStatus(): NativeAddonStatus {
   if (loaded) {
     const { isa, threads } = loaded.info();
-    return { available: true, isa, threads };
+    return { available: true, isa, threads, binary: loadedFrom };
   }
   if (failure !== undefined) return { available: false, reason: failure };
   if (!isNode()) return { available: false, reason: '@diffusion-ts/native: the native addon runs in Node only' };

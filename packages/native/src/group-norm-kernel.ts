@@ -6,16 +6,14 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
+import { GROUP_NORM_KERNEL, type GroupNormAttributes, type GroupNormInputs } from './fused-kernels.js';
 import { asWasmBackend, elementOffset, runNativeOutputs, sizeOf, type KernelArgs, type NativeKernel } from './wasm-heap.js';
 
-/** The kernel name core's `groupNormalize` looks for (its `GROUP_NORM_KERNEL`). */
-export const GROUP_NORM_KERNEL = 'DiffusionTsGroupNorm';
-
-/** Inputs x [B, P, C], gamma [C], beta [C]; attributes groups, epsilon; outputs value [B, P, C], centered [B, P, C], inverseStd [B, 1, C]. */
+/** `GROUP_NORM_KERNEL` on the wasm heap. */
 function groupNormNative(args: KernelArgs): tf.TensorInfo[] | undefined {
   const backend = asWasmBackend(args.backend);
-  const { x, gamma, beta } = args.inputs;
-  const { groups, epsilon } = (args.attrs ?? {}) as unknown as { groups: number; epsilon: number };
+  const { x, gamma, beta } = args.inputs as Partial<GroupNormInputs<tf.TensorInfo>>;
+  const { groups, epsilon } = (args.attrs ?? {}) as unknown as GroupNormAttributes;
   if (backend === undefined || !x || !gamma || !beta || x.shape.length !== 3) return undefined;
   if (![x, gamma, beta].every((input) => input.dtype === 'float32')) return undefined;
   const [batch, pixels, channels] = x.shape as [number, number, number];

@@ -1,6 +1,7 @@
 /**
- * Registering the native kernels (convolutions and matMuls, ...) over the wasm backend's own
- * kernels, which stay as their fallbacks, and taking them back.
+ * Registering the 27 native kernels (convolutions and matMuls, elementwise ops, copies, and the
+ * fused SiLU, GroupNorm and AdamW kernels) over the wasm backend's own kernels, which stay as
+ * their fallbacks, and taking them back.
  */
 import * as tf from '@tensorflow/tfjs-core';
 

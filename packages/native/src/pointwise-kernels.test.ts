@@ -2,10 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { expect, it } from 'vitest';
 
-import { ADAMW_UPDATE_KERNEL } from './adamw-kernel.js';
-import { GROUP_NORM_KERNEL } from './group-norm-kernel.js';
+import { ADAMW_UPDATE_KERNEL, GROUP_NORM_KERNEL, SILU_GRAD_KERNEL, SILU_KERNEL } from './fused-kernels.js';
 import { registerNativeWasmKernels } from './kernel-registry.js';
-import { SILU_GRAD_KERNEL, SILU_KERNEL } from './pointwise-kernels.js';
 import { describeNative, expectMatchesCpu, loadForTests, randomValues, relativeError, runOn } from './test-helpers.js';
 import { nativeKernelCallCount } from './wasm-heap.js';
 

@@ -8,10 +8,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { SILU_GRAD_KERNEL, SILU_KERNEL, type SiluGradInputs } from './fused-kernels.js';
 import { asWasmBackend, elementOffset, isFloat32, runNative, sizeOf, type KernelArgs, type NativeKernel } from './wasm-heap.js';
 
 const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
-const UNARY_OPS = { Square: 0, Sqrt: 1, Rsqrt: 2, Neg: 3, Sigmoid: 4, DiffusionTsSilu: 5 } as const;
+const UNARY_OPS = { Square: 0, Sqrt: 1, Rsqrt: 2, Neg: 3, Sigmoid: 4, [SILU_KERNEL]: 5 } as const;
 
 /**
  * Whether `shape` broadcast to `outShape` repeats with a period (so element i is input element
@@ -108,14 +109,10 @@ function identityNative(args: KernelArgs): tf.TensorInfo | undefined {
   return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
 }
 
-/** The kernel names core's `silu` looks for (its `SILU_KERNEL` and `SILU_GRAD_KERNEL`). */
-export const SILU_KERNEL = 'DiffusionTsSilu';
-export const SILU_GRAD_KERNEL = 'DiffusionTsSiluGrad';
-
-/** SiLU's gradient in one pass: dy · s · (1 + x (1 - s)), s = sigmoid(x). */
+/** `SILU_GRAD_KERNEL` in one pass: dy · s · (1 + x (1 - s)), s = sigmoid(x). */
 function siluGradNative(args: KernelArgs): tf.TensorInfo | undefined {
   const backend = asWasmBackend(args.backend);
-  const { x, dy } = args.inputs;
+  const { x, dy } = args.inputs as Partial<SiluGradInputs<tf.TensorInfo>>;
   if (backend === undefined || !x || !dy || x.dtype !== 'float32' || dy.dtype !== 'float32') return undefined;
   const n = sizeOf(x.shape);
   if (sizeOf(dy.shape) !== n) return undefined;

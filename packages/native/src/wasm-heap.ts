@@ -64,10 +64,6 @@ export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((product, length) => product * length, 1);
 }
 
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((length, index) => length === b[index]);
-}
-
 export function isFloat32(...infos: Array<tf.TensorInfo | undefined>): boolean {
   return infos.every((info) => info === undefined || info.dtype === 'float32');
 }

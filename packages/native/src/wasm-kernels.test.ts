@@ -305,6 +305,29 @@ describeNative('native wasm kernels', () => {
     });
   });
 
+  it('give zero conv gradients for a batch of 0 (issue 17)', async () => {
+    await tf.setBackend('wasm');
+    // Fill the heap with non-zero values first, so leftover memory would show.
+    tf.dispose(tf.tidy(() => tf.conv2d(tf.ones([4, 8, 8, 8]) as tf.Tensor4D, tf.ones([3, 3, 8, 8]) as tf.Tensor4D, 1, 'same')));
+    const before = nativeKernelCallCount('Conv2DBackpropFilter');
+    const x = tf.zeros([0, 6, 6, 3]);
+    const dy = tf.zeros([0, 6, 6, 4]);
+    const attributes = { strides: 1, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: [3, 3, 3, 4] };
+    const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attributes as unknown as tf.NamedAttrMap) as tf.Tensor;
+    expect(dw.shape).toEqual([3, 3, 3, 4]);
+    expect(Array.from(await dw.data()).every((value) => value === 0)).toBe(true);
+    expect(nativeKernelCallCount('Conv2DBackpropFilter')).toBe(before + 1);
+    // Through tf.grads as training would see it.
+    const grads = tf.tidy(() =>
+      tf.grads((input: tf.Tensor, weights: tf.Tensor) => tf.sum(tf.conv2d(input as tf.Tensor4D, weights as tf.Tensor4D, 1, 'same')))([
+        tf.zeros([0, 6, 6, 3]),
+        tf.ones([3, 3, 3, 4]),
+      ]),
+    );
+    expect(Array.from(await grads[1]!.data()).every((value) => value === 0)).toBe(true);
+    tf.dispose([x, dy, dw, ...grads]);
+  });
+
   it('leave no tensors behind in a tidy\'d run', async () => {
     await tf.setBackend('wasm');
     const x = tf.tensor(randomValues(2 * 7 * 9 * 8, 1), [2, 7, 9, 8]) as tf.Tensor4D;

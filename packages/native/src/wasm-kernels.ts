@@ -4,8 +4,8 @@
  * heap (inputs are read and the output written in place; nothing is copied).
  *
  * Each kernel handles the common float32 NHWC cases and hands everything else (NCHW, fused
- * activations other than linear, PReLU weights, unusual bias or batch broadcasting, empty inputs
- * with non-empty outputs) to the kernel that was registered under its name before, unchanged.
+ * activations other than linear, PReLU weights, unusual bias or batch broadcasting, empty forward
+ * inputs with non-empty outputs) to the kernel that was registered under its name before, unchanged.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -15,7 +15,6 @@ import {
   isChannelBias,
   isFloat32,
   runNative,
-  sameShape,
   sizeOf,
   type KernelArgs,
   type NativeKernel,
@@ -139,11 +138,12 @@ function convGradient(
   const [inShape, filterShape, resultShape] = resolved;
   const info = convInfo(inShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   if (info === undefined) return undefined;
-  if (!sameShape(dy.shape, [info.batchSize, info.outHeight, info.outWidth, info.outChannels])) return undefined;
+  if (!tf.util.arraysEqual(dy.shape, [info.batchSize, info.outHeight, info.outWidth, info.outChannels])) return undefined;
   if (sizeOf(resultShape) === 0) return backend.makeOutput(resultShape, 'float32');
-  if (sizeOf(operand.shape) === 0 || sizeOf(dy.shape) === 0) return undefined;
-  const operandOffset = elementOffset(backend, operand);
-  const dyOffset = elementOffset(backend, dy);
+  // An empty operand (a batch of 0, no output channels) has no heap memory; the addon reads
+  // nothing from it and writes a zero gradient, so any offset will do.
+  const operandOffset = sizeOf(operand.shape) === 0 ? 0 : elementOffset(backend, operand);
+  const dyOffset = sizeOf(dy.shape) === 0 ? 0 : elementOffset(backend, dy);
   if (operandOffset === undefined || dyOffset === undefined) return undefined;
   return runNative(name, backend, resultShape, (addon, heap, resultOffset) =>
     name === 'Conv2DBackpropInput'

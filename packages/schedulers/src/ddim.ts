@@ -7,20 +7,22 @@
  *   σ = η sqrt((1 - ᾱ_prev) / (1 - ᾱ_t) · (1 - ᾱ_t / ᾱ_prev))   (eq. 16).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ConfigJson, ConfigSchema } from '@diffusion-ts/core';
-import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA, DiscreteScheduler, THRESHOLD_CONFIG_DEFAULTS, THRESHOLD_CONFIG_SCHEMA, TIMESTEP_SPACING_FIELD } from './discrete-scheduler.js';
-import { finalAlphaCumprod, type BetaSchedule } from './schedule.js';
+import type { ConfigSchema } from '@diffusion-ts/core';
 import {
-  DIFFUSERS_COMPATIBLE_NAMES,
-  assertFinite,
-  assertFiniteNumber,
-  denoise,
-  drawNoise,
-  epsilonFromOriginal,
-  type CommonOptions,
-  type StepOptions,
-  type StepResult,
-} from './scheduler.js';
+  BETA_CONFIG_DEFAULTS,
+  BETA_CONFIG_SCHEMA,
+  STEPS_OFFSET_FIELD,
+  THRESHOLD_CONFIG_DEFAULTS,
+  THRESHOLD_CONFIG_SCHEMA,
+  TIMESTEP_SPACING_FIELD,
+} from './config-fields.js';
+import { DiscreteScheduler } from './discrete-scheduler.js';
+import { drawNoise } from './draw-noise.js';
+import { assertFinite, assertFiniteNumber } from './input-checks.js';
+import { denoise, epsilonFromOriginal } from './prediction.js';
+import { finalAlphaCumprod, type BetaSchedule } from './schedule.js';
+import { DIFFUSERS_COMPATIBLE_NAMES } from './scheduler-config.js';
+import { PREDICTION_TYPES, type CommonOptions, type StepOptions, type StepResult } from './scheduler.js';
 import { boundOriginalSample, type ThresholdOptions } from './thresholding.js';
 
 /** `DDIMScheduler` options (Diffusers' constructor arguments, camelCase). */
@@ -48,8 +50,8 @@ export const DDIM_SCHEMA: ConfigSchema<DDIMOptions> = {
   ...BETA_CONFIG_SCHEMA,
   clipSample: { kind: 'boolean' },
   setAlphaToOne: { kind: 'boolean' },
-  stepsOffset: { kind: 'integer' },
-  predictionType: { kind: 'string', values: ['epsilon', 'sample', 'v_prediction'] },
+  stepsOffset: STEPS_OFFSET_FIELD,
+  predictionType: { kind: 'string', values: PREDICTION_TYPES },
   ...THRESHOLD_CONFIG_SCHEMA,
   timestepSpacing: TIMESTEP_SPACING_FIELD,
   rescaleBetasZeroSnr: { kind: 'boolean' },
@@ -74,10 +76,6 @@ export class DDIMScheduler extends DiscreteScheduler<DDIMOptions> {
     this.finalAlphaCumprod = finalAlphaCumprod(this.alphasCumprod, this.config.setAlphaToOne);
   }
 
-  /** Builds a DDIM scheduler from a Diffusers `scheduler_config.json` object or our options. */
-  static fromConfig(config: ConfigJson | Partial<DDIMOptions>): DDIMScheduler {
-    return new DDIMScheduler(config);
-  }
 
   /** ᾱ at `timestep`, or `finalAlphaCumprod` below 0. */
   private alphaBarAt(timestep: number): number {

@@ -8,25 +8,23 @@
  *   σ² = (1 - ᾱ_prev) / (1 - ᾱ_t) · β_t'   (fixed_small; fixed_large uses β_t')
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ConfigJson, ConfigSchema } from '@diffusion-ts/core';
-import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA, DiscreteScheduler, THRESHOLD_CONFIG_DEFAULTS, THRESHOLD_CONFIG_SCHEMA, TIMESTEP_SPACING_FIELD } from './discrete-scheduler.js';
-import type { BetaSchedule } from './schedule.js';
+import type { ConfigSchema } from '@diffusion-ts/core';
 import {
-  DIFFUSERS_COMPATIBLE_NAMES,
-  assertFinite,
-  assertScheduledTimestep,
-  assertSameShape,
-  assertTrainTimestep,
-  denoise,
-  drawNoise,
-  type CommonOptions,
-  type StepOptions,
-  type StepResult,
-} from './scheduler.js';
+  BETA_CONFIG_DEFAULTS,
+  BETA_CONFIG_SCHEMA,
+  STEPS_OFFSET_FIELD,
+  THRESHOLD_CONFIG_DEFAULTS,
+  THRESHOLD_CONFIG_SCHEMA,
+  TIMESTEP_SPACING_FIELD,
+} from './config-fields.js';
+import { DiscreteScheduler } from './discrete-scheduler.js';
+import { drawNoise } from './draw-noise.js';
+import { assertFinite, assertSameShape, assertScheduledTimestep, assertTensor, assertTrainTimestep } from './input-checks.js';
+import { denoise } from './prediction.js';
+import type { BetaSchedule } from './schedule.js';
+import { DIFFUSERS_COMPATIBLE_NAMES } from './scheduler-config.js';
+import { PREDICTION_TYPES, VARIANCE_TYPES, type CommonOptions, type StepOptions, type StepResult, type VarianceType } from './scheduler.js';
 import { boundOriginalSample, type ThresholdOptions } from './thresholding.js';
-
-/** How DDPM chooses the variance of each step. */
-export type VarianceType = 'fixed_small' | 'fixed_small_log' | 'fixed_large' | 'fixed_large_log' | 'learned' | 'learned_range';
 
 /** `DDPMScheduler` options (Diffusers' constructor arguments, camelCase). */
 export interface DDPMOptions extends CommonOptions, ThresholdOptions {
@@ -51,15 +49,12 @@ export const DDPM_DEFAULTS: Readonly<DDPMOptions> = Object.freeze({
 /** Config keys and types, in Diffusers' order. */
 export const DDPM_SCHEMA: ConfigSchema<DDPMOptions> = {
   ...BETA_CONFIG_SCHEMA,
-  varianceType: {
-    kind: 'string',
-    values: ['fixed_small', 'fixed_small_log', 'fixed_large', 'fixed_large_log', 'learned', 'learned_range'],
-  },
+  varianceType: { kind: 'string', values: VARIANCE_TYPES },
   clipSample: { kind: 'boolean' },
-  predictionType: { kind: 'string', values: ['epsilon', 'sample', 'v_prediction'] },
+  predictionType: { kind: 'string', values: PREDICTION_TYPES },
   ...THRESHOLD_CONFIG_SCHEMA,
   timestepSpacing: TIMESTEP_SPACING_FIELD,
-  stepsOffset: { kind: 'integer' },
+  stepsOffset: STEPS_OFFSET_FIELD,
   rescaleBetasZeroSnr: { kind: 'boolean' },
 };
 
@@ -85,10 +80,6 @@ export class DDPMScheduler extends DiscreteScheduler<DDPMOptions> {
     super(options, DDPM_SCHEMA, DDPM_DEFAULTS, DDPMScheduler.className, SCHEDULES);
   }
 
-  /** Builds a DDPM scheduler from a Diffusers `scheduler_config.json` object or our options. */
-  static fromConfig(config: ConfigJson | Partial<DDPMOptions>): DDPMScheduler {
-    return new DDPMScheduler(config);
-  }
 
   /** The timestep that follows `timestep` in the schedule (-1 after the last). */
   previousTimestep(timestep: number): number {
@@ -104,6 +95,8 @@ export class DDPMScheduler extends DiscreteScheduler<DDPMOptions> {
     if (this.numInferenceSteps !== null) assertScheduledTimestep(timestep, this.timesteps, context);
     const learned = varianceType === 'learned' || varianceType === 'learned_range';
     if (learned) {
+      assertTensor(modelOutput, 'modelOutput', context);
+      assertTensor(sample, 'sample', context);
       const channels = sample.shape[sample.rank - 1];
       const expected = [...sample.shape.slice(0, -1), 2 * channels];
       if (modelOutput.dtype !== 'float32' || sample.dtype !== 'float32') {

@@ -1,85 +1,27 @@
 /**
- * The part every discrete-time scheduler shares: the config entries they have in common, config,
- * schedule constants, evenly spaced `setTimesteps`, the checks of `step`, `addNoise`,
- * `getVelocity`, `toConfig`. Subclasses add `step` (and PNDM its own `setTimesteps`).
+ * The part every β-schedule scheduler shares: the schedule constants, evenly spaced `setTimesteps`, the checks of `step`,
+ * `addNoise` and `getVelocity`. Config handling, `toConfig`, `fromConfig` / `fromPretrained` /
+ * `save` come from `ConfiguredScheduler`. Subclasses add `step` (and their own `setTimesteps`
+ * where it differs).
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ConfigFieldSpec, ConfigJson, ConfigSchema } from '@diffusion-ts/core';
-import { refuseCustomSchedule } from './set-timesteps.js';
+import type { ConfigSchema } from '@diffusion-ts/core';
+import { ConfiguredScheduler } from './configured-scheduler.js';
+import { addNoiseWith, velocityWith } from './forward-process.js';
+import { assertSameShape, assertScheduledTimestep } from './input-checks.js';
 import { assertInferenceSteps, spacedTimestepsAscending, type BetaSchedule } from './schedule.js';
-import {
-  addNoiseWith,
-  assertSameShape,
-  assertScheduledTimestep,
-  configToJson,
-  resolveConfig,
-  scheduleArrays,
-  velocityWith,
-  type BetaScheduler,
-  type CommonOptions,
-  type SetTimestepsOptions,
-  type StepOptions,
-  type StepResult,
-  type TimestepsInput,
-} from './scheduler.js';
-import type { ThresholdOptions } from './thresholding.js';
-
-/** The options of the beta schedule, which lead every scheduler's config. */
-type BetaConfigOptions = Pick<CommonOptions, 'numTrainTimesteps' | 'betaStart' | 'betaEnd' | 'betaSchedule' | 'trainedBetas'>;
-
-/** Diffusers' defaults of the beta-schedule options (the same in every scheduler). */
-export const BETA_CONFIG_DEFAULTS: Readonly<BetaConfigOptions> = Object.freeze({
-  numTrainTimesteps: 1000,
-  betaStart: 0.0001,
-  betaEnd: 0.02,
-  betaSchedule: 'linear',
-  trainedBetas: null,
-});
-
-/** Schema entries of the beta-schedule options, in Diffusers' order (each scheduler's first keys). */
-export const BETA_CONFIG_SCHEMA: ConfigSchema<BetaConfigOptions> = {
-  numTrainTimesteps: { kind: 'integer' },
-  betaStart: { kind: 'number' },
-  betaEnd: { kind: 'number' },
-  betaSchedule: { kind: 'string', values: ['linear', 'scaled_linear', 'squaredcos_cap_v2', 'sigmoid', 'laplace', 'exp', 'geometric'] },
-  trainedBetas: { kind: 'number[]', nullable: true },
-};
-
-/** The thresholding options that Diffusers lists together (after `prediction_type`); `clipSample` stands apart. */
-type ThresholdConfigOptions = Omit<ThresholdOptions, 'clipSample'>;
-
-/** Diffusers' defaults of the thresholding options (DDPM and DDIM). */
-export const THRESHOLD_CONFIG_DEFAULTS: Readonly<ThresholdConfigOptions> = Object.freeze({
-  thresholding: false,
-  dynamicThresholdingRatio: 0.995,
-  clipSampleRange: 1.0,
-  sampleMaxValue: 1.0,
-});
-
-/** Schema entries of the thresholding options, in Diffusers' order. */
-export const THRESHOLD_CONFIG_SCHEMA: ConfigSchema<ThresholdConfigOptions> = {
-  thresholding: { kind: 'boolean' },
-  dynamicThresholdingRatio: { kind: 'number' },
-  clipSampleRange: { kind: 'number' },
-  sampleMaxValue: { kind: 'number' },
-};
-
-/** Schema entry of `timestep_spacing`. */
-export const TIMESTEP_SPACING_FIELD: ConfigFieldSpec = { kind: 'string', values: ['leading', 'trailing', 'linspace'] };
+import { scheduleArrays } from './scheduler-config.js';
+import type { BetaScheduler, CommonOptions, SetTimestepsOptions, StepOptions, StepResult, TimestepsInput } from './scheduler.js';
+import { refuseCustomSchedule } from './set-timesteps.js';
 
 /** Shared implementation of the `BetaScheduler` interface for DDPM, DDIM, PNDM and the solvers. */
-export abstract class DiscreteScheduler<T extends CommonOptions> implements BetaScheduler {
-  abstract readonly className: string;
-  readonly config: Readonly<T>;
+export abstract class DiscreteScheduler<T extends CommonOptions> extends ConfiguredScheduler<T> implements BetaScheduler {
   readonly betas: Float64Array;
   readonly alphas: Float64Array;
   readonly alphasCumprod: Float64Array;
-  readonly configWarnings: readonly string[];
   readonly order: number = 1;
   timesteps: number[];
   numInferenceSteps: number | null = null;
-  private readonly schema: ConfigSchema<T>;
-  private readonly extraConfig: ConfigJson;
 
   protected constructor(
     input: unknown,
@@ -88,12 +30,8 @@ export abstract class DiscreteScheduler<T extends CommonOptions> implements Beta
     className: string,
     allowedSchedules: readonly BetaSchedule[],
   ) {
-    const resolved = resolveConfig(input, schema, defaults, className, allowedSchedules);
-    this.schema = schema;
-    this.config = resolved.options;
-    this.configWarnings = resolved.warnings;
-    this.extraConfig = resolved.unknown;
-    const arrays = scheduleArrays(this.config);
+    super(input, schema, defaults, className, allowedSchedules);
+    const arrays = scheduleArrays(this.config, className);
     this.betas = arrays.betas;
     this.alphas = arrays.alphas;
     this.alphasCumprod = arrays.alphasCumprod;
@@ -110,7 +48,7 @@ export abstract class DiscreteScheduler<T extends CommonOptions> implements Beta
   setTimesteps(numInferenceSteps?: number, options: SetTimestepsOptions = {}): void {
     refuseCustomSchedule(options, [], this.className);
     assertInferenceSteps(numInferenceSteps, this.config.numTrainTimesteps, this.className);
-    this.timesteps = spacedTimestepsAscending(numInferenceSteps, this.config).reverse();
+    this.timesteps = spacedTimestepsAscending(numInferenceSteps, this.config, this.className).reverse();
     this.numInferenceSteps = numInferenceSteps;
   }
 
@@ -143,12 +81,4 @@ export abstract class DiscreteScheduler<T extends CommonOptions> implements Beta
   getVelocity(sample: tf.Tensor, noise: tf.Tensor, timesteps: TimestepsInput): tf.Tensor {
     return velocityWith(this.alphasCumprod, sample, noise, timesteps, this.className);
   }
-
-  /** The config as Diffusers writes it; keys of compatible schedulers read by `fromConfig` are kept. */
-  toConfig(): ConfigJson {
-    return configToJson(this.config, this.schema, this.className, this.extraConfig);
-  }
-
-  /** Nothing to free by default. */
-  dispose(): void {}
 }

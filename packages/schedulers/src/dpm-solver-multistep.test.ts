@@ -97,6 +97,10 @@ describe('DPMSolverMultistepScheduler config and schedule', () => {
     const again = DPMSolverMultistepScheduler.fromConfig(parseJsonText(text, 'dpm'));
     expect(again.config).toEqual(dpm.config);
     expect(again.config.lambdaMinClipped).toBe(-Infinity);
+    // Written as Python's json writes it, and read back from Diffusers' own spelling.
+    expect(text).toContain('"lambda_min_clipped": -Infinity,');
+    const python = DPMSolverMultistepScheduler.fromConfig(parseJsonText('{"lambda_min_clipped": -Infinity, "solver_order": 3}', 'diffusers'));
+    expect(python.config).toMatchObject({ lambdaMinClipped: -Infinity, solverOrder: 3 });
     expect(schedulerFromConfig(dpm.toConfig())).toBeInstanceOf(DPMSolverMultistepScheduler);
   });
 
@@ -112,8 +116,8 @@ describe('DPMSolverMultistepScheduler config and schedule', () => {
   });
 
   it.each([
-    [{ solver_order: 0 }, /solver_order|solverOrder must be 1, 2 or 3/],
-    [{ solver_order: 4 }, /solverOrder must be 1, 2 or 3/],
+    [{ solver_order: 0 }, /'solver_order' must lie in \[1, 3\], got 0/],
+    [{ solver_order: 4 }, /'solver_order' must lie in \[1, 3\], got 4/],
     [{ algorithm_type: 'dpm' }, /'algorithm_type' has unknown value 'dpm'/],
     [{ solver_type: 'rk4' }, /'solver_type' has unknown value 'rk4'/],
     [{ timestep_spacing: 'even' }, /'timestep_spacing' has unknown value 'even'/],
@@ -123,6 +127,7 @@ describe('DPMSolverMultistepScheduler config and schedule', () => {
     [{ use_karras_sigmas: true, use_exponential_sigmas: true }, /only one of useKarrasSigmas, useExponentialSigmas/],
     [{ use_flow_sigmas: true }, /useFlowSigmas is not supported/],
     [{ lambda_min_clipped: 'low' }, /lambdaMinClipped must be a number/],
+    [{ lambda_min_clipped: 5 }, /lambdaMinClipped 5 is above the λ of every training timestep/],
     [{ prediction_type: 'flow_prediction' }, /'prediction_type' has unknown value 'flow_prediction'/],
     [{ beta_schedule: 'laplace' }, /betaSchedule 'laplace' is not implemented/],
   ])('refuses %j', (config, message) => {
@@ -141,6 +146,9 @@ describe('DPMSolverMultistepScheduler config and schedule', () => {
     scheduler.setTimesteps(undefined, { timesteps: [999, 10] });
     expect(scheduler.timesteps).toEqual([999, 10]);
     expect(scheduler.numInferenceSteps).toBe(2);
+    // A clip that leaves fewer training timesteps than steps.
+    const clipped = new DPMSolverMultistepScheduler({ betaSchedule: 'squaredcos_cap_v2', lambdaMinClipped: 4 });
+    expect(() => clipped.setTimesteps(1000)).toThrow(/lambdaMinClipped 4 keeps \d+ training timesteps, fewer than numInferenceSteps \(1000\)/);
   });
 
   it('multistep spacing: linspace / leading / trailing as Diffusers prints them (n + 1 points, the 0 dropped)', () => {

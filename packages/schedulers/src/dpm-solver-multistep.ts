@@ -11,13 +11,14 @@
  * The SDE variants add σ_t sqrt(1 - e^{-2h}) z (++) or σ_t sqrt(e^{2h} - 1) z, one draw per step.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, type ConfigJson, type ConfigSchema } from '@diffusion-ts/core';
-import type { VarianceType } from './ddpm.js';
+import { ConfigError, type ConfigSchema } from '@diffusion-ts/core';
+import { drawNoise } from './draw-noise.js';
 import { combine, MultistepScheduler } from './multistep.js';
 import { MULTISTEP_DEFAULTS, MULTISTEP_FIELDS, MULTISTEP_LEADING_SCHEMA, replaceAliases, type MultistepOptions } from './multistep-config.js';
 import { multistepSchedule, multistepTimesteps } from './multistep-schedule.js';
 import { assertInferenceSteps } from './schedule.js';
-import { DIFFUSERS_COMPATIBLE_NAMES, drawNoise, type SetTimestepsOptions, type StepOptions, type StepResult } from './scheduler.js';
+import { DIFFUSERS_COMPATIBLE_NAMES } from './scheduler-config.js';
+import { VARIANCE_TYPES, type SetTimestepsOptions, type StepOptions, type StepResult, type VarianceType } from './scheduler.js';
 import { readCustomList, refuseCustomSchedule, stepCountOf } from './set-timesteps.js';
 import { alphaSigmaOf, lambdaOf } from './sigmas.js';
 
@@ -70,7 +71,7 @@ export const DPM_SOLVER_MULTISTEP_SCHEMA: ConfigSchema<DPMSolverMultistepOptions
   // -Infinity by default, which JSON cannot spell: Diffusers writes `-Infinity`, we read that,
   // null and "-inf" as -Infinity (see `readLambdaMinClipped`).
   lambdaMinClipped: { kind: 'json' },
-  varianceType: { kind: 'string', nullable: true, values: ['fixed_small', 'fixed_small_log', 'fixed_large', 'fixed_large_log', 'learned', 'learned_range'] },
+  varianceType: { kind: 'string', nullable: true, values: VARIANCE_TYPES },
   timestepSpacing: MULTISTEP_FIELDS.timestepSpacing,
   stepsOffset: MULTISTEP_FIELDS.stepsOffset,
   rescaleBetasZeroSnr: MULTISTEP_FIELDS.rescaleBetasZeroSnr,
@@ -131,7 +132,10 @@ export class DPMSolverMultistepScheduler extends MultistepScheduler<DPMSolverMul
     const { algorithmType, solverOrder, finalSigmasType, lambdaMinClipped, useLuLambdas } = this.config;
     const where = DPMSolverMultistepScheduler.className;
     if (typeof lambdaMinClipped !== 'number' || Number.isNaN(lambdaMinClipped) || lambdaMinClipped === Infinity) {
-      throw new ConfigError(`${where}: lambdaMinClipped must be a number or -Infinity, got ${JSON.stringify(lambdaMinClipped)}`, 'lambda_min_clipped');
+      const value: unknown = lambdaMinClipped;
+      const kind = Array.isArray(value) ? 'an array' : 'an object';
+      const got = value !== null && typeof value === 'object' ? kind : String(value).slice(0, 40);
+      throw new ConfigError(`${where}: lambdaMinClipped must be a number or -Infinity, got ${got}`, 'lambda_min_clipped');
     }
     if (!algorithmType.endsWith('++') && finalSigmasType === 'zero') {
       throw new ConfigError(`${where}: finalSigmasType 'zero' is not supported for algorithmType '${algorithmType}' (use 'sigma_min')`, 'final_sigmas_type');
@@ -142,11 +146,20 @@ export class DPMSolverMultistepScheduler extends MultistepScheduler<DPMSolverMul
     if (useLuLambdas && (this.config.useKarrasSigmas || this.config.useExponentialSigmas || this.config.useBetaSigmas)) {
       throw new ConfigError(`${where}: useLuLambdas cannot be combined with Karras, exponential or beta sigmas`, 'use_lu_lambdas');
     }
+    if (this.unclippedTimesteps() === 0) {
+      const message = `${where}: lambdaMinClipped ${lambdaMinClipped} is above the λ of every training timestep: nothing is left to sample`;
+      throw new ConfigError(message, 'lambda_min_clipped');
+    }
   }
 
-  /** Builds a DPM-Solver scheduler from a Diffusers `scheduler_config.json` object or our options. */
-  static fromConfig(config: ConfigJson | Partial<DPMSolverMultistepOptions>): DPMSolverMultistepScheduler {
-    return new DPMSolverMultistepScheduler(config);
+  /** The training timesteps whose λ = log sqrt(ᾱ) - log sqrt(1 - ᾱ) (float32) is not below `lambdaMinClipped`. */
+  private unclippedTimesteps(): number {
+    const f32 = Math.fround;
+    const clipped = Array.from(this.alphasCumprod).filter((alphaBar) => {
+      const lambda = f32(Math.log(f32(Math.sqrt(alphaBar))) - Math.log(f32(Math.sqrt(f32(1 - alphaBar)))));
+      return lambda < this.config.lambdaMinClipped;
+    }).length;
+    return this.config.numTrainTimesteps - clipped;
   }
 
   /**
@@ -168,12 +181,14 @@ export class DPMSolverMultistepScheduler extends MultistepScheduler<DPMSolverMul
       if (bad >= 0) throw new RangeError(`${this.className}.setTimesteps: timesteps[${bad}] = ${timesteps[bad]} is not an integer in [0, ${total})`);
     } else {
       assertInferenceSteps(numInferenceSteps, total, this.className);
-      // Timesteps whose λ = log sqrt(ᾱ) - log sqrt(1 - ᾱ) (float32) is below lambdaMinClipped are cut.
-      const clipped = Array.from(this.alphasCumprod).filter((alphaBar) => {
-        const lambda = Math.fround(Math.log(Math.fround(Math.sqrt(alphaBar))) - Math.log(Math.fround(Math.sqrt(Math.fround(1 - alphaBar)))));
-        return lambda < config.lambdaMinClipped;
-      }).length;
-      timesteps = multistepTimesteps(numInferenceSteps, config, total - clipped);
+      const kept = this.unclippedTimesteps();
+      if (numInferenceSteps > kept) {
+        throw new RangeError(
+          `${this.className}.setTimesteps: lambdaMinClipped ${config.lambdaMinClipped} keeps ${kept} training timesteps, ` +
+            `fewer than numInferenceSteps (${numInferenceSteps})`,
+        );
+      }
+      timesteps = multistepTimesteps(numInferenceSteps, config, kept);
     }
     const cosine = config.betaSchedule === 'squaredcos_cap_v2';
     const roundRespaced = (config.useKarrasSigmas || config.useLuLambdas) && !cosine;
@@ -183,7 +198,7 @@ export class DPMSolverMultistepScheduler extends MultistepScheduler<DPMSolverMul
   step(modelOutput: tf.Tensor, timestep: number, sample: tf.Tensor, options: StepOptions = {}): StepResult {
     const { algorithmType, solverOrder, solverType, lowerOrderFinal, eulerAtFinal, finalSigmasType, varianceType, predictionType } = this.config;
     const splitVariance = (varianceType === 'learned' || varianceType === 'learned_range') && predictionType === 'epsilon';
-    const outputShape = splitVariance ? [...sample.shape.slice(0, -1), 2 * (sample.shape[sample.rank - 1] ?? 1)] : sample.shape;
+    const outputShape = (shape: number[]) => (splitVariance ? [...shape.slice(0, -1), 2 * (shape[shape.length - 1] ?? 1)] : shape);
     const i = this.beginStep(modelOutput, timestep, sample, options, outputShape);
     const count = this.timesteps.length;
     const lastStep = i === count - 1 && (eulerAtFinal || (lowerOrderFinal && count < 15) || finalSigmasType === 'zero');

@@ -9,9 +9,11 @@
  * Every step draws z (the last one too, where σ↑ = 0), one `normal(count)` per step.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ConfigJson, ConfigSchema } from '@diffusion-ts/core';
-import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA, TIMESTEP_SPACING_FIELD } from './discrete-scheduler.js';
-import { DIFFUSERS_COMPATIBLE_NAMES, drawNoise, type CommonOptions, type SetTimestepsOptions, type StepOptions, type StepResult } from './scheduler.js';
+import type { ConfigSchema } from '@diffusion-ts/core';
+import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA, STEPS_OFFSET_FIELD, TIMESTEP_SPACING_FIELD } from './config-fields.js';
+import { drawNoise } from './draw-noise.js';
+import { DIFFUSERS_COMPATIBLE_NAMES } from './scheduler-config.js';
+import { PREDICTION_TYPES, type CommonOptions, type SetTimestepsOptions, type StepOptions, type StepResult } from './scheduler.js';
 import { refuseCustomSchedule } from './set-timesteps.js';
 import { denoiseAtSigma, SigmaScheduler } from './sigma-scheduler.js';
 import { discreteSigmaSchedule, sigmaSchedulerTimesteps } from './sigmas.js';
@@ -38,9 +40,9 @@ export const EULER_ANCESTRAL_DEFAULTS: Readonly<EulerAncestralOptions> = Object.
 /** Config keys and types, in Diffusers' order. */
 export const EULER_ANCESTRAL_SCHEMA: ConfigSchema<EulerAncestralOptions> = {
   ...BETA_CONFIG_SCHEMA,
-  predictionType: { kind: 'string', values: ['epsilon', 'sample', 'v_prediction'] },
+  predictionType: { kind: 'string', values: PREDICTION_TYPES },
   timestepSpacing: TIMESTEP_SPACING_FIELD,
-  stepsOffset: { kind: 'integer' },
+  stepsOffset: STEPS_OFFSET_FIELD,
   rescaleBetasZeroSnr: { kind: 'boolean' },
 };
 
@@ -59,11 +61,6 @@ export class EulerAncestralDiscreteScheduler extends SigmaScheduler<EulerAncestr
   /** Creates a scheduler; `options` may be camelCase options or a Diffusers config object. */
   constructor(options: Partial<EulerAncestralOptions> = {}) {
     super(options, EULER_ANCESTRAL_SCHEMA, EULER_ANCESTRAL_DEFAULTS, EulerAncestralDiscreteScheduler.className, SCHEDULES);
-  }
-
-  /** Builds a scheduler from a Diffusers `scheduler_config.json` object or our options. */
-  static fromConfig(config: ConfigJson | Partial<EulerAncestralOptions>): EulerAncestralDiscreteScheduler {
-    return new EulerAncestralDiscreteScheduler(config);
   }
 
   /** Sets `numInferenceSteps` timesteps spaced by `timestepSpacing`, σ interpolated from the table. */

@@ -7,9 +7,18 @@
  *   x̂0 = D(x; σ̂),  d = (x - x̂0) / σ̂,  x' = x + d (σ' - σ̂).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ConfigJson, ConfigSchema } from '@diffusion-ts/core';
-import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA, TIMESTEP_SPACING_FIELD } from './discrete-scheduler.js';
-import { assertFiniteNumber, DIFFUSERS_COMPATIBLE_NAMES, drawNoise, type CommonOptions, type SetTimestepsOptions, type StepOptions, type StepResult } from './scheduler.js';
+import type { ConfigSchema } from '@diffusion-ts/core';
+import {
+  BETA_CONFIG_DEFAULTS,
+  BETA_CONFIG_SCHEMA,
+  SIGMA_BOUND_FIELD,
+  STEPS_OFFSET_FIELD,
+  TIMESTEP_SPACING_FIELD,
+} from './config-fields.js';
+import { drawNoise } from './draw-noise.js';
+import { assertFiniteNumber } from './input-checks.js';
+import { DIFFUSERS_COMPATIBLE_NAMES } from './scheduler-config.js';
+import { PREDICTION_TYPES, type CommonOptions, type SetTimestepsOptions, type StepOptions, type StepResult } from './scheduler.js';
 import { readCustomList, refuseCustomSchedule, stepCountOf } from './set-timesteps.js';
 import { denoiseAtSigma, SigmaScheduler } from './sigma-scheduler.js';
 import { customSigmaSchedule, discreteSigmaSchedule, sigmaSchedulerTimesteps, sigmaSpacingOf, type SigmaSpacingFlags } from './sigmas.js';
@@ -51,16 +60,16 @@ export const EULER_DEFAULTS: Readonly<EulerOptions> = Object.freeze({
 /** Config keys and types, in Diffusers' order. */
 export const EULER_SCHEMA: ConfigSchema<EulerOptions> = {
   ...BETA_CONFIG_SCHEMA,
-  predictionType: { kind: 'string', values: ['epsilon', 'sample', 'v_prediction'] },
+  predictionType: { kind: 'string', values: PREDICTION_TYPES },
   interpolationType: { kind: 'string', values: ['linear', 'log_linear'] },
   useKarrasSigmas: { kind: 'boolean' },
   useExponentialSigmas: { kind: 'boolean' },
   useBetaSigmas: { kind: 'boolean' },
-  sigmaMin: { kind: 'number', nullable: true },
-  sigmaMax: { kind: 'number', nullable: true },
+  sigmaMin: SIGMA_BOUND_FIELD,
+  sigmaMax: SIGMA_BOUND_FIELD,
   timestepSpacing: TIMESTEP_SPACING_FIELD,
   timestepType: { kind: 'string', values: ['discrete', 'continuous'] },
-  stepsOffset: { kind: 'integer' },
+  stepsOffset: STEPS_OFFSET_FIELD,
   rescaleBetasZeroSnr: { kind: 'boolean' },
   finalSigmasType: { kind: 'string', values: ['zero', 'sigma_min'] },
 };
@@ -81,11 +90,6 @@ export class EulerDiscreteScheduler extends SigmaScheduler<EulerOptions> {
     super(options, EULER_SCHEMA, EULER_DEFAULTS, EulerDiscreteScheduler.className, SCHEDULES);
     sigmaSpacingOf(this.config, this.className);
     if (this.continuousTimesteps) this.timesteps = Array.from(this.sigmas.subarray(0, -1), (sigma) => Math.fround(0.25 * Math.fround(Math.log(sigma))));
-  }
-
-  /** Builds a scheduler from a Diffusers `scheduler_config.json` object or our options. */
-  static fromConfig(config: ConfigJson | Partial<EulerOptions>): EulerDiscreteScheduler {
-    return new EulerDiscreteScheduler(config);
   }
 
   private get continuousTimesteps(): boolean {

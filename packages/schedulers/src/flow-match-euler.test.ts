@@ -30,7 +30,7 @@ describe('FlowMatchEulerDiscreteScheduler', () => {
     expect(() => scheduler.setTimesteps(undefined, { sigmas: [1.5, 0.5] })).toThrow(/sigmas must lie in \[0, 1\]/);
     expect(() => scheduler.setTimesteps(undefined, { sigmas: [0.5, 1] })).toThrow(/descending/);
     expect(() => scheduler.setTimesteps()).toThrow(/numInferenceSteps must be an integer/);
-    expect(() => new FlowMatchEulerDiscreteScheduler({ shift: 0 })).toThrow(/shift must be > 0/);
+    expect(() => new FlowMatchEulerDiscreteScheduler({ shift: 0 })).toThrow(/'shift' must lie in \[0.001, 1000\], got 0/);
     expect(() => make({ time_shift_type: 'cubic' })).toThrow(/time_shift_type/);
     expect(() => new FlowMatchEulerDiscreteScheduler({ shiftTerminal: 1 })).toThrow(/shiftTerminal/);
   });

@@ -12,8 +12,12 @@
  * model with the DDPM family, so configs do not convert either way (`compatibles`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ConfigJson, ConfigSchema } from '@diffusion-ts/core';
-import { assertFinite, assertFiniteNumber, assertSameShape, configToJson, drawNoise, resolveConfig, type Scheduler, type SchedulerConfig, type SetTimestepsOptions, type StepOptions, type StepResult, type TimestepsInput } from './scheduler.js';
+import type { ConfigSchema } from '@diffusion-ts/core';
+import { NUM_TRAIN_TIMESTEPS_FIELD, SHIFT_FIELD } from './config-fields.js';
+import { ConfiguredScheduler } from './configured-scheduler.js';
+import { drawNoise } from './draw-noise.js';
+import { assertFinite, assertFiniteNumber, assertSameShape } from './input-checks.js';
+import type { Scheduler, SchedulerConfig, SetTimestepsOptions, StepOptions, StepResult, TimestepsInput } from './scheduler.js';
 import { numpyLinspace } from './schedule.js';
 import { readCustomList, refuseCustomSchedule } from './set-timesteps.js';
 import { addNoiseAtSigmas } from './sigma-scheduler.js';
@@ -60,17 +64,23 @@ export const FLOW_MATCH_EULER_DEFAULTS: Readonly<FlowMatchEulerOptions> = Object
   stochasticSampling: false,
 });
 
+/** A μ of `dynamicShiftMu` (null or a finite log-shift; e^μ stays finite in float32). */
+const MU_FIELD = { kind: 'number', nullable: true, range: { min: -50, max: 50 } } as const;
+
+/** An image sequence length (latent tokens) of `dynamicShiftMu`. */
+const SEQUENCE_LENGTH_FIELD = { kind: 'integer', range: { min: 1, max: 2 ** 31 - 1 } } as const;
+
 /** Config keys and types, in Diffusers' order. */
 export const FLOW_MATCH_EULER_SCHEMA: ConfigSchema<FlowMatchEulerOptions> = {
-  numTrainTimesteps: { kind: 'integer' },
-  shift: { kind: 'number' },
+  numTrainTimesteps: NUM_TRAIN_TIMESTEPS_FIELD,
+  shift: SHIFT_FIELD,
   useDynamicShifting: { kind: 'boolean' },
-  baseShift: { kind: 'number', nullable: true },
-  maxShift: { kind: 'number', nullable: true },
-  baseImageSeqLen: { kind: 'integer' },
-  maxImageSeqLen: { kind: 'integer' },
+  baseShift: MU_FIELD,
+  maxShift: MU_FIELD,
+  baseImageSeqLen: SEQUENCE_LENGTH_FIELD,
+  maxImageSeqLen: SEQUENCE_LENGTH_FIELD,
   invertSigmas: { kind: 'boolean' },
-  shiftTerminal: { kind: 'number', nullable: true },
+  shiftTerminal: { kind: 'number', nullable: true, range: { min: 0, max: 1, maxExclusive: true } },
   useKarrasSigmas: { kind: 'boolean' },
   useExponentialSigmas: { kind: 'boolean' },
   useBetaSigmas: { kind: 'boolean' },
@@ -83,14 +93,12 @@ export const FLOW_MATCH_EULER_SCHEMA: ConfigSchema<FlowMatchEulerOptions> = {
  * `useDynamicShifting`; custom σ (n values, descending) or timesteps replace the linear ramp and
  * are shifted like it. The model input needs no scaling (`scaleModelInput` is the identity).
  */
-export class FlowMatchEulerDiscreteScheduler implements Scheduler {
+export class FlowMatchEulerDiscreteScheduler extends ConfiguredScheduler<FlowMatchEulerOptions> implements Scheduler {
   /** Diffusers' class name. */
   static readonly className = 'FlowMatchEulerDiscreteScheduler';
   /** Only flow-matching configs: not interchangeable with DDPM-trained models (Diffusers: none). */
   static readonly compatibles: readonly string[] = ['FlowMatchEulerDiscreteScheduler'];
   readonly className = FlowMatchEulerDiscreteScheduler.className;
-  readonly config: Readonly<FlowMatchEulerOptions>;
-  readonly configWarnings: readonly string[];
   readonly initNoiseSigma = 1;
   readonly order = 1;
   timesteps: number[];
@@ -101,18 +109,12 @@ export class FlowMatchEulerDiscreteScheduler implements Scheduler {
   readonly sigmaMin: number;
   readonly sigmaMax: number;
   private stepIndex: number | null = null;
-  private readonly extraConfig: ConfigJson;
 
   /** Creates a scheduler; `options` may be camelCase options or a Diffusers config object. */
   constructor(options: Partial<FlowMatchEulerOptions> = {}) {
     const name = FlowMatchEulerDiscreteScheduler.className;
-    const resolved = resolveConfig(options, FLOW_MATCH_EULER_SCHEMA, FLOW_MATCH_EULER_DEFAULTS, name, [], FlowMatchEulerDiscreteScheduler.compatibles);
-    this.config = resolved.options;
-    this.configWarnings = resolved.warnings;
-    this.extraConfig = resolved.unknown;
-    const { numTrainTimesteps: total, shift, shiftTerminal } = this.config;
-    if (!(shift > 0)) throw new RangeError(`${name}: shift must be > 0, got ${shift}`);
-    if (shiftTerminal !== null && !(shiftTerminal >= 0 && shiftTerminal < 1)) throw new RangeError(`${name}: shiftTerminal must lie in [0, 1), got ${shiftTerminal}`);
+    super(options, FLOW_MATCH_EULER_SCHEMA, FLOW_MATCH_EULER_DEFAULTS, name, [], FlowMatchEulerDiscreteScheduler.compatibles);
+    const { numTrainTimesteps: total, shift } = this.config;
     sigmaSpacingOf(this.config, name);
     // σ = t / T for t = T … 1 in float32, statically shifted unless shifting is dynamic.
     const sigmas = Array.from({ length: total }, (_, i) => {
@@ -123,11 +125,6 @@ export class FlowMatchEulerDiscreteScheduler implements Scheduler {
     this.sigmas = Float64Array.from(sigmas);
     this.sigmaMax = sigmas[0];
     this.sigmaMin = sigmas[total - 1];
-  }
-
-  /** Builds a scheduler from a Diffusers `scheduler_config.json` object (flow matching only) or our options. */
-  static fromConfig(config: ConfigJson | Partial<FlowMatchEulerOptions>): FlowMatchEulerDiscreteScheduler {
-    return new FlowMatchEulerDiscreteScheduler(config);
   }
 
   /**
@@ -194,12 +191,4 @@ export class FlowMatchEulerDiscreteScheduler implements Scheduler {
   addNoise(originalSamples: tf.Tensor, noise: tf.Tensor, timesteps: TimestepsInput): tf.Tensor {
     return addNoiseAtSigmas(this, originalSamples, noise, timesteps, (sigma) => [f32(1 - sigma), sigma], `${this.className}.addNoise`);
   }
-
-  /** The config as Diffusers' `scheduler_config.json`. */
-  toConfig(): ConfigJson {
-    return configToJson(this.config, FLOW_MATCH_EULER_SCHEMA, this.className, this.extraConfig);
-  }
-
-  /** Nothing to free. */
-  dispose(): void {}
 }

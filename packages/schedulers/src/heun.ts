@@ -9,9 +9,16 @@
  * The last step (to σ = 0) is Euler only.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ConfigJson, ConfigSchema } from '@diffusion-ts/core';
-import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA, TIMESTEP_SPACING_FIELD } from './discrete-scheduler.js';
-import { DIFFUSERS_COMPATIBLE_NAMES, type CommonOptions, type SetTimestepsOptions, type StepOptions, type StepResult } from './scheduler.js';
+import type { ConfigSchema } from '@diffusion-ts/core';
+import {
+  BETA_CONFIG_DEFAULTS,
+  BETA_CONFIG_SCHEMA,
+  STEPS_OFFSET_FIELD,
+  THRESHOLD_CONFIG_SCHEMA,
+  TIMESTEP_SPACING_FIELD,
+} from './config-fields.js';
+import { DIFFUSERS_COMPATIBLE_NAMES } from './scheduler-config.js';
+import { PREDICTION_TYPES, type CommonOptions, type SetTimestepsOptions, type StepOptions, type StepResult } from './scheduler.js';
 import { readCustomList, refuseCustomSchedule, stepCountOf } from './set-timesteps.js';
 import { denoiseAtSigma, SigmaScheduler } from './sigma-scheduler.js';
 import { discreteSigmaSchedule, sigmaSchedulerTimesteps, sigmaSpacingOf, type SigmaSchedule, type SigmaSpacingFlags } from './sigmas.js';
@@ -43,14 +50,14 @@ export const HEUN_DEFAULTS: Readonly<HeunOptions> = Object.freeze({
 /** Config keys and types, in Diffusers' order. */
 export const HEUN_SCHEMA: ConfigSchema<HeunOptions> = {
   ...BETA_CONFIG_SCHEMA,
-  predictionType: { kind: 'string', values: ['epsilon', 'sample', 'v_prediction'] },
+  predictionType: { kind: 'string', values: PREDICTION_TYPES },
   useKarrasSigmas: { kind: 'boolean' },
   useExponentialSigmas: { kind: 'boolean' },
   useBetaSigmas: { kind: 'boolean' },
   clipSample: { kind: 'boolean' },
-  clipSampleRange: { kind: 'number' },
+  clipSampleRange: THRESHOLD_CONFIG_SCHEMA.clipSampleRange,
   timestepSpacing: TIMESTEP_SPACING_FIELD,
-  stepsOffset: { kind: 'integer' },
+  stepsOffset: STEPS_OFFSET_FIELD,
 };
 
 /** Repeats every entry but the first (and, for σ, the last): Heun's doubled schedule. */
@@ -80,18 +87,12 @@ export class HeunDiscreteScheduler extends SigmaScheduler<HeunOptions> {
   /** Creates a scheduler; `options` may be camelCase options or a Diffusers config object. */
   constructor(options: Partial<HeunOptions> = {}) {
     super(options, HEUN_SCHEMA, HEUN_DEFAULTS, HeunDiscreteScheduler.className, SCHEDULES);
-    if (!(this.config.clipSampleRange > 0)) throw new RangeError(`${this.className}: clipSampleRange must be > 0, got ${this.config.clipSampleRange}`);
     sigmaSpacingOf(this.config, this.className);
     // As in Diffusers, the schedule starts as every training timestep (doubled); step() still
     // needs setTimesteps.
     const schedule = this.schedule(sigmaSchedulerTimesteps(this.config.numTrainTimesteps, this.config));
     this.timesteps = schedule.timesteps;
     this.sigmas = schedule.sigmas;
-  }
-
-  /** Builds a scheduler from a Diffusers `scheduler_config.json` object or our options. */
-  static fromConfig(config: ConfigJson | Partial<HeunOptions>): HeunDiscreteScheduler {
-    return new HeunDiscreteScheduler(config);
   }
 
   /** True when the next `step` starts a new step (Diffusers' `state_in_first_order`). */

@@ -11,10 +11,21 @@
  * The timesteps are a subset of the distillation schedule k·i - 1 (k = T // originalInferenceSteps).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ConfigJson, ConfigSchema } from '@diffusion-ts/core';
-import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA, DiscreteScheduler, THRESHOLD_CONFIG_SCHEMA, TIMESTEP_SPACING_FIELD } from './discrete-scheduler.js';
+import { ConfigError, type ConfigSchema } from '@diffusion-ts/core';
+import {
+  BETA_CONFIG_DEFAULTS,
+  BETA_CONFIG_SCHEMA,
+  MAX_TRAIN_TIMESTEPS,
+  STEPS_OFFSET_FIELD,
+  THRESHOLD_CONFIG_SCHEMA,
+  TIMESTEP_SPACING_FIELD,
+} from './config-fields.js';
+import { DiscreteScheduler } from './discrete-scheduler.js';
+import { drawNoise } from './draw-noise.js';
+import { assertFinite } from './input-checks.js';
+import { denoise } from './prediction.js';
 import { finalAlphaCumprod, type BetaSchedule } from './schedule.js';
-import { assertFinite, denoise, drawNoise, type CommonOptions, type SetTimestepsOptions, type StepOptions, type StepResult } from './scheduler.js';
+import { PREDICTION_TYPES, type CommonOptions, type SetTimestepsOptions, type StepOptions, type StepResult } from './scheduler.js';
 import { readCustomList, refuseCustomSchedule, stepCountOf } from './set-timesteps.js';
 import { stepPosition } from './step-index.js';
 import { boundOriginalSample, type ThresholdOptions } from './thresholding.js';
@@ -62,17 +73,17 @@ export const LCM_DEFAULTS: Readonly<LCMOptions> = Object.freeze({
 /** Config keys and types, in Diffusers' order. */
 export const LCM_SCHEMA: ConfigSchema<LCMOptions> = {
   ...BETA_CONFIG_SCHEMA,
-  originalInferenceSteps: { kind: 'integer' },
+  originalInferenceSteps: { kind: 'integer', range: { min: 1, max: MAX_TRAIN_TIMESTEPS } },
   clipSample: { kind: 'boolean' },
   clipSampleRange: THRESHOLD_CONFIG_SCHEMA.clipSampleRange,
   setAlphaToOne: { kind: 'boolean' },
-  stepsOffset: { kind: 'integer' },
-  predictionType: { kind: 'string', values: ['epsilon', 'sample', 'v_prediction'] },
+  stepsOffset: STEPS_OFFSET_FIELD,
+  predictionType: { kind: 'string', values: PREDICTION_TYPES },
   thresholding: THRESHOLD_CONFIG_SCHEMA.thresholding,
   dynamicThresholdingRatio: THRESHOLD_CONFIG_SCHEMA.dynamicThresholdingRatio,
   sampleMaxValue: THRESHOLD_CONFIG_SCHEMA.sampleMaxValue,
   timestepSpacing: TIMESTEP_SPACING_FIELD,
-  timestepScaling: { kind: 'number' },
+  timestepScaling: { kind: 'number', range: { min: 0, minExclusive: true } },
   rescaleBetasZeroSnr: { kind: 'boolean' },
 };
 
@@ -103,14 +114,17 @@ export class LCMScheduler extends DiscreteScheduler<LCMOptions> {
   constructor(options: Partial<LCMOptions> = {}) {
     super(options, LCM_SCHEMA, LCM_DEFAULTS, LCMScheduler.className, SCHEDULES);
     this.finalAlphaCumprod = finalAlphaCumprod(this.alphasCumprod, this.config.setAlphaToOne);
-    this.checkOriginalSteps(this.config.originalInferenceSteps, this.className);
+    const { originalInferenceSteps, numTrainTimesteps } = this.config;
+    if (originalInferenceSteps > numTrainTimesteps) {
+      throw new ConfigError(
+        `${this.className}: config key 'original_inference_steps' must lie in [1, num_train_timesteps] = [1, ${numTrainTimesteps}], ` +
+          `got ${originalInferenceSteps}`,
+        'original_inference_steps',
+      );
+    }
   }
 
-  /** Builds a scheduler from a Diffusers `scheduler_config.json` (of LCM, or of a DDPM-family scheduler). */
-  static fromConfig(config: ConfigJson | Partial<LCMOptions>): LCMScheduler {
-    return new LCMScheduler(config);
-  }
-
+  /** Checks `setTimesteps`' `originalInferenceSteps` argument. */
   private checkOriginalSteps(value: number, context: string): void {
     if (!Number.isInteger(value) || value < 1 || value > this.config.numTrainTimesteps) {
       throw new RangeError(`${context}: originalInferenceSteps must be an integer in [1, ${this.config.numTrainTimesteps}], got ${String(value)}`);

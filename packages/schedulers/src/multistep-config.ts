@@ -3,9 +3,16 @@
  * share, Diffusers' value aliases, and the checks both make.
  */
 import { ConfigError, toCamelCase, type ConfigSchema } from '@diffusion-ts/core';
-import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA } from './discrete-scheduler.js';
+import {
+  BETA_CONFIG_DEFAULTS,
+  BETA_CONFIG_SCHEMA,
+  SHIFT_FIELD,
+  STEPS_OFFSET_FIELD,
+  THRESHOLD_CONFIG_SCHEMA,
+  TIMESTEP_SPACING_FIELD,
+} from './config-fields.js';
 import type { BetaSchedule } from './schedule.js';
-import type { CommonOptions } from './scheduler.js';
+import { PREDICTION_TYPES, type CommonOptions } from './scheduler.js';
 import { sigmaSpacingOf } from './sigmas.js';
 
 /** The options DPM-Solver and UniPC share (Diffusers' constructor arguments, camelCase). */
@@ -57,11 +64,11 @@ export const MULTISTEP_DEFAULTS: Readonly<MultistepOptions> = Object.freeze({
 /** The first config keys of both classes, in Diffusers' order (the β schedule, then these). */
 export const MULTISTEP_LEADING_SCHEMA = {
   ...BETA_CONFIG_SCHEMA,
-  solverOrder: { kind: 'integer' },
-  predictionType: { kind: 'string', values: ['epsilon', 'sample', 'v_prediction'] },
-  thresholding: { kind: 'boolean' },
-  dynamicThresholdingRatio: { kind: 'number' },
-  sampleMaxValue: { kind: 'number' },
+  solverOrder: { kind: 'integer', range: { min: 1, max: 3 } },
+  predictionType: { kind: 'string', values: PREDICTION_TYPES },
+  thresholding: THRESHOLD_CONFIG_SCHEMA.thresholding,
+  dynamicThresholdingRatio: THRESHOLD_CONFIG_SCHEMA.dynamicThresholdingRatio,
+  sampleMaxValue: THRESHOLD_CONFIG_SCHEMA.sampleMaxValue,
 } as const satisfies Partial<ConfigSchema<MultistepOptions>>;
 
 /** Schema entries of the other shared keys (each class lists them in Diffusers' order). */
@@ -71,10 +78,10 @@ export const MULTISTEP_FIELDS = {
   useExponentialSigmas: { kind: 'boolean' },
   useBetaSigmas: { kind: 'boolean' },
   useFlowSigmas: { kind: 'boolean' },
-  flowShift: { kind: 'number' },
+  flowShift: SHIFT_FIELD,
   finalSigmasType: { kind: 'string', values: ['zero', 'sigma_min'] },
-  timestepSpacing: { kind: 'string', values: ['linspace', 'leading', 'trailing'] },
-  stepsOffset: { kind: 'integer' },
+  timestepSpacing: TIMESTEP_SPACING_FIELD,
+  stepsOffset: STEPS_OFFSET_FIELD,
   rescaleBetasZeroSnr: { kind: 'boolean' },
   useDynamicShifting: { kind: 'boolean' },
   timeShiftType: { kind: 'string', values: ['exponential', 'linear'] },
@@ -95,14 +102,11 @@ export function replaceAliases(input: unknown, key: string, aliases: Readonly<Re
 }
 
 /**
- * Throws a `ConfigError` for what both solvers leave to flow matching, for orders outside 1-3 and
- * for more than one σ spacing.
+ * Throws a `ConfigError` for what both solvers leave to flow matching and for more than one σ
+ * spacing (the schema has checked the order, 1-3).
  */
 export function checkMultistepOptions(options: MultistepOptions, className: string): void {
   if (options.useFlowSigmas) throw new ConfigError(`${className}: useFlowSigmas is not supported (use FlowMatchEulerDiscreteScheduler for flow-matching models)`, 'use_flow_sigmas');
   if (options.useDynamicShifting) throw new ConfigError(`${className}: useDynamicShifting needs flow sigmas, which are not supported`, 'use_dynamic_shifting');
-  if (!Number.isInteger(options.solverOrder) || options.solverOrder < 1 || options.solverOrder > 3) {
-    throw new ConfigError(`${className}: solverOrder must be 1, 2 or 3, got ${options.solverOrder}`, 'solver_order');
-  }
   sigmaSpacingOf(options, className);
 }

@@ -11,8 +11,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ConfigSchema } from '@diffusion-ts/core';
 import { DiscreteScheduler } from './discrete-scheduler.js';
 import { checkMultistepOptions, MULTISTEP_SCHEDULES, type MultistepOptions } from './multistep-config.js';
-import { assertFinite, assertSameShape, readTimesteps, type StepOptions, type TimestepsInput } from './scheduler.js';
-import { alphaSigmaOf, sigmasFromAlphasCumprod } from './sigmas.js';
+import { mixPerItem } from './forward-process.js';
+import { assertFinite, assertSameShape, assertTensor } from './input-checks.js';
+import type { StepOptions, TimestepsInput } from './scheduler.js';
+import { alphaSigmaOf, trainSigmasOf } from './sigmas.js';
 import { stepPosition } from './step-index.js';
 import { dynamicThreshold } from './thresholding.js';
 
@@ -37,9 +39,7 @@ export abstract class MultistepScheduler<T extends MultistepOptions> extends Dis
   protected constructor(input: unknown, schema: ConfigSchema<T>, defaults: T, className: string) {
     super(input, schema, defaults, className, MULTISTEP_SCHEDULES);
     checkMultistepOptions(this.config, className);
-    // Diffusers keeps ᾱ_T - 1 just above 0 so that σ and λ stay finite with zero terminal SNR.
-    if (this.config.rescaleBetasZeroSnr) this.alphasCumprod[this.alphasCumprod.length - 1] = 2 ** -24;
-    this.trainSigmas = sigmasFromAlphasCumprod(this.alphasCumprod);
+    this.trainSigmas = trainSigmasOf(this.alphasCumprod, this.config, className);
   }
 
   /** Installs a schedule and forgets the previous run. */
@@ -58,14 +58,24 @@ export abstract class MultistepScheduler<T extends MultistepOptions> extends Dis
   /**
    * Checks a step and returns its index (`stepPosition`): a timestep that does not continue the
    * run (a new loop, img2img's first step) starts a new run from it, with an empty history.
+   * `outputShape` gives the model output's shape from the sample's (default: the same).
    */
-  protected beginStep(modelOutput: tf.Tensor, timestep: number, sample: tf.Tensor, options: StepOptions, outputShape = sample.shape): number {
+  protected beginStep(
+    modelOutput: tf.Tensor,
+    timestep: number,
+    sample: tf.Tensor,
+    options: StepOptions,
+    outputShape: (sampleShape: number[]) => number[] = (shape) => shape,
+  ): number {
     const context = `${this.className}.step`;
     if (this.numInferenceSteps === null) throw new Error(`${context}: numInferenceSteps is not set; call setTimesteps(n) before step()`);
     const position = stepPosition(this.timesteps, this.stepIndex, timestep, context);
+    assertTensor(modelOutput, 'modelOutput', context);
+    assertTensor(sample, 'sample', context);
+    const expected = outputShape(sample.shape);
     if (sample.dtype !== 'float32') throw new TypeError(`${context}: sample must be a float32 tensor, got ${sample.dtype}`);
-    if (modelOutput.shape.length !== outputShape.length || modelOutput.shape.some((size, i) => size !== outputShape[i])) {
-      throw new RangeError(`${context}: modelOutput shape [${modelOutput.shape.join(', ')}] does not match [${outputShape.join(', ')}]`);
+    if (!tf.util.arraysEqual(modelOutput.shape, expected)) {
+      throw new RangeError(`${context}: modelOutput shape [${modelOutput.shape.join(', ')}] does not match [${expected.join(', ')}]`);
     }
     if (modelOutput.dtype !== 'float32') throw new TypeError(`${context}: modelOutput must be a float32 tensor, got ${modelOutput.dtype}`);
     if (options.varianceNoise !== undefined) assertSameShape(options.varianceNoise, 'varianceNoise', sample, 'sample', context);
@@ -137,21 +147,20 @@ export abstract class MultistepScheduler<T extends MultistepOptions> extends Dis
    * img2img starts exactly where the solver expects); elsewhere σ is the training table's.
    */
   override addNoise(originalSamples: tf.Tensor, noise: tf.Tensor, timesteps: TimestepsInput): tf.Tensor {
-    const context = `${this.className}.addNoise`;
-    assertSameShape(originalSamples, 'originalSamples', noise, 'noise', context);
-    assertFinite({ originalSamples, noise }, context);
-    const values = readTimesteps(timesteps, this.config.numTrainTimesteps, context);
-    const batch = originalSamples.rank === 0 ? 1 : originalSamples.shape[0];
-    if (values.length !== 1 && values.length !== batch) throw new RangeError(`${context}: got ${values.length} timesteps for a batch of ${batch}`);
-    const pairs = values.map((t) => {
-      const matches = this.numInferenceSteps === null ? [] : this.timesteps.flatMap((s, i) => (s === t ? [i] : []));
-      return alphaSigmaOf(matches.length > 0 ? this.sigmas[matches[Math.min(1, matches.length - 1)]] : this.trainSigmas[t]);
-    });
-    const shape = [values.length, ...Array<number>(Math.max(originalSamples.rank - 1, 0)).fill(1)];
-    return tf.tidy(() => {
-      const column = (field: 'alpha' | 'sigma') => tf.tensor(Float32Array.from(pairs, (pair) => pair[field]), originalSamples.rank === 0 ? [] : shape);
-      return tf.add(tf.mul(originalSamples, column('alpha')), tf.mul(noise, column('sigma')));
-    });
+    // σ per training timestep: the schedule's where scheduled (the second entry of a repeated
+    // timestep, as Diffusers' index_for_timestep), else the training table's.
+    const sigmas = Float64Array.from(this.trainSigmas);
+    if (this.numInferenceSteps !== null) {
+      const seen = new Map<number, number>();
+      this.timesteps.forEach((t, i) => {
+        const count = seen.get(t) ?? 0;
+        if (count < 2) sigmas[t] = this.sigmas[i];
+        seen.set(t, count + 1);
+      });
+    }
+    const pairs = Array.from(sigmas, (sigma) => alphaSigmaOf(sigma));
+    const tables = [Float64Array.from(pairs, (pair) => pair.alpha), Float64Array.from(pairs, (pair) => pair.sigma)] as const;
+    return mixPerItem(tables, ['originalSamples', originalSamples], ['noise', noise], timesteps, 1, `${this.className}.addNoise`);
   }
 }
 

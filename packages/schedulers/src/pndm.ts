@@ -8,19 +8,15 @@
  *   (3e₀ - e₁)/2, (23e₀ - 16e₁ + 5e₂)/12, (55e₀ - 59e₁ + 37e₂ - 9e₃)/24.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ConfigJson, ConfigSchema } from '@diffusion-ts/core';
-import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA, DiscreteScheduler, TIMESTEP_SPACING_FIELD } from './discrete-scheduler.js';
-import { refuseCustomSchedule } from './set-timesteps.js';
+import type { ConfigSchema } from '@diffusion-ts/core';
+import { BETA_CONFIG_DEFAULTS, BETA_CONFIG_SCHEMA, STEPS_OFFSET_FIELD, TIMESTEP_SPACING_FIELD } from './config-fields.js';
+import { DiscreteScheduler } from './discrete-scheduler.js';
+import { assertFinite } from './input-checks.js';
+import { denoise } from './prediction.js';
 import { assertInferenceSteps, finalAlphaCumprod, spacedTimestepsAscending, type BetaSchedule } from './schedule.js';
-import {
-  DIFFUSERS_COMPATIBLE_NAMES,
-  assertFinite,
-  denoise,
-  type CommonOptions,
-  type SetTimestepsOptions,
-  type StepOptions,
-  type StepResult,
-} from './scheduler.js';
+import type { CommonOptions, SetTimestepsOptions, StepOptions, StepResult } from './scheduler.js';
+import { DIFFUSERS_COMPATIBLE_NAMES } from './scheduler-config.js';
+import { refuseCustomSchedule } from './set-timesteps.js';
 
 /** `PNDMScheduler` options (Diffusers' constructor arguments, camelCase). */
 export interface PNDMOptions extends CommonOptions {
@@ -47,7 +43,7 @@ export const PNDM_SCHEMA: ConfigSchema<PNDMOptions> = {
   setAlphaToOne: { kind: 'boolean' },
   predictionType: { kind: 'string', values: ['epsilon', 'v_prediction'] },
   timestepSpacing: TIMESTEP_SPACING_FIELD,
-  stepsOffset: { kind: 'integer' },
+  stepsOffset: STEPS_OFFSET_FIELD,
 };
 
 /** PNDM's multistep order. */
@@ -83,10 +79,6 @@ export class PNDMScheduler extends DiscreteScheduler<PNDMOptions> {
     this.finalAlphaCumprod = finalAlphaCumprod(this.alphasCumprod, this.config.setAlphaToOne);
   }
 
-  /** Builds a PNDM scheduler from a Diffusers `scheduler_config.json` object or our options. */
-  static fromConfig(config: ConfigJson | Partial<PNDMOptions>): PNDMScheduler {
-    return new PNDMScheduler(config);
-  }
 
   /**
    * Sets PRK then PLMS timesteps. With `skipPrkSteps` the second timestep is repeated (N = 10
@@ -96,7 +88,7 @@ export class PNDMScheduler extends DiscreteScheduler<PNDMOptions> {
   override setTimesteps(numInferenceSteps?: number, options: SetTimestepsOptions = {}): void {
     refuseCustomSchedule(options, [], this.className);
     assertInferenceSteps(numInferenceSteps, this.config.numTrainTimesteps, this.className);
-    const ascending = spacedTimestepsAscending(numInferenceSteps, this.config);
+    const ascending = spacedTimestepsAscending(numInferenceSteps, this.config, this.className);
     if (this.config.skipPrkSteps) {
       this.prkTimesteps = [];
       this.plmsTimesteps = [...ascending.slice(0, -1), ...ascending.slice(-2, -1), ...ascending.slice(-1)].reverse();

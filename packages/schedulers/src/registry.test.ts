@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { formatConfigJson, parseJsonText } from '@diffusion-ts/core';
+import { ConfigError, formatConfigJson, parseJsonText } from '@diffusion-ts/core';
 import { DDIMScheduler } from './ddim.js';
 import { DDPMScheduler } from './ddpm.js';
 import { PNDMScheduler } from './pndm.js';
-import { SCHEDULERS, compatibleSchedulers, schedulerFromConfig } from './registry.js';
+import { DPMSolverMultistepScheduler } from './dpm-solver-multistep.js';
+import { EulerAncestralDiscreteScheduler } from './euler-ancestral.js';
+import { EulerDiscreteScheduler } from './euler.js';
+import { FlowMatchEulerDiscreteScheduler } from './flow-match-euler.js';
+import { HeunDiscreteScheduler } from './heun.js';
+import { LCMScheduler } from './lcm.js';
+import { SCHEDULERS, compatibleSchedulers, resolveSchedulerName, schedulerClass, schedulerFromConfig } from './registry.js';
 import type { BetaScheduler } from './scheduler.js';
+import { SCHEDULER_NAMES } from './scheduler-names.js';
 import { geometricBetas } from './schedule.js';
+import { UniPCMultistepScheduler } from './unipc-multistep.js';
 import { loadFixture } from './testing/fixtures.js';
 
 describe('registry and config swapping', () => {
@@ -101,5 +109,86 @@ describe('the sigma solvers swap with the DDPM family', () => {
       const scheduler = schedulerClass.fromConfig({ beta_schedule: 'geometric', beta_start: 1e-4, beta_end: 0.02 }) as BetaScheduler;
       expect([name, Array.from(scheduler.betas)]).toEqual([name, expected]);
     }
+  });
+});
+
+describe('scheduler names: one table for the CLI, the pipelines and the demo', () => {
+  const ddpmConfig = new DDPMScheduler({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, stepsOffset: 1 }).toConfig();
+
+  it('maps each short name to a Diffusers class and the options that make it that sampler', () => {
+    const table = Object.fromEntries(Object.entries(SCHEDULER_NAMES).map(([name, entry]) => [name, [entry.className, entry.config]]));
+    expect(table).toEqual({
+      ddpm: ['DDPMScheduler', {}],
+      ddim: ['DDIMScheduler', {}],
+      pndm: ['PNDMScheduler', {}],
+      euler: ['EulerDiscreteScheduler', {}],
+      'euler-a': ['EulerAncestralDiscreteScheduler', {}],
+      heun: ['HeunDiscreteScheduler', {}],
+      'dpm++2m': ['DPMSolverMultistepScheduler', { algorithm_type: 'dpmsolver++', solver_order: 2, use_karras_sigmas: false }],
+      'dpm++2m-karras': ['DPMSolverMultistepScheduler', { algorithm_type: 'dpmsolver++', solver_order: 2, use_karras_sigmas: true }],
+      'dpm++2m-sde': ['DPMSolverMultistepScheduler', { algorithm_type: 'sde-dpmsolver++', solver_order: 2, use_karras_sigmas: false }],
+      'dpm++3m': ['DPMSolverMultistepScheduler', { algorithm_type: 'dpmsolver++', solver_order: 3, use_karras_sigmas: false }],
+      unipc: ['UniPCMultistepScheduler', {}],
+      lcm: ['LCMScheduler', {}],
+      'flow-euler': ['FlowMatchEulerDiscreteScheduler', {}],
+    });
+    expect(Object.isFrozen(SCHEDULER_NAMES)).toBe(true);
+    expect(Object.isFrozen(SCHEDULER_NAMES['dpm++2m-karras'].config)).toBe(true);
+  });
+
+  it.each([
+    ['ddpm', DDPMScheduler],
+    ['DDIM', DDIMScheduler],
+    ['pndm', PNDMScheduler],
+    ['DDIMScheduler', DDIMScheduler],
+    ['PNDMScheduler', PNDMScheduler],
+    ['euler', EulerDiscreteScheduler],
+    ['Euler-A', EulerAncestralDiscreteScheduler],
+    ['heun', HeunDiscreteScheduler],
+    ['dpm++2m-karras', DPMSolverMultistepScheduler],
+    ['DPMSolverMultistepScheduler', DPMSolverMultistepScheduler],
+    ['unipc', UniPCMultistepScheduler],
+    ['lcm', LCMScheduler],
+    ['LCMScheduler', LCMScheduler],
+  ] as const)('%s builds its class from any compatible config, keeping the config', (name, expected) => {
+    expect(resolveSchedulerName(name).className).toBe(expected.className);
+    const scheduler = schedulerFromConfig(ddpmConfig, name);
+    expect(scheduler).toBeInstanceOf(expected);
+    expect(scheduler.config).toMatchObject({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, stepsOffset: 1 });
+  });
+
+  it('every short name builds its class with its options (they reach toConfig())', () => {
+    const flowConfig = new FlowMatchEulerDiscreteScheduler({ shift: 3 }).toConfig();
+    for (const [name, entry] of Object.entries(SCHEDULER_NAMES)) {
+      expect([name, entry.className in SCHEDULERS]).toEqual([name, true]);
+      // Flow matching reads only flow-matching configs; every other name reads the DDPM family's.
+      const scheduler = schedulerFromConfig(entry.className === FlowMatchEulerDiscreteScheduler.className ? flowConfig : ddpmConfig, name);
+      expect(scheduler.className).toBe(entry.className);
+      expect(scheduler.toConfig()).toMatchObject(entry.config);
+    }
+    expect(() => schedulerFromConfig(ddpmConfig, 'flow-euler')).toThrow(/cannot build from a config of 'DDPMScheduler'/);
+  });
+
+  it('a known Diffusers class that is not implemented gives a clear ConfigError, not a crash', () => {
+    // LMS is in Diffusers' list of schedulers that share these configs; this package has none.
+    const lms = { ...ddpmConfig, _class_name: 'LMSDiscreteScheduler' };
+    expect(() => schedulerFromConfig(lms)).toThrow(
+      'LMSDiscreteScheduler is not implemented by this version of @diffusion-ts/schedulers (implemented: DDPMScheduler, DDIMScheduler, ' +
+        'PNDMScheduler, EulerDiscreteScheduler, EulerAncestralDiscreteScheduler, HeunDiscreteScheduler, LCMScheduler, ' +
+        'FlowMatchEulerDiscreteScheduler, DPMSolverMultistepScheduler, UniPCMultistepScheduler)',
+    );
+    expect(() => schedulerFromConfig(ddpmConfig, 'LMSDiscreteScheduler')).toThrow(
+      /scheduler 'LMSDiscreteScheduler' needs LMSDiscreteScheduler, which this version of @diffusion-ts\/schedulers does not implement/,
+    );
+    expect(() => schedulerClass('LMSDiscreteScheduler')).toThrow(ConfigError);
+    // A config of an unimplemented class still loads into an implemented one when asked.
+    expect(schedulerFromConfig(lms, 'ddim')).toBeInstanceOf(DDIMScheduler);
+  });
+
+  it('refuses unknown names, listing the short names and the class names', () => {
+    expect(() => resolveSchedulerName('fancy')).toThrow(/^unknown scheduler 'fancy' \(expected one of ddpm, ddim, pndm, euler, euler-a, heun, dpm\+\+2m, dpm\+\+2m-karras, .*flow-euler, or a class name: DDPMScheduler, DDIMScheduler/);
+    expect(() => resolveSchedulerName('ddimscheduler')).toThrow(/unknown scheduler 'ddimscheduler'/);
+    expect(() => resolveSchedulerName('__proto__')).toThrow(ConfigError);
+    expect(() => resolveSchedulerName('toString')).toThrow(ConfigError);
   });
 });

@@ -208,13 +208,22 @@ export interface SpacingOptions {
  * The inference timesteps for `count` steps in ascending order, as Diffusers' `set_timesteps`
  * computes them: `leading` is `i * (T // N) + stepsOffset`; `trailing` is
  * `round(arange(T, 0, -T/N)) - 1`; `linspace` is `round(linspace(0, T - 1, N))`. Rounding is
- * numpy's half-to-even; `trailing` and `linspace` ignore `stepsOffset`.
+ * numpy's half-to-even; `trailing` and `linspace` ignore `stepsOffset`. A `leading` schedule
+ * whose offset pushes the last timestep to `numTrainTimesteps` or beyond is refused (Diffusers'
+ * DDPM, DDIM and PNDM accept it and fail with an index error in `step`); with `pastEnd: 'allow'`
+ * it is kept, for the σ schedulers, which clamp σ there as Diffusers' `np.interp` does.
  */
-export function spacedTimestepsAscending(count: number, options: SpacingOptions): number[] {
+export function spacedTimestepsAscending(
+  count: number,
+  options: SpacingOptions,
+  context = 'setTimesteps',
+  pastEnd: 'refuse' | 'allow' = 'refuse',
+): number[] {
   const total = options.numTrainTimesteps;
   switch (options.timestepSpacing) {
     case 'leading': {
       const ratio = Math.floor(total / count);
+      if (pastEnd === 'refuse') assertLeadingFits((count - 1) * ratio + options.stepsOffset, count, options, context);
       return Array.from({ length: count }, (_, i) => i * ratio + options.stepsOffset);
     }
     case 'trailing':
@@ -225,6 +234,20 @@ export function spacedTimestepsAscending(count: number, options: SpacingOptions)
       return numpyLinspace(0, total - 1, count).map(roundHalfToEven);
     default:
       throw new Error(`unknown timestepSpacing '${String(options.timestepSpacing)}' (expected leading, trailing or linspace)`);
+  }
+}
+
+/**
+ * Throws unless `last`, the largest timestep of a `leading` schedule of `count` steps, lies below
+ * `numTrainTimesteps` (a large `stepsOffset` pushes it past; Diffusers fails later with an index
+ * error).
+ */
+export function assertLeadingFits(last: number, count: number, options: SpacingOptions, context: string): void {
+  if (last >= options.numTrainTimesteps) {
+    throw new RangeError(
+      `${context}: ${count} steps with stepsOffset ${options.stepsOffset} ('leading' spacing) reach timestep ${last}, ` +
+        `beyond numTrainTimesteps - 1 = ${options.numTrainTimesteps - 1}; use fewer steps or 'trailing' spacing`,
+    );
   }
 }
 

@@ -9,16 +9,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ConfigSchema } from '@diffusion-ts/core';
 import { DiscreteScheduler } from './discrete-scheduler.js';
+import { mixPerItem } from './forward-process.js';
+import { assertFinite, assertSameShape } from './input-checks.js';
 import type { BetaSchedule } from './schedule.js';
-import {
-  assertFinite,
-  assertSameShape,
-  type CommonOptions,
-  type PredictionType,
-  type StepOptions,
-  type TimestepsInput,
-} from './scheduler.js';
-import { initNoiseSigmaFor, sigmasFromAlphasCumprod, type SigmaSchedule } from './sigmas.js';
+import type { CommonOptions, PredictionType, StepOptions, TimestepsInput } from './scheduler.js';
+import { initNoiseSigmaFor, trainSigmasOf, type SigmaSchedule } from './sigmas.js';
 import { stepPosition } from './step-index.js';
 
 const f32 = Math.fround;
@@ -56,22 +51,12 @@ export function addNoiseAtSigmas(
   coefficients: (sigma: number) => [number, number],
   context: string,
 ): tf.Tensor {
-  assertSameShape(originalSamples, 'originalSamples', noise, 'noise', context);
-  assertFinite({ originalSamples, noise }, context);
-  const values = typeof timesteps === 'number' ? [timesteps] : Array.from(timesteps instanceof tf.Tensor ? timesteps.dataSync() : timesteps);
-  const pairs = values.map((t) => {
+  const pairs = Array.from(schedule.sigmas.subarray(0, schedule.timesteps.length), coefficients);
+  const tables = [Float64Array.from(pairs, (pair) => pair[0]), Float64Array.from(pairs, (pair) => pair[1])] as const;
+  return mixPerItem(tables, ['originalSamples', originalSamples], ['noise', noise], timesteps, 1, context, (t) => {
     const index = schedule.timesteps.indexOf(t);
     if (index < 0) throw new RangeError(`${context}: timestep ${String(t)} is not in the schedule (use values of scheduler.timesteps)`);
-    return coefficients(schedule.sigmas[index]);
-  });
-  const batch = originalSamples.rank === 0 ? 1 : originalSamples.shape[0];
-  if (pairs.length !== 1 && pairs.length !== batch) {
-    throw new RangeError(`${context}: got ${pairs.length} timesteps for a batch of ${batch} (give one, or one per item)`);
-  }
-  return tf.tidy(() => {
-    const shape = originalSamples.rank === 0 ? [] : [pairs.length, ...Array<number>(originalSamples.rank - 1).fill(1)];
-    const column = (k: 0 | 1) => tf.tensor(Float32Array.from(pairs, (pair) => pair[k]), shape);
-    return tf.add(tf.mul(originalSamples, column(0)), tf.mul(noise, column(1)));
+    return index;
   });
 }
 
@@ -86,18 +71,9 @@ export abstract class SigmaScheduler<T extends CommonOptions> extends DiscreteSc
 
   protected constructor(input: unknown, schema: ConfigSchema<T>, defaults: T, className: string, schedules: readonly BetaSchedule[]) {
     super(input, schema, defaults, className, schedules);
-    this.trainSigmas = this.makeTrainSigmas();
+    this.trainSigmas = trainSigmasOf(this.alphasCumprod, this.config, className);
     // As in Diffusers: before setTimesteps, every training timestep, descending, then σ = 0.
     this.sigmas = Float64Array.from([...Array.from(this.trainSigmas).reverse(), 0]);
-  }
-
-  /**
-   * The σ table. With zero terminal SNR, ᾱ_T = 0 would make σ infinite: as Diffusers, ᾱ_T is set
-   * to 2^-24 first (σ_T ≈ 4096).
-   */
-  private makeTrainSigmas(): Float64Array {
-    if ((this.config as { rescaleBetasZeroSnr?: boolean }).rescaleBetasZeroSnr) this.alphasCumprod[this.alphasCumprod.length - 1] = 2 ** -24;
-    return sigmasFromAlphasCumprod(this.alphasCumprod);
   }
 
   /** σmax for `linspace` / `trailing` spacing, else sqrt(σmax² + 1). */

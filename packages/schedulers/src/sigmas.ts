@@ -23,6 +23,33 @@ export function sigmasFromAlphasCumprod(alphasCumprod: ArrayLike<number>): Float
   return Float64Array.from(alphasCumprod, (alphaBar) => f32(Math.sqrt(f32(f32(1 - alphaBar) / alphaBar))));
 }
 
+/** What `trainSigmasOf` reads from a β-schedule scheduler's config. */
+export interface TrainSigmaOptions {
+  rescaleBetasZeroSnr?: boolean;
+  trainedBetas: readonly number[] | null;
+}
+
+/**
+ * The σ table of a β-schedule scheduler (ascending t). With zero terminal SNR, ᾱ_T = 0 would
+ * make σ_T infinite: as Diffusers, ᾱ_T is set to 2^-24 first (in `alphasCumprod`, so σ_T ≈ 4096).
+ * Any other ᾱ too small for a finite float32 σ (betas so large that the signal vanishes) is a
+ * `ConfigError` naming the β key: Diffusers would start from infinite noise and return NaN.
+ */
+export function trainSigmasOf(alphasCumprod: Float64Array, options: TrainSigmaOptions, className: string): Float64Array {
+  if (options.rescaleBetasZeroSnr === true) alphasCumprod[alphasCumprod.length - 1] = 2 ** -24;
+  const sigmas = sigmasFromAlphasCumprod(alphasCumprod);
+  const bad = sigmas.findIndex((sigma) => !Number.isFinite(sigma));
+  if (bad >= 0) {
+    const key = options.trainedBetas !== null ? 'trained_betas' : 'beta_end';
+    throw new ConfigError(
+      `${className}: the betas make alphas_cumprod[${bad}] = ${alphasCumprod[bad]} (float32), so σ is infinite from timestep ${bad} on; ` +
+        `use smaller betas (${key}) or fewer num_train_timesteps`,
+      key,
+    );
+  }
+  return sigmas;
+}
+
 /** log σ of a float32 sigma table, rounded to float32 (Diffusers' `log_sigmas`). */
 export function logSigmas(sigmas: ArrayLike<number>): Float64Array {
   return Float64Array.from(sigmas, (sigma) => f32(Math.log(sigma)));
@@ -49,13 +76,17 @@ export function sigmaToTimestep(sigma: number, logSigmaTable: ArrayLike<number>)
   // The last index whose log σ is <= log σ (0 if none), at most count - 2.
   let low = 0;
   for (let i = 0; i < count; i += 1) if (logSigma - logSigmaTable[i] >= 0) low = i;
+  // A one-entry table maps every σ to timestep 0 (Diffusers' index arithmetic gives NaN).
+  if (count === 1) return 0;
   low = Math.min(low, count - 2);
   const lowValue = logSigmaTable[low];
   const highValue = logSigmaTable[low + 1];
   // numpy 1.x keeps Diffusers' float32 table arrays float32 against the float64 scalar log σ
   // (the scalar is rounded to float32 first), so the weight and 1 - weight are float32: the end σ
-  // then give exactly T - 1, not T - 1 - 4e-8.
-  const weight = Math.min(Math.max(f32(f32(lowValue - f32(logSigma)) / f32(lowValue - highValue)), 0), 1);
+  // then give exactly T - 1, not T - 1 - 4e-8. Two equal entries (β below float32's resolution)
+  // give the lower timestep where Diffusers' 0 / 0 gives NaN.
+  const span = f32(lowValue - highValue);
+  const weight = span === 0 ? 0 : Math.min(Math.max(f32(f32(lowValue - f32(logSigma)) / span), 0), 1);
   return f32(1 - weight) * low + weight * (low + 1);
 }
 
@@ -140,7 +171,7 @@ export function lambdaOf(sigma: number, flow = false): number {
  */
 export function sigmaSchedulerTimesteps(count: number, options: SpacingOptions): number[] {
   if (options.timestepSpacing === 'linspace') return numpyLinspace(0, options.numTrainTimesteps - 1, count).map(f32).reverse();
-  return spacedTimestepsAscending(count, options).reverse();
+  return spacedTimestepsAscending(count, options, 'setTimesteps', 'allow').reverse();
 }
 
 /** Standard deviation of the start noise: σmax for `linspace` / `trailing`, else sqrt(σmax² + 1). */

@@ -107,7 +107,7 @@ describe('UniPCMultistepScheduler config and schedule', () => {
   });
 
   it.each([
-    [{ solver_order: 4 }, /solverOrder must be 1, 2 or 3/],
+    [{ solver_order: 4 }, /'solver_order' must lie in \[1, 3\], got 4/],
     [{ solver_order: 2.5 }, /'solver_order' must be an integer/],
     [{ solver_type: 'bh3' }, /'solver_type' has unknown value 'bh3'/],
     [{ timestep_spacing: 'even' }, /'timestep_spacing' has unknown value 'even'/],

@@ -12,12 +12,14 @@
  * Here the weights F B(h) ρ are solved for directly, which stays finite when B(h) is infinite.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, type ConfigJson, type ConfigSchema } from '@diffusion-ts/core';
+import { ConfigError, type ConfigSchema } from '@diffusion-ts/core';
+import { SIGMA_BOUND_FIELD } from './config-fields.js';
 import { combine, MultistepScheduler } from './multistep.js';
 import { MULTISTEP_DEFAULTS, MULTISTEP_FIELDS, MULTISTEP_LEADING_SCHEMA, replaceAliases, type MultistepOptions } from './multistep-config.js';
 import { multistepSchedule, multistepTimesteps } from './multistep-schedule.js';
 import { assertInferenceSteps } from './schedule.js';
-import { DIFFUSERS_COMPATIBLE_NAMES, type SetTimestepsOptions, type StepOptions, type StepResult } from './scheduler.js';
+import { DIFFUSERS_COMPATIBLE_NAMES } from './scheduler-config.js';
+import type { SetTimestepsOptions, StepOptions, StepResult } from './scheduler.js';
 import { refuseCustomSchedule } from './set-timesteps.js';
 import { alphaSigmaOf, lambdaOf } from './sigmas.js';
 
@@ -56,7 +58,7 @@ export const UNIPC_MULTISTEP_SCHEMA: ConfigSchema<UniPCMultistepOptions> = {
   predictX0: { kind: 'boolean' },
   solverType: { kind: 'string', values: ['bh1', 'bh2'] },
   lowerOrderFinal: MULTISTEP_FIELDS.lowerOrderFinal,
-  disableCorrector: { kind: 'integer[]' },
+  disableCorrector: { kind: 'integer[]', range: { min: 0 } },
   solverP: { kind: 'json', nullable: true },
   useKarrasSigmas: MULTISTEP_FIELDS.useKarrasSigmas,
   useExponentialSigmas: MULTISTEP_FIELDS.useExponentialSigmas,
@@ -69,9 +71,10 @@ export const UNIPC_MULTISTEP_SCHEMA: ConfigSchema<UniPCMultistepOptions> = {
   rescaleBetasZeroSnr: MULTISTEP_FIELDS.rescaleBetasZeroSnr,
   useDynamicShifting: MULTISTEP_FIELDS.useDynamicShifting,
   timeShiftType: MULTISTEP_FIELDS.timeShiftType,
-  sigmaMin: { kind: 'number', nullable: true },
-  sigmaMax: { kind: 'number', nullable: true },
-  shiftTerminal: { kind: 'number', nullable: true },
+  sigmaMin: SIGMA_BOUND_FIELD,
+  sigmaMax: SIGMA_BOUND_FIELD,
+  // Flow sigmas only: any value is refused (see the constructor); the range is flow matching's.
+  shiftTerminal: { kind: 'number', nullable: true, range: { min: 0, max: 1, maxExclusive: true } },
 };
 
 /** Solves the small system `matrix · x = rhs` (Gaussian elimination, partial pivoting). */
@@ -118,11 +121,6 @@ export class UniPCMultistepScheduler extends MultistepScheduler<UniPCMultistepOp
     const where = UniPCMultistepScheduler.className;
     if (this.config.solverP !== null) throw new ConfigError(`${where}: solverP (another scheduler as predictor) is not supported; it must be null`, 'solver_p');
     if (this.config.shiftTerminal !== null) throw new ConfigError(`${where}: shiftTerminal is only supported with flow sigmas`, 'shift_terminal');
-  }
-
-  /** Builds a UniPC scheduler from a Diffusers `scheduler_config.json` object or our options. */
-  static fromConfig(config: ConfigJson | Partial<UniPCMultistepOptions>): UniPCMultistepScheduler {
-    return new UniPCMultistepScheduler(config);
   }
 
   /**

@@ -1,5 +1,5 @@
 // Consumer check for @diffusion-ts/native alone (tfjs-core, -backend-wasm and -backend-cpu from
-// the registry; the addon compiled by the package's install script).
+// the registry; on linux-x64 the prebuilt binary from the tarball, with no compiler on PATH).
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,7 +10,10 @@ await check('loadNativeAddon', async () => {
   const addon = await loadNativeAddon();
   const status = nativeAddonStatus();
   expect(status.available && typeof addon.gemm === 'function', JSON.stringify(status));
-  return `${status.isa}, ${status.threads} threads`;
+  if (process.platform === 'linux' && process.arch === 'x64') {
+    expect(/\/prebuilds\/linux-x64\/[^/]+\.node$/.test(status.binary ?? ''), `not the prebuilt binary: ${status.binary}`);
+  }
+  return `${status.isa}, ${status.threads} threads, ${status.binary?.split('/node_modules/').at(-1)}`;
 });
 await check('registerNativeWasmKernels', () => {
   expect(registerNativeWasmKernels() && nativeWasmKernelsRegistered(), 'kernels not registered');

@@ -1,29 +1,24 @@
 /**
  * Part 4, speed: UNet2DModel in the DDPM CIFAR-10 layout (google/ddpm-cifar10-32, random weights)
  * forward at batch 1 and 8 and a training step (forward + backward + AdamW) at batch 8, and the
- * slowest kernels (conv2d, matMul, GroupNorm, softmax), on every GPU backend here and on
- * wasm + native, side by side in one run. `--quick` (CI on SwiftShader) times the tiny fixture
- * model at batch 1 and small kernels instead.
+ * slowest kernels (conv2d, matMul, GroupNorm, softmax), and one denoising step of Stable Diffusion
+ * 1.5's UNet at 512x512 (batch 2, as classifier-free guidance runs it; weights left at zero, which
+ * costs the same as real ones), on every GPU backend here and on wasm + native, side by side in
+ * one run. `--quick` (CI on SwiftShader) times the tiny fixture model at batch 1 and small kernels
+ * instead.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { AdamW, groupNormalize, listBackends } from '@diffusion-ts/core';
-import { countFlops, UNet2DModel } from '@diffusion-ts/models';
+import { countFlops, UNet2DConditionModel, UNet2DModel } from '@diffusion-ts/models';
+import { DDPM_CIFAR10_CONFIG, SD15_UNET_CONFIG } from '@diffusion-ts/models/testing';
 import { APP_ROOT, bestTime, messageOf, partArguments, useBackend, writePartJson } from '../common.mjs';
 
 const { out, quick } = partArguments();
 
-/** google/ddpm-cifar10-32's config.json (35.7M parameters, attention at 16x16). */
-const CIFAR10 = {
-  sample_size: 32, in_channels: 3, out_channels: 3, block_out_channels: [128, 256, 256, 256], layers_per_block: 2,
-  attention_head_dim: null, norm_eps: 1e-6, dropout: 0.1,
-  down_block_types: ['DownBlock2D', 'AttnDownBlock2D', 'DownBlock2D', 'DownBlock2D'],
-  up_block_types: ['UpBlock2D', 'UpBlock2D', 'AttnUpBlock2D', 'UpBlock2D'],
-};
-
 const models = quick
   ? [{ name: 'tiny fixture (702k)', load: () => UNet2DModel.fromPretrained(join(APP_ROOT, 'fixtures', 'diffusers', 'unet2d_tiny')), size: 16, forward: [1], train: [1], trainOn: ['wasm+native'] }]
-  : [{ name: 'DDPM CIFAR-10 (35.7M)', load: () => Promise.resolve(UNet2DModel.fromConfig(CIFAR10, { seed: 0 })), config: CIFAR10, size: 32, forward: [1, 8], train: [8] }];
+  : [{ name: 'DDPM CIFAR-10 (35.7M)', load: async () => UNet2DModel.fromConfig(DDPM_CIFAR10_CONFIG, { seed: 0 }), size: 32, forward: [1, 8], train: [8] }];
 
 const kernels = quick
   ? { conv: [1, 16, 16, 32, 32], matMul: [256, 64, 64], groupNorm: [1, 16, 16, 32, 8], softmax: [4, 64, 64] }
@@ -90,6 +85,22 @@ async function kernelRows(backend) {
   return rows;
 }
 
+/** One UNet call of SD 1.5 at 512x512 with guidance's batch of 2: latents [2,64,64,4], text [2,77,768]. */
+async function stableDiffusionRow(backend) {
+  const unet = UNet2DConditionModel.fromConfig(SD15_UNET_CONFIG, { seed: null });
+  const latents = sinTensor([2, 64, 64, 4], 0.3);
+  const text = sinTensor([2, 77, 768], 0.9);
+  try {
+    const ms = await bestTime(() => unet.predict(latents, 999, { encoderHiddenStates: text }), { repeats: 2 });
+    const gflop = countFlops(SD15_UNET_CONFIG, 2, 64) / 1e9;
+    console.log(`speed ${backend} SD 1.5 UNet 512x512 batch 2 step: ${ms.toFixed(0)} ms`);
+    return { backend, model: 'SD 1.5 UNet (859.5M), 512x512', batch: 2, pass: 'denoising step', ms, gflop, gflops: gflop / (ms / 1000) };
+  } finally {
+    tf.dispose([latents, text]);
+    unet.dispose();
+  }
+}
+
 const available = new Set((await listBackends()).filter((info) => info.available).map((info) => info.name));
 const backends = [...['webgpu', 'cuda'].filter((name) => available.has(name)), 'wasm+native'];
 const result = { quick, models: [], kernels: [], failures: {}, backends: {} };
@@ -98,6 +109,8 @@ for (const backend of backends) {
     result.backends[backend] = await useBackend(backend);
     result.kernels.push(...(await kernelRows(backend)));
     for (const spec of models) result.models.push(...(await modelRows(backend, spec)));
+    writePartJson(out, 'speed', result);
+    if (!quick) result.models.push(await stableDiffusionRow(backend));
   } catch (error) {
     result.failures[backend] = messageOf(error);
     console.log(`speed on ${backend} failed: ${messageOf(error)}`);

@@ -1,9 +1,10 @@
 /** What went wrong with a backend request. */
-export type BackendFault = 'unknown-backend' | 'unavailable' | 'missing-package' | 'init-failed' | 'cannot-train';
+export type BackendFault = 'unknown-backend' | 'unavailable' | 'missing-package' | 'init-failed' | 'cannot-train' | 'insufficient-memory';
 
 /**
  * The error every backend function throws: `backend` is the name asked for, `fault` says what
- * went wrong, and for a missing optional package `packageName` names what to install.
+ * went wrong, and for a missing optional package `packageName` names what to install. Work too
+ * large for the backend (`insufficient-memory`) is refused with it before anything is allocated.
  */
 export class BackendError extends Error {
   readonly backend: string;

@@ -13,13 +13,11 @@ export interface NativeKernelsStatus {
   threads?: number;
 }
 
-/** The part of `@diffusion-ts/native` that core uses. */
-interface NativeModule {
-  loadNativeAddon(): Promise<{ setThreads(threads: number): void }>;
-  nativeAddonStatus(): { available: boolean; reason?: string; isa?: string; threads?: number };
-  registerNativeWasmKernels(): boolean;
-  unregisterNativeWasmKernels(): void;
-}
+/** The part of `@diffusion-ts/native` that core uses (its own types; the package is imported at run time only when installed). */
+type NativeModule = Pick<
+  typeof import('@diffusion-ts/native'),
+  'loadNativeAddon' | 'nativeAddonStatus' | 'registerNativeWasmKernels' | 'unregisterNativeWasmKernels'
+>;
 
 let native: NativeModule | undefined;
 let wanted = true;

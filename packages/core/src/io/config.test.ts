@@ -227,6 +227,32 @@ describe('config', () => {
     expect(parseConfig({ num_class_embeds: null }, SCHEMA, DEFAULTS).options.numClassEmbeds).toBeNull();
   });
 
+  it('refuses numbers outside a field range, naming the key and the range', () => {
+    type Ranged = { ratio: number; count: number; offset: number; betas: number[] };
+    const schema: ConfigSchema<Ranged> = {
+      ratio: { kind: 'number', range: { min: 0, minExclusive: true, max: 1 } },
+      count: { kind: 'integer', range: { min: 1, max: 1000 } },
+      offset: { kind: 'integer', range: { min: 0 } },
+      betas: { kind: 'number[]', range: { min: 0, max: 1, minExclusive: true, maxExclusive: true } },
+    };
+    const defaults: Ranged = { ratio: 0.5, count: 10, offset: 0, betas: [0.1] };
+    const parse = (json: object) => parseConfig(json, schema, defaults, 'Test');
+    expect(parse({ ratio: 1, count: 1000, offset: 7, betas: [0.5, 0.9] }).options).toEqual({ ratio: 1, count: 1000, offset: 7, betas: [0.5, 0.9] });
+    expect(() => parse({ ratio: 0 })).toThrow("Test: config key 'ratio' must lie in (0, 1], got 0");
+    expect(() => parse({ count: 1e8 })).toThrow("Test: config key 'count' must lie in [1, 1000], got 100000000");
+    expect(() => parse({ offset: -5 })).toThrow("Test: config key 'offset' must be >= 0, got -5");
+    expect(() => parse({ betas: [0.5, 1.5] })).toThrow("Test: config key 'betas' must hold values in (0, 1), got 1.5 at index 1");
+    const error = (() => {
+      try {
+        parse({ count: 0 });
+      } catch (caught) {
+        return caught as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.key).toBe('count');
+  });
+
   it('writes what Diffusers writes: snake_case keys of the same types', async () => {
     const fixture = await readConfigFile(FIXTURE_CONFIG.pathname);
     const parsed = parseConfig(fixture, SCHEMA, DEFAULTS);
@@ -279,6 +305,27 @@ describe('config', () => {
     expect(formatConfigJson({ x: 1, y: 0.5 })).toBe('{\n  "x": 1,\n  "y": 0.5\n}\n');
   });
 
+  it("reads and writes Python's NaN, Infinity and -Infinity (Diffusers' configs carry them)", () => {
+    // Expected text: Python 3.11's json.dumps({...}, indent=2, sort_keys=True) of the same values.
+    const python = '{\n  "b": NaN,\n  "c": [\n    Infinity,\n    1.0\n  ],\n  "lambda_min_clipped": -Infinity\n}';
+    const read = parseJsonText(python, 'x');
+    expect(read.lambda_min_clipped).toBe(-Infinity);
+    expect(read.b).toBeNaN();
+    expect(read.c).toEqual([Infinity, 1]);
+    const schema: ConfigSchema<{ c: number[] }> = { c: { kind: 'number[]' } };
+    const written = formatConfigJson(serializeConfig({ c: [Infinity, 1] }, schema, 'X', { b: NaN, lambda_min_clipped: -Infinity }));
+    expect(written).toBe(`{\n  "_class_name": "X",\n  "_diffusers_version": "${DIFFUSERS_VERSION}",\n${python.slice(2)}\n`);
+    expect(parseJsonText(written, 'x').lambda_min_clipped).toBe(-Infinity);
+    // Only tokens outside strings are numbers; strings that spell them stay strings.
+    const strings = parseJsonText('{"NaN": "Infinity", "x": "-Infinity \\" NaN", "y": [NaN, "NaN"]}', 'x');
+    expect(strings).toEqual({ NaN: 'Infinity', x: '-Infinity " NaN', y: [NaN, 'NaN'] });
+    // Anything else that is not JSON still fails, with the parser's own message.
+    for (const bad of ['{"a": NaNa}', '{"a": Infinit}', '{"a": -Inf}', '{"a": nan}', '{"a": inf}', '{"a": +Infinity}', 'NaN', '{"a": NaN']) {
+      expect(() => parseJsonText(bad, 'bad.json')).toThrow(ConfigError);
+      expect(() => parseJsonText(bad, 'bad.json')).toThrow(/^bad\.json: (invalid JSON|expected a JSON object)/);
+    }
+  });
+
   it('writes atomically and keeps the old file when the write fails', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'config-'));
     try {
@@ -297,5 +344,61 @@ describe('config', () => {
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
+  });
+});
+
+describe('config ranges and hostile values (issue 17)', () => {
+  interface Ranged {
+    layers: number;
+    eps: number;
+    widths: number[];
+    any: unknown;
+  }
+  const RANGED: ConfigSchema<Ranged> = {
+    layers: { kind: 'integer', range: { min: 1, max: 32 } },
+    eps: { kind: 'number', range: { min: 0, minExclusive: true, max: 1 } },
+    widths: { kind: 'integer[]', range: { min: 1, max: 16384 } },
+    any: { kind: 'json' },
+  };
+  const DEFAULTS: Ranged = { layers: 2, eps: 1e-5, widths: [32], any: null };
+
+  it('refuses numbers outside the range with a ConfigError naming the key and the range', () => {
+    const fail = (json: object) => () => parseConfig(json, RANGED, DEFAULTS, 'Tiny');
+    expect(fail({ layers: 1e6 })).toThrow("Tiny: config key 'layers' must lie in [1, 32], got 1000000");
+    expect(fail({ layers: 0 })).toThrow(/\[1, 32\]/);
+    expect(fail({ eps: -1 })).toThrow("Tiny: config key 'eps' must lie in (0, 1], got -1");
+    expect(fail({ eps: 0 })).toThrow(ConfigError);
+    expect(fail({ widths: [32, 1e9] })).toThrow("Tiny: config key 'widths' must hold values in [1, 16384], got 1000000000 at index 1");
+    expect(parseConfig({ layers: 32, eps: 1, widths: [1, 16384] }, RANGED, DEFAULTS).options.layers).toBe(32);
+    try {
+      fail({ layers: 33 })();
+    } catch (error) {
+      expect((error as ConfigError).key).toBe('layers');
+    }
+  });
+
+  it('builds error messages for deeply nested values without overflowing the stack', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    let nested: unknown = 1;
+    for (let i = 0; i < 200_000; i++) nested = { a: nested };
+    expect(() => parseConfig({ layers: nested }, RANGED, DEFAULTS)).toThrow(ConfigError);
+    expect(() => parseConfig({ eps: deep }, RANGED, DEFAULTS)).toThrow(ConfigError);
+    expect(() => parseConfig({ widths: deep }, RANGED, DEFAULTS)).toThrow(ConfigError);
+    const message = (() => {
+      try {
+        parseConfig({ layers: nested }, RANGED, DEFAULTS);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return '';
+    })();
+    expect(message.length).toBeLessThan(200);
+  });
+
+  it('refuses JSON text nested deeper than 64 levels', () => {
+    const deep = `{"a": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    expect(() => parseJsonText(deep, 'config.json')).toThrow("config.json: JSON nests deeper than 64 levels");
+    expect(parseJsonText(`{"a": ${'['.repeat(10)}${']'.repeat(10)}}`, 'config.json').a).toEqual([[[[[[[[[[]]]]]]]]]]);
   });
 });

@@ -3,6 +3,9 @@
  * `_diffusers_version` on disk, camelCase typed options in TypeScript.
  */
 
+import { MAX_JSON_DEPTH, outlineJson } from './json-outline.js';
+import { previewJson, truncateText } from './json-preview.js';
+
 /** A JSON value as it appears in a config file. */
 export type ConfigValue = number | string | boolean | null | ConfigValue[] | { [key: string]: ConfigValue };
 
@@ -20,6 +23,41 @@ export type ConfigFieldKind =
   | 'string[]'
   | 'json';
 
+/** The accepted values of a number option: inclusive bounds unless marked exclusive; a missing bound is open. */
+export interface ConfigRange {
+  /** The smallest accepted value. */
+  min?: number;
+  /** The largest accepted value. */
+  max?: number;
+  /** `min` itself is refused (e.g. `norm_eps` must be > 0). */
+  minExclusive?: boolean;
+  /** `max` itself is refused. */
+  maxExclusive?: boolean;
+}
+
+/** Whether `value` lies in `range`. */
+export function inConfigRange(value: number, range: ConfigRange): boolean {
+  const { min, max, minExclusive, maxExclusive } = range;
+  if (min !== undefined && (minExclusive ? !(value > min) : !(value >= min))) return false;
+  if (max !== undefined && (maxExclusive ? !(value < max) : !(value <= max))) return false;
+  return true;
+}
+
+/**
+ * `range` as the words that follow a value in a message: `in [1, 32]`, `in (0, 1]` when both
+ * ends are bounded, `>= 0`, `> 0`, `<= 1` when one is (so `an integer in [1, 32]`,
+ * `values >= 0`).
+ */
+export function formatConfigRange(range: ConfigRange): string {
+  const { min, max } = range;
+  if (min !== undefined && max !== undefined) {
+    return `in ${range.minExclusive ? '(' : '['}${min}, ${max}${range.maxExclusive ? ')' : ']'}`;
+  }
+  if (min !== undefined) return `${range.minExclusive ? '>' : '>='} ${min}`;
+  if (max !== undefined) return `${range.maxExclusive ? '<' : '<='} ${max}`;
+  return 'in (-∞, ∞)';
+}
+
 /** How one option is validated and named on disk. */
 export interface ConfigFieldSpec {
   /** The value's JSON type. */
@@ -30,6 +68,8 @@ export interface ConfigFieldSpec {
   values?: readonly string[];
   /** The snake_case key on disk, when it is not the plain conversion of the option name. */
   key?: string;
+  /** For numbers and integers (and arrays of them): the accepted range. */
+  range?: ConfigRange;
 }
 
 /** One field spec per option of `T`. */
@@ -74,10 +114,10 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  return `a ${typeof value} (${JSON.stringify(value)?.slice(0, 40)})`;
+  return `a ${typeof value} (${previewJson(value, 40)})`;
 }
 
-function checkScalar(kind: 'number' | 'integer' | 'boolean' | 'string', value: unknown): value is number | boolean | string {
+function checkScalar(kind: 'number' | 'integer' | 'boolean' | 'string', value: unknown): boolean {
   switch (kind) {
     case 'number':
       return typeof value === 'number' && Number.isFinite(value);
@@ -88,6 +128,19 @@ function checkScalar(kind: 'number' | 'integer' | 'boolean' | 'string', value: u
     case 'string':
       return typeof value === 'string';
   }
+}
+
+/** Throws unless every number of `value` (a number or number array) lies in the field's range. */
+function checkRange(key: string, range: ConfigRange, value: number | number[], context: string): void {
+  const wanted = formatConfigRange(range);
+  if (Array.isArray(value)) {
+    const index = value.findIndex((item) => !inConfigRange(item, range));
+    if (index < 0) return;
+    throw new ConfigError(`${context}: config key '${key}' must hold values ${wanted}, got ${String(value[index])} at index ${index}`, key);
+  }
+  if (inConfigRange(value, range)) return;
+  const verb = wanted.startsWith('in ') ? 'lie' : 'be';
+  throw new ConfigError(`${context}: config key '${key}' must ${verb} ${wanted}, got ${String(value)}`, key);
 }
 
 function validateField(key: string, spec: ConfigFieldSpec, value: unknown, context: string): unknown {
@@ -105,18 +158,20 @@ function validateField(key: string, spec: ConfigFieldSpec, value: unknown, conte
     if (spec.values) {
       const bad = (value as string[]).find((item) => !spec.values!.includes(item));
       if (bad !== undefined) {
-        throw new ConfigError(`${context}: config key '${key}' has unknown value '${bad}' (expected one of ${spec.values.join(', ')})`, key);
+        throw new ConfigError(`${context}: config key '${key}' has unknown value '${truncateText(bad)}' (expected one of ${spec.values.join(', ')})`, key);
       }
     }
-    return [...(value as unknown[])];
+    if (spec.range && itemKind !== 'string') checkRange(key, spec.range, value as number[], context);
+    return [...value];
   }
   const kind = spec.kind as 'number' | 'integer' | 'boolean' | 'string';
   if (!checkScalar(kind, value)) {
     throw new ConfigError(`${context}: config key '${key}' must be ${kind === 'integer' ? 'an integer' : `a ${kind}`}, got ${describe(value)}`, key);
   }
   if (spec.values && !spec.values.includes(value as string)) {
-    throw new ConfigError(`${context}: config key '${key}' has unknown value '${String(value)}' (expected one of ${spec.values.join(', ')})`, key);
+    throw new ConfigError(`${context}: config key '${key}' has unknown value '${truncateText(String(value))}' (expected one of ${spec.values.join(', ')})`, key);
   }
+  if (spec.range && (kind === 'number' || kind === 'integer')) checkRange(key, spec.range, value as number, context);
   return value;
 }
 
@@ -200,18 +255,70 @@ export function serializeConfig<T extends object>(
  */
 const FLOAT_KEYS = new WeakMap<object, ReadonlySet<string>>();
 
-/** Parses JSON text, naming the source in the error when it is not valid JSON. */
+/**
+ * Parses JSON text, naming the source in the error when it is not valid JSON or nests deeper than
+ * 64 levels (checked first, without recursion). Python's `json` (which writes Diffusers' configs)
+ * spells non-finite floats `NaN`, `Infinity` and `-Infinity` (e.g. DPM-Solver's
+ * `"lambda_min_clipped": -Infinity`): those tokens are read too, outside strings.
+ */
 export function parseJsonText(text: string, source: string): ConfigJson {
+  if (outlineJson(text).tooDeep) throw new ConfigError(`${source}: JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`${source}: invalid JSON (${(error as Error).message})`);
+    value = parsePythonJson(text, error as Error, source);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError(`${source}: expected a JSON object at the top level`);
   }
   return value as ConfigJson;
+}
+
+/** Python's spellings of the non-finite floats. */
+const PYTHON_CONSTANTS: Readonly<Record<string, number>> = {
+  NaN: Number.NaN,
+  Infinity: Number.POSITIVE_INFINITY,
+  '-Infinity': Number.NEGATIVE_INFINITY,
+};
+
+/**
+ * JSON with Python's non-finite tokens: each token outside a string becomes a string marked with
+ * a random prefix that the text does not contain, which a reviver turns back into the number.
+ * Throws the `ConfigError` of the plain parse when there is no such token or the text is still
+ * invalid.
+ */
+function parsePythonJson(text: string, failure: Error, source: string): unknown {
+  const invalid = () => new ConfigError(`${source}: invalid JSON (${failure.message})`);
+  let marker: string;
+  do marker = `\u0000py${Math.random().toString(36).slice(2)}:`;
+  while (text.includes(marker));
+  const parts: string[] = [];
+  let start = 0;
+  let found = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text[i];
+    if (char === '"') {
+      // Skip the string, escapes included.
+      for (i += 1; i < text.length && text[i] !== '"'; i += text[i] === '\\' ? 2 : 1);
+      continue;
+    }
+    const token = char === 'N' ? 'NaN' : char === 'I' ? 'Infinity' : char === '-' && text[i + 1] === 'I' ? '-Infinity' : undefined;
+    if (token === undefined || !text.startsWith(token, i)) continue;
+    parts.push(text.slice(start, i), JSON.stringify(marker + token));
+    start = i + token.length;
+    i = start - 1;
+    found = true;
+  }
+  if (!found) throw invalid();
+  parts.push(text.slice(start));
+  try {
+    return JSON.parse(parts.join(''), (_key, item: unknown) =>
+      typeof item === 'string' && item.startsWith(marker) ? PYTHON_CONSTANTS[item.slice(marker.length)] : item,
+    );
+  } catch {
+    throw invalid();
+  }
 }
 
 /**
@@ -227,7 +334,8 @@ export function formatConfigJson(json: ConfigJson): string {
 
 function formatValue(value: unknown, indent: string, isFloatKey: (key: string) => boolean, asFloat = false): string | undefined {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return 'null';
+    // Python's json spelling of the non-finite floats (which parseJsonText reads back).
+    if (!Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
     return asFloat || !Number.isInteger(value) ? pythonFloat(value) : JSON.stringify(value);
   }
   if (typeof value === 'string') return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

@@ -1,84 +1,117 @@
 import { parseJsonText, type ConfigJson } from './config.js';
-import { loadSafetensors } from './safetensors-file.js';
-import type { SafetensorsFile } from './safetensors.js';
-import { isUrl, readSourceBytes } from './source-bytes.js';
+import { LoadError } from './load-error.js';
+import { resolveLoadOptions, type LoadOptions, type ResolvedLoadOptions } from './load-options.js';
+import { relativeSegments } from './relative-path.js';
+import type { SafetensorsFile, SafetensorsHeader } from './safetensors.js';
+import { readHeaderOf } from './safetensors-header.js';
+import { loadSafetensorsFrom } from './safetensors-file.js';
+import { isFileUrl, isUrl, readSourceBytes, sourceExists } from './source-bytes.js';
 
 /**
  * A folder of model files in Diffusers' layout (`config.json`, `diffusion_pytorch_model.safetensors`,
- * `scheduler/scheduler_config.json`, `unet/…`, `model_index.json`), on disk or behind an http(s)
- * base URL. Errors name the missing file and the source.
+ * `scheduler/scheduler_config.json`, `unet/…`, `model_index.json`), on disk, behind a `file:` URL
+ * or behind an http(s) base URL. Every relative path is decoded and normalised first; one that
+ * would leave the folder, or carries a query or fragment, is refused (`LoadError`, `unsafe-path`).
+ * Reads are bounded by the `LoadOptions` the source was opened with.
  */
 export interface PretrainedSource {
   /** The folder path or base URL. */
   readonly location: string;
-  /** The same source one folder down. */
+  /** The same source one folder down (the same limits). */
   subfolder(name: string): PretrainedSource;
   /** Whether `file` exists. */
   exists(file: string): Promise<boolean>;
-  /** The bytes of `file`. */
+  /** The bytes of `file`: a `.safetensors` file within `maxWeightsBytes` (and its header's size), anything else within `maxTextBytes`. */
   readBytes(file: string): Promise<Uint8Array>;
-  /** The text of `file` (UTF-8). */
+  /** The text of `file` (UTF-8, within `maxTextBytes`). */
   readText(file: string): Promise<string>;
-  /** `file` parsed as a JSON object. */
+  /** `file` parsed as a JSON object (within `maxTextBytes`). */
   readJson(file: string): Promise<ConfigJson>;
+  /** The tensors of the safetensors `file` (local files are read one tensor at a time; downloads within the limits). */
+  loadSafetensors(file: string): Promise<SafetensorsFile>;
+  /** Only the header of the safetensors `file`: its first bytes (a `Range` request over http), no tensor data. */
+  readSafetensorsHeader(file: string): Promise<SafetensorsHeader>;
 }
 
-function checkRelative(file: string): string {
-  const parts = file.split(/[\\/]/);
-  if (file.startsWith('/') || parts.some((part) => part === '..')) {
-    throw new Error(`pretrained: '${file}' must be a relative path inside the model folder`);
-  }
-  return parts.filter((part) => part !== '' && part !== '.').join('/');
-}
+type SourceKind = 'http' | 'file-url' | 'path';
 
 class FolderOrUrlSource implements PretrainedSource {
   readonly location: string;
-  private readonly remote: boolean;
 
-  constructor(location: string) {
-    this.remote = isUrl(location);
+  constructor(
+    location: string,
+    private readonly kind: SourceKind,
+    private readonly options: ResolvedLoadOptions,
+  ) {
     this.location = location.replace(/\/+$/, '') || '/';
   }
 
+  /** The location of `file` below this folder, checked to stay inside it. */
   private resolve(file: string): string {
-    return `${this.location}/${checkRelative(file)}`;
+    const segments = relativeSegments(file, this.location);
+    if (segments.length === 0) return this.location;
+    if (this.kind === 'path') {
+      const separator = this.location.endsWith('/') || this.location.endsWith('\\') ? '' : '/';
+      return `${this.location}${separator}${segments.join('/')}`;
+    }
+    const target = `${this.location}/${segments.map(encodeURIComponent).join('/')}`;
+    // Defence in depth: the URL parser must agree that the target lies below the base.
+    const base = new URL(`${this.location}/`);
+    const resolved = new URL(target);
+    if (resolved.origin !== base.origin || !resolved.pathname.startsWith(base.pathname) || resolved.search || resolved.hash) {
+      throw new LoadError('unsafe-path', target, `'${file}' resolves outside ${this.location}`);
+    }
+    return target;
+  }
+
+  private readLimitOf(file: string): 'weights' | 'text' {
+    return file.toLowerCase().endsWith('.safetensors') ? 'weights' : 'text';
   }
 
   subfolder(name: string): PretrainedSource {
-    return new FolderOrUrlSource(this.resolve(name));
+    return new FolderOrUrlSource(this.resolve(name), this.kind, this.options);
   }
 
   async exists(file: string): Promise<boolean> {
-    const target = this.resolve(file);
-    if (this.remote) {
-      let response = await fetch(target, { method: 'HEAD' });
-      if (response.status === 405 || response.status === 501) {
-        // Servers without HEAD: ask for one byte instead.
-        response = await fetch(target, { headers: { Range: 'bytes=0-0' } });
-        await response.body?.cancel();
-      }
-      return response.ok;
-    }
-    const { stat } = await import('node:fs/promises');
-    try {
-      return (await stat(target)).isFile();
-    } catch {
-      return false;
-    }
+    return sourceExists(this.resolve(file), this.options);
   }
 
   async readBytes(file: string): Promise<Uint8Array> {
+    return this.read(file, this.readLimitOf(file));
+  }
+
+  async loadSafetensors(file: string): Promise<SafetensorsFile> {
     const target = this.resolve(file);
+    return this.hinted(() => loadSafetensorsFrom(target, this.options));
+  }
+
+  async readSafetensorsHeader(file: string): Promise<SafetensorsHeader> {
+    const target = this.resolve(file);
+    return this.hinted(() => readHeaderOf(target, this.options));
+  }
+
+  /** Reads `file` within the limit of `kind`. */
+  private async read(file: string, kind: 'weights' | 'text'): Promise<Uint8Array> {
+    const target = this.resolve(file);
+    return this.hinted(() => readSourceBytes(target, kind, this.options));
+  }
+
+  /** Runs a read; a missing file in a missing local folder says so. */
+  private async hinted<T>(read: () => Promise<T>): Promise<T> {
     try {
-      return await readSourceBytes(target);
+      return await read();
     } catch (error) {
-      throw new Error(`pretrained: cannot read '${file}' from ${this.location}: ${(error as Error).message}${await this.hint()}`, { cause: error });
+      if (error instanceof LoadError && error.fault === 'not-found') {
+        const hint = await this.hint();
+        if (hint) throw new LoadError(error.fault, error.source, `${error.reason}${hint}`, { status: error.status, cause: error });
+      }
+      throw error;
     }
   }
 
   /** A hint for a local folder that does not exist (often a Hub model id given as a path). */
   private async hint(): Promise<string> {
-    if (this.remote) return '';
+    if (this.kind !== 'path') return '';
     const { stat } = await import('node:fs/promises');
     const folderExists = await stat(this.location).then(
       (info) => info.isDirectory(),
@@ -88,35 +121,59 @@ class FolderOrUrlSource implements PretrainedSource {
     const hubId = /^[\w.-]+\/[\w.-]+$/.test(this.location);
     return hubId
       ? ` (the folder does not exist; Hub ids are not resolved, pass https://huggingface.co/${this.location}/resolve/main instead)`
-      : ' (the folder does not exist)';
+      : ` (the folder does not exist)`;
   }
 
   async readText(file: string): Promise<string> {
-    return new TextDecoder().decode(await this.readBytes(file));
+    return new TextDecoder().decode(await this.read(file, 'text'));
   }
 
   async readJson(file: string): Promise<ConfigJson> {
-    return parseJsonText(await this.readText(file), `${this.location}/${checkRelative(file)}`);
+    return parseJsonText(await this.readText(file), this.resolve(file));
   }
 }
 
-/** Opens a local folder or an http(s) base URL holding files in Diffusers' layout. */
-export function openPretrained(source: string): PretrainedSource {
-  if (typeof source !== 'string' || source.length === 0) throw new Error('openPretrained: source must be a non-empty path or URL');
-  return new FolderOrUrlSource(source);
+/**
+ * Opens a local folder, a `file:` URL or an http(s) base URL holding files in Diffusers' layout.
+ * `options` bound every read through it (timeout, sizes, redirects, cancellation).
+ */
+export function openPretrained(source: string, options: LoadOptions = {}): PretrainedSource {
+  if (typeof source !== 'string' || source.length === 0) throw new TypeError('openPretrained: source must be a non-empty path or URL');
+  const kind: SourceKind = isUrl(source) ? 'http' : isFileUrl(source) ? 'file-url' : 'path';
+  if (kind !== 'path') {
+    let url: URL;
+    try {
+      url = new URL(source);
+    } catch {
+      throw new LoadError('unsupported', source, 'not a valid URL');
+    }
+    if (url.search || url.hash || /[?#]/.test(source)) {
+      throw new LoadError('unsafe-path', source, 'a base URL must not carry a query or fragment (files are resolved below its path)');
+    }
+  }
+  return new FolderOrUrlSource(source, kind, resolveLoadOptions(options));
 }
 
 /** The weights file name Diffusers uses. */
 export const DIFFUSERS_WEIGHTS_NAME = 'diffusion_pytorch_model.safetensors';
 
-/** Reads `config.json` and `diffusion_pytorch_model.safetensors` from a folder or URL (optionally a subfolder). */
+/** Options of `loadPretrained`: a subfolder and the load limits. */
+export interface LoadPretrainedOptions extends LoadOptions {
+  /** A subfolder of the source, e.g. `unet` in a pipeline folder (decoded and checked like every path). */
+  subfolder?: string;
+}
+
+/**
+ * Reads `config.json` and `diffusion_pytorch_model.safetensors` from a folder or URL (optionally a
+ * subfolder). The limits apply when `source` is a string; an opened source keeps its own.
+ */
 export async function loadPretrained(
   source: string | PretrainedSource,
-  options: { subfolder?: string } = {},
+  options: LoadPretrainedOptions = {},
 ): Promise<{ config: ConfigJson; weights: SafetensorsFile }> {
-  let root = typeof source === 'string' ? openPretrained(source) : source;
+  let root = typeof source === 'string' ? openPretrained(source, options) : source;
   if (options.subfolder) root = root.subfolder(options.subfolder);
   const config = await root.readJson('config.json');
-  const weights = await loadSafetensors(await root.readBytes(DIFFUSERS_WEIGHTS_NAME));
+  const weights = await root.loadSafetensors(DIFFUSERS_WEIGHTS_NAME);
   return { config, weights };
 }

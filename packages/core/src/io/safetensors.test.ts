@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readSafetensors, SafetensorsError, writeSafetensors, type SafetensorsTensor } from './safetensors.js';
+import { parseSafetensorsHeader, readSafetensors, SafetensorsError, writeSafetensors, type SafetensorsTensor } from './safetensors.js';
 import { loadSafetensors, saveSafetensors } from './safetensors-file.js';
 
 const FIXTURE = new URL('../../../../fixtures/diffusers/unet2d_tiny/diffusion_pytorch_model.safetensors', import.meta.url);
@@ -99,6 +99,56 @@ describe('readSafetensors', () => {
     expectFault(build({ t: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8)), /gap/, 't');
     expectFault(build(ok, new Uint8Array(6)), /2 trailing bytes/);
     expectFault(build({ __metadata__: { a: 1 }, ...ok }, four), /must be a string/);
+  });
+
+  it('decodes every dtype from a Node Buffer that is a slice of the shared pool (issue 17)', () => {
+    const tensors: Record<string, SafetensorsTensor> = {
+      a: { dtype: 'F64', shape: [2], data: Float64Array.from([1.5, -2]) },
+      b: { dtype: 'F32', shape: [4], data: Float32Array.from([1, 2, 3, 4]) },
+      c: { dtype: 'F16', shape: [4], data: Float32Array.from([1, 2, 3, 4]) },
+      d: { dtype: 'BF16', shape: [4], data: Float32Array.from([1, 2, 3, 4]) },
+      e: { dtype: 'I64', shape: [1], data: BigInt64Array.from([-5n]) },
+      f: { dtype: 'I32', shape: [2], data: Int32Array.from([7, -7]) },
+      g: { dtype: 'U8', shape: [4], data: Uint8Array.from([1, 2, 3, 4]) },
+      h: { dtype: 'BOOL', shape: [2], data: Uint8Array.from([1, 0]) },
+    };
+    for (const [name, tensor] of Object.entries(tensors)) {
+      // Buffer.from copies small inputs into the shared 8 KiB pool at a non-zero offset.
+      const bytes = Buffer.from(writeSafetensors({ [name]: tensor }));
+      expect(bytes.buffer.byteLength).toBeGreaterThan(bytes.length);
+      const read = readSafetensors(bytes).tensors[name];
+      expect(read.data.length).toBe(tensor.data.length);
+      expect(Array.from(read.data as ArrayLike<unknown>)).toEqual(Array.from(tensor.data as ArrayLike<unknown>));
+      expect(read.data.buffer.byteLength).toBe(read.data.byteLength);
+    }
+  });
+
+  it('refuses a header nested 200,000 arrays deep with a SafetensorsError, not a stack overflow', () => {
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    const text = `{"t":{"dtype":"F32","shape":${deep},"data_offsets":[0,4]}}`;
+    const encoded = new TextEncoder().encode(text);
+    const bytes = new Uint8Array(8 + encoded.length + 4);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(encoded.length), true);
+    bytes.set(encoded, 8);
+    expectFault(bytes, /nest/);
+    // Shallower nesting reaches the shape check, whose message stays short.
+    expectFault(build({ t: { dtype: 'F32', shape: [[[[1]]]], data_offsets: [0, 4] } }, new Uint8Array(4)), /non-negative integers/, 't');
+  });
+
+  it('refuses a tensor name given twice', () => {
+    const entry = '{"dtype":"F32","shape":[1],"data_offsets":[0,4]}';
+    const text = `{"w":${entry},"w":${entry.replace('[0,4]', '[4,8]')}}`;
+    const encoded = new TextEncoder().encode(text);
+    const bytes = new Uint8Array(8 + encoded.length + 8);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(encoded.length), true);
+    bytes.set(encoded, 8);
+    expectFault(bytes, /more than once/, 'w');
+    // An escaped spelling of a name is the same name.
+    const escaped = new TextEncoder().encode(`{"w":${entry},"\\u0077":${entry.replace('[0,4]', '[4,8]')}}`);
+    const bytes2 = new Uint8Array(8 + escaped.length + 8);
+    new DataView(bytes2.buffer).setBigUint64(0, BigInt(escaped.length), true);
+    bytes2.set(escaped, 8);
+    expectFault(bytes2, /more than once/, 'w');
   });
 
   it('keeps tensor and metadata names such as __proto__ as plain entries', () => {
@@ -206,6 +256,13 @@ describe('readSafetensors', () => {
             }
           }
         }
+        // The header parser alone (for planning before the data) also ends in a typed error or a header.
+        let header;
+        try {
+          header = parseSafetensorsHeader(bytes);
+        } catch (error) {
+          if (!(error instanceof SafetensorsError)) throw error;
+        }
         let file;
         try {
           file = readSafetensors(bytes);
@@ -214,10 +271,12 @@ describe('readSafetensors', () => {
           expect(error.fault.length).toBeGreaterThan(0);
           return;
         }
-        // Whatever is accepted is self-consistent.
+        // Whatever is accepted is self-consistent, and its header parses to the same tensors and size.
         for (const tensor of Object.values(file.tensors)) {
           expect(tensor.data.length).toBe(tensor.shape.reduce((a, b) => a * b, 1));
         }
+        expect(header?.declaredFileBytes).toBe(bytes.length);
+        expect(Object.keys(header?.tensors ?? {}).sort()).toEqual(Object.keys(file.tensors).sort());
         for (const value of Object.values(file.metadata)) expect(typeof value).toBe('string');
       }),
       { numRuns: 12_000, seed: 20261126 },

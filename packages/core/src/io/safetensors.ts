@@ -4,6 +4,10 @@
  * then the raw little-endian tensor bytes. Reading validates everything before any data is used.
  */
 
+import { firstDuplicate, MAX_JSON_DEPTH, outlineJson } from './json-outline.js';
+import { previewJson } from './json-preview.js';
+import { WeightsError } from './weights-error.js';
+
 /** The element types safetensors files may hold (those this library reads and writes). */
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'U8' | 'BOOL';
 
@@ -23,8 +27,11 @@ export interface SafetensorsFile {
   tensors: Record<string, SafetensorsTensor>;
 }
 
-/** A malformed safetensors file or tensor; `tensor` names the culprit when there is one. */
-export class SafetensorsError extends Error {
+/**
+ * A malformed safetensors file or tensor; `tensor` names the culprit when there is one. A
+ * `WeightsError`, so one `catch` covers malformed files and weights that do not fit a model.
+ */
+export class SafetensorsError extends WeightsError {
   /** The tensor at fault, when the fault belongs to one. */
   readonly tensor?: string;
   /** A short description of the fault. */
@@ -65,8 +72,12 @@ function halfToFloat(bits: number): number {
 }
 
 function decode(dtype: SafetensorsDtype, bytes: Uint8Array, count: number): SafetensorsData {
-  // Copy into a fresh, aligned buffer: the source offset need not be a multiple of the width.
-  const copy = bytes.slice().buffer;
+  // Copy into a fresh, aligned buffer of exactly these bytes: the source offset need not be a
+  // multiple of the width, and `bytes` may be a view of a larger buffer (a Node Buffer's `slice`
+  // is a view of the shared pool, so `bytes.slice().buffer` would be the whole pool).
+  const fresh = new Uint8Array(bytes.length);
+  fresh.set(bytes);
+  const copy = fresh.buffer;
   switch (dtype) {
     case 'F64':
       return littleEndian(new Float64Array(copy), count);
@@ -111,10 +122,7 @@ function littleEndian<T extends Float64Array | Float32Array | BigInt64Array | In
 }
 
 /** A JSON excerpt of a bad value for an error message, cut to a readable length. */
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
+const show = (value: unknown): string => previewJson(value);
 
 /** Sets an own property, even for names such as `__proto__` that plain assignment would misread. */
 function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
@@ -128,31 +136,73 @@ function checkShape(name: string, shape: unknown): number[] {
   return shape as number[];
 }
 
-/** Parses and validates a safetensors file held in memory. */
-export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
-  if (!(bytes instanceof Uint8Array)) throw new SafetensorsError('expected the file as a Uint8Array');
+interface HeaderEntry {
+  name: string;
+  dtype: SafetensorsDtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** One tensor of a header: dtype, shape and where its bytes lie in the file. */
+export interface SafetensorsHeaderEntry {
+  dtype: SafetensorsDtype;
+  shape: number[];
+  /** Offset of the first byte in the file (8 + header length + `data_offsets[0]`). */
+  fileOffset: number;
+  byteLength: number;
+}
+
+/** A parsed header: metadata, tensors, and the file size it declares. */
+export interface SafetensorsHeader {
+  metadata: Record<string, string>;
+  tensors: Record<string, SafetensorsHeaderEntry>;
+  /** 8 + header length. */
+  dataStart: number;
+  /** The whole file's size as the header declares it (dataStart + the last tensor's end). */
+  declaredFileBytes: number;
+}
+
+/** The header length from a file's first 8 bytes, checked against the limit (100 MB, as the reference implementation). */
+export function safetensorsHeaderLength(bytes: Uint8Array): number {
   if (bytes.length < 8) throw new SafetensorsError(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getBigUint64(0, true);
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (headerLength > BigInt(MAX_HEADER_BYTES)) {
     throw new SafetensorsError(`header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   }
-  if (headerLength > BigInt(bytes.length - 8)) {
-    throw new SafetensorsError(`header length ${headerLength} runs beyond the end of the ${bytes.length}-byte file`);
+  return Number(headerLength);
+}
+
+/**
+ * Parses and validates the JSON header (`bytes` from offset 8, at least `headerLength` long):
+ * the metadata and every entry, sorted by offset, each checked on its own and against the
+ * `dataLength` bytes that follow (when known).
+ */
+function parseHeader(bytes: Uint8Array, headerLength: number, dataLength = Number.POSITIVE_INFINITY): { metadata: Record<string, string>; entries: HeaderEntry[] } {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
+  } catch (error) {
+    throw new SafetensorsError(`header is not valid UTF-8 JSON (${(error as Error).message})`);
   }
-  const headerEnd = 8 + Number(headerLength);
+  // Nesting is bounded before anything recursive sees the header; names must be unique (JSON.parse
+  // would silently keep the last of two entries).
+  const outline = outlineJson(text);
+  if (outline.tooDeep) throw new SafetensorsError(`header nests deeper than ${MAX_JSON_DEPTH} levels`);
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, headerEnd)));
+    header = JSON.parse(text);
   } catch (error) {
     throw new SafetensorsError(`header is not valid UTF-8 JSON (${(error as Error).message})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
     throw new SafetensorsError('header must be a JSON object');
   }
-  const dataLength = bytes.length - headerEnd;
+  const duplicate = firstDuplicate(outline.topLevelKeys);
+  if (duplicate === '__metadata__') throw new SafetensorsError('__metadata__ appears more than once');
+  if (duplicate !== undefined) throw new SafetensorsError('appears more than once in the header', duplicate);
   const metadata: Record<string, string> = {};
-  const entries: { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }[] = [];
+  const entries: HeaderEntry[] = [];
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
@@ -187,8 +237,12 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
     }
     entries.push({ name, dtype, shape: dims, begin, end });
   }
-  // The data must be covered exactly: sorted by offset, each tensor starts where the last ended.
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  return { metadata, entries };
+}
+
+/** Checks that the sorted entries cover the data exactly, each tensor starting where the last ended; returns the end of the last. */
+function checkCoverage(entries: readonly HeaderEntry[]): number {
   let cursor = 0;
   for (const entry of entries) {
     if (entry.begin !== cursor) {
@@ -197,6 +251,55 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
     }
     cursor = entry.end;
   }
+  return cursor;
+}
+
+/**
+ * Parses and validates the header at the start of `prefix` (8 + header length bytes at least; the
+ * data need not follow), as `readSafetensors` does: nesting depth, unique names, every entry's
+ * dtype, shape and offsets, and offsets that cover the data without overlap or gap. For planning
+ * from the header alone (sizes, byte ranges) before any tensor is read.
+ */
+export function parseSafetensorsHeader(prefix: Uint8Array): SafetensorsHeader {
+  const headerLength = safetensorsHeaderLength(prefix);
+  if (prefix.length < 8 + headerLength) {
+    throw new SafetensorsError(`header length ${headerLength} runs beyond the ${prefix.length} bytes given`);
+  }
+  const { metadata, entries } = parseHeader(prefix, headerLength);
+  const dataEnd = checkCoverage(entries);
+  const dataStart = 8 + headerLength;
+  const tensors: Record<string, SafetensorsHeaderEntry> = {};
+  for (const entry of entries) {
+    setOwn(tensors, entry.name, { dtype: entry.dtype, shape: entry.shape, fileOffset: dataStart + entry.begin, byteLength: entry.end - entry.begin });
+  }
+  return { metadata, tensors, dataStart, declaredFileBytes: dataStart + dataEnd };
+}
+
+/**
+ * The size in bytes of the whole file that a safetensors header declares (8 + header + the end
+ * of the last tensor), from the file's first bytes; `undefined` while fewer bytes than the header
+ * are given. A malformed header throws a `SafetensorsError`. Lets a download stop at the size the
+ * header promises.
+ */
+export function declaredSafetensorsSize(prefix: Uint8Array): number | undefined {
+  if (prefix.length < 8) return undefined;
+  const headerLength = safetensorsHeaderLength(prefix);
+  if (prefix.length < 8 + headerLength) return undefined;
+  return parseSafetensorsHeader(prefix).declaredFileBytes;
+}
+
+/** Parses and validates a safetensors file held in memory. */
+export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
+  if (!(bytes instanceof Uint8Array)) throw new SafetensorsError('expected the file as a Uint8Array');
+  const headerLength = safetensorsHeaderLength(bytes);
+  if (headerLength > bytes.length - 8) {
+    throw new SafetensorsError(`header length ${headerLength} runs beyond the end of the ${bytes.length}-byte file`);
+  }
+  const headerEnd = 8 + headerLength;
+  const dataLength = bytes.length - headerEnd;
+  const { metadata, entries } = parseHeader(bytes, headerLength, dataLength);
+  // The data must be covered exactly: sorted by offset, each tensor starts where the last ended.
+  const cursor = checkCoverage(entries);
   if (cursor !== dataLength) {
     throw new SafetensorsError(`${dataLength - cursor} trailing bytes after the last tensor`);
   }
@@ -325,4 +428,19 @@ export function writeSafetensors(tensors: Record<string, SafetensorsTensor>, met
     cursor += chunk.length;
   }
   return out;
+}
+
+/** Bytes per element of each safetensors dtype. */
+export const SAFETENSORS_DTYPE_BYTES: Readonly<Record<SafetensorsDtype, number>> = Object.freeze({ ...BYTES_PER_ELEMENT });
+
+/**
+ * Decodes one tensor's raw little-endian bytes (`count` elements of `dtype`; F16 and BF16 widened
+ * to float32), as `readSafetensors` does for each tensor. For readers that fetch tensors one at a
+ * time (`loadSafetensors` on a local file).
+ */
+export function decodeSafetensorsData(dtype: SafetensorsDtype, bytes: Uint8Array, count: number): SafetensorsData {
+  if (bytes.length !== count * BYTES_PER_ELEMENT[dtype]) {
+    throw new SafetensorsError(`${bytes.length} bytes do not hold ${count} ${dtype} elements`);
+  }
+  return decode(dtype, bytes, count);
 }

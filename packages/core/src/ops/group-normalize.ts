@@ -1,11 +1,7 @@
+// The fused kernel's contract is @diffusion-ts/native's: its types are erased here and its name
+// is built into core's bundle, so core runs without that optional package.
+import { GROUP_NORM_KERNEL, type GroupNormAttributes, type GroupNormInputs } from '@diffusion-ts/native/fused-kernels';
 import * as tf from '@tensorflow/tfjs-core';
-
-/**
- * The kernel name of a fused GroupNorm forward pass (wasm with `@diffusion-ts/native`): inputs
- * `x` [B, HW, C], `gamma`, `beta` [C]; attributes `groups`, `epsilon`; outputs the normalised
- * value, the centred input and 1/σ per image and channel [B, 1, C].
- */
-export const GROUP_NORM_KERNEL = 'DiffusionTsGroupNorm';
 
 /** Options of `groupNormalize`. */
 export interface GroupNormalizeOptions {
@@ -65,11 +61,13 @@ export function groupNormalize(x: tf.Tensor4D, groups: number, options: GroupNor
     let centered: tf.Tensor;
     let inverseStd: tf.Tensor;
     if (fused) {
-      [value, centered, inverseStd] = tf.engine().runKernel<tf.Tensor[]>(
+      const inputs: GroupNormInputs<tf.Tensor> = { x: flat, gamma, beta };
+      const attributes: GroupNormAttributes = { groups, epsilon };
+      [value, centered, inverseStd] = tf.engine().runKernel(
         GROUP_NORM_KERNEL,
-        { x: flat, gamma, beta },
-        { groups, epsilon },
-      ) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        inputs as unknown as tf.NamedTensorMap,
+        attributes as unknown as tf.NamedAttrMap,
+      ) as tf.Tensor[] as [tf.Tensor, tf.Tensor, tf.Tensor];
     } else {
       const ones = tf.ones([batch, 1, pixels]);
       centered = tf.sub(flat, groupMean(pixelSums(ones, flat)));

@@ -1,10 +1,11 @@
+import { SILU_KERNEL } from '@diffusion-ts/native/fused-kernels';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { initBackend } from '../backend/init-backend.js';
 import { testBackendNames } from '../testing/index.js';
 import { probeNativeKernels, useNativeKernels } from '../backend/native-kernels.js';
-import { silu, SILU_KERNEL } from './silu.js';
+import { silu } from './silu.js';
 
 describe.each(testBackendNames())('silu on %s', (backend) => {
   afterAll(async () => {

@@ -1,20 +1,21 @@
+// The fused kernels' contract is @diffusion-ts/native's: its types are erased here and its names
+// are built into core's bundle, so core runs without that optional package.
+import { SILU_GRAD_KERNEL, SILU_KERNEL, type SiluGradInputs, type SiluInputs } from '@diffusion-ts/native/fused-kernels';
 import * as tf from '@tensorflow/tfjs-core';
-
-/** The kernel name of SiLU's forward pass where a backend has a fused one (input `x`). */
-export const SILU_KERNEL = 'DiffusionTsSilu';
-/** The kernel name of SiLU's gradient where a backend has a fused one (inputs `x`, `dy`). */
-export const SILU_GRAD_KERNEL = 'DiffusionTsSiluGrad';
 
 /** The fused path: one kernel forward and one backward, through a custom gradient. */
 const fusedSilu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const x = args[0] as tf.Tensor;
   const save = args[1] as tf.GradSaveFunc;
   save([x]);
-  const value = tf.engine().runKernel<tf.Tensor>(SILU_KERNEL, { x });
+  const inputs: SiluInputs<tf.Tensor> = { x };
+  const value = tf.engine().runKernel(SILU_KERNEL, inputs as unknown as tf.NamedTensorMap) as tf.Tensor;
   return {
     value,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-      tf.engine().runKernel<tf.Tensor>(SILU_GRAD_KERNEL, { x: saved[0], dy }),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const gradientInputs: SiluGradInputs<tf.Tensor> = { x: saved[0]!, dy };
+      return tf.engine().runKernel(SILU_GRAD_KERNEL, gradientInputs as unknown as tf.NamedTensorMap) as tf.Tensor;
+    },
   };
 });
 

@@ -5,26 +5,10 @@
  * (`ADAMW_UPDATE_KERNEL`) where the backend has one (wasm with `@diffusion-ts/native`), else the
  * same arithmetic composed from tfjs ops.
  */
+// The fused kernel's contract is @diffusion-ts/native's: its types are erased here and its name
+// is built into core's bundle, so core runs without that optional package.
+import { ADAMW_UPDATE_KERNEL, type AdamWUpdateAttributes, type AdamWUpdateInputs } from '@diffusion-ts/native/fused-kernels';
 import * as tf from '@tensorflow/tfjs-core';
-
-/**
- * The kernel name of one fused AdamW update: inputs `variable`, `gradient`, `firstMoment`,
- * `secondMoment`; attributes `AdamWUpdateAttributes`; outputs the new variable and moments.
- */
-export const ADAMW_UPDATE_KERNEL = 'DiffusionTsAdamWUpdate';
-
-/** Attributes of `ADAMW_UPDATE_KERNEL` (float64 numbers; kernels round them to float32). */
-export interface AdamWUpdateAttributes {
-  learningRate: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  weightDecay: number;
-  /** 1 - beta1^t. */
-  correction1: number;
-  /** 1 - beta2^t. */
-  correction2: number;
-}
 
 /**
  * One AdamW step for one variable, returning [variable', m', v'] without assigning them:
@@ -39,12 +23,13 @@ export function adamWUpdate(
 ): [tf.Tensor, tf.Tensor, tf.Tensor] {
   const backend = tf.getBackend();
   if (variable.dtype === 'float32' && gradient.dtype === 'float32' && tf.getKernel(ADAMW_UPDATE_KERNEL, backend) !== undefined) {
-    const outputs = tf.engine().runKernel<tf.Tensor[]>(
+    const inputs: AdamWUpdateInputs<tf.Tensor> = { variable, gradient, firstMoment, secondMoment };
+    const outputs = tf.engine().runKernel(
       ADAMW_UPDATE_KERNEL,
-      { variable, gradient, firstMoment, secondMoment },
+      inputs as unknown as tf.NamedTensorMap,
       attributes as unknown as tf.NamedAttrMap,
-    );
-    return [outputs[0], outputs[1], outputs[2]];
+    ) as tf.Tensor[];
+    return [outputs[0]!, outputs[1]!, outputs[2]!];
   }
   const { learningRate: lr, beta1, beta2, epsilon, weightDecay, correction1, correction2 } = attributes;
   return tf.tidy(() => {
@@ -100,8 +85,9 @@ export class AdamW {
     this.epsilon = positive(options.epsilon ?? 1e-8, 'epsilon');
     this.weightDecay = options.weightDecay ?? 0.01;
     if (!(this.weightDecay >= 0)) throw new RangeError(`AdamW: weightDecay must be >= 0, got ${this.weightDecay}`);
-    this.firstMoments = variables.map((v) => tf.variable(tf.zerosLike(v), false));
-    this.secondMoments = variables.map((v) => tf.variable(tf.zerosLike(v), false));
+    // tidy frees the zero tensors the moments start from (variables survive it).
+    this.firstMoments = tf.tidy(() => variables.map((v) => tf.variable(tf.zerosLike(v), false)));
+    this.secondMoments = tf.tidy(() => variables.map((v) => tf.variable(tf.zerosLike(v), false)));
   }
 
   /** The learning rate of update number `step` (1-based): linear warm-up, then constant. */
@@ -127,9 +113,9 @@ export class AdamW {
     };
     tf.tidy(() => {
       this.variables.forEach((variable, i) => {
-        const [updated, m, v] = adamWUpdate(variable, gradients[i], this.firstMoments[i], this.secondMoments[i], attributes);
-        this.firstMoments[i].assign(m);
-        this.secondMoments[i].assign(v);
+        const [updated, m, v] = adamWUpdate(variable, gradients[i]!, this.firstMoments[i]!, this.secondMoments[i]!, attributes);
+        this.firstMoments[i]!.assign(m);
+        this.secondMoments[i]!.assign(v);
         variable.assign(updated);
       });
     });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Linear } from '../layers/linear.js';
+import { scaledDotProductAttention } from '../layers/scaled-dot-product-attention.js';
 import type { ParameterScope } from '../parameters/parameter-store.js';
 import { dropout } from './dropout.js';
 import { GroupNorm } from './group-norm.js';
@@ -73,13 +74,9 @@ export class Attention {
         tokens = tf.reshape(normalized, tokens.shape);
       }
       const source = context ?? tokens;
-      const query = this.splitHeads(this.toQ.apply(tokens));
-      const key = this.splitHeads(this.toK.apply(source));
-      const value = this.splitHeads(this.toV.apply(source));
-      const scale = 1 / Math.sqrt(this.options.dimHead);
-      const scores = tf.mul(tf.matMul(query, key, false, true), scale);
-      const probabilities = tf.softmax(scores);
-      const attended = this.mergeHeads(tf.matMul(probabilities, value), batch);
+      const attended = scaledDotProductAttention(this.toQ.apply(tokens), this.toK.apply(source), this.toV.apply(source), {
+        heads: this.options.heads,
+      });
       let output: tf.Tensor = dropout(this.toOut.apply(attended), this.options.dropout ?? 0, training);
       output = tf.reshape(output, x.shape);
       if (this.options.residualConnection) output = tf.add(output, x);
@@ -87,23 +84,5 @@ export class Attention {
       if (rescale !== 1) output = tf.div(output, rescale);
       return output as T;
     });
-  }
-
-  /** [B, S, heads * d] -> [B * heads, S, d]. */
-  private splitHeads(x: tf.Tensor3D): tf.Tensor3D {
-    const [batch, length] = x.shape;
-    const { heads, dimHead } = this.options;
-    if (heads === 1) return x;
-    const split = tf.transpose(tf.reshape(x, [batch, length, heads, dimHead]), [0, 2, 1, 3]);
-    return tf.reshape(split, [batch * heads, length, dimHead]);
-  }
-
-  /** [B * heads, S, d] -> [B, S, heads * d]. */
-  private mergeHeads(x: tf.Tensor3D, batch: number): tf.Tensor3D {
-    const { heads, dimHead } = this.options;
-    if (heads === 1) return x;
-    const length = x.shape[1];
-    const merged = tf.transpose(tf.reshape(x, [batch, heads, length, dimHead]), [0, 2, 1, 3]);
-    return tf.reshape(merged, [batch, length, heads * dimHead]);
   }
 }

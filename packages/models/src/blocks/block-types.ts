@@ -5,7 +5,8 @@ import type { TimeEmbeddingNorm } from './resnet-block-2d.js';
 
 /** Resolved settings shared by every down, up and mid block (Diffusers' `get_down_block` arguments). */
 export interface BlockSettings {
-  tembChannels: number;
+  /** Width of the block embedding; `null` in blocks without one (the VAE's encoder and decoder). */
+  tembChannels: number | null;
   dropout: number;
   resnetEps: number;
   resnetActFn: ActivationName;
@@ -62,10 +63,10 @@ export interface DownBlock {
   apply(x: tf.Tensor4D, context: ForwardContext): { hidden: tf.Tensor4D; residuals: tf.Tensor4D[] };
 }
 
-/** An up block: consumes `resnetCount` skip activations, last one first. */
+/** An up block: consumes `skipCount` skip activations, last one first (none in the VAE's decoder blocks). */
 export interface UpBlock {
   readonly hasCrossAttention: boolean;
-  readonly resnetCount: number;
+  readonly skipCount: number;
   apply(x: tf.Tensor4D, residuals: tf.Tensor4D[], context: ForwardContext): tf.Tensor4D;
 }
 

@@ -71,3 +71,16 @@ export function createCrossAttnDownBlock2D(scope: ParameterScope, spec: DownBloc
     spatialTransformer(child, channels, settings, layer, settings.resnetGroups);
   return new ResnetDownBlock(scope, spec, mixer, 'attentions', true);
 }
+
+/**
+ * Diffusers' `DownEncoderBlock2D` (the VAE encoder's): the layout of `DownBlock2D`; the encoder
+ * gives it no time embedding, eps 1e-6 and downsample padding 0, and ignores the skip activations.
+ */
+export function createDownEncoderBlock2D(scope: ParameterScope, spec: DownBlockSpec): DownBlock {
+  return createDownBlock2D(scope, spec);
+}
+
+/** Diffusers' `AttnDownEncoderBlock2D`: the layout of `AttnDownBlock2D`, used as `DownEncoderBlock2D` is. */
+export function createAttnDownEncoderBlock2D(scope: ParameterScope, spec: DownBlockSpec): DownBlock {
+  return createAttnDownBlock2D(scope, spec);
+}

@@ -25,14 +25,26 @@ export interface Parameter {
   readonly variable: tf.Variable;
 }
 
+/** Options of a `ParameterStore`. */
+export interface ParameterStoreOptions {
+  /**
+   * Draw the initial values (default true). Pass false when every parameter is about to be
+   * overwritten by loaded weights: the variables start as zeros, which skips drawing one random
+   * number per parameter (seconds for a model of a few hundred million parameters).
+   */
+  initialize?: boolean;
+}
+
 /** All parameters of one model, in creation order, keyed by Diffusers name. */
 export class ParameterStore {
   private readonly entries = new Map<string, Parameter>();
   private readonly random: Generator;
+  private readonly initialize: boolean;
 
   /** `seed` drives core's counter-based `Generator`, so weights are the same on every backend. */
-  constructor(seed: number) {
+  constructor(seed: number, options: ParameterStoreOptions = {}) {
     this.random = new Generator(seed);
+    this.initialize = options.initialize ?? true;
   }
 
   /** A scope whose parameter names start with `prefix`. */
@@ -44,7 +56,7 @@ export class ParameterStore {
   create(name: string, shape: number[], layout: ParameterLayout, init: ParameterInit): tf.Variable {
     if (this.entries.has(name)) throw new Error(`ParameterStore: parameter '${name}' is defined twice`);
     const size = shape.reduce((product, dim) => product * dim, 1);
-    const values = initialValues(this.random, size, init);
+    const values = this.initialize ? initialValues(this.random, size, init) : new Float32Array(size);
     const variable = tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), true));
     this.entries.set(name, { name, layout, variable });
     return variable;

@@ -4,6 +4,8 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { initFastBackend, type CliBackend, type FastBackendReport } from '../backend.js';
+import { loadImageFolder } from '../data/image-folder.js';
+import { loadMnist, type ImageDataset, type MnistSplit } from '../data/mnist.js';
 import { findShippedModel } from '../model-location.js';
 import { UnconditionalPipeline } from '../pipelines/unconditional.js';
 
@@ -53,6 +55,25 @@ export const BACKEND_OPTION = { backend: { type: 'string', default: 'wasm' } } a
 /** `--backend` and `--threads <n>` (the native kernels' threads, or threaded wasm's without them). */
 export const BACKEND_AND_THREADS_OPTIONS = { ...BACKEND_OPTION, threads: { type: 'string' } } as const;
 
+/** `--seed <n>`: the seed of data order, timesteps and noise (read with `seedOption`). */
+export const SEED_OPTION = { seed: { type: 'string' } } as const;
+
+/** `--batch-size <n>`: images per batch or model call. */
+export const BATCH_SIZE_OPTION = { 'batch-size': { type: 'string' } } as const;
+
+/** `--dataset <mnist|folder>`: MNIST (default) or a folder of PNG / JPEG images (read with `loadDatasetOption`). */
+export const DATASET_OPTION = { dataset: { type: 'string', default: 'mnist' } } as const;
+
+/** The `--seed` value: an integer >= 0 (default 0). */
+export function seedOption(value: string | undefined): number {
+  return integerOption(value, 'seed', 0, 0);
+}
+
+/** Loads the `--dataset`: MNIST's `split`, or the first `limit` images of a folder. */
+export function loadDatasetOption(dataset: string, split: MnistSplit, options: { limit?: number; channels?: 1 | 3 | 4 } = {}): Promise<ImageDataset> {
+  return dataset === 'mnist' ? loadMnist(split, { limit: options.limit }) : loadImageFolder(dataset, options);
+}
+
 /** The `parseArgs` config of a command that takes positional arguments. */
 type CommandConfig<T extends OptionsConfig> = { args: string[]; allowPositionals: true; options: T & typeof HELP_OPTION };
 
@@ -64,13 +85,33 @@ export type CommandArgs<T extends OptionsConfig> = ReturnType<typeof parseArgs<C
  * On --help it prints `usage` and returns `undefined`: the command has nothing more to do.
  */
 export function parseCommandArgs<T extends OptionsConfig>(argv: string[], usage: string, options: T): CommandArgs<T> | undefined {
-  const config: CommandConfig<T> = { args: argv, allowPositionals: true, options: { ...options, ...HELP_OPTION } };
+  const config: CommandConfig<T> = { args: joinNegativeValues(argv, options), allowPositionals: true, options: { ...options, ...HELP_OPTION } };
   const parsed = parseArgs(config);
   if ((parsed.values as { help?: boolean }).help) {
     console.log(usage);
     return undefined;
   }
   return parsed;
+}
+
+/**
+ * `--steps -1` as `--steps=-1`: node's parseArgs takes a value starting with a dash for an
+ * option ("argument is ambiguous"), so a negative number after a string option is joined to it
+ * and reaches the option's own check, which names the accepted range.
+ */
+function joinNegativeValues(argv: readonly string[], options: OptionsConfig): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--([^=]+)$/.exec(argv[i]!)?.[1];
+    const next = argv[i + 1];
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else {
+      out.push(argv[i]!);
+    }
+  }
+  return out;
 }
 
 /** The model folder: the first positional argument, else the shipped models/mnist-ddpm. */

@@ -8,7 +8,7 @@ import { initBackend } from '@diffusion-ts/core';
 import { UNet2DModel } from '@diffusion-ts/models';
 import { DDPMScheduler } from '@diffusion-ts/schedulers';
 import { UnconditionalPipeline } from '../pipelines/unconditional.js';
-import { TINY_UNET } from '../testing/tiny-models.js';
+import { TINY_UNET } from '@diffusion-ts/models/testing';
 import { COMMANDS, runCli } from './main.js';
 
 async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -71,6 +71,15 @@ describe('diffusion-ts CLI', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('samples with any short name of the schedulers table (dpm++2m-karras, unipc, euler-a)', async () => {
+    for (const [name, className] of [['dpm++2m-karras', 'DPMSolverMultistepScheduler'], ['unipc', 'UniPCMultistepScheduler'], ['euler-a', 'EulerAncestralDiscreteScheduler']]) {
+      const output = join(folder, `grid-${name}.png`);
+      const result = await capture(['sample', join(folder, 'model'), '--scheduler', name, '--steps', '3', '--count', '2', '--backend', 'cpu', '--output', output]);
+      expect([name, result.err, result.code]).toEqual([name, '', 0]);
+      expect(result.out).toContain(`2 images, ${className} 3 steps`);
+    }
+  });
+
   it('computes bits/dim on a folder of test images', async () => {
     const images = join(folder, 'digits');
     await mkdir(images);
@@ -84,9 +93,12 @@ describe('diffusion-ts CLI', () => {
   });
 
   it('reports bad input clearly', async () => {
-    const scheduler = await capture(['sample', join(folder, 'model'), '--scheduler', 'euler', '--backend', 'cpu']);
+    const scheduler = await capture(['sample', join(folder, 'model'), '--scheduler', 'fancy', '--backend', 'cpu']);
     expect(scheduler.code).toBe(2);
-    expect(scheduler.err).toMatch(/unknown scheduler 'euler'/);
+    expect(scheduler.err).toMatch(/unknown scheduler 'fancy' \(expected one of ddpm, ddim, pndm, euler, /);
+    const missingClass = await capture(['sample', join(folder, 'model'), '--scheduler', 'LMSDiscreteScheduler', '--backend', 'cpu']);
+    expect(missingClass.code).toBe(2);
+    expect(missingClass.err).toMatch(/needs LMSDiscreteScheduler, which this version of @diffusion-ts\/schedulers does not implement/);
     const steps = await capture(['sample', join(folder, 'model'), '--steps', 'many', '--backend', 'cpu']);
     expect(steps.err).toMatch(/--steps must be an integer/);
     const missing = await capture(['sample', join(folder, 'nope'), '--backend', 'cpu']);
@@ -96,5 +108,21 @@ describe('diffusion-ts CLI', () => {
     expect(tooMany.err).toMatch(/exceeds/);
     const train = await capture(['train']);
     expect(train.err).toMatch(/--output <folder> is required/);
+  });
+
+  it('reports negative numbers and work too large for the backend clearly (issue 17)', async () => {
+    for (const argv of [['--steps', '-1'], ['--steps=-1'], ['--count', '-5'], ['--seed', '-1'], ['--eta', '-0.5']]) {
+      const result = await capture(['sample', join(folder, 'model'), ...argv, '--backend', 'cpu', '--output', join(folder, 'x.png')]);
+      expect(result.code, argv.join(' ')).toBe(2);
+      expect(result.err).not.toMatch(/ambiguous/);
+      expect(result.err).toMatch(new RegExp(`--${argv[0]!.replace(/^--|=.*$/g, '')} must be (an integer from|a number >=)`));
+    }
+    const before = tf.memory().numTensors;
+    const started = performance.now();
+    const huge = await capture(['sample', join(folder, 'model'), '--count', '1e6', '--steps', '1', '--backend', 'cpu', '--output', join(folder, 'x.png')]);
+    expect(huge.code).toBe(1);
+    expect(huge.err).toMatch(/one step at batch 1000000 of 8x8 needs about .* more than the cpu backend can hold/);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -2,10 +2,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Generator } from '@diffusion-ts/core';
 import { bitsPerDim } from '@diffusion-ts/losses';
-import type { DDPMScheduler } from '@diffusion-ts/schedulers';
-import { loadImageFolder } from '../data/image-folder.js';
-import { loadMnist } from '../data/mnist.js';
-import { BACKEND_AND_THREADS_OPTIONS, integerOption, loadCommandPipeline, modelFolder, parseCommandArgs, type Command } from './arguments.js';
+import { DDPMScheduler } from '@diffusion-ts/schedulers';
+import {
+  BACKEND_AND_THREADS_OPTIONS,
+  BATCH_SIZE_OPTION,
+  DATASET_OPTION,
+  SEED_OPTION,
+  integerOption,
+  loadCommandPipeline,
+  loadDatasetOption,
+  modelFolder,
+  parseCommandArgs,
+  seedOption,
+  type Command,
+} from './arguments.js';
 
 const USAGE = `Usage: diffusion-ts eval [model-folder] [options]
 
@@ -25,10 +35,10 @@ Options:
 
 async function run(argv: string[]): Promise<void> {
   const args = parseCommandArgs(argv, USAGE, {
-    dataset: { type: 'string', default: 'mnist' },
+    ...DATASET_OPTION,
     count: { type: 'string' },
-    'batch-size': { type: 'string' },
-    seed: { type: 'string' },
+    ...BATCH_SIZE_OPTION,
+    ...SEED_OPTION,
     ...BACKEND_AND_THREADS_OPTIONS,
   });
   if (args === undefined) return;
@@ -36,10 +46,10 @@ async function run(argv: string[]): Promise<void> {
   const folder = modelFolder(positionals);
   const count = integerOption(values.count, 'count', 16);
   const batchSize = integerOption(values['batch-size'], 'batch-size', 16);
-  const generator = new Generator(integerOption(values.seed, 'seed', 0, 0));
+  const generator = new Generator(seedOption(values.seed));
   const { pipeline } = await loadCommandPipeline(folder, values, 'ddpm');
   const scheduler = pipeline.scheduler as DDPMScheduler;
-  const dataset = values.dataset === 'mnist' ? await loadMnist('t10k', { limit: count }) : await loadImageFolder(values.dataset, { limit: count, channels: pipeline.unet.config.inChannels as 1 | 3 | 4 });
+  const dataset = await loadDatasetOption(values.dataset, 't10k', { limit: count, channels: pipeline.unet.config.inChannels as 1 | 3 | 4 });
   const [n, height, width, channels] = dataset.shape;
   const started = performance.now();
   let sum = 0;

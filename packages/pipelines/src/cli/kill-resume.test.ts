@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TINY_UNET } from '../testing/tiny-models.js';
+import { toSnakeCase } from '@diffusion-ts/core';
+import { TINY_UNET } from '@diffusion-ts/models/testing';
 
 // The built CLI (`npm test` builds before it runs the suites).
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -61,7 +62,9 @@ describe('diffusion-ts train: kill -9, then --resume', () => {
       const data = Uint8Array.from({ length: 64 }, (_, j) => (j * 37 + i * 91) % 256);
       await writeFile(join(images, `digit-${i}.png`), encode({ width: 8, height: 8, data, channels: 1, depth: 8 }));
     }
-    await writeFile(join(folder, 'config.json'), JSON.stringify(TINY_UNET));
+    // A config.json as Diffusers writes it: snake_case keys.
+    const config = Object.fromEntries(Object.entries(TINY_UNET).map(([key, value]) => [toSnakeCase(key), value]));
+    await writeFile(join(folder, 'config.json'), JSON.stringify(config));
     common = ['--dataset', images, '--config', join(folder, 'config.json'), '--batch-size', '2', '--steps', '12', '--checkpoint-every', '4', '--warmup', '3', '--backend', 'cpu'];
   });
   afterAll(() => rm(folder, { recursive: true, force: true }));

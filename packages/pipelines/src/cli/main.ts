@@ -5,14 +5,15 @@ import { infoCommand } from './info.js';
 import { qualityCommand } from './quality.js';
 import { sampleCommand } from './sample.js';
 import { trainCommand } from './train.js';
+import { trainClassifierCommand } from './train-classifier.js';
 
 /** Every command, by name. */
-export const COMMANDS: readonly Command[] = [trainCommand, sampleCommand, evalCommand, qualityCommand, infoCommand];
+export const COMMANDS: readonly Command[] = [trainCommand, sampleCommand, evalCommand, qualityCommand, trainClassifierCommand, infoCommand];
 
 const USAGE = () => `Usage: diffusion-ts <command> [options]
 
 Commands:
-${COMMANDS.map((command) => `  ${command.name.padEnd(8)} ${command.summary}`).join('\n')}
+${COMMANDS.map((command) => `  ${command.name.padEnd(16)} ${command.summary}`).join('\n')}
 
 Run 'diffusion-ts <command> --help' for a command's options.`;
 

@@ -11,7 +11,18 @@ import {
   realImagesQuality,
   referenceStatistics,
 } from '../evaluate/quality-table.js';
-import { BACKEND_AND_THREADS_OPTIONS, initCommandBackend, integerOption, modelFolder, parseCommandArgs, UsageError, type Command } from './arguments.js';
+import {
+  BACKEND_AND_THREADS_OPTIONS,
+  BATCH_SIZE_OPTION,
+  SEED_OPTION,
+  initCommandBackend,
+  integerOption,
+  modelFolder,
+  parseCommandArgs,
+  seedOption,
+  UsageError,
+  type Command,
+} from './arguments.js';
 
 const USAGE = `Usage: diffusion-ts quality [model-folder] --classifier <folder> [options]
 
@@ -43,8 +54,8 @@ async function run(argv: string[]): Promise<void> {
     'reference-count': { type: 'string' },
     settings: { type: 'string' },
     'compare-count': { type: 'string' },
-    'batch-size': { type: 'string' },
-    seed: { type: 'string' },
+    ...BATCH_SIZE_OPTION,
+    ...SEED_OPTION,
     ...BACKEND_AND_THREADS_OPTIONS,
     output: { type: 'string' },
   });
@@ -71,17 +82,17 @@ async function run(argv: string[]): Promise<void> {
   const reference = await referenceStatistics(classifier, test);
   const real = await realImagesQuality(classifier, await loadMnist('train', { limit: count }), reference, compareCount);
   console.log(
-    `real MNIST train digits (${count}): Frechet ${real.frechetDistance.toFixed(2)}${compared(real)}, entropy ${real.spread.entropyBits.toFixed(3)} bits, min/max class share ${real.spread.minOverMax.toFixed(2)}`,
+    `real MNIST train digits (${count}): Frechet ${real.frechetDistance.toFixed(2)}${compared(real)}, entropy ${real.spread.entropyBits.toFixed(3)} bits, min/max class share ${real.spread.minOverMax.toFixed(2)}, mean confidence ${real.meanConfidence.toFixed(3)}`,
   );
   const rows = await qualityTable(folder, classifier, reference, settings, {
     count,
     counts: { ddpm: integerOption(values['ddpm-count'], 'ddpm-count', count) },
     batchSize: integerOption(values['batch-size'], 'batch-size', 100),
-    seed: integerOption(values.seed, 'seed', 0, 0),
+    seed: seedOption(values.seed),
     compareCount,
     onRow: (row) =>
       console.log(
-        `${row.scheduler} ${row.steps} steps, ${row.count} images: Frechet ${row.frechetDistance.toFixed(2)}${compared(row)}, entropy ${row.spread.entropyBits.toFixed(3)} bits, ${row.secondsPerImage.toFixed(3)} s/image`,
+        `${row.scheduler} ${row.steps} steps, ${row.count} images: Frechet ${row.frechetDistance.toFixed(2)}${compared(row)}, entropy ${row.spread.entropyBits.toFixed(3)} bits, mean confidence ${row.meanConfidence.toFixed(3)}, ${row.secondsPerImage.toFixed(3)} s/image`,
       ),
   });
   classifier.dispose();

@@ -1,20 +1,30 @@
 /** `diffusion-ts train`: trains a UNet2DModel with DDPM noise on MNIST or an image folder. */
-import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readConfigFile } from '@diffusion-ts/core';
+import { readConfigFile, type AdamWOptions } from '@diffusion-ts/core';
 import { UNet2DModel } from '@diffusion-ts/models';
 import { DDPMScheduler } from '@diffusion-ts/schedulers';
+import { describeBackend } from '../backend.js';
 import { BatchIterator } from '../data/dataset.js';
-import { loadImageFolder } from '../data/image-folder.js';
-import { loadMnist } from '../data/mnist.js';
+import { MNIST_UNET_CONFIG } from '../mnist-unet-config.js';
+import { UnconditionalPipeline } from '../pipelines/unconditional.js';
 import { CHECKPOINT_NAME } from '../trainer/checkpoint.js';
 import { Trainer } from '../trainer/trainer.js';
-import { UnconditionalPipeline } from '../pipelines/unconditional.js';
-import { MNIST_UNET_CONFIG } from '../mnist-unet-config.js';
-import { describeBackend } from '../backend.js';
-import { BACKEND_AND_THREADS_OPTIONS, HELP_OPTION, initCommandBackend, integerOption, numberOption, UsageError, type Command } from './arguments.js';
-
+import {
+  BACKEND_AND_THREADS_OPTIONS,
+  BATCH_SIZE_OPTION,
+  DATASET_OPTION,
+  SEED_OPTION,
+  initCommandBackend,
+  integerOption,
+  loadDatasetOption,
+  numberOption,
+  parseCommandArgs,
+  seedOption,
+  UsageError,
+  type Command,
+  type CommandArgs,
+} from './arguments.js';
 
 const USAGE = `Usage: diffusion-ts train --output <folder> [options]
 
@@ -41,97 +51,147 @@ Options:
   --resume                   continue from <output>/${CHECKPOINT_NAME}
   -h, --help                 this text`;
 
-async function run(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      output: { type: 'string' },
-      dataset: { type: 'string', default: 'mnist' },
-      config: { type: 'string' },
-      steps: { type: 'string' },
-      'batch-size': { type: 'string' },
-      accumulate: { type: 'string' },
-      lr: { type: 'string' },
-      warmup: { type: 'string' },
-      'ema-decay': { type: 'string' },
-      'max-grad-norm': { type: 'string' },
-      'checkpoint-every': { type: 'string' },
-      seed: { type: 'string' },
-      limit: { type: 'string' },
-      flip: { type: 'boolean', default: false },
-      ...BACKEND_AND_THREADS_OPTIONS,
-      resume: { type: 'boolean', default: false },
-      ...HELP_OPTION,
-    },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+const OPTIONS = {
+  output: { type: 'string' },
+  ...DATASET_OPTION,
+  config: { type: 'string' },
+  steps: { type: 'string' },
+  ...BATCH_SIZE_OPTION,
+  accumulate: { type: 'string' },
+  lr: { type: 'string' },
+  warmup: { type: 'string' },
+  'ema-decay': { type: 'string' },
+  'max-grad-norm': { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  ...SEED_OPTION,
+  limit: { type: 'string' },
+  flip: { type: 'boolean', default: false },
+  ...BACKEND_AND_THREADS_OPTIONS,
+  resume: { type: 'boolean', default: false },
+} as const;
+
+/** The checked options of one run. */
+interface TrainSettings {
+  output: string;
+  checkpoint: string;
+  dataset: string;
+  config: string | undefined;
+  steps: number;
+  batchSize: number;
+  seed: number;
+  limit: number | undefined;
+  flip: boolean;
+  resume: boolean;
+  checkpointEvery: number;
+  optimizer: AdamWOptions;
+  emaDecay: number;
+  accumulate: number;
+  maxGradNorm: number;
+}
+
+/** Checks every option (and the checkpoint against --resume) before anything is loaded. */
+function readSettings({ values, positionals }: CommandArgs<typeof OPTIONS>): TrainSettings {
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (train takes options only)`);
   if (values.output === undefined) throw new UsageError('--output <folder> is required');
-  const steps = integerOption(values.steps, 'steps', 1000);
-  const batchSize = integerOption(values['batch-size'], 'batch-size', 16);
-  const seed = integerOption(values.seed, 'seed', 0, 0);
-  const limit = values.limit === undefined ? undefined : integerOption(values.limit, 'limit', 1);
-  const checkpointEvery = integerOption(values['checkpoint-every'], 'checkpoint-every', 100);
-  const output = values.output;
-  const checkpoint = join(output, CHECKPOINT_NAME);
+  const checkpoint = join(values.output, CHECKPOINT_NAME);
   if (values.resume && !existsSync(checkpoint)) throw new UsageError(`--resume: no checkpoint at ${checkpoint}`);
   if (!values.resume && existsSync(checkpoint)) {
     throw new UsageError(`${checkpoint} exists: pass --resume to continue that run, or choose another --output`);
   }
-  const report = await initCommandBackend(values);
-  const dataset = values.dataset === 'mnist' ? await loadMnist('train', { limit }) : await loadImageFolder(values.dataset, { limit });
-  const config = values.config === undefined ? MNIST_UNET_CONFIG : await readConfigFile(values.config);
-  const model = UNet2DModel.fromConfig({ ...config, sample_size: dataset.shape[1], in_channels: dataset.shape[3], out_channels: dataset.shape[3] }, { seed });
-  const scheduler = new DDPMScheduler({ numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: 'epsilon' });
-  const data = new BatchIterator(dataset, { batchSize, seed, randomFlip: values.flip });
+  return {
+    output: values.output,
+    checkpoint,
+    dataset: values.dataset,
+    config: values.config,
+    steps: integerOption(values.steps, 'steps', 1000),
+    batchSize: integerOption(values['batch-size'], 'batch-size', 16),
+    seed: seedOption(values.seed),
+    limit: values.limit === undefined ? undefined : integerOption(values.limit, 'limit', 1),
+    flip: values.flip,
+    resume: values.resume,
+    checkpointEvery: integerOption(values['checkpoint-every'], 'checkpoint-every', 100),
+    optimizer: { learningRate: numberOption(values.lr, 'lr', 1e-3, 0), warmupSteps: integerOption(values.warmup, 'warmup', 100, 0) },
+    emaDecay: numberOption(values['ema-decay'], 'ema-decay', 0.999, 0),
+    accumulate: integerOption(values.accumulate, 'accumulate', 1),
+    maxGradNorm: numberOption(values['max-grad-norm'], 'max-grad-norm', 1, 0),
+  };
+}
+
+/** Loads the data, builds the UNet for its image size and channels, and the trainer around them. */
+async function createTrainer(settings: TrainSettings): Promise<{ trainer: Trainer; model: UNet2DModel }> {
+  const dataset = await loadDatasetOption(settings.dataset, 'train', { limit: settings.limit });
+  const config = settings.config === undefined ? MNIST_UNET_CONFIG : await readConfigFile(settings.config);
+  const [, size, , channels] = dataset.shape;
+  const model = UNet2DModel.fromConfig({ ...config, sample_size: size, in_channels: channels, out_channels: channels }, { seed: settings.seed });
   const trainer = new Trainer({
     model,
-    scheduler,
-    data,
-    optimizer: { learningRate: numberOption(values.lr, 'lr', 1e-3, 0), warmupSteps: integerOption(values.warmup, 'warmup', 100, 0) },
-    ema: { decay: numberOption(values['ema-decay'], 'ema-decay', 0.999, 0) },
-    gradientAccumulationSteps: integerOption(values.accumulate, 'accumulate', 1),
-    maxGradNorm: numberOption(values['max-grad-norm'], 'max-grad-norm', 1, 0),
-    seed,
-    outputFolder: output,
-    checkpointEvery,
+    scheduler: new DDPMScheduler({ numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: 'epsilon' }),
+    data: new BatchIterator(dataset, { batchSize: settings.batchSize, seed: settings.seed, randomFlip: settings.flip }),
+    optimizer: settings.optimizer,
+    ema: { decay: settings.emaDecay },
+    gradientAccumulationSteps: settings.accumulate,
+    maxGradNorm: settings.maxGradNorm,
+    seed: settings.seed,
+    outputFolder: settings.output,
+    checkpointEvery: settings.checkpointEvery,
   });
-  let resumedAt = 0;
-  if (values.resume) {
-    await trainer.loadCheckpoint();
-    resumedAt = trainer.step;
-    console.log(`resumed ${checkpoint} at step ${trainer.step}`);
-  }
-  console.log(
-    `training ${model.parameterCount} parameters on ${dataset.shape[0]} images [${dataset.shape.slice(1).join('x')}], batch ${batchSize}, ` +
-      `backend ${describeBackend(report)}, to step ${steps}`,
-  );
+  return { trainer, model };
+}
+
+/** Trains to `steps`, stopping cleanly on SIGINT / SIGTERM; logs every 10 steps when not on a terminal. */
+async function trainUntilStopped(trainer: Trainer, steps: number): Promise<void> {
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  await trainer.train({
-    steps,
-    signal: controller.signal,
-    onStep: process.stdout.isTTY ? undefined : (entry) => {
-      if (entry.step % 10 === 0) console.log(`step ${entry.step} loss ${entry.loss.toFixed(4)} ${entry.stepsPerSecond.toFixed(3)} steps/s`);
-    },
-  });
-  process.off('SIGINT', stop);
-  process.off('SIGTERM', stop);
-  const firstStep = values.resume ? resumedAt : 0;
-  if (trainer.step !== firstStep && trainer.step % checkpointEvery !== 0) await trainer.saveCheckpoint();
-  const exported = UNet2DModel.fromConfig(model.toConfig());
+  try {
+    await trainer.train({
+      steps,
+      signal: controller.signal,
+      onStep: process.stdout.isTTY ? undefined : (entry) => {
+        if (entry.step % 10 === 0) console.log(`step ${entry.step} loss ${entry.loss.toFixed(4)} ${entry.stepsPerSecond.toFixed(3)} steps/s`);
+      },
+    });
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+/** Checkpoints a step not yet saved, then writes the EMA weights as a pipeline folder (<output>/model). */
+async function saveResults(trainer: Trainer, settings: TrainSettings, firstStep: number): Promise<void> {
+  if (trainer.step !== firstStep && trainer.step % settings.checkpointEvery !== 0) await trainer.saveCheckpoint();
+  const exported = UNet2DModel.fromConfig(trainer.model.toConfig());
   trainer.copyWeightsTo(exported, 'ema');
-  const modelFolder = join(output, 'model');
-  await new UnconditionalPipeline({ unet: exported, scheduler }).save(modelFolder);
-  console.log(`step ${trainer.step}: checkpoint ${checkpoint}, EMA model ${modelFolder}`);
+  const modelFolder = join(settings.output, 'model');
+  await new UnconditionalPipeline({ unet: exported, scheduler: trainer.scheduler }).save(modelFolder);
+  console.log(`step ${trainer.step}: checkpoint ${settings.checkpoint}, EMA model ${modelFolder}`);
   exported.dispose();
-  trainer.dispose();
-  model.dispose();
+}
+
+async function run(argv: string[]): Promise<void> {
+  const args = parseCommandArgs(argv, USAGE, OPTIONS);
+  if (args === undefined) return;
+  const settings = readSettings(args);
+  const report = await initCommandBackend(args.values);
+  const { trainer, model } = await createTrainer(settings);
+  try {
+    if (settings.resume) {
+      await trainer.loadCheckpoint();
+      console.log(`resumed ${settings.checkpoint} at step ${trainer.step}`);
+    }
+    const firstStep = trainer.step;
+    const shape = trainer.data.dataset.shape;
+    console.log(
+      `training ${model.parameterCount} parameters on ${shape[0]} images [${shape.slice(1).join('x')}], batch ${settings.batchSize}, ` +
+        `backend ${describeBackend(report)}, to step ${settings.steps}`,
+    );
+    await trainUntilStopped(trainer, settings.steps);
+    await saveResults(trainer, settings, firstStep);
+  } finally {
+    trainer.dispose();
+    model.dispose();
+  }
 }
 
 /** The `train` command. */

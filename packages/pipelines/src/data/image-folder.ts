@@ -4,7 +4,9 @@
  */
 import { decode as decodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
+import { LoadError } from '@diffusion-ts/core';
 import { fileExtension } from '../paths.js';
+import { checkImagePixels, DEFAULT_MAX_PIXELS, readImageDimensions } from './image-header.js';
 import type { ImageDataset } from './mnist.js';
 
 /** Options of `loadImageFolder`. */
@@ -13,6 +15,14 @@ export interface LoadImageFolderOptions {
   channels?: 1 | 3 | 4;
   /** Only the first `limit` images (in file name order). */
   limit?: number;
+  /** The largest image accepted, in pixels, read from each file's header before decoding (default 64 megapixels). */
+  maxPixels?: number;
+}
+
+/** Options of `decodeImage`. */
+export interface DecodeImageOptions {
+  /** The largest image accepted, in pixels, read from the header before decoding (default 64 megapixels). */
+  maxPixels?: number;
 }
 
 /** A decoded image: 8-bit pixels, row-major, `channels` interleaved. */
@@ -25,9 +35,15 @@ export interface DecodedImage {
 
 const EXTENSIONS = ['.png', '.jpg', '.jpeg'];
 
-/** Decodes a PNG or JPEG file's bytes to 8-bit pixels (16-bit PNGs are scaled down); works in browsers too. */
-export function decodeImage(bytes: Uint8Array, name: string): DecodedImage {
+/**
+ * Decodes a PNG or JPEG file's bytes to 8-bit pixels (16-bit PNGs are scaled down); works in
+ * browsers too. An image whose header declares more than `maxPixels` is refused (`LoadError`,
+ * `too-large`) before the decoder allocates anything.
+ */
+export function decodeImage(bytes: Uint8Array, name: string, options: DecodeImageOptions = {}): DecodedImage {
   const extension = fileExtension(name).toLowerCase();
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  checkImagePixels(bytes, name, maxPixels);
   try {
     if (extension === '.png') {
       const png = decodePng(bytes);
@@ -36,10 +52,10 @@ export function decodeImage(bytes: Uint8Array, name: string): DecodedImage {
       if (png.depth !== 8 && png.depth !== 16) throw new Error(`bit depth ${png.depth} is not supported (8 or 16)`);
       return { width: png.width, height: png.height, channels: png.channels, pixels: data };
     }
-    const decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+    const decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6 });
     return { width: decoded.width, height: decoded.height, channels: 4, pixels: decoded.data };
   } catch (error) {
-    throw new Error(`cannot decode image ${name}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`cannot decode image ${name}: ${(error as Error).message}`);
   }
 }
 
@@ -58,6 +74,23 @@ function convertPixels(image: DecodedImage, to: number, out: Float32Array, offse
   }
 }
 
+/** The most float32 elements one typed array (the dataset) can hold. */
+const MAX_DATASET_ELEMENTS = 2 ** 32;
+
+/** Refuses, from the first image's header, a folder whose dataset could not be held in one array. */
+function checkDatasetSize(bytes: Uint8Array, name: string, count: number, channels: number): void {
+  const dimensions = readImageDimensions(bytes);
+  if (dimensions === undefined) return;
+  const elements = count * dimensions.width * dimensions.height * channels;
+  if (elements > MAX_DATASET_ELEMENTS) {
+    throw new LoadError(
+      'too-large',
+      name,
+      `${count} images of ${dimensions.width}x${dimensions.height}x${channels} are ${elements} float32 values, more than one array holds (${MAX_DATASET_ELEMENTS}); use limit or smaller images`,
+    );
+  }
+}
+
 /**
  * Loads every `.png`, `.jpg` and `.jpeg` file of `folder` (not recursive), sorted by name (Node
  * only). Throws when the folder has no images or the images differ in size.
@@ -67,19 +100,21 @@ export async function loadImageFolder(folder: string, options: LoadImageFolderOp
   if (![1, 3, 4].includes(channels)) throw new Error(`loadImageFolder: channels must be 1, 3 or 4, got ${String(channels)}`);
   // Imported lazily so that browser bundles (which may use decodeImage) never load Node modules.
   const { readdir, readFile } = await import('node:fs/promises');
-  const nodePath = await import('node:path');
+  const { join } = await import('node:path');
   let entries: string[];
   try {
     entries = await readdir(folder);
   } catch (error) {
-    throw new Error(`loadImageFolder: cannot read folder ${folder}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`loadImageFolder: cannot read folder ${folder}: ${(error as Error).message}`);
   }
   let names = entries.filter((name) => EXTENSIONS.includes(fileExtension(name).toLowerCase())).sort();
   if (names.length === 0) throw new Error(`loadImageFolder: ${folder} contains no images (.png, .jpg, .jpeg)`);
   if (options.limit !== undefined) names = names.slice(0, options.limit);
   const images: DecodedImage[] = [];
   for (const name of names) {
-    const image = decodeImage(new Uint8Array(await readFile(nodePath.join(folder, name))), nodePath.join(folder, name));
+    const bytes = new Uint8Array(await readFile(join(folder, name)));
+    if (images.length === 0) checkDatasetSize(bytes, join(folder, name), names.length, channels);
+    const image = decodeImage(bytes, join(folder, name), { maxPixels: options.maxPixels });
     const first = images[0];
     if (first && (image.width !== first.width || image.height !== first.height)) {
       throw new Error(

@@ -5,15 +5,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@diffusion-ts/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classSpread } from './class-spread.js';
-import { classifierAccuracy, MnistClassifier, trainClassifier } from './mnist-classifier.js';
+import { classifierAccuracy, trainClassifier } from './classifier-training.js';
+import { MnistClassifier } from './mnist-classifier.js';
 
-/** Synthetic "digits": class k lights up row block k of a 32x32 image. */
+/** Synthetic "digits": class k is a centred square of side 2k + 4 (pooled features see its area). */
 function syntheticDigits(count: number, classes: number): { images: tf.Tensor4D; labels: Int32Array } {
   const labels = Int32Array.from({ length: count }, (_, i) => i % classes);
   const pixels = new Float32Array(count * 32 * 32).fill(-1);
   labels.forEach((label, i) => {
-    for (let row = label * 3; row < label * 3 + 3; row++) {
-      for (let col = 4; col < 28; col++) pixels[i * 1024 + row * 32 + col] = 0.8 + 0.2 * Math.sin(i + col);
+    const side = 2 * label + 4;
+    const start = 16 - side / 2;
+    for (let row = start; row < start + side; row++) {
+      for (let col = start; col < start + side; col++) pixels[i * 1024 + row * 32 + col] = 0.8 + 0.2 * Math.sin(i + col);
     }
   });
   return { images: tf.tensor4d(pixels, [count, 32, 32, 1]), labels };
@@ -21,14 +24,14 @@ function syntheticDigits(count: number, classes: number): { images: tf.Tensor4D;
 
 describe('MnistClassifier', () => {
   beforeAll(async () => {
-    await initBackend('cpu');
+    await initBackend('wasm');
   });
 
   it('learns separable classes, exposes penultimate features and round-trips through save/load', async () => {
     const { images, labels } = syntheticDigits(200, 10);
-    const classifier = MnistClassifier.create(1, { inputSize: 1024, hiddenSizes: [32, 16], numClasses: 10 });
+    const classifier = MnistClassifier.create(1, { imageSize: 32, channels: [8, 16], strides: [2, 2], numClasses: 10 });
     const before = tf.memory().numTensors;
-    await trainClassifier(classifier, images, labels, { epochs: 15, batchSize: 50, learningRate: 3e-3 });
+    await trainClassifier(classifier, images, labels, { epochs: 80, batchSize: 50, learningRate: 3e-3 });
     expect(tf.memory().numTensors).toBe(before);
     expect(await classifierAccuracy(classifier, images, labels)).toBeGreaterThan(0.95);
     const features = classifier.features(images);
@@ -52,9 +55,9 @@ describe('MnistClassifier', () => {
   });
 
   it('rejects images of the wrong size and out-of-range classes', () => {
-    const classifier = MnistClassifier.create(0, { inputSize: 1024, hiddenSizes: [8], numClasses: 10 });
+    const classifier = MnistClassifier.create(0, { imageSize: 32, channels: [4, 8], strides: [2, 1], numClasses: 10 });
     const wrong = tf.zeros([1, 28, 28, 1]) as tf.Tensor4D;
-    expect(() => classifier.features(wrong)).toThrow(/expected 1024/);
+    expect(() => classifier.features(wrong)).toThrow(/expected 32x32x1/);
     expect(() => classSpread([0, 10])).toThrow(/outside 0..9/);
     wrong.dispose();
     classifier.dispose();

@@ -1,14 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Generator } from '@diffusion-ts/core';
+import { resolveSchedulerName } from '@diffusion-ts/schedulers';
 import type { ImageDataset } from '../data/mnist.js';
 import { UnconditionalPipeline } from '../pipelines/unconditional.js';
 import type { FeatureStatistics } from './frechet-distance.js';
 import type { MnistClassifier } from './mnist-classifier.js';
 import { classifierFeatureStatistics, evaluateSamples, type SampleQuality } from './quality.js';
 
-/** One sampler setting of the table: a scheduler name and its step count. */
+/** One sampler setting of the table: a scheduler name (`SCHEDULER_NAMES`) and its step count. */
 export interface SamplerSetting {
-  scheduler: 'ddpm' | 'ddim' | 'pndm';
+  scheduler: string;
   steps: number;
   /** Images for this row (overrides the table's count). */
   count?: number;
@@ -25,14 +26,22 @@ export const DEFAULT_SAMPLER_SETTINGS: readonly SamplerSetting[] = [
   { scheduler: 'pndm', steps: 10 },
 ];
 
-/** Parses `ddim:50,pndm:10x500` (`x<n>`: images for that row) into sampler settings; throws naming the bad entry. */
+/**
+ * Parses `ddim:50,dpm++2m-karras:10x500` (`x<n>`: images for that row) into sampler settings;
+ * throws naming the bad entry (a scheduler name this version does not implement included).
+ */
 export function parseSamplerSettings(text: string): SamplerSetting[] {
   return text.split(',').map((entry) => {
-    const match = /^(ddpm|ddim|pndm):(\d+)(?:x(\d+))?$/.exec(entry.trim());
+    const match = /^([^:\s]+):(\d+)(?:x(\d+))?$/.exec(entry.trim());
     const steps = Number(match?.[2]);
     const count = match?.[3] === undefined ? undefined : Number(match[3]);
-    if (!match || steps < 1 || count === 0) throw new Error(`sampler setting '${entry}' is not <ddpm|ddim|pndm>:<steps>[x<images>]`);
-    const setting: SamplerSetting = { scheduler: match[1] as SamplerSetting['scheduler'], steps };
+    if (!match || steps < 1 || count === 0) throw new Error(`sampler setting '${entry}' is not <scheduler>:<steps>[x<images>]`);
+    try {
+      resolveSchedulerName(match[1]);
+    } catch (error) {
+      throw new Error(`sampler setting '${entry}': ${(error as Error).message}`);
+    }
+    const setting: SamplerSetting = { scheduler: match[1], steps };
     if (count !== undefined) setting.count = count;
     return setting;
   });
@@ -51,7 +60,7 @@ export interface QualityTableOptions {
   /** Images per model call. */
   batchSize: number;
   /** Per-scheduler overrides of `count` (e.g. fewer for 1000-step DDPM on a CPU). */
-  counts?: Partial<Record<SamplerSetting['scheduler'], number>>;
+  counts?: Readonly<Record<string, number>>;
   seed?: number;
   /** Also score the first `compareCount` images of every row (the Frechet distance is biased by the sample count). */
   compareCount?: number;
@@ -154,14 +163,14 @@ export async function qualityTable(
 export function formatQualityTable(rows: readonly QualityRow[], compareCount?: number): string {
   const compare = compareCount !== undefined && rows.some((row) => row.compareFrechetDistance !== undefined);
   const lines = [
-    `| sampler | steps | images | Frechet distance (classifier features) |${compare ? ` Frechet distance, first ${compareCount} images |` : ''} class entropy (bits, max 3.32) | min/max class share | s/image |`,
-    `| --- | --- | --- | --- |${compare ? ' --- |' : ''} --- | --- | --- |`,
+    `| sampler | steps | images | Frechet distance (classifier features) |${compare ? ` Frechet distance, first ${compareCount} images |` : ''} class entropy (bits, max 3.32) | min/max class share | mean confidence | s/image |`,
+    `| --- | --- | --- | --- |${compare ? ' --- |' : ''} --- | --- | --- | --- |`,
   ];
   for (const row of rows) {
     const compareCell = compare ? ` ${row.compareFrechetDistance?.toFixed(2) ?? '-'} |` : '';
-    lines.push(
-      `| ${row.scheduler.toUpperCase()} | ${row.steps} | ${row.count} | ${row.frechetDistance.toFixed(2)} |${compareCell} ${row.spread.entropyBits.toFixed(3)} | ${row.spread.minOverMax.toFixed(2)} | ${row.secondsPerImage.toFixed(3)} |`,
-    );
+    const label = resolveSchedulerName(row.scheduler).label;
+    const scores = `${row.spread.entropyBits.toFixed(3)} | ${row.spread.minOverMax.toFixed(2)} | ${row.meanConfidence.toFixed(3)} | ${row.secondsPerImage.toFixed(3)}`;
+    lines.push(`| ${label} | ${row.steps} | ${row.count} | ${row.frechetDistance.toFixed(2)} |${compareCell} ${scores} |`);
   }
   return lines.join('\n');
 }

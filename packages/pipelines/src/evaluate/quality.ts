@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ImageDataset } from '../data/mnist.js';
 import { classSpread, type ClassSpread } from './class-spread.js';
 import { featureStatistics, frechetDistance, type FeatureStatistics } from './frechet-distance.js';
-import { classifierAccuracy, MnistClassifier, trainClassifier } from './mnist-classifier.js';
+import { classifierAccuracy, trainClassifier } from './classifier-training.js';
+import { MnistClassifier, MNIST_CLASSIFIER_CONFIG } from './mnist-classifier.js';
 
 /** Penultimate-feature statistics of NHWC images (a tensor or an in-memory dataset), in batches. */
 export async function classifierFeatureStatistics(
@@ -10,7 +11,7 @@ export async function classifierFeatureStatistics(
   images: tf.Tensor4D,
   batchSize = 500,
 ): Promise<FeatureStatistics> {
-  const dimension = classifier.config.hiddenSizes[classifier.config.hiddenSizes.length - 1];
+  const dimension = classifier.featureSize;
   const count = images.shape[0];
   const features = new Float64Array(count * dimension);
   for (let start = 0; start < count; start += batchSize) {
@@ -22,10 +23,32 @@ export async function classifierFeatureStatistics(
   return featureStatistics(features, dimension);
 }
 
-/** Sample quality against a reference set: Frechet distance of classifier features and class spread. */
+/** Sample quality against a reference set: Frechet distance of classifier features, class spread and confidence. */
 export interface SampleQuality {
   frechetDistance: number;
   spread: ClassSpread;
+  /** Mean over images of the classifier's largest softmax probability (real digits: about 0.99). */
+  meanConfidence: number;
+}
+
+/** Predicted classes and mean max-softmax confidence of NHWC images, in batches. */
+export async function classifyInBatches(
+  classifier: MnistClassifier,
+  images: tf.Tensor4D,
+  batchSize = 500,
+): Promise<{ classes: Int32Array; meanConfidence: number }> {
+  const count = images.shape[0];
+  const classes = new Int32Array(count);
+  let confidenceSum = 0;
+  for (let start = 0; start < count; start += batchSize) {
+    const size = Math.min(batchSize, count - start);
+    const batch = tf.slice(images, [start, 0, 0, 0], [size, -1, -1, -1]);
+    const result = await classifier.classify(batch);
+    batch.dispose();
+    classes.set(result.classes, start);
+    for (const value of result.confidence) confidenceSum += value;
+  }
+  return { classes, meanConfidence: confidenceSum / Math.max(count, 1) };
 }
 
 /** Scores generated NHWC images in [-1, 1] against reference feature statistics. */
@@ -35,14 +58,20 @@ export async function evaluateSamples(
   reference: FeatureStatistics,
 ): Promise<SampleQuality> {
   const statistics = await classifierFeatureStatistics(classifier, generated);
-  const spread = classSpread(await classifier.predict(generated), classifier.config.numClasses);
-  return { frechetDistance: frechetDistance(statistics, reference), spread };
+  const { classes, meanConfidence } = await classifyInBatches(classifier, generated);
+  return { frechetDistance: frechetDistance(statistics, reference), spread: classSpread(classes, classifier.config.numClasses), meanConfidence };
 }
 
 /** Options of `trainMnistClassifier`. */
 export interface TrainMnistClassifierOptions {
   epochs?: number;
   seed?: number;
+  /** Largest random shift in pixels per batch (default 2). */
+  maxShift?: number;
+  /** Adam's learning rate (default 1e-3). */
+  learningRate?: number;
+  /** Continue training this classifier (e.g. at a lower learning rate) instead of a new one. */
+  initial?: MnistClassifier;
   onEpoch?: (epoch: number, loss: number) => void;
 }
 
@@ -53,19 +82,16 @@ export async function trainMnistClassifier(
   options: TrainMnistClassifierOptions = {},
 ): Promise<{ classifier: MnistClassifier; testAccuracy: number; finalLoss: number }> {
   if (!train.labels || !test.labels) throw new Error('trainMnistClassifier: both datasets need labels');
-  const classifier = MnistClassifier.create(options.seed ?? 0, {
-    inputSize: train.shape[1] * train.shape[2] * train.shape[3],
-    hiddenSizes: [256, 128],
-    numClasses: 10,
-  });
+  const classifier = options.initial ?? MnistClassifier.create(options.seed ?? 0, { ...MNIST_CLASSIFIER_CONFIG, imageSize: train.shape[1] });
   const trainImages = tf.tensor4d(train.images, train.shape);
   const testImages = tf.tensor4d(test.images, test.shape);
   try {
     const finalLoss = await trainClassifier(classifier, trainImages, train.labels, {
-      epochs: options.epochs ?? 5,
+      epochs: options.epochs ?? 4,
       batchSize: 128,
-      learningRate: 1e-3,
+      learningRate: options.learningRate ?? 1e-3,
       seed: options.seed ?? 0,
+      maxShift: options.maxShift ?? 2,
       onEpoch: options.onEpoch,
     });
     const testAccuracy = await classifierAccuracy(classifier, testImages, test.labels);

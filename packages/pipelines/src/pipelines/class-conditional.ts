@@ -4,11 +4,13 @@
  * null class (the extra embedding a CFG-trained model learns for "no class").
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { UNet2DModel } from '@diffusion-ts/models';
+import type { UNet2DModel } from '@diffusion-ts/models';
 import type { Scheduler } from '@diffusion-ts/schedulers';
-import { generateFromNoise, guidedPredict } from './denoise-loop.js';
-import type { GenerateOptions, GenerateResult } from './generate-options.js';
-import { openPipelineFolder, writePipelineFolder, type PipelineFromPretrainedOptions } from './pipeline-folder.js';
+import { guide, runDenoisingLoop } from './denoise-loop.js';
+import { DiffusionPipeline } from './diffusion-pipeline.js';
+import { planGeneration, startNoise, type GenerateOptions, type GenerateResult } from './generate-options.js';
+import type { ComponentSpecs } from './pipeline-folder.js';
+import { SCHEDULER_COMPONENT } from './scheduler-component.js';
 
 /** Components of `ClassConditionalPipeline`. */
 export interface ClassConditionalComponents {
@@ -24,59 +26,64 @@ export interface ClassConditionalGenerateOptions extends GenerateOptions {
   classLabels: readonly number[] | Int32Array;
 }
 
+const CONTEXT = 'ClassConditionalPipeline.generate';
+
 /** Samples images of given classes, optionally with classifier-free guidance. */
-export class ClassConditionalPipeline {
-  readonly unet: UNet2DModel;
-  scheduler: Scheduler;
-  readonly nullClass: number;
+export class ClassConditionalPipeline extends DiffusionPipeline<ClassConditionalComponents> {
+  static override readonly expectedComponents: ComponentSpecs = { scheduler: SCHEDULER_COMPONENT, unet: { classes: ['UNet2DModel'] } };
+  declare readonly unet: UNet2DModel;
+  declare scheduler: Scheduler;
+  declare readonly nullClass: number;
 
   constructor({ unet, scheduler, nullClass }: ClassConditionalComponents) {
     const classes = unet.config.numClassEmbeds;
     if (classes === null && unet.config.classEmbedType === null) {
       throw new Error('ClassConditionalPipeline: the UNet has no class embedding (num_class_embeds / class_embed_type)');
     }
-    this.unet = unet;
-    this.scheduler = scheduler;
-    this.nullClass = nullClass ?? (classes === null ? 0 : classes - 1);
+    super({ unet, scheduler, nullClass: nullClass ?? (classes === null ? 0 : classes - 1) });
   }
 
-  /** Loads a Diffusers pipeline folder (see `UnconditionalPipeline.fromPretrained`). */
-  static async fromPretrained(folder: string, options: PipelineFromPretrainedOptions & { nullClass?: number } = {}): Promise<ClassConditionalPipeline> {
-    const { source, scheduler } = await openPipelineFolder(folder, options);
-    const unet = await UNet2DModel.fromPretrained(source.subfolder('unet'), { onWarning: options.onWarning });
-    return new ClassConditionalPipeline({ unet, scheduler, nullClass: options.nullClass });
-  }
-
-  /** Writes the pipeline in Diffusers' layout. */
-  async save(folder: string): Promise<void> {
-    await this.unet.save(await writePipelineFolder(folder, 'DDPMPipeline', 'UNet2DModel', this.scheduler));
+  /** Diffusers loads the folder as a `DDPMPipeline`. */
+  protected override get diffusersClassName(): string {
+    return 'DDPMPipeline';
   }
 
   /** Generates one image per class label; `guidanceScale` > 1 turns on classifier-free guidance. */
   async generate(options: ClassConditionalGenerateOptions): Promise<GenerateResult> {
-    const context = 'ClassConditionalPipeline.generate';
-    if (options.classLabels === undefined || options.classLabels.length === 0) throw new Error(`${context}: classLabels are required`);
+    const labels = this.checkClassLabels(options);
+    const plan = planGeneration({ ...options, batchSize: labels.length }, this, CONTEXT, { guided: true });
+    const { shape, numInferenceSteps, generator, eta, guidanceScale } = plan;
+    const guided = guidanceScale !== 1;
+    // With guidance the batch runs twice: the requested classes, then the null class.
+    const classLabels = tf.tensor1d(guided ? [...labels, ...labels.map(() => this.nullClass)] : labels, 'int32');
+    try {
+      this.scheduler.setTimesteps(numInferenceSteps);
+      const noise = startNoise(shape, this.scheduler, generator);
+      const images = await runDenoisingLoop(noise, this.scheduler.timesteps, options, (sample, t) => {
+        const input = this.scheduler.scaleModelInput(sample, t) as tf.Tensor4D;
+        const output = this.unet.predict(guided ? tf.concat([input, input]) : input, t, { classLabels });
+        const noisePred = guided ? guide(output, guidanceScale) : output;
+        return this.scheduler.step(noisePred, t, sample, { generator, eta }).prevSample;
+      });
+      return { images };
+    } finally {
+      classLabels.dispose();
+    }
+  }
+
+  /** The labels as an array, each an integer class id; their count must match `batchSize` if given. */
+  private checkClassLabels(options: ClassConditionalGenerateOptions): number[] {
+    if (options.classLabels === undefined || options.classLabels.length === 0) throw new Error(`${CONTEXT}: classLabels are required`);
     const limit = this.unet.config.numClassEmbeds;
     for (const label of options.classLabels) {
       if (!Number.isInteger(label) || label < 0 || (limit !== null && label >= limit)) {
-        throw new RangeError(`${context}: class label ${String(label)} is not an integer in [0, ${limit ?? '∞'})`);
+        throw new RangeError(`${CONTEXT}: class label ${String(label)} is not an integer in [0, ${limit ?? '∞'})`);
       }
     }
     const batchSize = options.classLabels.length;
     if (options.batchSize !== undefined && options.batchSize !== batchSize) {
-      throw new RangeError(`${context}: batchSize ${options.batchSize} does not match the ${batchSize} class labels`);
+      throw new RangeError(`${CONTEXT}: batchSize ${options.batchSize} does not match the ${batchSize} class labels`);
     }
-    const labels = Array.from(options.classLabels);
-    return generateFromNoise(this, { ...options, batchSize }, context, (guidanceScale) => {
-      // With guidance the batch runs twice: the requested classes, then the null class.
-      const classLabels = tf.tensor1d(guidanceScale !== 1 ? [...labels, ...labels.map(() => this.nullClass)] : labels, 'int32');
-      return { predict: guidedPredict(this.unet, { classLabels }, guidanceScale), dispose: () => classLabels.dispose() };
-    });
-  }
-
-  /** Frees the UNet's weights and the scheduler's state. */
-  dispose(): void {
-    this.unet.dispose();
-    this.scheduler.dispose();
+    return Array.from(options.classLabels);
   }
 }

@@ -4,7 +4,7 @@ import { Generator, initBackend } from '@diffusion-ts/core';
 import { testBackendNames } from '@diffusion-ts/core/testing';
 import { UNet2DConditionModel, UNet2DModel } from '@diffusion-ts/models';
 import { DDIMScheduler, DDPMScheduler, PNDMScheduler } from '@diffusion-ts/schedulers';
-import { TINY_CLASS_UNET, TINY_CONDITION_UNET, TINY_UNET } from '../testing/tiny-models.js';
+import { TINY_CLASS_UNET, TINY_CONDITION_UNET, TINY_UNET } from '@diffusion-ts/models/testing';
 import { ClassConditionalPipeline } from './class-conditional.js';
 import { ConditionedPipeline } from './conditioned.js';
 import { Img2ImgPipeline } from './img2img.js';

@@ -17,7 +17,7 @@ import {
   PNDMScheduler,
   type Scheduler,
 } from '@diffusion-ts/schedulers';
-import { TINY_UNET } from '../testing/tiny-models.js';
+import { TINY_UNET } from '@diffusion-ts/models/testing';
 import { UnconditionalPipeline } from './unconditional.js';
 
 const SCHEDULERS: Array<[string, () => Scheduler]> = [
@@ -120,7 +120,27 @@ describe.each(testBackendNames())('UnconditionalPipeline on %s', (backend) => {
     expect(Array.from(await y.images.data())).toEqual(Array.from(await x.images.data()));
     tf.dispose([x.images, y.images]);
     loaded.dispose();
-    await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'euler' })).rejects.toThrow(/unknown scheduler 'euler'/);
+    // Short names of the solvers load the folder's config with their options set over it.
+    const karras = await UnconditionalPipeline.fromPretrained(target, { scheduler: 'dpm++2m-karras' });
+    expect(karras.scheduler.className).toBe('DPMSolverMultistepScheduler');
+    expect(karras.scheduler.toConfig()).toMatchObject({ algorithm_type: 'dpmsolver++', solver_order: 2, use_karras_sigmas: true, beta_schedule: 'linear' });
+    karras.dispose();
+    await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'flow-euler' })).rejects.toThrow(/cannot build from a config of 'DDPMScheduler'/);
+    await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'fancy' })).rejects.toThrow(/unknown scheduler 'fancy'/);
+    await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'LMSDiscreteScheduler' })).rejects.toThrow(
+      /needs LMSDiscreteScheduler, which this version of @diffusion-ts\/schedulers does not implement/,
+    );
+    const euler = await UnconditionalPipeline.fromPretrained(target, { scheduler: 'EulerDiscreteScheduler' });
+    expect(euler.scheduler.className).toBe('EulerDiscreteScheduler');
+    euler.dispose();
+    // The load limits and the size budget reach every file and the UNet (issue 17).
+    await expect(UnconditionalPipeline.fromPretrained(target, { maxTextBytes: 64 })).rejects.toMatchObject({ name: 'LoadError', fault: 'too-large' });
+    await expect(UnconditionalPipeline.fromPretrained(target, { budget: { maxParameters: 100 } })).rejects.toThrow(/budget of 100 /);
+    await expect(UnconditionalPipeline.fromPretrained(target, { maxWeightsBytes: 1000 })).rejects.toMatchObject({ fault: 'too-large' });
+    // Limits the files fit are used for the reads only: they do not become fields of the pipeline.
+    const limited = await UnconditionalPipeline.fromPretrained(target, { timeoutMs: 10_000, maxTextBytes: 2 ** 20, budget: { maxParameters: 1e6 } });
+    expect(Object.keys(limited).sort()).toEqual(['scheduler', 'unet']);
+    limited.dispose();
   });
 
   it('names what is missing in a broken folder', async () => {

@@ -2,12 +2,14 @@
  * Unconditional generation (Diffusers' DDPMPipeline / DDIMPipeline / PNDMPipeline in one): the
  * scheduler decides the sampler.
  */
+import type * as tf from '@tensorflow/tfjs-core';
 import type { UNet2DModel } from '@diffusion-ts/models';
-import { UNet2DModel as UNet2DModelClass } from '@diffusion-ts/models';
 import type { Scheduler } from '@diffusion-ts/schedulers';
-import { generateFromNoise } from './denoise-loop.js';
-import type { GenerateOptions, GenerateResult } from './generate-options.js';
-import { openPipelineFolder, writePipelineFolder, type PipelineFromPretrainedOptions } from './pipeline-folder.js';
+import { runDenoisingLoop } from './denoise-loop.js';
+import { DiffusionPipeline } from './diffusion-pipeline.js';
+import { planGeneration, startNoise, type GenerateOptions, type GenerateResult } from './generate-options.js';
+import type { ComponentSpecs } from './pipeline-folder.js';
+import { SCHEDULER_COMPONENT } from './scheduler-component.js';
 
 /** Components of `UnconditionalPipeline`. */
 export interface UnconditionalComponents {
@@ -15,40 +17,30 @@ export interface UnconditionalComponents {
   scheduler: Scheduler;
 }
 
+const CONTEXT = 'UnconditionalPipeline.generate';
+
 /** Samples images from an unconditional `UNet2DModel` with any scheduler. */
-export class UnconditionalPipeline {
-  readonly unet: UNet2DModel;
-  scheduler: Scheduler;
+export class UnconditionalPipeline extends DiffusionPipeline<UnconditionalComponents> {
+  static override readonly expectedComponents: ComponentSpecs = { scheduler: SCHEDULER_COMPONENT, unet: { classes: ['UNet2DModel'] } };
+  declare readonly unet: UNet2DModel;
+  declare scheduler: Scheduler;
 
-  constructor({ unet, scheduler }: UnconditionalComponents) {
-    this.unet = unet;
-    this.scheduler = scheduler;
-  }
-
-  /**
-   * Loads a Diffusers pipeline folder (`model_index.json`, `unet/`, `scheduler/`); the scheduler
-   * comes from `scheduler_config.json`'s `_class_name` unless `options.scheduler` names another.
-   */
-  static async fromPretrained(folder: string, options: PipelineFromPretrainedOptions = {}): Promise<UnconditionalPipeline> {
-    const { source, scheduler } = await openPipelineFolder(folder, options);
-    const unet = await UNet2DModelClass.fromPretrained(source.subfolder('unet'), { onWarning: options.onWarning });
-    return new UnconditionalPipeline({ unet, scheduler });
-  }
-
-  /** Writes the pipeline in Diffusers' layout (`DDPMPipeline`). */
-  async save(folder: string): Promise<void> {
-    const pipelineClass = this.scheduler.className === 'DDIMScheduler' ? 'DDIMPipeline' : this.scheduler.className === 'PNDMScheduler' ? 'PNDMPipeline' : 'DDPMPipeline';
-    await this.unet.save(await writePipelineFolder(folder, pipelineClass, 'UNet2DModel', this.scheduler));
+  /** Diffusers' pipeline for the scheduler: `DDIMPipeline`, `PNDMPipeline`, else `DDPMPipeline`. */
+  protected override get diffusersClassName(): string {
+    const name = this.scheduler.className;
+    return name === 'DDIMScheduler' ? 'DDIMPipeline' : name === 'PNDMScheduler' ? 'PNDMPipeline' : 'DDPMPipeline';
   }
 
   /** Generates `batchSize` images [B, H, W, C]. */
   async generate(options: GenerateOptions = {}): Promise<GenerateResult> {
-    return generateFromNoise(this, options, 'UnconditionalPipeline.generate', () => ({ predict: (sample, timestep) => this.unet.predict(sample, timestep) }));
-  }
-
-  /** Frees the UNet's weights and the scheduler's state. */
-  dispose(): void {
-    this.unet.dispose();
-    this.scheduler.dispose();
+    const { shape, numInferenceSteps, generator, eta } = planGeneration(options, this, CONTEXT);
+    this.scheduler.setTimesteps(numInferenceSteps);
+    const noise = startNoise(shape, this.scheduler, generator);
+    const images = await runDenoisingLoop(noise, this.scheduler.timesteps, options, (sample, t) => {
+      const input = this.scheduler.scaleModelInput(sample, t) as tf.Tensor4D;
+      const noisePred = this.unet.predict(input, t);
+      return this.scheduler.step(noisePred, t, sample, { generator, eta }).prevSample;
+    });
+    return { images };
   }
 }

@@ -9,7 +9,7 @@ import { UNet2DModel } from '@diffusion-ts/models';
 import { DDPMScheduler } from '@diffusion-ts/schedulers';
 import { BatchIterator } from '../data/dataset.js';
 import type { ImageDataset } from '../data/mnist.js';
-import { TINY_UNET } from '../testing/tiny-models.js';
+import { TINY_UNET } from '@diffusion-ts/models/testing';
 import { Trainer, type TrainerOptions } from './trainer.js';
 
 /** Four 8x8 images: a bright square in a different corner of each. */
@@ -101,7 +101,7 @@ describe.each(TRAINING_BACKENDS)('Trainer on %s', (backend) => {
   });
 
   it('trains with L_hybrid on a learned-range model', async () => {
-    const model = UNet2DModel.fromConfig({ ...TINY_UNET, out_channels: 2 }, { seed: 2 });
+    const model = UNet2DModel.fromConfig({ ...TINY_UNET, outChannels: 2 }, { seed: 2 });
     const trainer = new Trainer({
       model,
       scheduler: new DDPMScheduler({ numTrainTimesteps: 100, varianceType: 'learned_range' }),
@@ -124,7 +124,7 @@ describe.each(TRAINING_BACKENDS)('Trainer on %s', (backend) => {
     await expect(trainer.saveCheckpoint()).rejects.toThrow();
     expect(Buffer.compare(await readFile(trainer.checkpointPath), saved)).toBe(0);
     expect((await readdir(run)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
-    const other = makeTrainer(undefined, { model: UNet2DModel.fromConfig({ ...TINY_UNET, block_out_channels: [8, 8] }) });
+    const other = makeTrainer(undefined, { model: UNet2DModel.fromConfig({ ...TINY_UNET, blockOutChannels: [8, 8] }) });
     await expect(other.trainer.loadCheckpoint(trainer.checkpointPath)).rejects.toThrow(/has shape|lacks/);
     other.trainer.dispose();
     trainer.dispose();

@@ -21,6 +21,9 @@ interface FilterGradientAttributes extends ConvGradientAttributes {
  */
 export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, geometry: ConvGeometry): tf.Tensor4D {
   const { outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = geometry;
+  // A sum over no pixels (a batch of 0, an empty output) is zero; the backend's conv over zero
+  // channels would return uninitialised memory instead.
+  if (x.size === 0 || dy.size === 0) return tf.zeros([filterHeight, filterWidth, geometry.inChannels, geometry.outChannels]);
   const { padTop, padLeft, inHeight, inWidth } = geometry;
   // Exactly the rows and columns the forward convolution read: padding it used, none it skipped.
   const neededHeight = (outHeight - 1) * strideHeight + filterHeight;

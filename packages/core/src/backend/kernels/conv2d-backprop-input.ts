@@ -18,6 +18,8 @@ interface InputGradientAttributes extends ConvGradientAttributes {
  * stride² times more.
  */
 export function conv2dInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, geometry: ConvGeometry): tf.Tensor4D {
+  // No output channels or pixels: nothing flows back (the conv over zero channels is undefined).
+  if (dy.size === 0 || filter.size === 0) return tf.zeros([geometry.batch, geometry.inHeight, geometry.inWidth, geometry.inChannels]);
   const swapped = tf.transpose(filter, [0, 1, 3, 2]);
   if (geometry.strideHeight === 1 && geometry.strideWidth === 1) {
     const rotated = tf.reverse(swapped, [0, 1]);

@@ -111,6 +111,38 @@ describe.each(testBackendNames())('conv2d gradient compositions on %s', (backend
     tf.dispose([x, filter, dy, filterGradient, inputGradient]);
   });
 
+  it('gives zero gradients for a batch of 0 and other empty operands (issue 17)', async () => {
+    // Fill the heap with ones first, so leftover memory would show.
+    tf.dispose(tf.tidy(() => tf.conv2d(tf.ones([4, 8, 8, 8]) as tf.Tensor4D, tf.ones([3, 3, 8, 8]) as tf.Tensor4D, 1, 'same')));
+    const cases: { x: [number, number, number, number]; filter: [number, number, number, number] }[] = [
+      { x: [0, 6, 6, 3], filter: [3, 3, 3, 4] },
+      { x: [2, 6, 6, 3], filter: [3, 3, 3, 4] }, // dy is all zeros here: a control
+    ];
+    for (const { x: xShape, filter: filterShape } of cases) {
+      const before = tf.memory().numTensors;
+      const x = tf.ones(xShape) as tf.Tensor4D;
+      const dy = tf.zeros([xShape[0], 6, 6, filterShape[3]]) as tf.Tensor4D;
+      const geometry = convGeometry('test', xShape, filterShape, { strides: 1, pad: 'same' });
+      const direct = tf.tidy(() => conv2dFilterGradient(x, dy, geometry));
+      const attributes = { strides: 1, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape };
+      const viaKernel = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attributes as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+      for (const gradient of [direct, viaKernel]) {
+        expect(gradient.shape).toEqual(filterShape);
+        expect(Array.from(await gradient.data()).every((value) => value === 0)).toBe(true);
+      }
+      tf.dispose([x, dy, direct, viaKernel]);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    // No output channels: the input gradient is zero too.
+    const dy = tf.zeros([2, 6, 6, 0]) as tf.Tensor4D;
+    const filter = tf.zeros([3, 3, 3, 0]) as tf.Tensor4D;
+    const geometry = convGeometry('test', [2, 6, 6, 3], [3, 3, 3, 0], { strides: 1, pad: 'same' });
+    const inputGradient = tf.tidy(() => conv2dInputGradient(dy, filter, geometry));
+    expect(inputGradient.shape).toEqual([2, 6, 6, 3]);
+    expect(Array.from(await inputGradient.data()).every((value) => value === 0)).toBe(true);
+    tf.dispose([dy, filter, inputGradient]);
+  });
+
   it.each(CASES)('$name: tf.grads of conv2d matches tfjs cpu, without leaks', async (testCase) => {
     const [expectedForward, expectedInputGradient, expectedBoth] = await cpuReference(testCase);
     const { x, filter, dy } = caseTensors(testCase);
