@@ -41,7 +41,7 @@ async function startBackend(name) {
   throw new Error(`unknown backend '${name}' (expected cpu or wasm)`);
 }
 
-async function loadPipeline(model, warnings) {
+function loadPipeline(model, warnings) {
   const options = { scheduler: 'ddim', onWarning: (message) => warnings.push(message) };
   if (model.conditional) return pipelines.ClassConditionalPipeline.fromPretrained(model.folder, { ...options, nullClass: model.nullClass });
   return pipelines.UnconditionalPipeline.fromPretrained(model.folder, options);

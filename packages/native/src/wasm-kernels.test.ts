@@ -313,7 +313,7 @@ describeNative('native wasm kernels', () => {
     const x = tf.zeros([0, 6, 6, 3]);
     const dy = tf.zeros([0, 6, 6, 4]);
     const attributes = { strides: 1, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: [3, 3, 3, 4] };
-    const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attributes as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const dw = tf.engine().runKernel<tf.Tensor>('Conv2DBackpropFilter', { x, dy }, attributes as unknown as tf.NamedAttrMap);
     expect(dw.shape).toEqual([3, 3, 3, 4]);
     expect(Array.from(await dw.data()).every((value) => value === 0)).toBe(true);
     expect(nativeKernelCallCount('Conv2DBackpropFilter')).toBe(before + 1);
@@ -324,7 +324,7 @@ describeNative('native wasm kernels', () => {
         tf.ones([3, 3, 3, 4]),
       ]),
     );
-    expect(Array.from(await grads[1]!.data()).every((value) => value === 0)).toBe(true);
+    expect(Array.from(await grads[1].data()).every((value) => value === 0)).toBe(true);
     tf.dispose([x, dy, dw, ...grads]);
   });
 

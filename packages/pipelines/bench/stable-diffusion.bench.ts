@@ -72,7 +72,7 @@ function heapBytes(): number | undefined {
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 /** The largest image side (multiple of 64, at most 512) whose UNet step fits next to the UNet's weights. */
-async function largestSize(unetWeightBytes: number, backend: string): Promise<number> {
+function largestSize(unetWeightBytes: number, backend: string): number {
   const limit = memoryCapacity(backend);
   for (let size = 512; size >= 64; size -= 64) {
     const estimates = stageEstimates({ unet: SD15.unet, vae: SD15.vae }, 1, size, size, true);
@@ -153,7 +153,7 @@ it('Stable Diffusion 1.5 shapes: one denoising step (batch 2), text encoder, VAE
     started = performance.now();
     const unet = UNet2DConditionModel.fromConfig(SD15.unet, { seed: 6 });
     const unetInit = performance.now() - started;
-    const size = Number(process.env.BENCH_SIZE ?? (await largestSize(unet.parameterCount * 4, backend)));
+    const size = Number(process.env.BENCH_SIZE ?? largestSize(unet.parameterCount * 4, backend));
     benchedSize = size;
     const pipeline = new StableDiffusionPipeline({ vae, unet, scheduler: new PNDMScheduler({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, skipPrkSteps: true, stepsOffset: 1 }), residency: 'sequential' });
     const stepTimes: number[] = [];

@@ -209,7 +209,7 @@ describe('scheduler configs: every numeric key checked for type, sign and range'
       try {
         scheduler = schedulerFromConfig(parseJsonText(text, 'fuzz')) as BetaScheduler;
       } catch (error) {
-        if (!(error instanceof ConfigError)) throw new Error(`config ${text} gave ${String(error)}`);
+        if (!(error instanceof ConfigError)) throw new Error(`config ${text} gave ${String(error)}`, { cause: error });
         outcomes.refused += 1;
         continue;
       }
@@ -281,7 +281,7 @@ describe('scheduler configs: every numeric key checked for type, sign and range'
       try {
         scheduler = schedulerFromConfig(parseJsonText(text, 'fuzz'));
       } catch (error) {
-        if (!(error instanceof ConfigError)) throw new Error(`config ${text} gave ${String(error)}`);
+        if (!(error instanceof ConfigError)) throw new Error(`config ${text} gave ${String(error)}`, { cause: error });
         outcomes.refused += 1;
         continue;
       }
@@ -304,7 +304,7 @@ describe('scheduler configs: every numeric key checked for type, sign and range'
           /lambdaMinClipped .* keeps \d+ training timesteps, fewer than numInferenceSteps/,
         ];
         if (!(error instanceof RangeError) || !allowed.some((pattern) => pattern.test(error.message))) {
-          throw new Error(`config ${text}: setTimesteps gave ${String(error)}`);
+          throw new Error(`config ${text}: setTimesteps gave ${String(error)}`, { cause: error });
         }
         scheduleErrors.add(`${scheduler.className}: ${error.message.replace(/-?\d+(\.\d+)?(e[-+]\d+)?/g, 'N')}`);
         outcomes.refusedSchedule += 1;

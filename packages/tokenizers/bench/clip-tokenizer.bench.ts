@@ -19,7 +19,7 @@ function heapUsed(): number {
 }
 
 /** Best wall time in ms of `run` over `repeats` runs after one warm-up. */
-async function best(run: () => Promise<unknown> | unknown, repeats: number): Promise<number> {
+async function best(run: () => unknown, repeats: number): Promise<number> {
   await run();
   let fastest = Number.POSITIVE_INFINITY;
   for (let i = 0; i < repeats; i += 1) {

@@ -108,7 +108,7 @@ export function parseTokenizerJson(text: string, file = 'tokenizer.json'): BpeVo
   const json = parseJson(text, file);
   if (!isPlainObject(json) || !isPlainObject(json.model)) throw new TokenizerError(`${file}: no "model" object`, file);
   const model = json.model;
-  if (model.type !== undefined && model.type !== 'BPE') throw new TokenizerError(`${file}: the model is ${String(model.type)}, not a BPE model`, file);
+  if (model.type !== undefined && model.type !== 'BPE') throw new TokenizerError(`${file}: the model is ${typeof model.type === 'string' ? model.type : JSON.stringify(model.type)}, not a BPE model`, file);
   if (model.end_of_word_suffix !== '</w>') {
     throw new TokenizerError(`${file}: a CLIP BPE model has end_of_word_suffix "</w>", got ${JSON.stringify(model.end_of_word_suffix)}`, file);
   }
@@ -116,7 +116,10 @@ export function parseTokenizerJson(text: string, file = 'tokenizer.json'): BpeVo
   if (!Array.isArray(model.merges)) throw new TokenizerError(`${file}: model.merges must be an array`, file);
   const merges = model.merges.map((merge: unknown, index: number): [string, string] => {
     if (typeof merge === 'string') return splitMerge(merge, file, index + 1);
-    if (Array.isArray(merge) && merge.length === 2 && merge.every((part) => typeof part === 'string' && part !== '')) return [merge[0], merge[1]];
+    if (Array.isArray(merge) && merge.length === 2 && merge.every((part) => typeof part === 'string' && part !== '')) {
+      const pair = merge as [string, string];
+      return [pair[0], pair[1]];
+    }
     throw new TokenizerError(`${file}: model.merges[${index}] must be "left right" or ["left", "right"], got ${JSON.stringify(merge)?.slice(0, 60)}`, file);
   });
   const addedTokens = new Map<string, number>();

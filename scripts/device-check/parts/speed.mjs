@@ -18,7 +18,7 @@ const { out, quick } = partArguments();
 
 const models = quick
   ? [{ name: 'tiny fixture (702k)', load: () => UNet2DModel.fromPretrained(join(APP_ROOT, 'fixtures', 'diffusers', 'unet2d_tiny')), size: 16, forward: [1], train: [1], trainOn: ['wasm+native'] }]
-  : [{ name: 'DDPM CIFAR-10 (35.7M)', load: async () => UNet2DModel.fromConfig(DDPM_CIFAR10_CONFIG, { seed: 0 }), size: 32, forward: [1, 8], train: [8] }];
+  : [{ name: 'DDPM CIFAR-10 (35.7M)', load: () => Promise.resolve(UNet2DModel.fromConfig(DDPM_CIFAR10_CONFIG, { seed: 0 })), size: 32, forward: [1, 8], train: [8] }];
 
 const kernels = quick
   ? { conv: [1, 16, 16, 32, 32], matMul: [256, 64, 64], groupNorm: [1, 16, 16, 32, 8], softmax: [4, 64, 64] }

@@ -117,7 +117,7 @@ function describe(value: unknown): string {
   return `a ${typeof value} (${previewJson(value, 40)})`;
 }
 
-function checkScalar(kind: 'number' | 'integer' | 'boolean' | 'string', value: unknown): boolean {
+function checkScalar(kind: 'number' | 'integer' | 'boolean' | 'string', value: unknown): value is number | boolean | string {
   switch (kind) {
     case 'number':
       return typeof value === 'number' && Number.isFinite(value);
@@ -162,7 +162,7 @@ function validateField(key: string, spec: ConfigFieldSpec, value: unknown, conte
       }
     }
     if (spec.range && itemKind !== 'string') checkRange(key, spec.range, value as number[], context);
-    return [...value];
+    return [...(value as unknown[])];
   }
   const kind = spec.kind as 'number' | 'integer' | 'boolean' | 'string';
   if (!checkScalar(kind, value)) {

@@ -35,24 +35,26 @@ beforeAll(async () => {
   await writeFile(join(folder, 'unet.safetensors.index.fp16.json'), JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap }));
   await writeFile(join(folder, 'bad.safetensors.index.json'), JSON.stringify({ weight_map: { 'a.weight': '../escape.safetensors' } }));
   await writeFile(join(folder, 'wrong.safetensors.index.json'), JSON.stringify({ weight_map: { ...weightMap, 'a.bias': 'shard-2.safetensors' } }));
-  server = createServer(async (request, response) => {
+  server = createServer((request, response) => {
     rangeHeaders.push(request.headers.range);
     const name = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname).replace(/^\/(no-range\/)?/, '');
-    try {
-      const body = await readFile(join(folder, name));
-      const range = /^bytes=(\d+)-(\d+)$/.exec(request.headers.range ?? '');
-      if (range && !request.url?.startsWith('/no-range')) {
-        const [start, end] = [Number(range[1]), Math.min(Number(range[2]), body.length - 1)];
-        response.writeHead(206, { 'Content-Range': `bytes ${start}-${end}/${body.length}` });
-        response.end(request.method === 'HEAD' ? undefined : body.subarray(start, end + 1));
-      } else {
-        response.writeHead(200);
-        response.end(request.method === 'HEAD' ? undefined : body);
-      }
-    } catch {
-      response.writeHead(404);
-      response.end();
-    }
+    readFile(join(folder, name)).then(
+      (body) => {
+        const range = /^bytes=(\d+)-(\d+)$/.exec(request.headers.range ?? '');
+        if (range && !request.url?.startsWith('/no-range')) {
+          const [start, end] = [Number(range[1]), Math.min(Number(range[2]), body.length - 1)];
+          response.writeHead(206, { 'Content-Range': `bytes ${start}-${end}/${body.length}` });
+          response.end(request.method === 'HEAD' ? undefined : body.subarray(start, end + 1));
+        } else {
+          response.writeHead(200);
+          response.end(request.method === 'HEAD' ? undefined : body);
+        }
+      },
+      () => {
+        response.writeHead(404);
+        response.end();
+      },
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -63,11 +63,11 @@ export function groupNormalize(x: tf.Tensor4D, groups: number, options: GroupNor
     if (fused) {
       const inputs: GroupNormInputs<tf.Tensor> = { x: flat, gamma, beta };
       const attributes: GroupNormAttributes = { groups, epsilon };
-      [value, centered, inverseStd] = tf.engine().runKernel(
+      [value, centered, inverseStd] = tf.engine().runKernel<tf.Tensor[]>(
         GROUP_NORM_KERNEL,
         inputs as unknown as tf.NamedTensorMap,
         attributes as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor[] as [tf.Tensor, tf.Tensor, tf.Tensor];
+      ) as [tf.Tensor, tf.Tensor, tf.Tensor];
     } else {
       const ones = tf.ones([batch, 1, pixels]);
       centered = tf.sub(flat, groupMean(pixelSums(ones, flat)));

@@ -24,12 +24,12 @@ export function adamWUpdate(
   const backend = tf.getBackend();
   if (variable.dtype === 'float32' && gradient.dtype === 'float32' && tf.getKernel(ADAMW_UPDATE_KERNEL, backend) !== undefined) {
     const inputs: AdamWUpdateInputs<tf.Tensor> = { variable, gradient, firstMoment, secondMoment };
-    const outputs = tf.engine().runKernel(
+    const outputs = tf.engine().runKernel<tf.Tensor[]>(
       ADAMW_UPDATE_KERNEL,
       inputs as unknown as tf.NamedTensorMap,
       attributes as unknown as tf.NamedAttrMap,
-    ) as tf.Tensor[];
-    return [outputs[0]!, outputs[1]!, outputs[2]!];
+    );
+    return [outputs[0], outputs[1], outputs[2]];
   }
   const { learningRate: lr, beta1, beta2, epsilon, weightDecay, correction1, correction2 } = attributes;
   return tf.tidy(() => {
@@ -113,9 +113,9 @@ export class AdamW {
     };
     tf.tidy(() => {
       this.variables.forEach((variable, i) => {
-        const [updated, m, v] = adamWUpdate(variable, gradients[i]!, this.firstMoments[i]!, this.secondMoments[i]!, attributes);
-        this.firstMoments[i]!.assign(m);
-        this.secondMoments[i]!.assign(v);
+        const [updated, m, v] = adamWUpdate(variable, gradients[i], this.firstMoments[i], this.secondMoments[i], attributes);
+        this.firstMoments[i].assign(m);
+        this.secondMoments[i].assign(v);
         variable.assign(updated);
       });
     });

@@ -136,7 +136,10 @@ describe.each(testBackendNames())('AutoencoderKL loading, saving and bad input o
         response.writeHead(404).end();
         return;
       }
-      readFile(join(AUTOENCODER_KL_SMALL_FOLDER, match[1])).then((bytes) => response.writeHead(200).end(bytes));
+      readFile(join(AUTOENCODER_KL_SMALL_FOLDER, match[1])).then(
+        (bytes) => response.writeHead(200).end(bytes),
+        () => response.writeHead(404).end(),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
@@ -224,7 +227,7 @@ describe.each(testBackendNames())('AutoencoderKL loading, saving and bad input o
       nchw: tf.zeros([1, 3, 16, 16]) as tf.Tensor4D,
       nan: tf.fill([1, 16, 16, 3], Number.NaN) as tf.Tensor4D,
       infinite: tf.fill([1, 2, 2, 4], Number.POSITIVE_INFINITY) as tf.Tensor4D,
-      rank3: tf.zeros([16, 16, 3]) as tf.Tensor as tf.Tensor4D,
+      rank3: tf.zeros<tf.Rank>([16, 16, 3]) as tf.Tensor4D,
       integer: tf.zeros([1, 16, 16, 3], 'int32') as tf.Tensor4D,
       latentChannels: tf.zeros([1, 8, 8, 3]) as tf.Tensor4D,
       empty: tf.zeros([0, 16, 16, 3]) as tf.Tensor4D,

@@ -217,7 +217,7 @@ describe('CLIP text encoder loading', () => {
     expect(() => CLIPTextModel.fromConfig({ hidden_act: 'tanh' })).toThrow(/'hidden_act' has unknown value 'tanh'/);
     expect(() => CLIPTextModel.fromConfig({ vocab_size: 0 })).toThrow(/'vocab_size' must be >= 1, got 0/);
     expect(() => CLIPTextModel.fromConfig({ vocab_size: 1e9, hidden_size: 1024 })).toThrow(/too large/);
-    expect(() => CLIPTextModel.fromConfig({ layer_norm_eps: 'x' } as never)).toThrow(/'layer_norm_eps' must be a number/);
+    expect(() => CLIPTextModel.fromConfig({ layer_norm_eps: 'x' })).toThrow(/'layer_norm_eps' must be a number/);
   });
 
   it('reads a full CLIPConfig text_config, warns on unknown keys and keeps transformers bookkeeping', () => {

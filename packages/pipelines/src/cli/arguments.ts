@@ -102,13 +102,13 @@ export function parseCommandArgs<T extends OptionsConfig>(argv: string[], usage:
 function joinNegativeValues(argv: readonly string[], options: OptionsConfig): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const name = /^--([^=]+)$/.exec(argv[i]!)?.[1];
+    const name = /^--([^=]+)$/.exec(argv[i])?.[1];
     const next = argv[i + 1];
     if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
       out.push(`${argv[i]}=${next}`);
       i++;
     } else {
-      out.push(argv[i]!);
+      out.push(argv[i]);
     }
   }
   return out;

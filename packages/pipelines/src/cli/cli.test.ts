@@ -115,7 +115,7 @@ describe('diffusion-ts CLI', () => {
       const result = await capture(['sample', join(folder, 'model'), ...argv, '--backend', 'cpu', '--output', join(folder, 'x.png')]);
       expect(result.code, argv.join(' ')).toBe(2);
       expect(result.err).not.toMatch(/ambiguous/);
-      expect(result.err).toMatch(new RegExp(`--${argv[0]!.replace(/^--|=.*$/g, '')} must be (an integer from|a number >=)`));
+      expect(result.err).toMatch(new RegExp(`--${argv[0].replace(/^--|=.*$/g, '')} must be (an integer from|a number >=)`));
     }
     const before = tf.memory().numTensors;
     const started = performance.now();

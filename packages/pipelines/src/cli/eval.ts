@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Generator } from '@diffusion-ts/core';
 import { bitsPerDim } from '@diffusion-ts/losses';
-import { DDPMScheduler } from '@diffusion-ts/schedulers';
+import type { DDPMScheduler } from '@diffusion-ts/schedulers';
 import {
   BACKEND_AND_THREADS_OPTIONS,
   BATCH_SIZE_OPTION,

@@ -52,7 +52,7 @@ export async function trainClassifier(
         return [shift(tf.gather(images, batchIndices), dy, dx), tf.oneHot(batchLabels, classifier.config.numClasses)];
       });
       const { value: loss, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(oneHot, classifier.logits(x)) as tf.Scalar, variables);
-      optimizer.applyGradients(variables.map((variable) => grads[variable.name]!));
+      optimizer.applyGradients(variables.map((variable) => grads[variable.name]));
       tf.dispose([x, oneHot, ...Object.values(grads)]);
       total += (await loss.data())[0];
       batches += 1;

@@ -111,7 +111,7 @@ describe.each(testBackendNames())('DiffusionPipeline on %s', (backend) => {
     await new ClassConditionalPipeline({ unet: classUnet, scheduler: new DDIMScheduler() }).save(classFolder);
     expect(JSON.parse(await readFile(join(classFolder, 'model_index.json'), 'utf8'))).toEqual({
       _class_name: 'DDPMPipeline',
-      _diffusers_version: expect.any(String),
+      _diffusers_version: expect.any(String) as string,
       scheduler: ['diffusers', 'DDIMScheduler'],
       unet: ['diffusers', 'UNet2DModel'],
     });
@@ -209,7 +209,7 @@ describe.each(testBackendNames())('DiffusionPipeline on %s', (backend) => {
     await pipeline.save(target);
     expect(JSON.parse(await readFile(join(target, 'model_index.json'), 'utf8'))).toEqual({
       _class_name: 'StableDiffusionPipeline',
-      _diffusers_version: expect.any(String),
+      _diffusers_version: expect.any(String) as string,
       safety_checker: [null, null],
       scheduler: ['diffusers', 'DDIMScheduler'],
       tokenizer: ['transformers', 'TestTokenizer'],

@@ -41,6 +41,7 @@ async function importTokenizers(): Promise<TokenizersModule> {
     throw new Error(
       `loading a tokenizer needs the optional package ${TOKENIZERS_PACKAGE} (npm install ${TOKENIZERS_PACKAGE}); ` +
         `without it, pass promptEmbeds to generate (${(error as Error).message})`,
+      { cause: error },
     );
   }
 }
@@ -77,7 +78,7 @@ export class ClipTokenizerComponent implements PromptTokenizer, PipelineComponen
       });
       return new ClipTokenizerComponent(tokenizer, files, className);
     } catch (error) {
-      throw new Error(`${source.location}: ${(error as Error).message}`);
+      throw new Error(`${source.location}: ${(error as Error).message}`, { cause: error });
     }
   }
 
@@ -92,11 +93,11 @@ export class ClipTokenizerComponent implements PromptTokenizer, PipelineComponen
   /** Writes the tokenizer's files into `folder` (each atomically; Node only). */
   async save(folder: string): Promise<void> {
     const { mkdir } = await import('node:fs/promises');
-    const { join } = await import('node:path');
+    const nodePath = await import('node:path');
     await mkdir(folder, { recursive: true });
     for (const name of TOKENIZER_FILE_NAMES) {
       const text = this.files[name];
-      if (text !== undefined) await writeFileAtomic(join(folder, name), text);
+      if (text !== undefined) await writeFileAtomic(nodePath.join(folder, name), text);
     }
   }
 }

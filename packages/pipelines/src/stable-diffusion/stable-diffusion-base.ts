@@ -184,7 +184,7 @@ export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<Stab
    * Checks the options shared by every pipeline before anything runs (sizes multiples of 8 and of
    * the VAE factor, steps, guidance, prompts, memory at this size) and returns the settings.
    */
-  protected async readSettings(options: StableDiffusionGenerateOptions, context: string): Promise<GenerateSettings> {
+  protected readSettings(options: StableDiffusionGenerateOptions, context: string): GenerateSettings {
     const [defaultHeight, defaultWidth] = this.defaultSize();
     const height = options.height ?? defaultHeight;
     const width = options.width ?? defaultWidth;
@@ -213,7 +213,7 @@ export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<Stab
     const generator = options.generator ?? new Generator(options.seed ?? Math.floor(Math.random() * 2 ** 52));
     const latentHeight = height / this.vaeScaleFactor;
     const latentWidth = width / this.vaeScaleFactor;
-    const vaeTiling = await this.checkMemory(batch, height, width, guidance, outputType === 'latent', context);
+    const vaeTiling = this.checkMemory(batch, height, width, guidance, outputType === 'latent', context);
     return { height, width, latentHeight, latentWidth, numInferenceSteps, guidanceScale, guidance, prompts, batch, generator, vaeTiling };
   }
 
@@ -235,7 +235,7 @@ export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<Stab
    * tiles (when the untiled decode would not fit but tiles do). Throws a `MemoryPlanError` naming
    * the stage otherwise, before anything runs.
    */
-  private async checkMemory(batch: number, height: number, width: number, guidance: boolean, latentOnly: boolean, context: string): Promise<boolean> {
+  private checkMemory(batch: number, height: number, width: number, guidance: boolean, latentOnly: boolean, context: string): boolean {
     const limit = capMemoryLimit(memoryCapacity(), this.memoryLimit);
     const configs = { unet: this.unet.toConfig(), vae: this.vae.toConfig() };
     const estimates = stageEstimates(configs, batch, height, width, guidance);

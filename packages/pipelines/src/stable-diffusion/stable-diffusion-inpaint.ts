@@ -44,7 +44,7 @@ export class StableDiffusionInpaintPipeline extends StableDiffusionPipelineBase 
     if (!(maskImage instanceof tf.Tensor) || maskImage.rank !== 4) throw new TypeError(`${context}: maskImage must be a [B, H, W, 1] tensor in [0, 1]`);
     const strength = options.strength ?? 1;
     checkStrength(strength, context);
-    const settings = await this.readSettings({ ...options, height: options.height ?? image.shape[1], width: options.width ?? image.shape[2] }, context);
+    const settings = this.readSettings({ ...options, height: options.height ?? image.shape[1], width: options.width ?? image.shape[2] }, context);
     const { guidance, guidanceScale, generator, batch } = settings;
     this.checkLatents(options.latents, settings, context);
     for (const [name, tensor] of [['image', image], ['maskImage', maskImage]] as const) {

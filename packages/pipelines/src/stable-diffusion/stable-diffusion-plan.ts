@@ -47,7 +47,7 @@ function numberOf(config: ConfigJson, key: string, fallback: number): number {
 
 function perBlock(config: ConfigJson, key: string, fallback: number | readonly number[]): number | readonly number[] {
   const value = config[key];
-  return typeof value === 'number' || (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'number')) ? (value as number | number[]) : fallback;
+  return typeof value === 'number' || (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'number')) ? (value) : fallback;
 }
 
 /** The activation estimates of a pipeline's three stages (bytes). */
