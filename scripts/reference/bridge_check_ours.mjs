@@ -99,7 +99,13 @@ async function main() {
   const models = [];
   for (const model of request.models) models.push(await runModel(model));
   const leaked = tf.memory().numTensors - tensorsBefore;
-  const backend = [report.backend, report.native ? `native ${report.native}` : undefined, report.threads ? `${report.threads} thread(s)` : undefined].filter(Boolean).join(', ');
+  const backend = [
+    report.backend,
+    report.native ? `native ${report.native}` : undefined,
+    report.threads ? `${report.threads} thread(s)` : undefined,
+  ]
+    .filter(Boolean)
+    .join(', ');
   writeFileSync(responsePath, JSON.stringify({ backend, leakedTensors: leaked, models }));
 }
 

@@ -104,7 +104,9 @@ describe.each(testBackendNames())('lHybrid on %s', (backend) => {
     const before = tf.memory().numTensors;
     const base = { x0, noise: x0, timesteps: 1, scheduler: plainSchedule };
     const bright = tf.fill([1, 2, 2, 1], 3);
-    expect(() => lHybrid(x0, { ...base, varianceType: 'learned_range' })).toThrow(/lHybrid: varianceType 'learned_range' needs modelOutput of shape \[1, 2, 2, 2\]/);
+    expect(() => lHybrid(x0, { ...base, varianceType: 'learned_range' })).toThrow(
+      /lHybrid: varianceType 'learned_range' needs modelOutput of shape \[1, 2, 2, 2\]/,
+    );
     expect(() => lHybrid(x0, { ...base, varianceType: 'wide' as never })).toThrow(/unknown varianceType 'wide'/);
     expect(() => lHybrid(x0, { ...base, x0: bright, noise: bright })).toThrow(/x0 must lie in \[-1, 1\]/);
     expect(() => lHybrid(x0, { ...base, lambda: Number.NaN })).toThrow(/lambda must be a non-negative number/);

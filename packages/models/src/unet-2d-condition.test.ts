@@ -143,7 +143,9 @@ describe('UNet2DConditionModel options', () => {
 
   it('rejects unsupported features and malformed per-block values by key', () => {
     expect(() => UNet2DConditionModel.fromConfig({ ...SMALL_UNET_2D_CONDITION, addition_embed_type: 'text' })).toThrow(ConfigError);
-    expect(() => UNet2DConditionModel.fromConfig({ ...SMALL_UNET_2D_CONDITION, attentionHeadDim: [2, 2, 2] })).toThrow(/attention_head_dim/);
+    expect(() => UNet2DConditionModel.fromConfig({ ...SMALL_UNET_2D_CONDITION, attentionHeadDim: [2, 2, 2] })).toThrow(
+      /attention_head_dim/,
+    );
     expect(() => UNet2DConditionModel.fromConfig({ ...SMALL_UNET_2D_CONDITION, downBlockTypes: ['Nope2D'] })).toThrow(/Nope2D/);
   });
 });

@@ -17,11 +17,43 @@ describe.skipIf(!loading.available)('native layout kernels', () => {
   });
 
   it.each([
-    { shapes: [[2, 3, 4, 5], [2, 3, 4, 7]], axis: 3 },
-    { shapes: [[2, 3, 4, 5], [2, 1, 4, 5], [2, 2, 4, 5]], axis: 1 },
-    { shapes: [[3, 5], [4, 5]], axis: 0 },
-    { shapes: [[2, 0, 3], [2, 4, 3], [2, 1, 3]], axis: 1 },
-    { shapes: [[1, 9], [1, 1]], axis: -1 },
+    {
+      shapes: [
+        [2, 3, 4, 5],
+        [2, 3, 4, 7],
+      ],
+      axis: 3,
+    },
+    {
+      shapes: [
+        [2, 3, 4, 5],
+        [2, 1, 4, 5],
+        [2, 2, 4, 5],
+      ],
+      axis: 1,
+    },
+    {
+      shapes: [
+        [3, 5],
+        [4, 5],
+      ],
+      axis: 0,
+    },
+    {
+      shapes: [
+        [2, 0, 3],
+        [2, 4, 3],
+        [2, 1, 3],
+      ],
+      axis: 1,
+    },
+    {
+      shapes: [
+        [1, 9],
+        [1, 1],
+      ],
+      axis: -1,
+    },
   ])('Concat $shapes along $axis matches cpu', async ({ shapes, axis }) => {
     await expectMatchesCpu(shapes, (...inputs) => tf.concat(inputs, axis), ['Concat']);
   });
@@ -68,7 +100,9 @@ describe.skipIf(!loading.available)('native layout kernels', () => {
         [2, 4, 4, 10],
       ],
       (a, b) => {
-        const gradients = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.slice(tf.concat([x, y], 3), [0, 1, 0, 2], [2, 3, 4, 12]))));
+        const gradients = tf.grads((x: tf.Tensor, y: tf.Tensor) =>
+          tf.sum(tf.square(tf.slice(tf.concat([x, y], 3), [0, 1, 0, 2], [2, 3, 4, 12]))),
+        );
         return gradients([a, b]);
       },
       ['Concat', 'Slice'],

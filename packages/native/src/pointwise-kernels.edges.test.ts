@@ -41,7 +41,6 @@ async function compareElementwise(shapes: number[][], compute: Compute, kernels:
 }
 
 describeNative('native elementwise kernels, more cases', loading.available, () => {
-
   const binary: Array<[string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor]> = [
     ['Add', tf.add],
     ['Sub', tf.sub],
@@ -56,9 +55,18 @@ describeNative('native elementwise kernels, more cases', loading.available, () =
     [[1000003], [1000003]],
     [[], []],
     [[1], [5, 7]],
-    [[3, 5, 7], [4, 3, 5, 7]],
-    [[4, 3, 5, 7], [1, 5, 7]],
-    [[2, 9, 9, 13], [1, 1, 1, 13]],
+    [
+      [3, 5, 7],
+      [4, 3, 5, 7],
+    ],
+    [
+      [4, 3, 5, 7],
+      [1, 5, 7],
+    ],
+    [
+      [2, 9, 9, 13],
+      [1, 1, 1, 13],
+    ],
   ];
   for (const [name, op] of binary) {
     it.each(shapes)(`${name} of %j and %j matches cpu to 1e-6 per element`, async (a, b) => {
@@ -80,7 +88,14 @@ describeNative('native elementwise kernels, more cases', loading.available, () =
     expect(nativeKernelCallCount('Multiply')).toBe(multiplies);
     const ints = async (backend: string) => {
       await tf.setBackend(backend);
-      const a = tf.tensor2d([[1, -2, 3], [40, 50, -60]], undefined, 'int32');
+      const a = tf.tensor2d(
+        [
+          [1, -2, 3],
+          [40, 50, -60],
+        ],
+        undefined,
+        'int32',
+      );
       const b = tf.tensor1d([7, 8, -9], 'int32');
       const results = [tf.add(a, b), tf.sub(a, b), tf.mul(a, b), tf.addN([a, a])];
       const values = await Promise.all(results.map((result) => result.data()));
@@ -190,10 +205,26 @@ describe.skipIf(!loading.available)('the native elementwise addon functions', ()
   /** PyTorch's AdamW in float32 (every operation rounded), scalars rounded like tfjs' scalars. */
   function adamReference(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: number[]) {
     const f = Math.fround;
-    const [lr, beta1, beta2, epsilon, weightDecay, correction1, correction2] = h as [number, number, number, number, number, number, number];
-    const b1 = f(beta1), c1m = f(1 - beta1), b2 = f(beta2), c2m = f(1 - beta2);
-    const decay = f(1 - lr * weightDecay), sqrtC2 = f(Math.sqrt(correction2)), eps = f(epsilon), step = f(lr / correction1);
-    const outW = new Float32Array(w.length), outM = new Float32Array(w.length), outV = new Float32Array(w.length);
+    const [lr, beta1, beta2, epsilon, weightDecay, correction1, correction2] = h as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const b1 = f(beta1),
+      c1m = f(1 - beta1),
+      b2 = f(beta2),
+      c2m = f(1 - beta2);
+    const decay = f(1 - lr * weightDecay),
+      sqrtC2 = f(Math.sqrt(correction2)),
+      eps = f(epsilon),
+      step = f(lr / correction1);
+    const outW = new Float32Array(w.length),
+      outM = new Float32Array(w.length),
+      outV = new Float32Array(w.length);
     for (let i = 0; i < w.length; i++) {
       const mi = f(f(m[i] * b1) + f(g[i] * c1m));
       const vi = f(f(v[i] * b2) + f(f(g[i] * g[i]) * c2m));
@@ -206,31 +237,48 @@ describe.skipIf(!loading.available)('the native elementwise addon functions', ()
     return [outW, outM, outV];
   }
 
-  it.each([1, 7, 1000003])('adamUpdate of %i elements matches a plain float32 loop, with and without weight decay, on any thread count', (n) => {
-    const threads = addon().info().threads;
-    try {
-      for (const weightDecay of [0.01, 0]) {
-        const hyper = [3e-3, 0.9, 0.999, 1e-8, weightDecay, 1 - 0.9 ** 4, 1 - 0.999 ** 4];
-        const heap = new Float32Array(7 * n + 3);
-        heap.set(randomValues(4 * n, n + 17), 3);
-        for (let i = 3 * n + 3; i < 4 * n + 3; i++) heap[i] = Math.abs(heap[i]) * 1e-3; // v >= 0
-        const [w, g, m, v] = [0, 1, 2, 3].map((k) => heap.slice(3 + k * n, 3 + (k + 1) * n));
-        const expected = adamReference(w, g, m, v, hyper);
-        const results: Float32Array[][] = [];
-        for (const count of [threads, 1, 3]) {
-          addon().setThreads(count);
-          heap.fill(Number.NaN, 3 + 4 * n);
-          addon().adamUpdate(heap, 3, 3 + n, 3 + 2 * n, 3 + 3 * n, 3 + 4 * n, 3 + 5 * n, 3 + 6 * n, n, ...(hyper as [number, number, number, number, number, number, number]));
-          results.push([4, 5, 6].map((k) => heap.slice(3 + k * n, 3 + (k + 1) * n)));
+  it.each([1, 7, 1000003])(
+    'adamUpdate of %i elements matches a plain float32 loop, with and without weight decay, on any thread count',
+    (n) => {
+      const threads = addon().info().threads;
+      try {
+        for (const weightDecay of [0.01, 0]) {
+          const hyper = [3e-3, 0.9, 0.999, 1e-8, weightDecay, 1 - 0.9 ** 4, 1 - 0.999 ** 4];
+          const heap = new Float32Array(7 * n + 3);
+          heap.set(randomValues(4 * n, n + 17), 3);
+          for (let i = 3 * n + 3; i < 4 * n + 3; i++) heap[i] = Math.abs(heap[i]) * 1e-3; // v >= 0
+          const [w, g, m, v] = [0, 1, 2, 3].map((k) => heap.slice(3 + k * n, 3 + (k + 1) * n));
+          const expected = adamReference(w, g, m, v, hyper);
+          const results: Float32Array[][] = [];
+          for (const count of [threads, 1, 3]) {
+            addon().setThreads(count);
+            heap.fill(Number.NaN, 3 + 4 * n);
+            addon().adamUpdate(
+              heap,
+              3,
+              3 + n,
+              3 + 2 * n,
+              3 + 3 * n,
+              3 + 4 * n,
+              3 + 5 * n,
+              3 + 6 * n,
+              n,
+              ...(hyper as [number, number, number, number, number, number, number]),
+            );
+            results.push([4, 5, 6].map((k) => heap.slice(3 + k * n, 3 + (k + 1) * n)));
+          }
+          results.forEach((outputs) =>
+            outputs.forEach((output, index) => expect(relativeError(output, expected[index])).toBeLessThanOrEqual(1e-6)),
+          );
+          // Every thread count gives the same bits.
+          for (const outputs of results.slice(1))
+            outputs.forEach((output, index) => expect(differingBits(output, results[0][index])).toBe(0));
         }
-        results.forEach((outputs) => outputs.forEach((output, index) => expect(relativeError(output, expected[index])).toBeLessThanOrEqual(1e-6)));
-        // Every thread count gives the same bits.
-        for (const outputs of results.slice(1)) outputs.forEach((output, index) => expect(differingBits(output, results[0][index])).toBe(0));
+      } finally {
+        addon().setThreads(threads);
       }
-    } finally {
-      addon().setThreads(threads);
-    }
-  });
+    },
+  );
 
   it('adamUpdate may update in place (outputs over the inputs)', () => {
     const n = 100003;

@@ -11,7 +11,6 @@ const loading = await loadForTests('pointwise kernel');
 if (loading.available) registerNativeWasmKernels();
 
 describeNative('native pointwise kernels', loading.available, () => {
-
   const binary: Array<[string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor]> = [
     ['Add', tf.add],
     ['Sub', tf.sub],
@@ -70,7 +69,15 @@ describeNative('native pointwise kernels', loading.available, () => {
   });
 
   it('AddN matches cpu', async () => {
-    await expectMatchesCpu([[3, 50, 7], [3, 50, 7], [3, 50, 7]], (a, b, c) => tf.addN([a, b, c]), ['AddN']);
+    await expectMatchesCpu(
+      [
+        [3, 50, 7],
+        [3, 50, 7],
+        [3, 50, 7],
+      ],
+      (a, b, c) => tf.addN([a, b, c]),
+      ['AddN'],
+    );
   });
 
   it('Identity and a same-dtype Cast share the data, which outlives the input', async () => {
@@ -100,11 +107,21 @@ describeNative('native pointwise kernels', loading.available, () => {
       const gradient = tf.engine().runKernel<tf.Tensor>(SILU_GRAD_KERNEL, { x: scaled, dy: dy });
       return [value, gradient];
     });
-    actual.forEach((output, index) => expect(relativeError(output.data as Float32Array, reference[index].data as Float32Array)).toBeLessThanOrEqual(1e-6));
+    actual.forEach((output, index) =>
+      expect(relativeError(output.data as Float32Array, reference[index].data as Float32Array)).toBeLessThanOrEqual(1e-6),
+    );
   });
 
   it('the AdamW update matches its tfjs composition (PyTorch order)', async () => {
-    const attributes = { learningRate: 3e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, correction1: 1 - 0.9 ** 3, correction2: 1 - 0.999 ** 3 };
+    const attributes = {
+      learningRate: 3e-3,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      weightDecay: 0.01,
+      correction1: 1 - 0.9 ** 3,
+      correction2: 1 - 0.999 ** 3,
+    };
     const shape = [70001];
     const reference = await runOn('cpu', [shape, shape, shape, shape], 5, (w, g, m, v) => {
       const { learningRate: lr, beta1, beta2, epsilon, weightDecay, correction1, correction2 } = attributes;
@@ -114,9 +131,13 @@ describeNative('native pointwise kernels', loading.available, () => {
       return [tf.sub(tf.mul(w, 1 - lr * weightDecay), tf.mul(tf.div(m2, denominator), lr / correction1)), m2, v2];
     });
     const actual = await runOn('wasm', [shape, shape, shape, shape], 5, (w, g, m, v) =>
-      tf.engine().runKernel<tf.Tensor[]>(ADAMW_UPDATE_KERNEL, { variable: w, gradient: g, firstMoment: m, secondMoment: tf.abs(v) }, attributes),
+      tf
+        .engine()
+        .runKernel<tf.Tensor[]>(ADAMW_UPDATE_KERNEL, { variable: w, gradient: g, firstMoment: m, secondMoment: tf.abs(v) }, attributes),
     );
-    actual.forEach((output, index) => expect(relativeError(output.data as Float32Array, reference[index].data as Float32Array)).toBeLessThanOrEqual(1e-6));
+    actual.forEach((output, index) =>
+      expect(relativeError(output.data as Float32Array, reference[index].data as Float32Array)).toBeLessThanOrEqual(1e-6),
+    );
   });
 
   it.each([
@@ -139,7 +160,9 @@ describeNative('native pointwise kernels', loading.available, () => {
     const actual = await runOn('wasm', shapes, 11, (x, gamma, beta) =>
       tf.engine().runKernel<tf.Tensor[]>(GROUP_NORM_KERNEL, { x: x, gamma: gamma, beta: beta }, { groups, epsilon: 1e-6 }),
     );
-    actual.forEach((output, index) => expect(relativeError(output.data as Float32Array, reference[index].data as Float32Array)).toBeLessThanOrEqual(1e-5));
+    actual.forEach((output, index) =>
+      expect(relativeError(output.data as Float32Array, reference[index].data as Float32Array)).toBeLessThanOrEqual(1e-5),
+    );
   });
 
   it('leaves no tensors behind', async () => {

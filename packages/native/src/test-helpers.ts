@@ -52,7 +52,15 @@ export type Compute = (...inputs: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
 /** Runs `compute` on `backend` with fresh tensors of the given shapes (random values from `seed`). */
 export async function runOn(backend: string, shapes: number[][], seed: number, compute: Compute) {
   await tf.setBackend(backend);
-  const inputs = shapes.map((shape, index) => tf.tensor(randomValues(shape.reduce((p, n) => p * n, 1), seed * 101 + index), shape));
+  const inputs = shapes.map((shape, index) =>
+    tf.tensor(
+      randomValues(
+        shape.reduce((p, n) => p * n, 1),
+        seed * 101 + index,
+      ),
+      shape,
+    ),
+  );
   const result = compute(...inputs);
   const outputs = Array.isArray(result) ? result : [result];
   const values = await Promise.all(outputs.map(async (output) => ({ shape: output.shape, data: await output.data() })));

@@ -107,7 +107,8 @@ export function runNativeOutputs(
   const outputs = shapes.map((shape) => backend.makeOutput(shape, dtype));
   try {
     const offsets = outputs.map((output) => elementOffset(backend, output));
-    if (offsets.some((offset) => offset === undefined)) throw new Error(`${name} (@diffusion-ts/native): the wasm backend gave an output no heap offset`);
+    if (offsets.some((offset) => offset === undefined))
+      throw new Error(`${name} (@diffusion-ts/native): the wasm backend gave an output no heap offset`);
     compute(addon, heapOf(backend), offsets as number[]);
   } catch (error) {
     for (const output of outputs) backend.disposeData(output.dataId);
@@ -127,4 +128,3 @@ export function runNative(
 ): tf.TensorInfo | undefined {
   return runNativeOutputs(name, backend, [shape], (addon, heap, [offset]) => compute(addon, heap, offset), dtype)?.[0];
 }
-

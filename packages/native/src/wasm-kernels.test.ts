@@ -5,11 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import {
-  nativeWasmKernelsRegistered,
-  registerNativeWasmKernels,
-  unregisterNativeWasmKernels,
-} from './kernel-registry.js';
+import { nativeWasmKernelsRegistered, registerNativeWasmKernels, unregisterNativeWasmKernels } from './kernel-registry.js';
 import { expectMatchesCpu, loadForTests, randomValues } from './test-helpers.js';
 import { nativeKernelCallCount } from './wasm-heap.js';
 
@@ -78,7 +74,7 @@ describeNative('native wasm kernels', () => {
     unregisterNativeWasmKernels();
   });
 
-  it('are registered over wasm\'s own, keeping their setup functions', () => {
+  it("are registered over wasm's own, keeping their setup functions", () => {
     expect(nativeWasmKernelsRegistered()).toBe(true);
     for (const name of KERNEL_NAMES) {
       const current = tf.getKernel(name, 'wasm');
@@ -128,15 +124,12 @@ describeNative('native wasm kernels', () => {
       );
     });
 
-    it('falls back to wasm\'s kernel for a relu activation, still matching cpu', async () => {
+    it("falls back to wasm's kernel for a relu activation, still matching cpu", async () => {
       const before = nativeKernelCallCount('FusedConv2D');
       await expectMatchesCpu(
-        [
-          [1, 7, 9, 8],
-          [3, 3, 8, 16],
-          [16],
-        ],
-        (x, w, bias) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias, activation: 'relu' }),
+        [[1, 7, 9, 8], [3, 3, 8, 16], [16]],
+        (x, w, bias) =>
+          tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias, activation: 'relu' }),
         [],
       );
       expect(nativeKernelCallCount('FusedConv2D')).toBe(before);
@@ -144,30 +137,22 @@ describeNative('native wasm kernels', () => {
   });
 
   describe('conv2d gradients', () => {
-    it.each(CONVS)(
-      'dx and dw match cpu for x $x, filter $filter, stride $strides, pad $pad',
-      async ({ x, filter, strides, pad }) => {
-        const outShape = tf.tidy(() => tf.conv2d(tf.zeros(x) as tf.Tensor4D, tf.zeros(filter) as tf.Tensor4D, strides, pad).shape);
-        await expectMatchesCpu(
-          [x, filter, outShape],
-          (xs, w, dy) =>
-            tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, strides, pad), dy)))([
-              xs,
-              w,
-            ]),
-          ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'],
-        );
-      },
-    );
+    it.each(CONVS)('dx and dw match cpu for x $x, filter $filter, stride $strides, pad $pad', async ({ x, filter, strides, pad }) => {
+      const outShape = tf.tidy(() => tf.conv2d(tf.zeros(x) as tf.Tensor4D, tf.zeros(filter) as tf.Tensor4D, strides, pad).shape);
+      await expectMatchesCpu(
+        [x, filter, outShape],
+        (xs, w, dy) =>
+          tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, strides, pad), dy)))([
+            xs,
+            w,
+          ]),
+        ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'],
+      );
+    });
 
     it('variableGrads through a fused conv with bias match cpu (dw, dbias, via dx of a second layer)', async () => {
       await expectMatchesCpu(
-        [
-          [3, 7, 9, 8],
-          [3, 3, 8, 16],
-          [16],
-          [3, 3, 16, 4],
-        ],
+        [[3, 7, 9, 8], [3, 3, 8, 16], [16], [3, 3, 16, 4]],
         (x, w1, b1, w2) => {
           const filter1 = tf.variable(w1, true, undefined);
           const bias1 = tf.variable(b1, true, undefined);
@@ -198,7 +183,15 @@ describeNative('native wasm kernels', () => {
       const a = transposeA ? [K, M] : [M, K];
       const b = transposeB ? [N, K] : [K, N];
       await expectMatchesCpu([a, b], (x, y) => tf.matMul(x, y, transposeA, transposeB), ['BatchMatMul']);
-      await expectMatchesCpu([[3, ...a], [3, ...b]], (x, y) => tf.matMul(x, y, transposeA, transposeB), ['BatchMatMul'], 2);
+      await expectMatchesCpu(
+        [
+          [3, ...a],
+          [3, ...b],
+        ],
+        (x, y) => tf.matMul(x, y, transposeA, transposeB),
+        ['BatchMatMul'],
+        2,
+      );
       await expectMatchesCpu([[2, 3, ...a], b], (x, y) => tf.matMul(x, y, transposeA, transposeB), ['BatchMatMul'], 3);
     });
 
@@ -259,21 +252,9 @@ describeNative('native wasm kernels', () => {
     });
 
     it('with a bias and a broadcast batch matches cpu', async () => {
+      await expectMatchesCpu([[1, 5, 4], [3, 4, 6], [6]], (a, b, c) => tf.fused.matMul({ a: a, b: b, bias: c }), ['_FusedMatMul']);
       await expectMatchesCpu(
-        [
-          [1, 5, 4],
-          [3, 4, 6],
-          [6],
-        ],
-        (a, b, c) => tf.fused.matMul({ a: a, b: b, bias: c }),
-        ['_FusedMatMul'],
-      );
-      await expectMatchesCpu(
-        [
-          [3, 4, 5],
-          [1, 6, 4],
-          [6],
-        ],
+        [[3, 4, 5], [1, 6, 4], [6]],
         (a, b, c) => tf.fused.matMul({ a: a, b: b, bias: c, transposeA: true, transposeB: true }),
         ['_FusedMatMul'],
       );
@@ -292,15 +273,7 @@ describeNative('native wasm kernels', () => {
 
     it('falls back for a relu activation, still matching cpu', async () => {
       const before = nativeKernelCallCount('_FusedMatMul');
-      await expectMatchesCpu(
-        [
-          [4, 7],
-          [7, 3],
-          [3],
-        ],
-        (a, b, c) => tf.fused.matMul({ a: a, b: b, bias: c, activation: 'relu' }),
-        [],
-      );
+      await expectMatchesCpu([[4, 7], [7, 3], [3]], (a, b, c) => tf.fused.matMul({ a: a, b: b, bias: c, activation: 'relu' }), []);
       expect(nativeKernelCallCount('_FusedMatMul')).toBe(before);
     });
   });
@@ -328,7 +301,7 @@ describeNative('native wasm kernels', () => {
     tf.dispose([x, dy, dw, ...grads]);
   });
 
-  it('leave no tensors behind in a tidy\'d run', async () => {
+  it("leave no tensors behind in a tidy'd run", async () => {
     await tf.setBackend('wasm');
     const x = tf.tensor(randomValues(2 * 7 * 9 * 8, 1), [2, 7, 9, 8]) as tf.Tensor4D;
     const w = tf.tensor(randomValues(3 * 3 * 8 * 8, 2), [3, 3, 8, 8]) as tf.Tensor4D;

@@ -127,7 +127,10 @@ function convGradient(
   args: KernelArgs,
   operand: tf.TensorInfo | undefined,
   dy: tf.TensorInfo | undefined,
-  shapes: (operand: tf.TensorInfo, attrs: Partial<tf.Conv2DBackpropInputAttrs & tf.Conv2DBackpropFilterAttrs>) => [number[], number[], number[]] | undefined,
+  shapes: (
+    operand: tf.TensorInfo,
+    attrs: Partial<tf.Conv2DBackpropInputAttrs & tf.Conv2DBackpropFilterAttrs>,
+  ) => [number[], number[], number[]] | undefined,
 ): tf.TensorInfo | undefined {
   const backend = asWasmBackend(args.backend);
   const attrs = (args.attrs ?? {}) as unknown as Partial<tf.Conv2DBackpropInputAttrs & tf.Conv2DBackpropFilterAttrs>;

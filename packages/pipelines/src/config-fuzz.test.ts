@@ -38,8 +38,46 @@ function random(seed: number): () => number {
   };
 }
 
-const ODD_NUMBERS = [-1, 0, -0, 1, 2, 3, 7, 0.5, -8, 1e-300, 1e-7, 1.5, 31, 32, 33, 1e3, 65536, 1e6, 1e7, 1e9, 2 ** 31, 2 ** 32, 2 ** 53, 1e300, -1e300];
-const ODD_STRINGS = ['', 'linear', 'silu', 'DownBlock2D', 'CrossAttnDownBlock2D', 'UNetMidBlock2D', 'epsilon', 'leading', 'x'.repeat(1000), '__proto__', 'constructor'];
+const ODD_NUMBERS = [
+  -1,
+  0,
+  -0,
+  1,
+  2,
+  3,
+  7,
+  0.5,
+  -8,
+  1e-300,
+  1e-7,
+  1.5,
+  31,
+  32,
+  33,
+  1e3,
+  65536,
+  1e6,
+  1e7,
+  1e9,
+  2 ** 31,
+  2 ** 32,
+  2 ** 53,
+  1e300,
+  -1e300,
+];
+const ODD_STRINGS = [
+  '',
+  'linear',
+  'silu',
+  'DownBlock2D',
+  'CrossAttnDownBlock2D',
+  'UNetMidBlock2D',
+  'epsilon',
+  'leading',
+  'x'.repeat(1000),
+  '__proto__',
+  'constructor',
+];
 const JUNK_KEYS = ['__proto__', 'constructor', 'prototype', '_class_name', '_diffusers_version', 'unknown_key', ''];
 
 function deep(depth: number, leaf: ConfigValue): ConfigValue {
@@ -145,7 +183,8 @@ function build(kind: Kind, config: ConfigJson): void {
   const model = (MODELS[kind] as typeof AutoencoderKL).fromConfig(config, { budget: MODEL_BUDGET, onWarning: () => undefined });
   try {
     expect(model.parameterCount).toBeLessThanOrEqual(MODEL_BUDGET.maxParameters);
-    if (model instanceof UNet2DModel || model instanceof UNet2DConditionModel) expect(model.estimateMemory().parameters).toBe(model.parameterCount);
+    if (model instanceof UNet2DModel || model instanceof UNet2DConditionModel)
+      expect(model.estimateMemory().parameters).toBe(model.parameterCount);
   } finally {
     model.dispose();
   }
@@ -160,7 +199,10 @@ function runCase(kind: Kind, config: ConfigJson | string, label: string): Outcom
     build(kind, typeof config === 'string' ? parseJsonText(config, label) : config);
   } catch (error) {
     if (!(error instanceof ConfigError)) {
-      throw new Error(`${label}: expected a ConfigError or an object, got ${(error as Error)?.name}: ${(error as Error)?.message?.slice(0, 300)}`, { cause: error });
+      throw new Error(
+        `${label}: expected a ConfigError or an object, got ${(error as Error)?.name}: ${(error as Error)?.message?.slice(0, 300)}`,
+        { cause: error },
+      );
     }
     expect(error.message.length, `${label}: ${error.message.slice(0, 300)}`).toBeLessThan(600);
     outcome = 'typed error';
@@ -190,7 +232,12 @@ describe('config fuzz', () => {
     ],
     [
       'condition',
-      { _class_name: 'UNet2DConditionModel', ...diffusersKeys(TINY_CONDITION_UNET), transformer_layers_per_block: [1, 1], layers_per_block: [1, 1] },
+      {
+        _class_name: 'UNet2DConditionModel',
+        ...diffusersKeys(TINY_CONDITION_UNET),
+        transformer_layers_per_block: [1, 1],
+        layers_per_block: [1, 1],
+      },
     ],
     ['scheduler', new DDPMScheduler().toConfig()],
     ['scheduler', new DDIMScheduler({ numTrainTimesteps: 100 }).toConfig()],

@@ -43,10 +43,24 @@ describe.each(testBackendNames())('DDPMScheduler options beyond the fixtures on 
     ['fixed_large, linspace spacing', { variance_type: 'fixed_large', timestep_spacing: 'linspace' }, 7],
     ['fixed_small_log, steps_offset 1', { variance_type: 'fixed_small_log', steps_offset: 1 }, 10],
     ['learned_range (2C channels on the last axis)', { variance_type: 'learned_range' }, 10],
-    ['learned (2C channels on the last axis), sample prediction', { variance_type: 'learned', prediction_type: 'sample', clip_sample_range: 0.8 }, 10],
-    ['zero SNR, v_prediction, sigmoid betas, trailing', { rescale_betas_zero_snr: true, prediction_type: 'v_prediction', beta_schedule: 'sigmoid', timestep_spacing: 'trailing', clip_sample: false }, 10],
+    [
+      'learned (2C channels on the last axis), sample prediction',
+      { variance_type: 'learned', prediction_type: 'sample', clip_sample_range: 0.8 },
+      10,
+    ],
+    [
+      'zero SNR, v_prediction, sigmoid betas, trailing',
+      {
+        rescale_betas_zero_snr: true,
+        prediction_type: 'v_prediction',
+        beta_schedule: 'sigmoid',
+        timestep_spacing: 'trailing',
+        clip_sample: false,
+      },
+      10,
+    ],
   ];
-  it.each(cases)('%s matches a float64 evaluation of Diffusers\' formulas', (_, config, steps) => {
+  it.each(cases)("%s matches a float64 evaluation of Diffusers' formulas", (_, config, steps) => {
     const scheduler = DDPMScheduler.fromConfig(config);
     if (steps !== null) scheduler.setTimesteps(steps);
     const learned = scheduler.config.varianceType.startsWith('learned');
@@ -107,7 +121,12 @@ describe.each(testBackendNames())('DDPMScheduler options beyond the fixtures on 
     const scheduler = new DDPMScheduler();
     scheduler.setTimesteps(10);
     let draws = 0;
-    const generator = { normal: (count: number) => { draws += 1; return new Float32Array(count).fill(0.5); } };
+    const generator = {
+      normal: (count: number) => {
+        draws += 1;
+        return new Float32Array(count).fill(0.5);
+      },
+    };
     const x = tf.ones([1, 2, 2, 3]);
     for (const t of [100, 0]) {
       const result = scheduler.step(x, t, x, { generator });

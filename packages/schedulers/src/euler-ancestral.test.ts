@@ -39,6 +39,8 @@ describe('EulerAncestralDiscreteScheduler noise', () => {
   });
 
   it('refuses custom schedules (Diffusers takes only numInferenceSteps)', () => {
-    expect(() => new EulerAncestralDiscreteScheduler().setTimesteps(undefined, { timesteps: [900, 100] })).toThrow(/custom timesteps are not supported/);
+    expect(() => new EulerAncestralDiscreteScheduler().setTimesteps(undefined, { timesteps: [900, 100] })).toThrow(
+      /custom timesteps are not supported/,
+    );
   });
 });

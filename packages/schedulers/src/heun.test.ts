@@ -50,7 +50,9 @@ describe('HeunDiscreteScheduler state', () => {
   });
 
   it('refuses custom timesteps with Karras sigmas, and a non-positive clipSampleRange', () => {
-    expect(() => new HeunDiscreteScheduler({ useKarrasSigmas: true }).setTimesteps(undefined, { timesteps: [900, 100] })).toThrow(/useKarrasSigmas/);
+    expect(() => new HeunDiscreteScheduler({ useKarrasSigmas: true }).setTimesteps(undefined, { timesteps: [900, 100] })).toThrow(
+      /useKarrasSigmas/,
+    );
     expect(() => new HeunDiscreteScheduler().setTimesteps(undefined, { sigmas: [3, 1, 0] })).toThrow(/custom sigmas are not supported/);
     expect(() => new HeunDiscreteScheduler({ clipSampleRange: 0 })).toThrow(/clipSampleRange/);
   });

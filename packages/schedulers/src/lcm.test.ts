@@ -28,7 +28,9 @@ describe('LCMScheduler schedule', () => {
     const scheduler = new LCMScheduler();
     expect(() => scheduler.setTimesteps(51)).toThrow(/numInferenceSteps \(51\) cannot exceed originalInferenceSteps/);
     expect(() => scheduler.setTimesteps(8, { originalInferenceSteps: 4 })).toThrow(/cannot exceed originalInferenceSteps × strength/);
-    expect(() => scheduler.setTimesteps(4, { originalInferenceSteps: 2000 })).toThrow(/originalInferenceSteps must be an integer in \[1, 1000\]/);
+    expect(() => scheduler.setTimesteps(4, { originalInferenceSteps: 2000 })).toThrow(
+      /originalInferenceSteps must be an integer in \[1, 1000\]/,
+    );
     expect(() => scheduler.setTimesteps(4, { strength: 0 })).toThrow(/strength must lie in \(0, 1\]/);
     expect(() => scheduler.setTimesteps(undefined, { timesteps: [999, 999] })).toThrow(/descending/);
     expect(() => scheduler.setTimesteps(undefined, { timesteps: [1000, 500] })).toThrow(/integers in \[0, 1000\)/);

@@ -45,9 +45,13 @@ describe.each(testBackendNames())('PNDMScheduler beyond the fixtures on %s', (ba
     ['PRK warm-up then PLMS (skip_prk_steps false)', { skip_prk_steps: false }, 10],
     ['PRK with v_prediction and steps_offset 1', { skip_prk_steps: false, prediction_type: 'v_prediction', steps_offset: 1 }, 10],
     ['PLMS, trailing spacing, set_alpha_to_one', { skip_prk_steps: true, timestep_spacing: 'trailing', set_alpha_to_one: true }, 8],
-    ['PLMS, linspace spacing, squaredcos_cap_v2', { skip_prk_steps: true, timestep_spacing: 'linspace', beta_schedule: 'squaredcos_cap_v2' }, 7],
+    [
+      'PLMS, linspace spacing, squaredcos_cap_v2',
+      { skip_prk_steps: true, timestep_spacing: 'linspace', beta_schedule: 'squaredcos_cap_v2' },
+      7,
+    ],
   ];
-  it.each(cases)('%s matches a float64 evaluation of Diffusers\' formulas', (_, config, steps) => {
+  it.each(cases)("%s matches a float64 evaluation of Diffusers' formulas", (_, config, steps) => {
     const scheduler = PNDMScheduler.fromConfig(config);
     scheduler.setTimesteps(steps);
     const start = wave(96, 0.37, 0.1, 1.2);

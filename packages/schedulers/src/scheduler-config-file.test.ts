@@ -17,7 +17,9 @@ let baseUrl: string;
 
 beforeAll(async () => {
   folder = await mkdtemp(join(tmpdir(), 'scheduler-config-'));
-  await new DDPMScheduler({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, stepsOffset: 1 }).save(join(folder, 'scheduler'));
+  await new DDPMScheduler({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, stepsOffset: 1 }).save(
+    join(folder, 'scheduler'),
+  );
   server = createServer((request, response) => {
     const path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname));
     readFile(join(folder, path)).then(
@@ -78,8 +80,13 @@ describe('scheduler_config.json: save and fromPretrained (SchedulerMixin)', () =
 
   it('reads within the load limits (issue 17)', async () => {
     for (const source of [folder, baseUrl]) {
-      await expect(DDPMScheduler.fromPretrained(source, { subfolder: 'scheduler', maxTextBytes: 16 })).rejects.toMatchObject({ name: 'LoadError', fault: 'too-large' });
-      await expect(schedulerFromPretrained(source, { subfolder: 'scheduler', maxTextBytes: 2 ** 20, timeoutMs: 10_000 })).resolves.toBeInstanceOf(DDPMScheduler);
+      await expect(DDPMScheduler.fromPretrained(source, { subfolder: 'scheduler', maxTextBytes: 16 })).rejects.toMatchObject({
+        name: 'LoadError',
+        fault: 'too-large',
+      });
+      await expect(
+        schedulerFromPretrained(source, { subfolder: 'scheduler', maxTextBytes: 2 ** 20, timeoutMs: 10_000 }),
+      ).resolves.toBeInstanceOf(DDPMScheduler);
     }
   });
 

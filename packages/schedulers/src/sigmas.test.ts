@@ -21,7 +21,9 @@ import {
   timeShift,
 } from './sigmas.js';
 
-const alphasCumprod = cumulativeProduct(makeAlphas(makeBetas({ numTrainTimesteps: 1000, betaStart: 0.00085, betaEnd: 0.012, betaSchedule: 'scaled_linear', trainedBetas: null })));
+const alphasCumprod = cumulativeProduct(
+  makeAlphas(makeBetas({ numTrainTimesteps: 1000, betaStart: 0.00085, betaEnd: 0.012, betaSchedule: 'scaled_linear', trainedBetas: null })),
+);
 const table = sigmasFromAlphasCumprod(alphasCumprod);
 
 describe('sigma machinery', () => {

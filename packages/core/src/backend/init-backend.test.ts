@@ -2,7 +2,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { BackendError } from './backend-error.js';
 import { registerWasmTrainingKernels } from './kernels/index.js';
-import { assertCanTrain, backendCanTrain, chooseBackend, currentBackend, initBackend, listBackends, pickAutoBackend, type BackendInfo } from './init-backend.js';
+import {
+  assertCanTrain,
+  backendCanTrain,
+  chooseBackend,
+  currentBackend,
+  initBackend,
+  listBackends,
+  pickAutoBackend,
+  type BackendInfo,
+} from './init-backend.js';
 import { testBackendNames } from '../testing/index.js';
 import { useSwiftshaderForTests } from '../testing/swiftshader.js';
 import { isSoftwareAdapter } from './webgpu.js';

@@ -178,7 +178,11 @@ export function safetensorsHeaderLength(bytes: Uint8Array): number {
  * the metadata and every entry, sorted by offset, each checked on its own and against the
  * `dataLength` bytes that follow (when known).
  */
-function parseHeader(bytes: Uint8Array, headerLength: number, dataLength = Number.POSITIVE_INFINITY): { metadata: Record<string, string>; entries: HeaderEntry[] } {
+function parseHeader(
+  bytes: Uint8Array,
+  headerLength: number,
+  dataLength = Number.POSITIVE_INFINITY,
+): { metadata: Record<string, string>; entries: HeaderEntry[] } {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
@@ -270,7 +274,12 @@ export function parseSafetensorsHeader(prefix: Uint8Array): SafetensorsHeader {
   const dataStart = 8 + headerLength;
   const tensors: Record<string, SafetensorsHeaderEntry> = {};
   for (const entry of entries) {
-    setOwn(tensors, entry.name, { dtype: entry.dtype, shape: entry.shape, fileOffset: dataStart + entry.begin, byteLength: entry.end - entry.begin });
+    setOwn(tensors, entry.name, {
+      dtype: entry.dtype,
+      shape: entry.shape,
+      fileOffset: dataStart + entry.begin,
+      byteLength: entry.end - entry.begin,
+    });
   }
   return { metadata, tensors, dataStart, declaredFileBytes: dataStart + dataEnd };
 }

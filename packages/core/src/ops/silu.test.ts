@@ -40,7 +40,8 @@ describe.each(testBackendNames())('silu on %s', (backend) => {
     actual.forEach((values, index) => {
       const reference = expected[index];
       let worst = 0;
-      for (let i = 0; i < reference.length; i += 1) worst = Math.max(worst, Math.abs(values[i] - reference[i]) / Math.max(1, Math.abs(reference[i])));
+      for (let i = 0; i < reference.length; i += 1)
+        worst = Math.max(worst, Math.abs(values[i] - reference[i]) / Math.max(1, Math.abs(reference[i])));
       expect(worst).toBeLessThanOrEqual(2e-6);
     });
   });

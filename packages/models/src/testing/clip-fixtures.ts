@@ -33,7 +33,8 @@ export function readClipTextIo(): ClipTextIo {
  * element (the issue's tolerance measure).
  */
 export function maxRelativeError(actual: tf.Tensor, expected: FixtureArray): number {
-  if (actual.shape.join() !== expected.shape.join()) throw new Error(`shape [${actual.shape.join(',')}] differs from the reference [${expected.shape.join(',')}]`);
+  if (actual.shape.join() !== expected.shape.join())
+    throw new Error(`shape [${actual.shape.join(',')}] differs from the reference [${expected.shape.join(',')}]`);
   const values = actual.dataSync();
   let worst = 0;
   for (let i = 0; i < values.length; i += 1) {

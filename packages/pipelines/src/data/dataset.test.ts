@@ -41,7 +41,10 @@ describe('BatchIterator', () => {
   });
 
   it('flips images horizontally', async () => {
-    const iterator = new BatchIterator({ images: DATA.images.slice(0, 6), shape: [1, 2, 3, 1] }, { batchSize: 16, randomFlip: true, seed: 0 });
+    const iterator = new BatchIterator(
+      { images: DATA.images.slice(0, 6), shape: [1, 2, 3, 1] },
+      { batchSize: 16, randomFlip: true, seed: 0 },
+    );
     const batch = iterator.next();
     const values = await batch.images.data();
     const rows = [];

@@ -102,7 +102,9 @@ export class MnistClassifier {
       const bias = file.tensors[`layers.${i}.bias`];
       if (!kernel || !bias) throw new ConfigError(`MnistClassifier.load: ${folder} lacks the weights of layer ${i}`);
       if (kernel.shape.join() !== shape.join()) {
-        throw new ConfigError(`MnistClassifier.load: layers.${i}.kernel has shape [${kernel.shape.join(',')}], expected [${shape.join(',')}]`);
+        throw new ConfigError(
+          `MnistClassifier.load: layers.${i}.kernel has shape [${kernel.shape.join(',')}], expected [${shape.join(',')}]`,
+        );
       }
       return {
         kernel: tf.variable(tf.tensor(kernel.data as Float32Array, shape), true),

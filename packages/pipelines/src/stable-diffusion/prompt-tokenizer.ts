@@ -16,18 +16,33 @@ export interface PromptTokenizer {
   /** The sequence length the text encoder takes (77 for CLIP). */
   readonly modelMaxLength: number;
   /** Token ids [B, L] (int32), padded to `maxLength` and truncated, as Diffusers calls the tokenizer. */
-  encodeTensors(texts: string | string[], options?: { padding?: 'max_length'; truncation?: boolean; maxLength?: number }): {
+  encodeTensors(
+    texts: string | string[],
+    options?: { padding?: 'max_length'; truncation?: boolean; maxLength?: number },
+  ): {
     inputIds: tf.Tensor2D;
     attentionMask: tf.Tensor2D;
   };
 }
 
 /** The files a CLIP tokenizer folder may hold, in the order they are written. */
-export const TOKENIZER_FILE_NAMES = ['vocab.json', 'merges.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'] as const;
+export const TOKENIZER_FILE_NAMES = [
+  'vocab.json',
+  'merges.txt',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+] as const;
 
 /** What the loader needs of `@diffusion-ts/tokenizers`' `CLIPTokenizer` class. */
 export interface ClipTokenizerClass {
-  fromFiles(files: { vocabJson?: string; mergesTxt?: string; tokenizerJson?: string; tokenizerConfigJson?: string; specialTokensMapJson?: string }): PromptTokenizer;
+  fromFiles(files: {
+    vocabJson?: string;
+    mergesTxt?: string;
+    tokenizerJson?: string;
+    tokenizerConfigJson?: string;
+    specialTokensMapJson?: string;
+  }): PromptTokenizer;
 }
 
 interface TokenizersModule {
@@ -64,7 +79,11 @@ export class ClipTokenizerComponent implements PromptTokenizer, PipelineComponen
    * files present) with `tokenizerClass` (default: `CLIPTokenizer`, imported from
    * `@diffusion-ts/tokenizers` at run time).
    */
-  static async fromPretrained(source: PretrainedSource, className = 'CLIPTokenizer', tokenizerClass?: ClipTokenizerClass): Promise<ClipTokenizerComponent> {
+  static async fromPretrained(
+    source: PretrainedSource,
+    className = 'CLIPTokenizer',
+    tokenizerClass?: ClipTokenizerClass,
+  ): Promise<ClipTokenizerComponent> {
     const files: Record<string, string> = {};
     for (const name of TOKENIZER_FILE_NAMES) if (await source.exists(name)) files[name] = await source.readText(name);
     const CLIPTokenizer = tokenizerClass ?? (await importTokenizers()).CLIPTokenizer;
@@ -86,7 +105,10 @@ export class ClipTokenizerComponent implements PromptTokenizer, PipelineComponen
     return this.tokenizer.modelMaxLength;
   }
 
-  encodeTensors(texts: string | string[], options?: Parameters<PromptTokenizer['encodeTensors']>[1]): ReturnType<PromptTokenizer['encodeTensors']> {
+  encodeTensors(
+    texts: string | string[],
+    options?: Parameters<PromptTokenizer['encodeTensors']>[1],
+  ): ReturnType<PromptTokenizer['encodeTensors']> {
     return this.tokenizer.encodeTensors(texts, options);
   }
 

@@ -68,7 +68,9 @@ export function replayNoise(draws: readonly FixtureArray[]): NoiseGenerator & { 
 
 /** Diffusers' keyword arguments as our camelCase options. */
 function camelCased(kwargs: Record<string, unknown> = {}): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(kwargs).map(([key, value]) => [key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), value]));
+  return Object.fromEntries(
+    Object.entries(kwargs).map(([key, value]) => [key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), value]),
+  );
 }
 
 /** The `setTimesteps` call of a case: Diffusers' keyword arguments, camelCase. */
@@ -103,7 +105,10 @@ export function replaySolverLoop(scheduler: Scheduler, entry: SolverCase): Solve
     const result = scheduler.step(output, t, sample, stepOptions);
     prevSample = Math.max(prevSample, maxMixedError(result.prevSample.dataSync(), float32Values(expected.prev_sample)));
     if (expected.pred_original_sample) {
-      predOriginalSample = Math.max(predOriginalSample, maxMixedError(result.predOriginalSample.dataSync(), float32Values(expected.pred_original_sample)));
+      predOriginalSample = Math.max(
+        predOriginalSample,
+        maxMixedError(result.predOriginalSample.dataSync(), float32Values(expected.pred_original_sample)),
+      );
     }
     tf.dispose([output, result.predOriginalSample, sample]);
     sample = result.prevSample;

@@ -39,8 +39,14 @@ export function composedKernel<Name extends string, Attributes>(
   compute: (inputs: Record<Name, tf.Tensor>, attributes: Attributes) => tf.Tensor,
 ): (args: KernelArguments) => tf.TensorInfo {
   return ({ inputs, backend, attrs }) =>
-    composeKernel(backend, inputNames.map((name) => inputs[name]!), (...tensors) =>
-      compute(Object.fromEntries(inputNames.map((name, i) => [name, tensors[i]])) as Record<Name, tf.Tensor>, attrs as unknown as Attributes),
+    composeKernel(
+      backend,
+      inputNames.map((name) => inputs[name]!),
+      (...tensors) =>
+        compute(
+          Object.fromEntries(inputNames.map((name, i) => [name, tensors[i]])) as Record<Name, tf.Tensor>,
+          attrs as unknown as Attributes,
+        ),
     );
 }
 

@@ -14,9 +14,7 @@ export function unsortedSegmentSum(x: tf.Tensor, segmentIds: tf.Tensor, numSegme
   const idRank = segmentIds.rank;
   const idShape = segmentIds.shape;
   if (x.shape.slice(0, idRank).some((size, axis) => size !== idShape[axis])) {
-    throw new Error(
-      `UnsortedSegmentSum: segmentIds shape [${idShape.join(',')}] must prefix x's shape [${x.shape.join(',')}]`,
-    );
+    throw new Error(`UnsortedSegmentSum: segmentIds shape [${idShape.join(',')}] must prefix x's shape [${x.shape.join(',')}]`);
   }
   const count = segmentIds.size;
   const innerShape = x.shape.slice(idRank);

@@ -67,9 +67,7 @@ export async function initWasmThreaded(options: WasmThreadsOptions = {}): Promis
   }
   // tfjs escapes newlines the same way before making its Blob: the template literal it ships
   // turned the script's "\n" escapes into real newlines.
-  const workerSource = wasmWorkerContents
-    .replace(/\n/g, '\\n')
-    .replace(BLOB_IMPORT, `importScripts(${JSON.stringify(mainScriptPath)});`);
+  const workerSource = wasmWorkerContents.replace(/\n/g, '\\n').replace(BLOB_IMPORT, `importScripts(${JSON.stringify(mainScriptPath)});`);
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'diffusion-ts-wasm-threads-'));
   const workerPath = path.join(folder, 'tfjs-backend-wasm-threaded-simd.worker.cjs');
   fs.writeFileSync(workerPath, workerSource);
