@@ -10,14 +10,20 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   globalIgnores([
+    // Generated or copied files (ESLint reads no .gitignore): builds, caches, the docs site's assets.
     '**/dist/',
+    '**/coverage/',
+    '.device-check/',
+    'tmp/',
     'packages/native/build/',
+    'packages/native/prebuilds/',
     'fixtures/',
     'models/',
     'apps/docs/api/',
     'apps/docs/public/',
     'apps/docs/.vitepress/cache/',
     'apps/docs/bundle-check/dist/',
+    'apps/docs/test-results/',
   ]),
   { linterOptions: { reportUnusedDisableDirectives: 'error' } },
   js.configs.recommended,
