@@ -16,6 +16,7 @@ export {
   type BackendName,
 } from './backend/init-backend.js';
 export { BackendError, type BackendFault } from './backend/backend-error.js';
+export { syncReadbackAllowed } from './backend/sync-readback.js';
 export { memoryCapacity, WASM_HEAP_LIMIT_BYTES, type MemoryCapacity } from './backend/memory-capacity.js';
 /** Moves tensors (a model's weights) out of the wasm heap or GPU memory to host memory until their next use. */
 export { moveToHostMemory } from './backend/host-memory.js';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { syncReadbackAllowed } from '@diffusion-ts/core';
 
 /**
  * Checks that `sample` is a float32 NHWC tensor with the model's channel count and a spatial size
@@ -34,8 +35,10 @@ export function validateSample(
   if (sample.dtype !== 'float32') throw new TypeError(`${context}: ${name} must be float32, got ${sample.dtype}`);
 }
 
-/** Throws a `RangeError` if `x` holds NaN or ±Infinity (one scalar read-back). */
+/** Throws a `RangeError` if `x` holds NaN or ±Infinity (one scalar read-back; skipped on webgpu). */
 export function assertFiniteSample(x: tf.Tensor, context: string, name = 'sample'): void {
+  // Skipped where a read-back would stall the GPU (webgpu).
+  if (!syncReadbackAllowed()) return;
   const finite = tf.tidy(() => tf.all(tf.isFinite(x)).dataSync()[0]);
   if (!finite) throw new RangeError(`${context}: ${name} contains NaN or Infinity`);
 }

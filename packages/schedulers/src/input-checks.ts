@@ -4,6 +4,7 @@
  * error names the argument and the call it came from.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { syncReadbackAllowed } from '@diffusion-ts/core';
 
 /** Throws unless `value` is a tf.Tensor that has not been disposed. */
 export function assertTensor(value: unknown, name: string, context: string): asserts value is tf.Tensor {
@@ -30,12 +31,15 @@ export function assertSameShape(a: tf.Tensor, aName: string, b: tf.Tensor, bName
 
 /**
  * Throws if any tensor contains NaN or ±Infinity, naming it. One sum per tensor and a single
- * read-back; only a non-finite sum (NaN, Infinity, or an overflow) is looked at further.
+ * read-back; only a non-finite sum (NaN, Infinity, or an overflow) is looked at further. Skipped on
+ * webgpu, where a synchronous read-back stalls the GPU (see core's `syncReadbackAllowed`).
  */
 export function assertFinite(tensors: Readonly<Record<string, tf.Tensor | undefined>>, context: string): void {
   const names = Object.keys(tensors).filter((name) => tensors[name] !== undefined);
   if (names.length === 0) return;
   for (const name of names) assertTensor(tensors[name], name, context);
+  // The values check needs a read-back, which webgpu cannot afford per step.
+  if (!syncReadbackAllowed()) return;
   const sums = tf.tidy(() => tf.stack(names.map((name) => tf.sum(tf.cast(tensors[name]!, 'float32')))).dataSync());
   names.forEach((name, i) => {
     if (!Number.isFinite(sums[i])) {
