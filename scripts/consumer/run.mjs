@@ -15,7 +15,18 @@
 // Prints a summary table (PASS/FAIL/SKIP per check, packed size) and exits 1 if anything failed.
 
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,10 +42,7 @@ const TFJS_VERSION = '4.22.0';
 /** The internal dependency graph (checked against each package.json below). */
 const PACKAGE_ORDER = ['native', 'core', 'schedulers', 'losses', 'models', 'tokenizers', 'pipelines'];
 /** Registry packages each consumer project installs besides the tarballs. */
-const REGISTRY_PACKAGES = [
-  `@tensorflow/tfjs-core@${TFJS_VERSION}`,
-  `@tensorflow/tfjs-backend-cpu@${TFJS_VERSION}`,
-];
+const REGISTRY_PACKAGES = [`@tensorflow/tfjs-core@${TFJS_VERSION}`, `@tensorflow/tfjs-backend-cpu@${TFJS_VERSION}`];
 
 const results = [];
 function record(pkg, check, status, detail = '', seconds = 0) {
@@ -72,7 +80,11 @@ const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
 // --- 1. build -------------------------------------------------------------------------------
 if (!flag('--skip-build')) {
   const build = run('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=./packages/*', '--continue', '--output-logs=errors-only']);
-  const errors = build.output.split('\n').filter((line) => /error/i.test(line)).slice(0, 12).join('\n');
+  const errors = build.output
+    .split('\n')
+    .filter((line) => /error/i.test(line))
+    .slice(0, 12)
+    .join('\n');
   record('all', 'turbo build', build.ok ? 'PASS' : 'FAIL', build.ok ? '' : errors || tail(build.output), build.seconds);
 }
 
@@ -256,10 +268,20 @@ for (const short of packages.keys()) {
     continue;
   }
   const registry = short === 'native' ? [...REGISTRY_PACKAGES, `@tensorflow/tfjs-backend-wasm@${TFJS_VERSION}`] : REGISTRY_PACKAGES;
-  const install = run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', '--loglevel=error', ...registry], {
-    cwd: folder,
-  });
-  record(short, 'npm install', install.ok ? 'PASS' : 'FAIL', install.ok ? `tarballs: ${project.needed.join(', ')}` : tail(install.output), install.seconds);
+  const install = run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', '--loglevel=error', ...registry],
+    {
+      cwd: folder,
+    },
+  );
+  record(
+    short,
+    'npm install',
+    install.ok ? 'PASS' : 'FAIL',
+    install.ok ? `tarballs: ${project.needed.join(', ')}` : tail(install.output),
+    install.seconds,
+  );
   if (!install.ok) continue;
   const env = short === 'native' ? compilerFreeEnv() : {};
   if (short === 'native') {
@@ -289,7 +311,9 @@ for (const short of packages.keys()) {
     short,
     'isolation',
     leaks.length || extra.length ? 'FAIL' : 'PASS',
-    leaks.length || extra.length ? `missing/linked: ${leaks.join(', ')}; unexpected: ${extra.join(', ')}` : 'only declared tarballs installed',
+    leaks.length || extra.length
+      ? `missing/linked: ${leaks.join(', ')}; unexpected: ${extra.join(', ')}`
+      : 'only declared tarballs installed',
   );
 
   const script = join(folder, `${short}.mjs`);
@@ -331,10 +355,14 @@ if (!flag('--no-lint')) {
 
 // --- summary -------------------------------------------------------------------------------
 console.log('\n=== summary ===');
-for (const { pkg, check, status, seconds } of results) console.log(`${status.padEnd(4)} ${pkg.padEnd(11)} ${check}${seconds ? ` ${seconds.toFixed(1)} s` : ''}`);
+for (const { pkg, check, status, seconds } of results)
+  console.log(`${status.padEnd(4)} ${pkg.padEnd(11)} ${check}${seconds ? ` ${seconds.toFixed(1)} s` : ''}`);
 console.log('\npacked sizes:');
 for (const [short, entry] of packages) {
-  if (entry.tarball) console.log(`  @diffusion-ts/${short}: ${kib(entry.packedBytes)} packed, ${kib(entry.unpackedBytes)} unpacked, ${entry.fileCount} files`);
+  if (entry.tarball)
+    console.log(
+      `  @diffusion-ts/${short}: ${kib(entry.packedBytes)} packed, ${kib(entry.unpackedBytes)} unpacked, ${entry.fileCount} files`,
+    );
 }
 if (!flag('--keep')) rmSync(work, { recursive: true, force: true });
 else console.log(`kept ${work}`);

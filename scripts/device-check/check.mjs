@@ -40,7 +40,9 @@ function runPart(part, seconds) {
   return new Promise((resolve) => {
     const log = createWriteStream(join(out, `${part}.log`));
     const started = Date.now();
-    const child = spawn(process.execPath, [join(here, 'parts', `${part}.mjs`), out, ...(values.quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(here, 'parts', `${part}.mjs`), out, ...(values.quick ? ['--quick'] : [])], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.on('data', (chunk) => {
       process.stdout.write(chunk);
       log.write(chunk);
@@ -55,7 +57,12 @@ function runPart(part, seconds) {
       clearTimeout(timer);
       log.end();
       const status = timedOut ? 'timeout' : code === 0 ? 'ok' : 'failed';
-      resolve({ status, seconds: Number(((Date.now() - started) / 1000).toFixed(1)), limitSeconds: seconds, ...(code ? { exitCode: code } : {}) });
+      resolve({
+        status,
+        seconds: Number(((Date.now() - started) / 1000).toFixed(1)),
+        limitSeconds: seconds,
+        ...(code ? { exitCode: code } : {}),
+      });
     });
   });
 }
@@ -73,5 +80,7 @@ for (const part of parts) {
   writePartJson(out, 'check', report);
 }
 const failed = Object.entries(report.parts).filter(([, entry]) => entry.status !== 'ok');
-console.log(`device check: ${parts.length - failed.length}/${parts.length} parts ok${failed.length ? `; not ok: ${failed.map(([name, entry]) => `${name} (${entry.status})`).join(', ')}` : ''}`);
+console.log(
+  `device check: ${parts.length - failed.length}/${parts.length} parts ok${failed.length ? `; not ok: ${failed.map(([name, entry]) => `${name} (${entry.status})`).join(', ')}` : ''}`,
+);
 process.exit(failed.length ? 1 : 0);

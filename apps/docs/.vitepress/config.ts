@@ -45,7 +45,10 @@ export default defineConfig({
     sidebar: {
       '/guide/': [{ text: 'Guide', items: guide }],
       '/api/': [{ text: 'API reference', items: apiSidebar() }],
-      '/': [{ text: 'Guide', items: guide }, { text: 'Demo', link: '/demo' }],
+      '/': [
+        { text: 'Guide', items: guide },
+        { text: 'Demo', link: '/demo' },
+      ],
     },
     search: { provider: 'local' },
     outline: [2, 3],

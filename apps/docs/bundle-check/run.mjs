@@ -36,11 +36,12 @@ async function bundle(entry) {
   const outDir = join(here, 'dist', entry);
   const warnings = [];
   const logger = createLogger('warn');
-  const originalWarn = logger.warn;
+  const originalWarn = logger.warn.bind(logger);
   logger.warn = (message, options) => {
     warnings.push(message);
     // One line per Node built-in and importer, and chunking notes on them: summarised below instead.
-    if (!/externalized for browser compatibility|__vite-browser-external is dynamically imported/.test(message)) originalWarn(message, options);
+    if (!/externalized for browser compatibility|__vite-browser-external is dynamically imported/.test(message))
+      originalWarn(message, options);
   };
   const contributions = new Map();
   /** @diffusion-ts files that import a Node built-in statically / lazily. */
@@ -71,7 +72,10 @@ async function bundle(entry) {
               for (const id of this.getModuleIds()) {
                 if (!id.startsWith('__vite-browser-external')) continue;
                 const info = this.getModuleInfo(id);
-                for (const [kind, importers] of [['static', info.importers], ['lazy', info.dynamicImporters]]) {
+                for (const [kind, importers] of [
+                  ['static', info.importers],
+                  ['lazy', info.dynamicImporters],
+                ]) {
                   for (const importer of importers) if (packageOf(importer).startsWith('@diffusion-ts/')) nodeImporters[kind].add(importer);
                 }
               }
@@ -93,7 +97,16 @@ async function bundle(entry) {
   const seconds = (performance.now() - started) / 1000;
   const files = readdirSync(outDir).filter((file) => file.endsWith('.js'));
   const code = files.map((file) => readFileSync(join(outDir, file), 'utf8')).join('\n');
-  return { entry, code, contributions, nodeImporters, warnings, seconds, minified: Buffer.byteLength(code), gzipped: gzipSync(code).length };
+  return {
+    entry,
+    code,
+    contributions,
+    nodeImporters,
+    warnings,
+    seconds,
+    minified: Buffer.byteLength(code),
+    gzipped: gzipSync(code).length,
+  };
 }
 
 const kib = (bytes) => `${(bytes / 1024).toFixed(1).padStart(8)} KiB`;
@@ -132,7 +145,9 @@ for (const entry of ['ddim-models', 'ddim-pipeline', 'all-schedulers']) {
     console.log(`FAIL Node built-ins imported statically (must be lazy import('node:…')) by: ${staticNode.join(', ')}`);
     failed = true;
   } else if (result.nodeImporters.lazy.size) {
-    console.log(`  all Node built-in imports of @diffusion-ts packages are lazy (only run in Node code paths): ${[...result.nodeImporters.lazy].map((file) => relative(root, file)).join(', ')}`);
+    console.log(
+      `  all Node built-in imports of @diffusion-ts packages are lazy (only run in Node code paths): ${[...result.nodeImporters.lazy].map((file) => relative(root, file)).join(', ')}`,
+    );
   }
   console.log(`  PNDM markers present: ${markers.length ? markers.join(', ') : 'none'}`);
   if (entry === 'ddim-models' && markers.length) {
@@ -166,7 +181,9 @@ for (const name of ours) {
   });
   console.log(`  ${name.padEnd(26)}${cells.join('')}`);
 }
-console.log(`  ${'whole bundle, min + gzip'.padEnd(26)}${entries.map((entry) => `${(report[entry].gzippedBytes / 1024).toFixed(1)} KiB`.padStart(22)).join('')}`);
+console.log(
+  `  ${'whole bundle, min + gzip'.padEnd(26)}${entries.map((entry) => `${(report[entry].gzippedBytes / 1024).toFixed(1)} KiB`.padStart(22)).join('')}`,
+);
 mkdirSync(join(here, 'dist'), { recursive: true });
 writeFileSync(join(here, 'dist', 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
 console.log(failed ? '\nbundle check FAILED' : '\nbundle check passed');

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import * as models from '@diffusion-ts/models';
 import type { ConfigJson } from '@diffusion-ts/core';
 

@@ -18,9 +18,28 @@ const UNET = {
   layers_per_block: 1,
   sample_size: 16,
 };
-const VAE = { block_out_channels: [32, 64], down_block_types: ['DownEncoderBlock2D', 'DownEncoderBlock2D'], up_block_types: ['UpDecoderBlock2D', 'UpDecoderBlock2D'], layers_per_block: 1, sample_size: 32 };
-const TEXT = { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 2, vocab_size: 1000, max_position_embeddings: 77 };
-const SCHEDULER = { _class_name: 'DPMSolverMultistepScheduler', beta_schedule: 'scaled_linear', beta_start: 0.00085, beta_end: 0.012, steps_offset: 1 };
+const VAE = {
+  block_out_channels: [32, 64],
+  down_block_types: ['DownEncoderBlock2D', 'DownEncoderBlock2D'],
+  up_block_types: ['UpDecoderBlock2D', 'UpDecoderBlock2D'],
+  layers_per_block: 1,
+  sample_size: 32,
+};
+const TEXT = {
+  hidden_size: 32,
+  intermediate_size: 64,
+  num_hidden_layers: 2,
+  num_attention_heads: 2,
+  vocab_size: 1000,
+  max_position_embeddings: 77,
+};
+const SCHEDULER = {
+  _class_name: 'DPMSolverMultistepScheduler',
+  beta_schedule: 'scaled_linear',
+  beta_start: 0.00085,
+  beta_end: 0.012,
+  steps_offset: 1,
+};
 
 /** What one run reports. */
 export interface TinyRun {
@@ -48,7 +67,14 @@ export async function runTinyStableDiffusion(steps: number, onStep: (index: numb
   const negativePromptEmbeds = embed([998, 999]);
   const started = performance.now();
   try {
-    const { images } = await pipeline.generate({ promptEmbeds, negativePromptEmbeds, guidanceScale: 7.5, numInferenceSteps: steps, seed: 4, onStep: (index) => onStep(index) });
+    const { images } = await pipeline.generate({
+      promptEmbeds,
+      negativePromptEmbeds,
+      guidanceScale: 7.5,
+      numInferenceSteps: steps,
+      seed: 4,
+      onStep: (index) => onStep(index),
+    });
     const milliseconds = performance.now() - started;
     const [, height, width] = images!.shape;
     const rgb = await images!.data();

@@ -26,7 +26,9 @@ function run(command, args, cwd) {
 }
 
 if (!process.env.TURBO_HASH && !process.argv.includes('--no-build')) {
-  step('built the workspace packages', () => run('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=docs^...', '--output-logs=errors-only'], root));
+  step('built the workspace packages', () =>
+    run('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=docs^...', '--output-logs=errors-only'], root),
+  );
 }
 
 step('copied tfjs wasm binaries', () => {

@@ -24,7 +24,9 @@ export interface Browser {
 /** Launches headless Debian Chromium; `webgpu` adds the flags that expose WebGPU (SwiftShader). */
 export async function launchChromium(webgpu: boolean): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'diffusion-ts-chromium-'));
-  const args = webgpu ? [...FLAGS, '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader', '--use-webgpu-adapter=swiftshader'] : FLAGS;
+  const args = webgpu
+    ? [...FLAGS, '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader', '--use-webgpu-adapter=swiftshader']
+    : FLAGS;
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,

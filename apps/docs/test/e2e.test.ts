@@ -10,7 +10,9 @@ import { serveFolder, type StaticServer } from './static-server';
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 const results = fileURLToPath(new URL('../test-results/', import.meta.url));
 /** The build copies the repository's shipped model into the site; the demo must then run it. */
-const expectedModel = existsSync(fileURLToPath(new URL('../../../models/mnist-ddpm/unet/config.json', import.meta.url))) ? 'shipped' : 'random';
+const expectedModel = existsSync(fileURLToPath(new URL('../../../models/mnist-ddpm/unet/config.json', import.meta.url)))
+  ? 'shipped'
+  : 'random';
 /** Small runs: WebGPU on SwiftShader compiles every shader on the CPU during the first step. */
 const RUNS = { wasm: { steps: 4, batch: 4 }, webgpu: { steps: 2, batch: 1 } } as const;
 

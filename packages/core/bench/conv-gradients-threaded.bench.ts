@@ -15,5 +15,7 @@ it('conv throughput on threaded wasm', async () => {
   registerWasmTrainingKernels();
   // tfjs' own threaded kernels, not @diffusion-ts/native's (the other file measures those).
   await useNativeKernels(false);
-  console.log(tableRow(`tfjs wasm threaded build, ${threads} thread(s) + diffusion-ts kernels`, FULL_WORKLOAD, timeWorkload(FULL_WORKLOAD, 3)));
+  console.log(
+    tableRow(`tfjs wasm threaded build, ${threads} thread(s) + diffusion-ts kernels`, FULL_WORKLOAD, timeWorkload(FULL_WORKLOAD, 3)),
+  );
 });

@@ -44,7 +44,9 @@ it('conv forward / weight-gradient / input-gradient throughput on cpu and wasm',
   lines.push(tableRow('tfjs wasm, 1 thread + diffusion-ts kernels', FULL_WORKLOAD, timeWorkload(FULL_WORKLOAD, 3)));
   const native = await useNativeKernels(true);
   if (native.active) {
-    lines.push(tableRow(`wasm + @diffusion-ts/native (${native.isa}, ${native.threads} threads)`, FULL_WORKLOAD, timeWorkload(FULL_WORKLOAD, 3)));
+    lines.push(
+      tableRow(`wasm + @diffusion-ts/native (${native.isa}, ${native.threads} threads)`, FULL_WORKLOAD, timeWorkload(FULL_WORKLOAD, 3)),
+    );
   } else {
     lines.push(`(@diffusion-ts/native: ${native.reason})`);
   }

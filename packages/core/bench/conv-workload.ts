@@ -47,10 +47,11 @@ export function workloadFlops({ layers, shape: [n, h, w, c] }: ConvWorkload): nu
  */
 export function bestTime(run: () => tf.Tensor, repeats: number): number {
   const sync = ['cpu', 'wasm'].includes(tf.getBackend());
-  const once = () => tf.tidy(() => {
-    const result = run();
-    if (!sync) result.dataSync();
-  });
+  const once = () =>
+    tf.tidy(() => {
+      const result = run();
+      if (!sync) result.dataSync();
+    });
   once();
   let best = Infinity;
   for (let repeat = 0; repeat < repeats; repeat++) {
@@ -96,9 +97,8 @@ export function timeWorkload(workload: ConvWorkload, repeats: number): WorkloadT
   const weightGradient = bestTime(
     () =>
       tf.stack(
-        filters.map(
-          (filter) =>
-            tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attributes, filterShape: filter.shape }) as tf.Tensor,
+        filters.map((filter) =>
+          tf.engine().runKernel<tf.Tensor>('Conv2DBackpropFilter', { x, dy }, { ...attributes, filterShape: filter.shape }),
         ),
       ),
     repeats,

@@ -74,7 +74,9 @@ describe.each(testBackendNames())('bits per dimension on %s', (backend) => {
     expect(tf.memory().numTensors).toBe(before);
     expect(() => bitsPerDim(fixtureModel, plainSchedule, x0)).toThrow(/give options.noise .* or options.generator/);
     const wrongNoise = tf.zeros([1, 4, 4, 2]);
-    expect(() => bitsPerDim(fixtureModel, plainSchedule, x0, { noise: wrongNoise })).toThrow(/noise shape \[1, 4, 4, 2\] does not match x0/);
+    expect(() => bitsPerDim(fixtureModel, plainSchedule, x0, { noise: wrongNoise })).toThrow(
+      /noise shape \[1, 4, 4, 2\] does not match x0/,
+    );
     expect(() => bitsPerDim((xt) => tf.concat([xt, xt], 3), plainSchedule, x0, { noise: x0 })).toThrow(
       /model output at t = 9.*modelOutput shape \[1, 4, 4, 2\] does not match xt/,
     );

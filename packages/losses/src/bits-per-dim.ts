@@ -103,7 +103,10 @@ export function bitsPerDim(
           const steps = tf.fill([batch], t, 'int32') as tf.Tensor1D;
           const epsilon = noise ?? tf.tensor(generator!.normal(x0.size), x0.shape, 'float32');
           const column = (values: Float64Array) => gatherPerItem(values, steps, x0.rank);
-          const xt = tf.add(tf.mul(column(coefficients.sqrtAlphasCumprod), x0), tf.mul(column(coefficients.sqrtOneMinusAlphasCumprod), epsilon));
+          const xt = tf.add(
+            tf.mul(column(coefficients.sqrtAlphasCumprod), x0),
+            tf.mul(column(coefficients.sqrtOneMinusAlphasCumprod), epsilon),
+          );
           const output = model(xt, steps);
           if (!(output instanceof tf.Tensor)) throw new TypeError(`${context}: model returned ${typeof output}, not a tf.Tensor`);
           assertModelOutput(output, xt, settings.varianceType, `${context} (model output at t = ${t})`);

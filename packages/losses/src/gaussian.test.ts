@@ -63,7 +63,11 @@ describe.each(testBackendNames())('gaussian helpers on %s', (backend) => {
     });
     const wellConditioned = [...values.keys()].filter((i) => inherent[i] <= 1e-6 * Math.abs(expected[i]));
     expect(wellConditioned.length).toBeGreaterThanOrEqual(14);
-    const wellError = maxRelativeError(wellConditioned.map((i) => values[i]), wellConditioned.map((i) => expected[i]), 1e-12);
+    const wellError = maxRelativeError(
+      wellConditioned.map((i) => values[i]),
+      wellConditioned.map((i) => expected[i]),
+      1e-12,
+    );
     log.record('discretized_gaussian_log_likelihood (well-conditioned elements)', wellError);
     expect(wellError).toBeLessThanOrEqual(TOLERANCE);
   });
@@ -72,10 +76,9 @@ describe.each(testBackendNames())('gaussian helpers on %s', (backend) => {
     const entry = elementwise.discretized_gaussian_log_likelihood;
     const [x, means, logScales] = [toTensor(entry.x), toTensor(entry.means), toTensor(entry.log_scales)];
     const before = tf.memory().numTensors;
-    const { grads, value } = tf.valueAndGrads((m: tf.Tensor, s: tf.Tensor) => tf.sum(discretizedGaussianLogLikelihood(x, { means: m, logScales: s })))([
-      means,
-      logScales,
-    ]);
+    const { grads, value } = tf.valueAndGrads((m: tf.Tensor, s: tf.Tensor) =>
+      tf.sum(discretizedGaussianLogLikelihood(x, { means: m, logScales: s })),
+    )([means, logScales]);
     const finite = grads.every((g) => Array.from(g.dataSync()).every(Number.isFinite));
     tf.dispose([...grads, value]);
     expect(tf.memory().numTensors).toBe(before);

@@ -51,7 +51,12 @@ export function normalKl(mean1: TensorOrNumber, logvar1: TensorOrNumber, mean2: 
 }
 
 /** `normalKl` without input checks (internal). */
-export function normalKlUnchecked(mean1: TensorOrNumber, logvar1: TensorOrNumber, mean2: TensorOrNumber, logvar2: TensorOrNumber): tf.Tensor {
+export function normalKlUnchecked(
+  mean1: TensorOrNumber,
+  logvar1: TensorOrNumber,
+  mean2: TensorOrNumber,
+  logvar2: TensorOrNumber,
+): tf.Tensor {
   return tf.tidy(() => {
     // -1 + (logvar2 - logvar1) + exp(logvar1 - logvar2) = e^u - 1 - u with u = logvar1 - logvar2,
     // by series where the variances are close (it cancels there in float32).
@@ -108,7 +113,9 @@ export function discretizedGaussianLogLikelihood(x: tf.Tensor, parameters: Decod
     const shape = tf.broadcast_util.assertAndGetBroadcastShape(logScales.shape, x.shape);
     if (shape.length !== x.rank || shape.some((size: number, i: number) => size !== x.shape[i])) throw new Error();
   } catch {
-    throw new RangeError(`${context}: logScales shape [${logScales.shape.join(', ')}] does not broadcast to x shape [${x.shape.join(', ')}]`);
+    throw new RangeError(
+      `${context}: logScales shape [${logScales.shape.join(', ')}] does not broadcast to x shape [${x.shape.join(', ')}]`,
+    );
   }
   assertUnitRange(x, 'x', context);
   assertFinite({ means, logScales }, context);

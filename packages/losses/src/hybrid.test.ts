@@ -61,10 +61,10 @@ describe.each(testBackendNames())('lHybrid on %s', (backend) => {
       );
       const [hybridWeights, hybridBias] = hybrid.grads;
       const [simpleWeights, simpleBias] = simple.grads;
-      expect(Number.isFinite(hybrid.value) && hybrid.value > simple.value, `t=${t}`).toBe(true);
+      expect(Number.isFinite(hybrid.value) && hybrid.value > simple.value, `t=${String(t)}`).toBe(true);
       for (const g of hybrid.grads) expect(g.every(Number.isFinite)).toBe(true);
       // Column 0 (the prediction) gets exactly the L_simple gradient; column 1 (variance) only the bound's.
-      expect(maxRelativeError([hybridWeights[0], hybridBias[0]], [simpleWeights[0], simpleBias[0]]), `t=${t}`).toBeLessThan(1e-6);
+      expect(maxRelativeError([hybridWeights[0], hybridBias[0]], [simpleWeights[0], simpleBias[0]]), `t=${String(t)}`).toBeLessThan(1e-6);
       expect(simpleWeights[1]).toBe(0);
       expect(Math.abs(hybridWeights[1]) + Math.abs(hybridBias[1])).toBeGreaterThan(0);
     }
@@ -104,7 +104,9 @@ describe.each(testBackendNames())('lHybrid on %s', (backend) => {
     const before = tf.memory().numTensors;
     const base = { x0, noise: x0, timesteps: 1, scheduler: plainSchedule };
     const bright = tf.fill([1, 2, 2, 1], 3);
-    expect(() => lHybrid(x0, { ...base, varianceType: 'learned_range' })).toThrow(/lHybrid: varianceType 'learned_range' needs modelOutput of shape \[1, 2, 2, 2\]/);
+    expect(() => lHybrid(x0, { ...base, varianceType: 'learned_range' })).toThrow(
+      /lHybrid: varianceType 'learned_range' needs modelOutput of shape \[1, 2, 2, 2\]/,
+    );
     expect(() => lHybrid(x0, { ...base, varianceType: 'wide' as never })).toThrow(/unknown varianceType 'wide'/);
     expect(() => lHybrid(x0, { ...base, x0: bright, noise: bright })).toThrow(/x0 must lie in \[-1, 1\]/);
     expect(() => lHybrid(x0, { ...base, lambda: Number.NaN })).toThrow(/lambda must be a non-negative number/);

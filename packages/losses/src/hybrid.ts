@@ -37,7 +37,8 @@ export function lHybrid<O extends HybridLossOptions>(modelOutput: tf.Tensor, opt
   const coefficients = coefficientsOf(scheduler);
   const varianceType = readVarianceType(options.varianceType ?? scheduler.config.varianceType, context);
   const lambda = options.lambda ?? 0.001;
-  if (!(Number.isFinite(lambda) && lambda >= 0)) throw new RangeError(`${context}: lambda must be a non-negative number, got ${String(lambda)}`);
+  if (!(Number.isFinite(lambda) && lambda >= 0))
+    throw new RangeError(`${context}: lambda must be a non-negative number, got ${String(lambda)}`);
   assertBatched(modelOutput, 'modelOutput', context);
   if (options.xt !== undefined) {
     assertBatched(options.xt, 'xt', context);

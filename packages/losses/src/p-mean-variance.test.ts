@@ -26,9 +26,15 @@ describe.each(testBackendNames())('pMeanVariance on %s', (backend) => {
         const expected = clip ? entry.clip_denoised_true : entry.clip_denoised_false;
         const result = pMeanVariance(output, xt, t, { scheduler, clipDenoised: clip });
         const suffix = `clip_denoised=${clip}, ${name}`;
-        log.record(`p_mean_variance pred_xstart (${suffix})`, maxRelativeError(result.predXstart.dataSync(), nhwcValues(expected.pred_xstart)));
+        log.record(
+          `p_mean_variance pred_xstart (${suffix})`,
+          maxRelativeError(result.predXstart.dataSync(), nhwcValues(expected.pred_xstart)),
+        );
         log.record(`p_mean_variance mean (${suffix})`, maxRelativeError(result.mean.dataSync(), nhwcValues(expected.p_mean)));
-        log.record(`p_mean_variance log_variance (${suffix})`, maxRelativeError(result.logVariance.dataSync(), nhwcValues(expected.p_log_variance)));
+        log.record(
+          `p_mean_variance log_variance (${suffix})`,
+          maxRelativeError(result.logVariance.dataSync(), nhwcValues(expected.p_log_variance)),
+        );
         tf.dispose(result);
       }
       tf.dispose([xt, t, output]);
@@ -45,8 +51,15 @@ describe.each(testBackendNames())('pMeanVariance on %s', (backend) => {
     const prediction = tf.tensor4d([0.2, 0.4, -0.6, 0.8], [2, 1, 1, 2]);
     // fixed_large: β̃_1 at t = 0, β_t elsewhere.
     const large = pMeanVariance(prediction, xt, t, { scheduler: plainSchedule, varianceType: 'fixed_large' });
-    expect(Array.from(large.variance.dataSync())).toEqual([c.posteriorVariance[1], c.posteriorVariance[1], c.betas[5], c.betas[5]].map(Math.fround));
-    expect(maxRelativeError(large.logVariance.dataSync(), [1, 1, 5, 5].map((s) => Math.log(s === 1 ? c.posteriorVariance[1] : c.betas[s])))).toBeLessThan(1e-7);
+    expect(Array.from(large.variance.dataSync())).toEqual(
+      [c.posteriorVariance[1], c.posteriorVariance[1], c.betas[5], c.betas[5]].map(Math.fround),
+    );
+    expect(
+      maxRelativeError(
+        large.logVariance.dataSync(),
+        [1, 1, 5, 5].map((s) => Math.log(s === 1 ? c.posteriorVariance[1] : c.betas[s])),
+      ),
+    ).toBeLessThan(1e-7);
     // sample prediction: x̂0 is the output itself (clipped).
     const sample = pMeanVariance(prediction, xt, t, { scheduler: plainSchedule, predictionType: 'sample' });
     expect(maxRelativeError(sample.predXstart.dataSync(), [0.2, 0.4, -0.6, 0.8])).toBeLessThan(1e-7);
@@ -82,11 +95,17 @@ describe.each(testBackendNames())('pMeanVariance on %s', (backend) => {
     const wide = tf.zeros([1, 2, 2, 2]);
     const before = tf.memory().numTensors;
     const scheduler = plainSchedule;
-    expect(() => pMeanVariance(xt, xt, 0, { scheduler, varianceType: 'fixed_medium' as never })).toThrow(/unknown varianceType 'fixed_medium'/);
-    expect(() => pMeanVariance(xt, xt, 0, { scheduler, varianceType: 'learned' as never })).toThrow(/'learned' \(raw variance\) is not supported/);
+    expect(() => pMeanVariance(xt, xt, 0, { scheduler, varianceType: 'fixed_medium' as never })).toThrow(
+      /unknown varianceType 'fixed_medium'/,
+    );
+    expect(() => pMeanVariance(xt, xt, 0, { scheduler, varianceType: 'learned' })).toThrow(/'learned' \(raw variance\) is not supported/);
     expect(() => pMeanVariance(xt, xt, 0, { scheduler, predictionType: 'noise' as never })).toThrow(/unknown predictionType 'noise'/);
-    expect(() => pMeanVariance(wide, xt, 0, { scheduler })).toThrow(/modelOutput shape \[1, 2, 2, 2\] does not match xt shape \[1, 2, 2, 1\]/);
-    expect(() => pMeanVariance(xt, xt, 0, { scheduler, varianceType: 'learned_range' })).toThrow(/needs modelOutput of shape \[1, 2, 2, 2\]/);
+    expect(() => pMeanVariance(wide, xt, 0, { scheduler })).toThrow(
+      /modelOutput shape \[1, 2, 2, 2\] does not match xt shape \[1, 2, 2, 1\]/,
+    );
+    expect(() => pMeanVariance(xt, xt, 0, { scheduler, varianceType: 'learned_range' })).toThrow(
+      /needs modelOutput of shape \[1, 2, 2, 2\]/,
+    );
     expect(() => pMeanVariance(xt, xt, 0, { scheduler: { betas: [0.1] } as never })).toThrow(/scheduler: expected a DDPM scheduler/);
     expect(() => pMeanVariance(xt, tf.zeros([4]) as never, 0, { scheduler })).toThrow(/xt must have a batch axis/);
     expect(tf.memory().numTensors).toBe(before + 1);

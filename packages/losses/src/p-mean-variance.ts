@@ -120,7 +120,8 @@ export function reverseLogVariance(
       const maxLog = column(c.logBetas);
       return tf.add(tf.mul(fraction, maxLog), tf.mul(tf.sub(1, fraction), minLog));
     }
-    const fixed = varianceType === 'fixed_large' || varianceType === 'fixed_large_log' ? c.fixedLargeLogVariance : c.posteriorLogVarianceClipped;
+    const fixed =
+      varianceType === 'fixed_large' || varianceType === 'fixed_large_log' ? c.fixedLargeLogVariance : c.posteriorLogVarianceClipped;
     return tf.broadcastTo(column(fixed), xt.shape);
   });
 }
@@ -134,15 +135,9 @@ function reverseVariance(settings: ReverseSettings, xt: tf.Tensor, steps: tf.Ten
 }
 
 /** `pMeanVariance` on int32 timesteps, without input checks (internal). */
-export function reverseMoments(
-  settings: ReverseSettings,
-  modelOutput: tf.Tensor,
-  xt: tf.Tensor,
-  steps: tf.Tensor1D,
-): PMeanVarianceResult {
+export function reverseMoments(settings: ReverseSettings, modelOutput: tf.Tensor, xt: tf.Tensor, steps: tf.Tensor1D): PMeanVarianceResult {
   return tf.tidy(() => {
-    const [prediction, varianceValues] =
-      settings.varianceType === 'learned_range' ? splitLearned(modelOutput) : [modelOutput, null];
+    const [prediction, varianceValues] = settings.varianceType === 'learned_range' ? splitLearned(modelOutput) : [modelOutput, null];
     const predXstart = predictXstart(settings, prediction, xt, steps);
     const logVariance = reverseLogVariance(settings, xt, steps, varianceValues);
     const { mean } = posteriorMoments(settings.coefficients, predXstart, xt, steps);

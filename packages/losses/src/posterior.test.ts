@@ -11,7 +11,7 @@ import { diffusion, plainSchedule, realScheduler, schedules } from './testing/di
 const TOLERANCE = 1e-5;
 
 describe('float64 coefficients', () => {
-  it('match improved-diffusion\'s derived_float64 arrays', () => {
+  it("match improved-diffusion's derived_float64 arrays", () => {
     const c = coefficientsOf(plainSchedule);
     const derived = diffusion.derived_float64;
     const pairs: [string, Float64Array][] = [
@@ -25,7 +25,7 @@ describe('float64 coefficients', () => {
     for (const [name, values] of pairs) expect(maxRelativeError(values, derived[name].data), name).toBeLessThanOrEqual(1e-15);
   });
 
-  it('are derived from a DDPMScheduler\'s float64 trainedBetas, not its float32 alphasCumprod', () => {
+  it("are derived from a DDPMScheduler's float64 trainedBetas, not its float32 alphasCumprod", () => {
     const scheduler = realScheduler();
     const c = coefficientsOf(scheduler);
     expect(coefficientsOf(scheduler)).toBe(c);
@@ -35,7 +35,12 @@ describe('float64 coefficients', () => {
     const plain = { betas: scheduler.betas, config: { numTrainTimesteps: 10, trainedBetas: [...diffusion.betas.data.slice(0, 9), 0.5] } };
     const fromBetas = coefficientsOf(plain);
     expect(Array.from(fromBetas.betas)).toEqual(Array.from(scheduler.betas));
-    expect(maxRelativeError(fromBetas.oneMinusAlphasCumprod, diffusion.derived_float64.alphas_cumprod.data.map((a) => 1 - a))).toBeLessThan(1e-6);
+    expect(
+      maxRelativeError(
+        fromBetas.oneMinusAlphasCumprod,
+        diffusion.derived_float64.alphas_cumprod.data.map((a) => 1 - a),
+      ),
+    ).toBeLessThan(1e-6);
   });
 
   it('accept the geometric beta schedule (a DDPMScheduler with beta_schedule geometric)', () => {
@@ -75,7 +80,10 @@ describe.each(testBackendNames())('q_sample and q_posterior on %s', (backend) =>
       const fixtureXt = toNhwc(entry.x_t);
       const posterior = qPosteriorMeanVariance(scheduler, x0, fixtureXt, [entry.t]);
       log.record(`q_posterior_mean (${name})`, maxRelativeError(posterior.mean.dataSync(), nhwcValues(entry.q_posterior_mean)));
-      log.record(`q_posterior_variance (${name})`, maxRelativeError(posterior.variance.dataSync(), new Array(16).fill(entry.q_posterior_variance)));
+      log.record(
+        `q_posterior_variance (${name})`,
+        maxRelativeError(posterior.variance.dataSync(), new Array(16).fill(entry.q_posterior_variance)),
+      );
       log.record(
         `q_posterior_log_variance_clipped (${name})`,
         maxRelativeError(posterior.logVariance.dataSync(), new Array(16).fill(entry.q_posterior_log_variance_clipped)),
@@ -94,7 +102,9 @@ describe.each(testBackendNames())('q_sample and q_posterior on %s', (backend) =>
     const a = qSample(plainSchedule, x0, x0, [0, 4, 9]);
     const b = qSample(plainSchedule, x0, x0, steps);
     const c = coefficientsOf(plainSchedule);
-    const expected = [0, 4, 9].flatMap((t) => new Array(4).fill(Math.fround(c.sqrtAlphasCumprod[t] + c.sqrtOneMinusAlphasCumprod[t])));
+    const expected = [0, 4, 9].flatMap((t) =>
+      new Array<number>(4).fill(Math.fround(c.sqrtAlphasCumprod[t] + c.sqrtOneMinusAlphasCumprod[t])),
+    );
     expect(maxRelativeError(a.dataSync(), expected)).toBeLessThan(1e-6);
     expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
     tf.dispose([a, b, steps]);

@@ -75,12 +75,7 @@ export function qPosteriorMeanVariance(scheduler: DiffusionSchedule, x0: tf.Tens
 }
 
 /** The posterior moments for int32 timesteps `steps` (internal, unchecked). */
-export function posteriorMoments(
-  coefficients: DiffusionCoefficients,
-  x0: tf.Tensor,
-  xt: tf.Tensor,
-  steps: tf.Tensor1D,
-): GaussianMoments {
+export function posteriorMoments(coefficients: DiffusionCoefficients, x0: tf.Tensor, xt: tf.Tensor, steps: tf.Tensor1D): GaussianMoments {
   return tf.tidy(() => {
     const column = (values: Float64Array) => gatherPerItem(values, steps, xt.rank);
     return {

@@ -62,7 +62,16 @@ describe.each(testBackendNames())('lSimple on %s', (backend) => {
         huber: perItem(d.map((v) => (Math.abs(v) <= 0.5 ? 0.5 * v * v : 0.5 * (Math.abs(v) - 0.25)))),
       };
       for (const lossType of ['mse', 'l1', 'huber'] as const) {
-        const loss = lSimple(output, { x0, noise, timesteps, scheduler, predictionType: type, lossType, huberDelta: 0.5, reduction: 'none' });
+        const loss = lSimple(output, {
+          x0,
+          noise,
+          timesteps,
+          scheduler,
+          predictionType: type,
+          lossType,
+          huberDelta: 0.5,
+          reduction: 'none',
+        });
         expect(maxRelativeError(loss.dataSync(), expected[lossType]), `${type} ${lossType}`).toBeLessThan(1e-6);
         loss.dispose();
       }
@@ -90,7 +99,14 @@ describe.each(testBackendNames())('lSimple on %s', (backend) => {
         () =>
           tf.tidy(() => {
             const xt = qSample(plainSchedule, x0, noise, [4]);
-            return lSimple(model.apply(xt), { x0, noise, timesteps: [4], scheduler: plainSchedule, predictionType, snrGamma: 5 }) as tf.Scalar;
+            return lSimple(model.apply(xt), {
+              x0,
+              noise,
+              timesteps: [4],
+              scheduler: plainSchedule,
+              predictionType,
+              snrGamma: 5,
+            }) as tf.Scalar;
           }),
         model.variables,
       );
@@ -108,7 +124,16 @@ describe.each(testBackendNames())('lSimple on %s', (backend) => {
     const x0 = toNhwc(diffusion.x_start);
     const noise = toNhwc(diffusion.noise);
     const { grads } = gradientValues(
-      () => tf.tidy(() => lSimple(model.apply(qSample(plainSchedule, x0, noise, [3])), { x0, noise, timesteps: [3], scheduler: plainSchedule }) as tf.Scalar),
+      () =>
+        tf.tidy(
+          () =>
+            lSimple(model.apply(qSample(plainSchedule, x0, noise, [3])), {
+              x0,
+              noise,
+              timesteps: [3],
+              scheduler: plainSchedule,
+            }) as tf.Scalar,
+        ),
       model.variables,
     );
     expect(grads[0].every(Number.isFinite) && grads[0].some((v) => v !== 0)).toBe(true);

@@ -68,25 +68,30 @@ export interface SimpleSettings {
 
 /** Validates the options of `lSimple` / `lHybrid` (internal). */
 export function simpleSettings(options: SimpleLossOptions, context: string): SimpleSettings {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${context}: options { x0, noise, timesteps, scheduler } are required`);
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError(`${context}: options { x0, noise, timesteps, scheduler } are required`);
   const { scheduler, x0, noise } = options;
   const coefficients = coefficientsOf(scheduler);
   assertBatched(x0, 'x0', context);
   assertBatched(noise, 'noise', context);
   assertSameShape(noise, 'noise', x0, 'x0', context);
   const lossType = options.lossType ?? 'mse';
-  if (!LOSS_TYPES.includes(lossType)) throw new RangeError(`${context}: unknown lossType '${String(lossType)}' (expected one of ${LOSS_TYPES.join(', ')})`);
+  if (!LOSS_TYPES.includes(lossType))
+    throw new RangeError(`${context}: unknown lossType '${String(lossType)}' (expected one of ${LOSS_TYPES.join(', ')})`);
   const huberDelta = options.huberDelta ?? 1;
-  if (!(Number.isFinite(huberDelta) && huberDelta > 0)) throw new RangeError(`${context}: huberDelta must be a positive number, got ${String(huberDelta)}`);
+  if (!(Number.isFinite(huberDelta) && huberDelta > 0))
+    throw new RangeError(`${context}: huberDelta must be a positive number, got ${String(huberDelta)}`);
   const { snrGamma } = options;
   if (snrGamma !== undefined && !(Number.isFinite(snrGamma) && snrGamma > 0)) {
     throw new RangeError(`${context}: snrGamma must be a positive number, got ${String(snrGamma)}`);
   }
   const reduction = options.reduction ?? 'mean';
-  if (reduction !== 'mean' && reduction !== 'none') throw new RangeError(`${context}: unknown reduction '${String(reduction)}' (expected mean or none)`);
-  const alphasCumprod = scheduler.alphasCumprod instanceof Float64Array && scheduler.alphasCumprod.length === coefficients.numTimesteps
-    ? scheduler.alphasCumprod
-    : coefficients.alphasCumprod;
+  if (reduction !== 'mean' && reduction !== 'none')
+    throw new RangeError(`${context}: unknown reduction '${String(reduction)}' (expected mean or none)`);
+  const alphasCumprod =
+    scheduler.alphasCumprod instanceof Float64Array && scheduler.alphasCumprod.length === coefficients.numTimesteps
+      ? scheduler.alphasCumprod
+      : coefficients.alphasCumprod;
   return {
     predictionType: readPredictionType(options.predictionType ?? scheduler.config.predictionType, context),
     lossType,

@@ -14,7 +14,12 @@ describe.each(testBackendNames())('stable float32 helpers on %s', (backend) => {
 
   const cases: [string, (x: tf.Tensor) => tf.Tensor, (x: number) => number, number[]][] = [
     ['log1p', log1p, Math.log1p, [-0.5, -0.1, -0.0999, -1e-3, -1e-7, 1e-12, 1e-7, 2.19e-7, 1e-3, 0.05, 0.0999, 0.1, 0.5, 1, 10]],
-    ['logOneMinusExp', logOneMinusExp, (g) => (g > 30 ? -Math.exp(-g) : Math.log(-Math.expm1(-g))), [1e-8, 1e-5, 0.01, 0.0999, 0.1, 0.3, Math.LN2, 0.7, 2, 20, 80]],
+    [
+      'logOneMinusExp',
+      logOneMinusExp,
+      (g) => (g > 30 ? -Math.exp(-g) : Math.log(-Math.expm1(-g))),
+      [1e-8, 1e-5, 0.01, 0.0999, 0.1, 0.3, Math.LN2, 0.7, 2, 20, 80],
+    ],
     ['expm1MinusX', expm1MinusX, (u) => Math.expm1(u) - u, [-5, -0.5, -0.4999, -0.1, -1e-3, -1e-6, 1e-6, 1e-3, 0.2, 0.4999, 0.5, 3]],
   ];
 

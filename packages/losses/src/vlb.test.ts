@@ -101,7 +101,16 @@ describe.each(testBackendNames())('vlbTerms beyond the fixture on %s (float64 re
             const { terms } = vlbTerms(output, x0, xt, t, { scheduler, varianceType, predictionType, clipDenoised: clip });
             return [xt.dataSync(), output.dataSync(), terms.dataSync()[0]];
           });
-          const reference = referenceVbTerm(constants, pixels.map(Math.fround), xtValues, outputValues, t, varianceType, predictionType, clip);
+          const reference = referenceVbTerm(
+            constants,
+            pixels.map(Math.fround),
+            xtValues,
+            outputValues,
+            t,
+            varianceType,
+            predictionType,
+            clip,
+          );
           // Where ᾱ_t < 1e-5 (the last two cosine steps at T=1000), x̂_0 = (x_t - sqrt(1 - ᾱ) ε) / sqrt(ᾱ)
           // amplifies float32 rounding by 1/sqrt(ᾱ) > 300: allow 3e-5 there (measured 1.25e-5).
           const allowance = constants.alphasCumprod[t] < 1e-5 ? 3 : 1;

@@ -21,7 +21,7 @@ export async function startBenchBackend(item: BenchBackend): Promise<boolean> {
 }
 
 /** Best wall time in ms of `run` over `repeats` runs after one warm-up. */
-export async function best(run: () => Promise<unknown> | unknown, repeats: number): Promise<number> {
+export async function best(run: () => unknown, repeats: number): Promise<number> {
   await run();
   let fastest = Number.POSITIVE_INFINITY;
   for (let i = 0; i < repeats; i += 1) {

@@ -17,7 +17,9 @@ const options = { subfolder: 'text_encoder' };
 
 it('CLIPTextModelWithProjection (tiny fixture): load time, memory, encode', async () => {
   const rows: string[] = [];
-  const ids = readClipTextIo().tokenizer_cases.slice(0, 4).map((c) => c.input_ids);
+  const ids = readClipTextIo()
+    .tokenizer_cases.slice(0, 4)
+    .map((c) => c.input_ids);
   for (const item of BENCH_BACKENDS) {
     if (!(await startBenchBackend(item))) continue;
     const load = await loadFigures(() => CLIPTextModelWithProjection.fromPretrained(CLIP_TEXT_SMALL_FOLDER, options), 5);

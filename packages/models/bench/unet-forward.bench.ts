@@ -25,7 +25,9 @@ const TRAIN = process.env.BENCH_TRAIN !== '0';
 // tfjs' wasm rows first: their training steps need the most wasm memory, and the wasm heap only
 // grows (after the native rows it can be too fragmented for the tfjs CIFAR-10 step at batch 8).
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'wasm,wasm+native,cpu').split(',') as BenchBackend[];
-const TINY = JSON.parse(readFileSync(new URL('../../../fixtures/diffusers/unet2d_tiny/config.json', import.meta.url), 'utf8')) as ConfigJson;
+const TINY = JSON.parse(
+  readFileSync(new URL('../../../fixtures/diffusers/unet2d_tiny/config.json', import.meta.url), 'utf8'),
+) as ConfigJson;
 
 interface Case {
   backend: BenchBackend;
@@ -42,9 +44,11 @@ for (const backend of BACKENDS) {
   for (const batch of batches) cases.push({ backend, model: 'tiny (702k)', config: TINY, size: 16, batch, mode: 'forward' });
   if (TRAIN) for (const batch of batches) cases.push({ backend, model: 'tiny (702k)', config: TINY, size: 16, batch, mode: 'train step' });
   if (process.env.BENCH_SKIP_CIFAR !== '1') {
-    for (const batch of batches) cases.push({ backend, model: 'DDPM CIFAR-10 (35.7M)', config: DDPM_CIFAR10_CONFIG, size: 32, batch, mode: 'forward' });
+    for (const batch of batches)
+      cases.push({ backend, model: 'DDPM CIFAR-10 (35.7M)', config: DDPM_CIFAR10_CONFIG, size: 32, batch, mode: 'forward' });
     if (TRAIN && backend !== 'cpu') {
-      for (const batch of batches) cases.push({ backend, model: 'DDPM CIFAR-10 (35.7M)', config: DDPM_CIFAR10_CONFIG, size: 32, batch, mode: 'train step' });
+      for (const batch of batches)
+        cases.push({ backend, model: 'DDPM CIFAR-10 (35.7M)', config: DDPM_CIFAR10_CONFIG, size: 32, batch, mode: 'train step' });
     }
   }
 }
@@ -100,7 +104,10 @@ it('prints the UNet2DModel benchmark table', async () => {
     const rowPeak = (await peak()).gflops;
     const model = UNet2DModel.fromConfig(item.config, { seed: 0 });
     const sample = tf.randomNormal([item.batch, item.size, item.size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
-    const timesteps = tf.tensor1d(Array.from({ length: item.batch }, (_, i) => (i * 97) % 1000), 'int32');
+    const timesteps = tf.tensor1d(
+      Array.from({ length: item.batch }, (_, i) => (i * 97) % 1000),
+      'int32',
+    );
     const forwardFlops = countFlops(item.config, item.batch, item.size);
     const big = item.model.startsWith('DDPM');
     let ms: number;
@@ -114,8 +121,11 @@ it('prints the UNet2DModel benchmark table', async () => {
       const optimizer = new AdamW(variables, { learningRate: 1e-4, weightDecay: 0 });
       const noise = tf.randomNormal(sample.shape, 0, 1, 'float32', 2);
       const step = () => {
-        const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(model.predict(sample, timesteps), noise))) as tf.Scalar, variables);
-        optimizer.applyGradients(variables.map((variable) => grads[variable.name]!));
+        const { value, grads } = tf.variableGrads(
+          () => tf.mean(tf.square(tf.sub(model.predict(sample, timesteps), noise))) as tf.Scalar,
+          variables,
+        );
+        optimizer.applyGradients(variables.map((variable) => grads[variable.name]));
         tf.dispose(Object.values(grads));
         return value;
       };
@@ -144,9 +154,11 @@ it('prints the UNet2DModel benchmark table', async () => {
       const train = timings.get(`${backend}|${model}|8|train step`);
       if (forward && train) ratios.push(`${backend}, ${model}, batch 8: training step / forward = ${(train / forward).toFixed(2)}x`);
       const tfjs = timings.get(`wasm|${model}|8|forward`);
-      if (backend === 'wasm+native' && forward && tfjs) ratios.push(`${model}, batch 8 forward: wasm+native is ${(tfjs / forward).toFixed(2)}x faster than tfjs wasm`);
+      if (backend === 'wasm+native' && forward && tfjs)
+        ratios.push(`${model}, batch 8 forward: wasm+native is ${(tfjs / forward).toFixed(2)}x faster than tfjs wasm`);
       const tfjsTrain = timings.get(`wasm|${model}|8|train step`);
-      if (backend === 'wasm+native' && train && tfjsTrain) ratios.push(`${model}, batch 8 training step: wasm+native is ${(tfjsTrain / train).toFixed(2)}x faster than tfjs wasm`);
+      if (backend === 'wasm+native' && train && tfjsTrain)
+        ratios.push(`${model}, batch 8 training step: wasm+native is ${(tfjsTrain / train).toFixed(2)}x faster than tfjs wasm`);
     }
   }
   const cpu = cpus();

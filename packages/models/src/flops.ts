@@ -50,7 +50,12 @@ class FlopCounter implements LayerVisitor {
  * config at `batch` samples of `size` (a side length or [height, width]), split into
  * convolution and matmul FLOPs. Normalisations and element-wise ops are not counted.
  */
-export function countFlopsDetailed(config: AnyUNetConfig, batch: number, size: number | [number, number], options: CountFlopsOptions = {}): FlopBreakdown {
+export function countFlopsDetailed(
+  config: AnyUNetConfig,
+  batch: number,
+  size: number | [number, number],
+  options: CountFlopsOptions = {},
+): FlopBreakdown {
   const [height, width] = typeof size === 'number' ? [size, size] : size;
   const { className, spec } = resolveUNetConfig(config);
   const counter = new FlopCounter();

@@ -21,12 +21,7 @@ export {
   type UNet2DConditionOptions,
 } from './unet-2d-condition-config.js';
 export { countFlops, countFlopsDetailed, type CountFlopsOptions, type FlopBreakdown } from './flops.js';
-export {
-  DEFAULT_MODEL_BUDGET,
-  type ModelBudget,
-  type ModelSizeEstimate,
-  type UNetEstimateSize,
-} from './budget/index.js';
+export { DEFAULT_MODEL_BUDGET, type ModelBudget, type ModelSizeEstimate, type UNetEstimateSize } from './budget/index.js';
 /** Parameters and peak activation bytes of a UNet config, estimated from its layers without building it. */
 export { estimateUNetSize } from './unet-size-estimate.js';
 export {
@@ -45,7 +40,12 @@ export {
   type CLIPTextOptions,
 } from './text/clip-text-config.js';
 export { TextInputError } from './text/text-inputs.js';
-export { AutoencoderKL, type AutoencoderKLForwardOptions, type AutoencoderKLRunOptions, type AutoencoderKLTilingOptions } from './autoencoders/autoencoder-kl.js';
+export {
+  AutoencoderKL,
+  type AutoencoderKLForwardOptions,
+  type AutoencoderKLRunOptions,
+  type AutoencoderKLTilingOptions,
+} from './autoencoders/autoencoder-kl.js';
 export { AUTOENCODER_KL_DEFAULTS, AUTOENCODER_KL_SCHEMA, type AutoencoderKLOptions } from './autoencoders/autoencoder-kl-config.js';
 export { DiagonalGaussianDistribution } from './autoencoders/diagonal-gaussian.js';
 export {
@@ -56,8 +56,4 @@ export {
   type DecoderBlockType,
   type EncoderBlockType,
 } from './block-registry.js';
-export {
-  attentionScoreBudget,
-  DEFAULT_ATTENTION_SCORE_BUDGET,
-  setAttentionScoreBudget,
-} from './layers/scaled-dot-product-attention.js';
+export { attentionScoreBudget, DEFAULT_ATTENTION_SCORE_BUDGET, setAttentionScoreBudget } from './layers/scaled-dot-product-attention.js';

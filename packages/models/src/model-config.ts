@@ -1,4 +1,12 @@
-import { ConfigError, parseConfig, previewJson, truncateText, type ConfigJson, type ConfigSchema, type ParsedConfig } from '@diffusion-ts/core';
+import {
+  ConfigError,
+  parseConfig,
+  previewJson,
+  truncateText,
+  type ConfigJson,
+  type ConfigSchema,
+  type ParsedConfig,
+} from '@diffusion-ts/core';
 import { checkModelBudget, type ConfigSizeEstimate, type ModelBudget } from './budget/model-budget.js';
 import type { WeightTensor } from './weights.js';
 
@@ -56,7 +64,10 @@ export interface FromConfigOptions {
  * Parses and checks a config (Diffusers' snake_case or our camelCase) for `family`, refusing one
  * whose `_class_name` names another model.
  */
-export function parseModelConfig<Options extends object>(family: ModelFamily<Options>, config: ConfigJson | Partial<Options>): ParsedConfig<Options> {
+export function parseModelConfig<Options extends object>(
+  family: ModelFamily<Options>,
+  config: ConfigJson | Partial<Options>,
+): ParsedConfig<Options> {
   const parsed = family.parse ? family.parse(config) : parseConfig(config, family.schema, family.defaults, family.className);
   if (parsed.className !== undefined && parsed.className !== family.className) {
     throw new ConfigError(`${family.className}: the config is for '${truncateText(parsed.className)}'`, '_class_name');
@@ -99,7 +110,8 @@ export const MAX_SAMPLE_SIZE = 16384;
 /** Checks a `sample_size` value (`null`, a positive integer up to `MAX_SAMPLE_SIZE` or [height, width] of them). */
 export function checkSampleSize(value: unknown, context: string): number | [number, number] | null {
   if (value === null || value === undefined) return null;
-  const isSide = (item: unknown): item is number => typeof item === 'number' && Number.isInteger(item) && item > 0 && item <= MAX_SAMPLE_SIZE;
+  const isSide = (item: unknown): item is number =>
+    typeof item === 'number' && Number.isInteger(item) && item > 0 && item <= MAX_SAMPLE_SIZE;
   if (isSide(value)) return value;
   if (Array.isArray(value) && value.length === 2 && value.every(isSide)) return [value[0], value[1]];
   throw new ConfigError(

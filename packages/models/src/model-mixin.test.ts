@@ -30,7 +30,9 @@ const FAMILY: ModelFamily<ProjectionOptions> = {
   // The family's size hook: the projection's weights and bias, one row of activations.
   estimateSize: ({ inFeatures, outFeatures }) => {
     const parameters = inFeatures * outFeatures + outFeatures;
-    return { estimate: { parameters, parameterBytes: 4 * parameters, activationBytes: 4 * outFeatures, largestTensorBytes: 4 * outFeatures } };
+    return {
+      estimate: { parameters, parameterBytes: 4 * parameters, activationBytes: 4 * outFeatures, largestTensorBytes: 4 * outFeatures },
+    };
   },
 };
 
@@ -73,7 +75,10 @@ describe.each(testBackendNames())('ModelMixin on %s', (backend) => {
 
   it('builds from a config, names its class and saves a folder that loads back to the same outputs', async () => {
     const warnings: string[] = [];
-    const model = TestProjection.fromConfig({ in_features: 3, out_features: 5, extra_key: 1 }, { seed: 2, onWarning: (message) => warnings.push(message) });
+    const model = TestProjection.fromConfig(
+      { in_features: 3, out_features: 5, extra_key: 1 },
+      { seed: 2, onWarning: (message) => warnings.push(message) },
+    );
     expect(model.className).toBe('TestProjection');
     expect(model.config).toEqual({ inFeatures: 3, outFeatures: 5 });
     expect(model.parameterNames()).toEqual(['proj.weight', 'proj.bias']);
@@ -111,7 +116,9 @@ describe.each(testBackendNames())('ModelMixin on %s', (backend) => {
     expect(() => TestProjection.fromConfig({ in_features: 1000, out_features: 1000 }, { budget: { maxParameters: 1e5 } })).toThrow(
       /TestProjection: the config describes 1,001,000 parameters .* more than the budget of 100,000 \(budget\.maxParameters/,
     );
-    expect(() => TestProjection.fromConfig({ out_features: 100 }, { budget: { maxActivationBytes: 100 } })).toThrow(/budget\.maxActivationBytes/);
+    expect(() => TestProjection.fromConfig({ out_features: 100 }, { budget: { maxActivationBytes: 100 } })).toThrow(
+      /budget\.maxActivationBytes/,
+    );
     expect(tf.memory().numTensors).toBe(before);
     const model = TestProjection.fromConfig({ in_features: 3, out_features: 5 }, { budget: { maxParameters: 20 } });
     const target = join(folder, `budget-${backend}`);

@@ -153,7 +153,8 @@ export abstract class ModelMixin<Options extends object> {
     model.recordWarnings(fileWarnings, options.onWarning);
     try {
       const { unexpected } = importWeights(model.store, tensors, folder.location, options.strict);
-      if (unexpected.length > 0) model.recordWarnings([unusedWeightsWarning(folder.location, family.className, unexpected)], options.onWarning);
+      if (unexpected.length > 0)
+        model.recordWarnings([unusedWeightsWarning(folder.location, family.className, unexpected)], options.onWarning);
     } catch (error) {
       model.dispose();
       throw error;
@@ -184,7 +185,10 @@ export abstract class ModelMixin<Options extends object> {
 /** One warning for the weights a checkpoint holds and the model does not use (a vision tower can hold hundreds). */
 function unusedWeightsWarning(location: string, className: string, names: string[]): string {
   if (names.length === 1) return `${location}: weight '${names[0]}' is not used by ${className}`;
-  const listed = names.slice(0, LISTED_UNUSED).map((name) => `'${name}'`).join(', ');
+  const listed = names
+    .slice(0, LISTED_UNUSED)
+    .map((name) => `'${name}'`)
+    .join(', ');
   const more = names.length > LISTED_UNUSED ? ` and ${names.length - LISTED_UNUSED} more` : '';
   return `${location}: ${names.length} weights are not used by ${className}: ${listed}${more}`;
 }

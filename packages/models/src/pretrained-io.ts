@@ -71,7 +71,7 @@ export async function writePretrained(
   tensors: Record<string, ExportedWeight>,
   weightsName = WEIGHTS_NAME,
 ): Promise<void> {
-  const { join } = await import('node:path');
-  await saveSafetensors(join(folder, weightsName), tensors, { format: 'pt' });
-  await writeConfigFile(join(folder, CONFIG_NAME), config);
+  const nodePath = await import('node:path');
+  await saveSafetensors(nodePath.join(folder, weightsName), tensors, { format: 'pt' });
+  await writeConfigFile(nodePath.join(folder, CONFIG_NAME), config);
 }

@@ -21,10 +21,31 @@ type Loader = (source: string | PretrainedSource, options: FromPretrainedOptions
 
 /** Every model class, loading a folder whose weights file is `weights` (under `subfolder`). */
 const CASES: { name: string; load: Loader; folder: () => string; subfolder?: string; weights: string }[] = [
-  { name: 'UNet2DModel', load: (s, o) => UNet2DModel.fromPretrained(s, o), folder: () => UNET2D_TINY_FOLDER, weights: 'diffusion_pytorch_model.safetensors' },
-  { name: 'UNet2DConditionModel', load: (s, o) => UNet2DConditionModel.fromPretrained(s, o), folder: () => conditionFolder, weights: 'diffusion_pytorch_model.safetensors' },
-  { name: 'AutoencoderKL', load: (s, o) => AutoencoderKL.fromPretrained(s, o), folder: () => AUTOENCODER_KL_SMALL_FOLDER, weights: 'diffusion_pytorch_model.safetensors' },
-  { name: 'CLIPTextModel', load: (s, o) => CLIPTextModel.fromPretrained(s, o), folder: () => CLIP_TEXT_SMALL_FOLDER, subfolder: 'text_encoder', weights: 'model.safetensors' },
+  {
+    name: 'UNet2DModel',
+    load: (s, o) => UNet2DModel.fromPretrained(s, o),
+    folder: () => UNET2D_TINY_FOLDER,
+    weights: 'diffusion_pytorch_model.safetensors',
+  },
+  {
+    name: 'UNet2DConditionModel',
+    load: (s, o) => UNet2DConditionModel.fromPretrained(s, o),
+    folder: () => conditionFolder,
+    weights: 'diffusion_pytorch_model.safetensors',
+  },
+  {
+    name: 'AutoencoderKL',
+    load: (s, o) => AutoencoderKL.fromPretrained(s, o),
+    folder: () => AUTOENCODER_KL_SMALL_FOLDER,
+    weights: 'diffusion_pytorch_model.safetensors',
+  },
+  {
+    name: 'CLIPTextModel',
+    load: (s, o) => CLIPTextModel.fromPretrained(s, o),
+    folder: () => CLIP_TEXT_SMALL_FOLDER,
+    subfolder: 'text_encoder',
+    weights: 'model.safetensors',
+  },
   {
     name: 'CLIPTextModelWithProjection',
     load: (s, o) => CLIPTextModelWithProjection.fromPretrained(s, o),

@@ -12,7 +12,9 @@ import { UNet2DModel } from './unet-2d.js';
 async function shardedFp16Folder(): Promise<string> {
   const folder = await mkdtemp(join(tmpdir(), 'models-sharded-'));
   await copyFile(join(UNET2D_TINY_FOLDER, 'config.json'), join(folder, 'config.json'));
-  const { tensors } = await loadSafetensors(new Uint8Array(await readFile(join(UNET2D_TINY_FOLDER, 'diffusion_pytorch_model.safetensors'))));
+  const { tensors } = await loadSafetensors(
+    new Uint8Array(await readFile(join(UNET2D_TINY_FOLDER, 'diffusion_pytorch_model.safetensors'))),
+  );
   const names = Object.keys(tensors).sort();
   const shards: Record<string, SafetensorsTensor>[] = [{}, {}, {}];
   const weightMap: Record<string, string> = {};
@@ -22,9 +24,15 @@ async function shardedFp16Folder(): Promise<string> {
     weightMap[name] = `diffusion_pytorch_model.fp16-0000${shard + 1}-of-00003.safetensors`;
   });
   for (const [i, shard] of shards.entries()) {
-    await writeFile(join(folder, `diffusion_pytorch_model.fp16-0000${i + 1}-of-00003.safetensors`), writeSafetensors(shard, { format: 'pt' }));
+    await writeFile(
+      join(folder, `diffusion_pytorch_model.fp16-0000${i + 1}-of-00003.safetensors`),
+      writeSafetensors(shard, { format: 'pt' }),
+    );
   }
-  await writeFile(join(folder, 'diffusion_pytorch_model.safetensors.index.fp16.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+  await writeFile(
+    join(folder, 'diffusion_pytorch_model.safetensors.index.fp16.json'),
+    JSON.stringify({ metadata: {}, weight_map: weightMap }),
+  );
   return folder;
 }
 

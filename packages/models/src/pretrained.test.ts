@@ -66,7 +66,9 @@ describe.each(testBackendNames())('UNet2DModel.fromPretrained and save on %s', (
     expect(after.metadata).toEqual({ format: 'pt' });
     for (const [name, tensor] of Object.entries(before.tensors)) {
       expect(after.tensors[name].shape).toEqual(tensor.shape);
-      expect(Buffer.from((after.tensors[name].data as Float32Array).buffer).equals(Buffer.from((tensor.data as Float32Array).buffer))).toBe(true);
+      expect(Buffer.from((after.tensors[name].data as Float32Array).buffer).equals(Buffer.from((tensor.data as Float32Array).buffer))).toBe(
+        true,
+      );
     }
   });
 
@@ -135,11 +137,23 @@ describe('fromPretrained refuses hostile folders before reading the weights (iss
       // No weights file: a ConfigError (not a missing-file LoadError) shows the config came first.
       await writeFile(join(folder, 'unet', 'config.json'), JSON.stringify({ _class_name: 'UNet2DModel', layers_per_block: 1e6 }));
       await expect(UNet2DModel.fromPretrained(folder, { subfolder: 'unet' })).rejects.toThrow(ConfigError);
-      await writeFile(join(folder, 'unet', 'config.json'), JSON.stringify({ _class_name: 'UNet2DModel', block_out_channels: [32, 64], down_block_types: ['DownBlock2D', 'DownBlock2D'], up_block_types: ['UpBlock2D', 'UpBlock2D'] }));
-      await expect(UNet2DModel.fromPretrained(folder, { subfolder: 'unet', budget: { maxParameters: 10 } })).rejects.toThrow(/budget of 10 /);
+      await writeFile(
+        join(folder, 'unet', 'config.json'),
+        JSON.stringify({
+          _class_name: 'UNet2DModel',
+          block_out_channels: [32, 64],
+          down_block_types: ['DownBlock2D', 'DownBlock2D'],
+          up_block_types: ['UpBlock2D', 'UpBlock2D'],
+        }),
+      );
+      await expect(UNet2DModel.fromPretrained(folder, { subfolder: 'unet', budget: { maxParameters: 10 } })).rejects.toThrow(
+        /budget of 10 /,
+      );
       await expect(UNet2DModel.fromPretrained(folder, { subfolder: 'unet' })).rejects.toMatchObject({ fault: 'not-found' });
       await expect(UNet2DModel.fromPretrained(folder, { subfolder: '%2e%2e/unet' })).rejects.toThrow(LoadError);
-      await expect(UNet2DModel.fromPretrained(folder, { subfolder: 'unet', maxTextBytes: 10 })).rejects.toMatchObject({ fault: 'too-large' });
+      await expect(UNet2DModel.fromPretrained(folder, { subfolder: 'unet', maxTextBytes: 10 })).rejects.toMatchObject({
+        fault: 'too-large',
+      });
     } finally {
       await rm(folder, { recursive: true, force: true });
     }

@@ -17,9 +17,15 @@ export type AnyUNetConfig = ConfigJson | Partial<UNet2DOptions> | Partial<UNet2D
  * Parses, checks and resolves a `UNet2DModel` config (or, by `_class_name`, a
  * `UNet2DConditionModel` one) into the block layout, without building anything.
  */
-export function resolveUNetConfig(config: AnyUNetConfig): { className: string; spec: UNetBodySpec; sampleSize: number | [number, number] | null } {
+export function resolveUNetConfig(config: AnyUNetConfig): {
+  className: string;
+  spec: UNetBodySpec;
+  sampleSize: number | [number, number] | null;
+} {
   if ((config as ConfigJson)._class_name === 'UNet2DConditionModel') {
-    const options = validateUNet2DConditionOptions(parseConfig(config, UNET_2D_CONDITION_SCHEMA, UNET_2D_CONDITION_DEFAULTS, 'UNet2DConditionModel').options);
+    const options = validateUNet2DConditionOptions(
+      parseConfig(config, UNET_2D_CONDITION_SCHEMA, UNET_2D_CONDITION_DEFAULTS, 'UNet2DConditionModel').options,
+    );
     return { className: 'UNet2DConditionModel', spec: resolveUNet2DConditionSpec(options), sampleSize: options.sampleSize };
   }
   const options = validateUNet2DOptions(parseConfig(config, UNET_2D_SCHEMA, UNET_2D_DEFAULTS, 'UNet2DModel').options);

@@ -28,7 +28,9 @@ export function validateSample(
   }
   const multiple = 2 ** downsampleCount;
   if (height % multiple !== 0 || width % multiple !== 0) {
-    throw new RangeError(`${context}: ${name} height and width (${height}x${width}) must be multiples of ${multiple} (2^${downsampleCount} downsamples)`);
+    throw new RangeError(
+      `${context}: ${name} height and width (${height}x${width}) must be multiples of ${multiple} (2^${downsampleCount} downsamples)`,
+    );
   }
   if (sample.dtype !== 'float32') throw new TypeError(`${context}: ${name} must be float32, got ${sample.dtype}`);
 }
@@ -42,7 +44,12 @@ export function assertFiniteSample(x: tf.Tensor, context: string, name = 'sample
 }
 
 /** Checks that class labels [batch] are given exactly when the model has a class embedding. */
-export function validateClassLabels(classLabels: tf.Tensor1D | undefined, batch: number, hasClassEmbedding: boolean, context: string): void {
+export function validateClassLabels(
+  classLabels: tf.Tensor1D | undefined,
+  batch: number,
+  hasClassEmbedding: boolean,
+  context: string,
+): void {
   if (hasClassEmbedding && !classLabels) throw new Error(`${context}: classLabels are required by this class-conditional model`);
   if (!hasClassEmbedding && classLabels) {
     throw new Error(`${context}: classLabels were given but the model has no class embedding (num_class_embeds / class_embed_type)`);

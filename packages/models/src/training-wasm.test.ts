@@ -9,7 +9,10 @@ function gradients(model: UNet2DModel): Float32Array[] {
   return tf.tidy(() => {
     const sample = tf.reshape(tf.sin(tf.range(0, 8 * 8 * 3)), [1, 8, 8, 3]) as tf.Tensor4D;
     const timesteps = tf.tensor1d([700], 'int32');
-    const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(model.predict(sample, timesteps))) as tf.Scalar, model.trainableVariables());
+    const { value, grads } = tf.variableGrads(
+      () => tf.mean(tf.square(model.predict(sample, timesteps))) as tf.Scalar,
+      model.trainableVariables(),
+    );
     value.dispose();
     return model.trainableVariables().map((variable) => grads[variable.name].dataSync() as Float32Array);
   });

@@ -17,7 +17,10 @@ function noisyBatch(batch: number, size: number, channels: number) {
       return product;
     });
     const a = tf.tensor4d(alphaBars.map(Math.sqrt), [batch, 1, 1, 1]);
-    const b = tf.tensor4d(alphaBars.map((value) => Math.sqrt(1 - value)), [batch, 1, 1, 1]);
+    const b = tf.tensor4d(
+      alphaBars.map((value) => Math.sqrt(1 - value)),
+      [batch, 1, 1, 1],
+    );
     const xt = tf.add(tf.mul(a, x0), tf.mul(b, noise)) as tf.Tensor4D;
     return { xt, noise, timesteps: tf.tensor1d(timesteps, 'int32') };
   });
@@ -79,7 +82,9 @@ describe('UNet2DModel training on cpu', () => {
       if (last < first / 12) break;
     }
     expect(tf.memory().numTensors).toBe(afterFirstStep);
-    console.log(`overfit: loss ${first.toFixed(4)} -> ${last.toFixed(5)} in ${steps} steps, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `overfit: loss ${first.toFixed(4)} -> ${last.toFixed(5)} in ${steps} steps, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
     expect(last).toBeLessThan(first / 10);
     optimizer.dispose();
   });

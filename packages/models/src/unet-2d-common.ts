@@ -53,7 +53,6 @@ export const UNET_2D_COMMON_DEFAULTS = {
   timeEmbeddingDim: null,
 } satisfies Partial<UNet2DCommonOptions>;
 
-
 /** The schema of the shared keys. */
 export const UNET_2D_COMMON_SCHEMA: ConfigSchema<UNet2DCommonOptions> = {
   actFn: { kind: 'string', values: ACTIVATION_NAMES },
@@ -81,15 +80,20 @@ export const UNET_2D_COMMON_SCHEMA: ConfigSchema<UNet2DCommonOptions> = {
 export function checkLevels(options: UNet2DCommonOptions, fail: (key: string, message: string) => never): void {
   const levels = options.blockOutChannels.length;
   if (levels === 0) fail('block_out_channels', 'must not be empty');
-  if (options.downBlockTypes.length !== levels) fail('down_block_types', `has ${options.downBlockTypes.length} entries but block_out_channels has ${levels}`);
-  if (options.upBlockTypes.length !== levels) fail('up_block_types', `has ${options.upBlockTypes.length} entries but block_out_channels has ${levels}`);
+  if (options.downBlockTypes.length !== levels)
+    fail('down_block_types', `has ${options.downBlockTypes.length} entries but block_out_channels has ${levels}`);
+  if (options.upBlockTypes.length !== levels)
+    fail('up_block_types', `has ${options.upBlockTypes.length} entries but block_out_channels has ${levels}`);
 }
 
 /** Checks that the sinusoidal time projection has a frequency to divide by (`floor(width / 2) > freq_shift`). */
 export function checkTimeProjection(options: UNet2DCommonOptions, fail: (key: string, message: string) => never): void {
   const half = Math.floor(options.blockOutChannels[0] / 2);
   if (half > 0 && half - options.freqShift <= 0) {
-    fail('freq_shift', `= ${options.freqShift} leaves no frequencies for a first block of ${options.blockOutChannels[0]} channels (half the width must exceed it)`);
+    fail(
+      'freq_shift',
+      `= ${options.freqShift} leaves no frequencies for a first block of ${options.blockOutChannels[0]} channels (half the width must exceed it)`,
+    );
   }
 }
 
@@ -101,7 +105,10 @@ export function checkTimeProjection(options: UNet2DCommonOptions, fail: (key: st
  */
 export function commonBodySpec(
   options: UNet2DCommonOptions,
-): Pick<UNetBodySpec, 'inChannels' | 'outChannels' | 'blockOutChannels' | 'centerInputSample' | 'timeEmbedDim' | 'classEmbedding' | 'normEps'> {
+): Pick<
+  UNetBodySpec,
+  'inChannels' | 'outChannels' | 'blockOutChannels' | 'centerInputSample' | 'timeEmbedDim' | 'classEmbedding' | 'normEps'
+> {
   return {
     inChannels: options.inChannels,
     outChannels: options.outChannels,
@@ -109,7 +116,11 @@ export function commonBodySpec(
     centerInputSample: options.centerInputSample,
     timeEmbedDim: options.timeEmbeddingDim ?? options.blockOutChannels[0] * 4,
     classEmbedding:
-      options.classEmbedType === 'timestep' ? { kind: 'timestep' } : options.numClassEmbeds !== null ? { kind: 'table', count: options.numClassEmbeds } : null,
+      options.classEmbedType === 'timestep'
+        ? { kind: 'timestep' }
+        : options.numClassEmbeds !== null
+          ? { kind: 'table', count: options.numClassEmbeds }
+          : null,
     normEps: options.normEps,
   };
 }
@@ -127,7 +138,17 @@ export function resnetSettings(
   options: UNet2DCommonOptions,
   tembChannels: number,
   groups: number,
-): Pick<BlockSettings, 'tembChannels' | 'dropout' | 'resnetEps' | 'resnetActFn' | 'resnetGroups' | 'resnetTimeScaleShift' | 'resnetSkipTimeAct' | 'resnetOutScaleFactor'> {
+): Pick<
+  BlockSettings,
+  | 'tembChannels'
+  | 'dropout'
+  | 'resnetEps'
+  | 'resnetActFn'
+  | 'resnetGroups'
+  | 'resnetTimeScaleShift'
+  | 'resnetSkipTimeAct'
+  | 'resnetOutScaleFactor'
+> {
   return {
     tembChannels,
     dropout: options.dropout,

@@ -147,10 +147,13 @@ export function perBlock<T>(
   expected: string,
 ): T[] {
   if (Array.isArray(value) ? value.length === count && value.every(check) : check(value)) {
-    return Array.isArray(value) ? value : Array.from({ length: count }, () => value as T);
+    return Array.isArray(value) ? (value as T[]) : Array.from({ length: count }, () => value as T);
   }
   const name = toSnakeCase(key);
-  throw new ConfigError(`UNet2DConditionModel: config key '${name}' must be ${expected} or a list of ${count} of them, got ${previewJson(value)}`, name);
+  throw new ConfigError(
+    `UNet2DConditionModel: config key '${name}' must be ${expected} or a list of ${count} of them, got ${previewJson(value)}`,
+    name,
+  );
 }
 
 /** The per-block integer keys and their checks for `perBlock`. */
@@ -176,7 +179,8 @@ export function validateUNet2DConditionOptions(options: UNet2DConditionOptions):
   const fail = configFailure(context);
   for (const key of UNSUPPORTED) {
     const value = options[key];
-    if (value !== UNET_2D_CONDITION_DEFAULTS[key]) fail(toSnakeCase(key), `= ${JSON.stringify(value)} is not supported (only ${JSON.stringify(UNET_2D_CONDITION_DEFAULTS[key])})`);
+    if (value !== UNET_2D_CONDITION_DEFAULTS[key])
+      fail(toSnakeCase(key), `= ${JSON.stringify(value)} is not supported (only ${JSON.stringify(UNET_2D_CONDITION_DEFAULTS[key])})`);
   }
   checkLevels(options, fail);
   const levels = options.blockOutChannels.length;

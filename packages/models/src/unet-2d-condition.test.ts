@@ -63,9 +63,9 @@ describe.each(testBackendNames())('UNet2DConditionModel on %s', (backend) => {
   it('saves and loads from a pipeline-style subfolder', async () => {
     const { mkdtemp, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const folder = await mkdtemp(join(tmpdir(), 'models-condition-'));
-    await model.save(join(folder, 'unet'));
+    const nodePath = await import('node:path');
+    const folder = await mkdtemp(nodePath.join(tmpdir(), 'models-condition-'));
+    await model.save(nodePath.join(folder, 'unet'));
     const loaded = await UNet2DConditionModel.fromPretrained(folder, { subfolder: 'unet' });
     const a = model.predict(sample, 3, { encoderHiddenStates: context });
     const b = loaded.predict(sample, 3, { encoderHiddenStates: context });
@@ -142,8 +142,10 @@ describe('UNet2DConditionModel options', () => {
   });
 
   it('rejects unsupported features and malformed per-block values by key', () => {
-    expect(() => UNet2DConditionModel.fromConfig({ ...SMALL_UNET_2D_CONDITION, addition_embed_type: 'text' } as never)).toThrow(ConfigError);
-    expect(() => UNet2DConditionModel.fromConfig({ ...SMALL_UNET_2D_CONDITION, attentionHeadDim: [2, 2, 2] })).toThrow(/attention_head_dim/);
-    expect(() => UNet2DConditionModel.fromConfig({ ...SMALL_UNET_2D_CONDITION, downBlockTypes: ['Nope2D'] } as never)).toThrow(/Nope2D/);
+    expect(() => UNet2DConditionModel.fromConfig({ ...SMALL_UNET_2D_CONDITION, addition_embed_type: 'text' })).toThrow(ConfigError);
+    expect(() => UNet2DConditionModel.fromConfig({ ...SMALL_UNET_2D_CONDITION, attentionHeadDim: [2, 2, 2] })).toThrow(
+      /attention_head_dim/,
+    );
+    expect(() => UNet2DConditionModel.fromConfig({ ...SMALL_UNET_2D_CONDITION, downBlockTypes: ['Nope2D'] })).toThrow(/Nope2D/);
   });
 });

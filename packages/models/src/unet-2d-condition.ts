@@ -114,6 +114,7 @@ export class UNet2DConditionModel extends ModelMixin<UNet2DConditionOptions> {
     }
     const width = states.shape[2];
     const wrong = this.crossAttentionDims.find((dim) => dim !== width);
-    if (wrong !== undefined) throw new Error(`${CLASS_NAME}: encoderHiddenStates have last dimension ${width} but cross_attention_dim is ${wrong}`);
+    if (wrong !== undefined)
+      throw new Error(`${CLASS_NAME}: encoderHiddenStates have last dimension ${width} but cross_attention_dim is ${wrong}`);
   }
 }

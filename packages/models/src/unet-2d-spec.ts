@@ -1,12 +1,6 @@
 import { ConfigError } from '@diffusion-ts/core';
 import type { BlockSettings } from './blocks/block-types.js';
-import {
-  commonBodySpec,
-  downBlockChannels,
-  positionalTimeProjection,
-  resnetSettings,
-  upBlockChannels,
-} from './unet-2d-common.js';
+import { commonBodySpec, downBlockChannels, positionalTimeProjection, resnetSettings, upBlockChannels } from './unet-2d-common.js';
 import type { UNet2DOptions } from './unet-2d-config.js';
 import type { UNetBodySpec } from './unet-body.js';
 
@@ -16,7 +10,10 @@ export function resolveUNet2DSpec(options: UNet2DOptions): UNetBodySpec {
   const common = commonBodySpec(options);
   const groups = options.normNumGroups;
   if (groups === null) {
-    throw new ConfigError("UNet2DModel: config key 'norm_num_groups' must be set (the down and up blocks need a group count)", 'norm_num_groups');
+    throw new ConfigError(
+      "UNet2DModel: config key 'norm_num_groups' must be set (the down and up blocks need a group count)",
+      'norm_num_groups',
+    );
   }
   const base: Omit<BlockSettings, 'attentionHeadDim'> = {
     ...resnetSettings(options, common.timeEmbedDim, groups),
@@ -67,7 +64,9 @@ export function resolveUNet2DSpec(options: UNet2DOptions): UNetBodySpec {
   return {
     ...common,
     timeProjection:
-      options.timeEmbeddingType === 'learned' ? { kind: 'learned', numTrainTimesteps: options.numTrainTimesteps ?? 0 } : positionalTimeProjection(options),
+      options.timeEmbeddingType === 'learned'
+        ? { kind: 'learned', numTrainTimesteps: options.numTrainTimesteps ?? 0 }
+        : positionalTimeProjection(options),
     actFn: 'silu',
     timestepPostAct: null,
     timeEmbeddingActFn: null,

@@ -12,9 +12,7 @@ import type { ParameterScope } from './parameters/parameter-store.js';
 import { batchTimesteps } from './timestep-input.js';
 
 /** How class labels enter the embedding. */
-export type ClassEmbeddingSpec =
-  | { kind: 'table'; count: number }
-  | { kind: 'timestep' };
+export type ClassEmbeddingSpec = { kind: 'table'; count: number } | { kind: 'timestep' };
 
 /** Everything needed to build a UNet, resolved from a model's config. */
 export interface UNetBodySpec {
@@ -77,7 +75,12 @@ export class UNetBody {
   ) {
     const first = spec.blockOutChannels[0];
     const inPadding = (spec.convInKernel - 1) / 2;
-    this.convIn = new Conv2d(scope.child('conv_in'), { inChannels: spec.inChannels, outChannels: first, kernelSize: spec.convInKernel, padding: inPadding });
+    this.convIn = new Conv2d(scope.child('conv_in'), {
+      inChannels: spec.inChannels,
+      outChannels: first,
+      kernelSize: spec.convInKernel,
+      padding: inPadding,
+    });
     let timestepInputDim = first;
     if (spec.timeProjection.kind === 'positional') {
       this.timeProj = new Timesteps(spec.timeProjection.options);
@@ -107,7 +110,12 @@ export class UNetBody {
       this.convNormOut = new GroupNorm(scope.child('conv_norm_out'), spec.normNumGroupsOut, first, spec.normEps);
     }
     const outPadding = (spec.convOutKernel - 1) / 2;
-    this.convOut = new Conv2d(scope.child('conv_out'), { inChannels: first, outChannels: spec.outChannels, kernelSize: spec.convOutKernel, padding: outPadding });
+    this.convOut = new Conv2d(scope.child('conv_out'), {
+      inChannels: first,
+      outChannels: spec.outChannels,
+      kernelSize: spec.convOutKernel,
+      padding: outPadding,
+    });
     this.act = activation(spec.actFn);
   }
 

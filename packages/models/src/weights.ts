@@ -47,7 +47,12 @@ const TO_DIFFUSERS: Record<ParameterLayout, number[] | null> = { conv: [3, 2, 0,
  */
 function permutedTensor(data: Float32Array, shape: number[], perm: readonly number[] | null): tf.Tensor {
   if (perm === null) return tf.tensor(data, shape, 'float32');
-  if (tf.getBackend() === 'cpu') return tf.tensor(permuted(data, shape, perm), perm.map((axis) => shape[axis]), 'float32');
+  if (tf.getBackend() === 'cpu')
+    return tf.tensor(
+      permuted(data, shape, perm),
+      perm.map((axis) => shape[axis]),
+      'float32',
+    );
   return tf.tidy(() => tf.transpose(tf.tensor(data, shape, 'float32'), [...perm]));
 }
 
@@ -116,7 +121,12 @@ export interface ImportReport {
  * `WeightsError` listing every missing and mis-shaped name (and, with `strict`, every unused
  * one) before assigning anything; names the model does not use are returned as `unexpected`.
  */
-export function importWeights(store: ParameterStore, tensors: Record<string, WeightTensor>, source = 'weights', strict = false): ImportReport {
+export function importWeights(
+  store: ParameterStore,
+  tensors: Record<string, WeightTensor>,
+  source = 'weights',
+  strict = false,
+): ImportReport {
   const byName = new Map<string, { original: string; tensor: WeightTensor }>();
   for (const [name, tensor] of Object.entries(tensors)) byName.set(currentName(name), { original: name, tensor });
   const missing: string[] = [];
@@ -147,7 +157,9 @@ export function importWeights(store: ParameterStore, tensors: Record<string, Wei
     throw new WeightsError(`${source}: cannot load weights, ${parts.join('; ')}`, missing, mismatched, refused);
   }
   for (const { parameter, tensor, name } of assignments) {
-    tf.tidy(() => parameter.variable.assign(permutedTensor(toFloat32(tensor.data, name), [...tensor.shape], FROM_DIFFUSERS[parameter.layout])));
+    tf.tidy(() =>
+      parameter.variable.assign(permutedTensor(toFloat32(tensor.data, name), [...tensor.shape], FROM_DIFFUSERS[parameter.layout])),
+    );
   }
   return { unexpected };
 }
@@ -160,7 +172,11 @@ export async function exportWeights(store: ParameterStore): Promise<Record<strin
     const perm = TO_DIFFUSERS[parameter.layout];
     const shape = diffusersShape(parameter.layout, parameter.variable.shape);
     if (perm !== null && tf.getBackend() === 'cpu') {
-      exported[parameter.name] = { dtype: 'F32', shape, data: permuted((await parameter.variable.data()) as Float32Array, parameter.variable.shape, perm) };
+      exported[parameter.name] = {
+        dtype: 'F32',
+        shape,
+        data: permuted((await parameter.variable.data()) as Float32Array, parameter.variable.shape, perm),
+      };
       continue;
     }
     const converted = perm === null ? tf.clone(parameter.variable) : tf.transpose(parameter.variable, perm);

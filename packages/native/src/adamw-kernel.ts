@@ -22,7 +22,24 @@ function adamWUpdateNative(args: KernelArgs): tf.TensorInfo[] | undefined {
   const { learningRate, beta1, beta2, epsilon, weightDecay, correction1, correction2 } = attributes;
   const shape = variable.shape.slice();
   return runNativeOutputs(ADAMW_UPDATE_KERNEL, backend, [shape, shape, shape], (native, heap, [outW, outM, outV]) =>
-    native.adamUpdate(heap, w!, g!, m!, v!, outW!, outM!, outV!, sizeOf(shape), learningRate, beta1, beta2, epsilon, weightDecay, correction1, correction2),
+    native.adamUpdate(
+      heap,
+      w,
+      g,
+      m,
+      v,
+      outW,
+      outM,
+      outV,
+      sizeOf(shape),
+      learningRate,
+      beta1,
+      beta2,
+      epsilon,
+      weightDecay,
+      correction1,
+      correction2,
+    ),
   );
 }
 

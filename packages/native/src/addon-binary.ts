@@ -79,8 +79,6 @@ export async function requireAddonBinary(
     problems.push(`${binary.file} ${problem}`);
   }
   throw new Error(
-    problems.length === 0
-      ? `no prebuilt binary for ${process.platform}-${process.arch} and none built`
-      : problems.join('; '),
+    problems.length === 0 ? `no prebuilt binary for ${process.platform}-${process.arch} and none built` : problems.join('; '),
   );
 }

@@ -44,10 +44,10 @@ function referenceGemm(heap: Float32Array, g: Gemm, aOff: number, bOff: number, 
     const b0 = bOff + (g.broadcastB ? 0 : b * K * N);
     for (let i = 0; i < M; i++) {
       for (let j = 0; j < N; j++) {
-        let sum = biasOff >= 0 ? heap[biasOff + j]! : 0;
+        let sum = biasOff >= 0 ? heap[biasOff + j] : 0;
         for (let k = 0; k < K; k++) {
-          const a = heap[a0 + (transA ? k * M + i : i * K + k)]!;
-          const bv = heap[b0 + (transB ? j * K + k : k * N + j)]!;
+          const a = heap[a0 + (transA ? k * M + i : i * K + k)];
+          const bv = heap[b0 + (transB ? j * K + k : k * N + j)];
           sum += a * bv;
         }
         out[b * M * N + i * N + j] = sum;
@@ -109,7 +109,23 @@ interface Conv {
 }
 
 function geometry(c: Conv) {
-  return [c.N, c.H, c.W, c.Cin, c.KH, c.KW, c.Cout, c.strideH, c.strideW, c.dilationH, c.dilationW, c.padTop, c.padLeft, c.outH, c.outW] as const;
+  return [
+    c.N,
+    c.H,
+    c.W,
+    c.Cin,
+    c.KH,
+    c.KW,
+    c.Cout,
+    c.strideH,
+    c.strideW,
+    c.dilationH,
+    c.dilationW,
+    c.padTop,
+    c.padLeft,
+    c.outH,
+    c.outW,
+  ] as const;
 }
 
 /** Calls visit(xIndex, wIndex, yIndex) for every multiply of the convolution. */
@@ -216,7 +232,21 @@ describe.skipIf(loading.addon === undefined)('the native addon', () => {
     conv(),
     conv({ N: 1, H: 7, W: 9, Cin: 3, Cout: 16, strideH: 1, strideW: 1, outH: 7, outW: 9 }),
     conv({ N: 3, H: 8, W: 6, Cin: 8, KH: 1, KW: 1, Cout: 12, strideH: 1, strideW: 1, padTop: 0, padLeft: 0, outH: 8, outW: 6 }),
-    conv({ N: 1, H: 9, W: 7, Cin: 4, Cout: 6, strideH: 1, strideW: 1, dilationH: 2, dilationW: 2, padTop: 2, padLeft: 2, outH: 9, outW: 7 }),
+    conv({
+      N: 1,
+      H: 9,
+      W: 7,
+      Cin: 4,
+      Cout: 6,
+      strideH: 1,
+      strideW: 1,
+      dilationH: 2,
+      dilationW: 2,
+      padTop: 2,
+      padLeft: 2,
+      outH: 9,
+      outW: 7,
+    }),
     conv({ N: 2, H: 8, W: 8, Cin: 6, KH: 2, KW: 2, Cout: 10, padTop: 0, padLeft: 0, outH: 4, outW: 4 }),
     conv({ N: 1, H: 6, W: 10, Cin: 3, KH: 3, KW: 5, Cout: 4, strideH: 1, strideW: 3, padTop: 0, padLeft: 2, outH: 4, outW: 4 }),
   ];
@@ -230,7 +260,7 @@ describe.skipIf(loading.addon === undefined)('the native addon', () => {
       const expected = new Float32Array(sizes.y);
       if (withBias) for (let index = 0; index < sizes.y; index++) expected[index] = heap[biasOff + (index % c.Cout)]!;
       forEachTap(c, (x, w, y) => {
-        expected[y] += heap[xOff + x]! * heap[wOff + w]!;
+        expected[y] += heap[xOff + x] * heap[wOff + w];
       });
       addon.conv2d(heap, xOff, wOff, yOff, biasOff, ...geometry(c));
       expect(relativeError(heap.subarray(yOff, yOff + sizes.y), expected)).toBeLessThanOrEqual(1e-5);
@@ -243,7 +273,7 @@ describe.skipIf(loading.addon === undefined)('the native addon', () => {
     const [dyOff, wOff, dxOff] = offsets as [number, number, number];
     const expected = new Float32Array(sizes.x);
     forEachTap(c, (x, w, y) => {
-      expected[x] += heap[dyOff + y]! * heap[wOff + w]!;
+      expected[x] += heap[dyOff + y] * heap[wOff + w];
     });
     addon.conv2dBackpropInput(heap, dyOff, wOff, dxOff, ...geometry(c));
     expect(relativeError(heap.subarray(dxOff, dxOff + sizes.x), expected)).toBeLessThanOrEqual(1e-5);
@@ -255,7 +285,7 @@ describe.skipIf(loading.addon === undefined)('the native addon', () => {
     const [xOff, dyOff, dwOff] = offsets as [number, number, number];
     const expected = new Float32Array(sizes.w);
     forEachTap(c, (x, w, y) => {
-      expected[w] += heap[xOff + x]! * heap[dyOff + y]!;
+      expected[w] += heap[xOff + x] * heap[dyOff + y];
     });
     addon.conv2dBackpropFilter(heap, xOff, dyOff, dwOff, ...geometry(c));
     expect(relativeError(heap.subarray(dwOff, dwOff + sizes.w), expected)).toBeLessThanOrEqual(1e-5);
@@ -275,7 +305,14 @@ describe.skipIf(loading.addon === undefined)('the native addon', () => {
     addon.conv2dBackpropInput(heap, 0, 0, 100, ...geometry(strided));
     expect(Array.from(heap.subarray(100, 100 + 2 * 6 * 6 * 3)).every((value) => value === 0)).toBe(true);
     heap.fill(7);
-    addon.conv2d(heap, 0, 0, 100, -1, ...geometry(conv({ N: 2, H: 6, W: 6, Cin: 0, Cout: 4, strideH: 1, strideW: 1, outH: 6, outW: 6, padTop: 1, padLeft: 1 })));
+    addon.conv2d(
+      heap,
+      0,
+      0,
+      100,
+      -1,
+      ...geometry(conv({ N: 2, H: 6, W: 6, Cin: 0, Cout: 4, strideH: 1, strideW: 1, outH: 6, outW: 6, padTop: 1, padLeft: 1 })),
+    );
     expect(Array.from(heap.subarray(100, 100 + 2 * 6 * 6 * 4)).every((value) => value === 0)).toBe(true);
   });
 

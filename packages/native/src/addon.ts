@@ -85,7 +85,14 @@ export interface NativeAddon {
    */
   concat(heap: Float32Array, outOff: number, outer: number, offsets: readonly number[], inner: readonly number[]): void;
   /** Copies the box [begin, begin + size) of the row-major tensor of `shape` at inOff to outOff (rank ≤ 8). */
-  slice(heap: Float32Array, inOff: number, outOff: number, shape: readonly number[], begin: readonly number[], size: readonly number[]): void;
+  slice(
+    heap: Float32Array,
+    inOff: number,
+    outOff: number,
+    shape: readonly number[],
+    begin: readonly number[],
+    size: readonly number[],
+  ): void;
   /** Writes the tensor of `shape` at inOff repeated reps[d] times along each dimension d to outOff (rank ≤ 8). */
   tile(heap: Float32Array, inOff: number, outOff: number, shape: readonly number[], reps: readonly number[]): void;
   /**

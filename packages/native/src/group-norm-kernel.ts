@@ -17,14 +17,24 @@ function groupNormNative(args: KernelArgs): tf.TensorInfo[] | undefined {
   if (backend === undefined || !x || !gamma || !beta || x.shape.length !== 3) return undefined;
   if (![x, gamma, beta].every((input) => input.dtype === 'float32')) return undefined;
   const [batch, pixels, channels] = x.shape as [number, number, number];
-  if (sizeOf(gamma.shape) !== channels || sizeOf(beta.shape) !== channels || !Number.isInteger(groups) || groups < 1 || channels % groups !== 0) {
+  if (
+    sizeOf(gamma.shape) !== channels ||
+    sizeOf(beta.shape) !== channels ||
+    !Number.isInteger(groups) ||
+    groups < 1 ||
+    channels % groups !== 0
+  ) {
     return undefined;
   }
   const offsets = [x, gamma, beta].map((input) => elementOffset(backend, input));
   if (offsets.some((offset) => offset === undefined)) return undefined;
   const [input, scale, shift] = offsets as number[];
-  return runNativeOutputs(GROUP_NORM_KERNEL, backend, [x.shape.slice(), x.shape.slice(), [batch, 1, channels]], (native, heap, [out, centered, inverseStd]) =>
-    native.groupNorm(heap, input!, scale!, shift!, out!, centered!, inverseStd!, batch, pixels, channels, groups, epsilon),
+  return runNativeOutputs(
+    GROUP_NORM_KERNEL,
+    backend,
+    [x.shape.slice(), x.shape.slice(), [batch, 1, channels]],
+    (native, heap, [out, centered, inverseStd]) =>
+      native.groupNorm(heap, input, scale, shift, out, centered, inverseStd, batch, pixels, channels, groups, epsilon),
   );
 }
 

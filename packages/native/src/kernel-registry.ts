@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { loadedNativeAddon } from './addon.js';
-import { BACKEND, type KernelArgs, type NativeKernel } from './wasm-heap.js';
+import { BACKEND, type NativeKernel } from './wasm-heap.js';
 import { OPTIMIZER_KERNELS } from './adamw-kernel.js';
 import { GROUP_NORM_KERNELS } from './group-norm-kernel.js';
 import { LAYOUT_KERNELS } from './layout-kernels.js';

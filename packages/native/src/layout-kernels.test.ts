@@ -17,11 +17,43 @@ describe.skipIf(!loading.available)('native layout kernels', () => {
   });
 
   it.each([
-    { shapes: [[2, 3, 4, 5], [2, 3, 4, 7]], axis: 3 },
-    { shapes: [[2, 3, 4, 5], [2, 1, 4, 5], [2, 2, 4, 5]], axis: 1 },
-    { shapes: [[3, 5], [4, 5]], axis: 0 },
-    { shapes: [[2, 0, 3], [2, 4, 3], [2, 1, 3]], axis: 1 },
-    { shapes: [[1, 9], [1, 1]], axis: -1 },
+    {
+      shapes: [
+        [2, 3, 4, 5],
+        [2, 3, 4, 7],
+      ],
+      axis: 3,
+    },
+    {
+      shapes: [
+        [2, 3, 4, 5],
+        [2, 1, 4, 5],
+        [2, 2, 4, 5],
+      ],
+      axis: 1,
+    },
+    {
+      shapes: [
+        [3, 5],
+        [4, 5],
+      ],
+      axis: 0,
+    },
+    {
+      shapes: [
+        [2, 0, 3],
+        [2, 4, 3],
+        [2, 1, 3],
+      ],
+      axis: 1,
+    },
+    {
+      shapes: [
+        [1, 9],
+        [1, 1],
+      ],
+      axis: -1,
+    },
   ])('Concat $shapes along $axis matches cpu', async ({ shapes, axis }) => {
     await expectMatchesCpu(shapes, (...inputs) => tf.concat(inputs, axis), ['Concat']);
   });
@@ -41,7 +73,7 @@ describe.skipIf(!loading.available)('native layout kernels', () => {
     { shape: [9], begin: [2], size: [5] },
     { shape: [3, 4], begin: [1, 1], size: [0, 2] },
   ])('Slice of $shape from $begin, size $size matches cpu', async ({ shape, begin, size }) => {
-    await expectMatchesCpu([shape], (x) => tf.slice(x!, begin, size), size.includes(0) ? [] : ['Slice']);
+    await expectMatchesCpu([shape], (x) => tf.slice(x, begin, size), size.includes(0) ? [] : ['Slice']);
   });
 
   it.each([
@@ -49,7 +81,7 @@ describe.skipIf(!loading.available)('native layout kernels', () => {
     { shape: [6, 3], splits: 3, axis: 0 },
     { shape: [2, 5, 3], splits: [1, -1, 2], axis: 1 },
   ])('SplitV of $shape into $splits along $axis matches cpu', async ({ shape, splits, axis }) => {
-    await expectMatchesCpu([shape], (x) => tf.split(x!, splits, axis), ['SplitV']);
+    await expectMatchesCpu([shape], (x) => tf.split(x, splits, axis), ['SplitV']);
   });
 
   it.each([
@@ -58,7 +90,7 @@ describe.skipIf(!loading.available)('native layout kernels', () => {
     { shape: [5], reps: [4] },
     { shape: [2, 1, 3], reps: [1, 0, 2] },
   ])('Tile of $shape by $reps matches cpu', async ({ shape, reps }) => {
-    await expectMatchesCpu([shape], (x) => tf.tile(x!, reps), reps.includes(0) ? [] : ['Tile']);
+    await expectMatchesCpu([shape], (x) => tf.tile(x, reps), reps.includes(0) ? [] : ['Tile']);
   });
 
   it('the gradients of concat (SplitV) and of a slice match cpu', async () => {
@@ -68,8 +100,10 @@ describe.skipIf(!loading.available)('native layout kernels', () => {
         [2, 4, 4, 10],
       ],
       (a, b) => {
-        const gradients = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.slice(tf.concat([x, y], 3), [0, 1, 0, 2], [2, 3, 4, 12]))));
-        return gradients([a!, b!]);
+        const gradients = tf.grads((x: tf.Tensor, y: tf.Tensor) =>
+          tf.sum(tf.square(tf.slice(tf.concat([x, y], 3), [0, 1, 0, 2], [2, 3, 4, 12]))),
+        );
+        return gradients([a, b]);
       },
       ['Concat', 'Slice'],
     );

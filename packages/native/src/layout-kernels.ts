@@ -26,9 +26,9 @@ function concatNative(args: KernelArgs): tf.TensorInfo | undefined {
   if (backend === undefined || inputs.length === 0) return undefined;
   const dtype = copyDtype(...inputs);
   if (dtype === undefined) return undefined;
-  const rank = inputs[0]!.shape.length;
+  const rank = inputs[0].shape.length;
   if (rank === 0 || inputs.some((input) => input.shape.length !== rank)) return undefined;
-  const along = tf.util.parseAxisParam(axis, inputs[0]!.shape)[0]!;
+  const along = tf.util.parseAxisParam(axis, inputs[0].shape)[0];
   const outShape = tf.backend_util.computeOutShape(
     inputs.map((input) => input.shape),
     along,
@@ -57,7 +57,7 @@ function sliceNative(args: KernelArgs): tf.TensorInfo | undefined {
   if (backend === undefined || x == null || x.shape.length > MAX_RANK) return undefined;
   const dtype = copyDtype(x);
   if (dtype === undefined) return undefined;
-  const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
+  const [begin, size] = tf.slice_util.parseSliceParams(x, attrs.begin, attrs.size);
   return sliceInto('Slice', backend, x, begin, size, dtype);
 }
 
@@ -68,8 +68,8 @@ function splitVNative(args: KernelArgs): tf.TensorInfo[] | undefined {
   if (backend === undefined || x == null || x.shape.length === 0 || x.shape.length > MAX_RANK) return undefined;
   const dtype = copyDtype(x);
   if (dtype === undefined || loadedNativeAddon() === undefined) return undefined;
-  const along = tf.util.parseAxisParam(axis, x.shape)[0]!;
-  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, along);
+  const along = tf.util.parseAxisParam(axis, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x, numOrSizeSplits, along);
   const begin = new Array<number>(x.shape.length).fill(0);
   const outputs: tf.TensorInfo[] = [];
   try {
@@ -79,7 +79,7 @@ function splitVNative(args: KernelArgs): tf.TensorInfo[] | undefined {
       const output = sliceInto('SplitV', backend, x, begin.slice(), size, dtype);
       if (output === undefined) throw new Error('SplitV (@diffusion-ts/native): the input has no heap offset');
       outputs.push(output);
-      begin[along]! += length;
+      begin[along] += length;
     }
   } catch (error) {
     for (const output of outputs) backend.disposeData(output.dataId);
@@ -96,7 +96,7 @@ function tileNative(args: KernelArgs): tf.TensorInfo | undefined {
   const dtype = copyDtype(x);
   const input = elementOffset(backend, x);
   if (dtype === undefined || input === undefined) return undefined;
-  const outShape = x.shape.map((length, axis) => length * reps[axis]!);
+  const outShape = x.shape.map((length, axis) => length * reps[axis]);
   if (sizeOf(outShape) === 0) return backend.makeOutput(outShape, dtype);
   return runNative('Tile', backend, outShape, (addon, heap, out) => addon.tile(heap, input, out, x.shape, reps), dtype);
 }

@@ -11,7 +11,6 @@ const loading = await loadForTests('pointwise kernel');
 if (loading.available) registerNativeWasmKernels();
 
 describeNative('native pointwise kernels', loading.available, () => {
-
   const binary: Array<[string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor]> = [
     ['Add', tf.add],
     ['Sub', tf.sub],
@@ -28,7 +27,7 @@ describeNative('native pointwise kernels', loading.available, () => {
   ];
   for (const [name, op] of binary) {
     it.each(shapes)(`${name} of $a and $b matches cpu`, async ({ a, b }) => {
-      await expectMatchesCpu([a, b], (x, y) => op(x!, y!), [name]);
+      await expectMatchesCpu([a, b], (x, y) => op(x, y), [name]);
     });
   }
 
@@ -39,7 +38,7 @@ describeNative('native pointwise kernels', loading.available, () => {
         [2, 1, 3],
         [1, 4, 1],
       ],
-      (x, y) => tf.add(x!, y!),
+      (x, y) => tf.add(x, y),
       [],
     );
     expect(nativeKernelCallCount('Add')).toBe(before);
@@ -52,7 +51,7 @@ describeNative('native pointwise kernels', loading.available, () => {
     ['Neg', tf.neg],
     ['Sigmoid', (x: tf.Tensor) => tf.sigmoid(tf.mul(x, 30))],
   ] as const)('%s matches cpu', async (name, op) => {
-    await expectMatchesCpu([[1000003]], (x) => op(x!), [name]);
+    await expectMatchesCpu([[1000003]], (x) => op(x), [name]);
   });
 
   it.each([
@@ -62,15 +61,23 @@ describeNative('native pointwise kernels', loading.available, () => {
     { shape: [8, 6, 6, 13], axis: [1, 2, 3], keepDims: true },
     { shape: [200001], axis: [0], keepDims: false },
   ])('Sum of $shape over $axis (keepDims $keepDims) matches cpu', async ({ shape, axis, keepDims }) => {
-    await expectMatchesCpu([shape], (x) => tf.sum(x!, axis, keepDims), ['Sum']);
+    await expectMatchesCpu([shape], (x) => tf.sum(x, axis, keepDims), ['Sum']);
   });
 
   it('Sum over middle axes falls back and matches', async () => {
-    await expectMatchesCpu([[4, 5, 6, 7]], (x) => tf.sum(x!, [1, 2]), []);
+    await expectMatchesCpu([[4, 5, 6, 7]], (x) => tf.sum(x, [1, 2]), []);
   });
 
   it('AddN matches cpu', async () => {
-    await expectMatchesCpu([[3, 50, 7], [3, 50, 7], [3, 50, 7]], (a, b, c) => tf.addN([a!, b!, c!]), ['AddN']);
+    await expectMatchesCpu(
+      [
+        [3, 50, 7],
+        [3, 50, 7],
+        [3, 50, 7],
+      ],
+      (a, b, c) => tf.addN([a, b, c]),
+      ['AddN'],
+    );
   });
 
   it('Identity and a same-dtype Cast share the data, which outlives the input', async () => {
@@ -91,32 +98,46 @@ describeNative('native pointwise kernels', loading.available, () => {
 
   it('the fused SiLU and its gradient match x sigmoid(x) on cpu', async () => {
     const reference = await runOn('cpu', [[100003], [100003]], 3, (x, dy) => {
-      const gradient = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.mul(input, tf.sigmoid(input)), dy!)))(tf.mul(x!, 8));
-      return [tf.mul(tf.mul(x!, 8), tf.sigmoid(tf.mul(x!, 8))), gradient];
+      const gradient = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.mul(input, tf.sigmoid(input)), dy)))(tf.mul(x, 8));
+      return [tf.mul(tf.mul(x, 8), tf.sigmoid(tf.mul(x, 8))), gradient];
     });
     const actual = await runOn('wasm', [[100003], [100003]], 3, (x, dy) => {
-      const scaled = tf.mul(x!, 8);
-      const value = tf.engine().runKernel(SILU_KERNEL, { x: scaled }) as tf.Tensor;
-      const gradient = tf.engine().runKernel(SILU_GRAD_KERNEL, { x: scaled, dy: dy! }) as tf.Tensor;
+      const scaled = tf.mul(x, 8);
+      const value = tf.engine().runKernel<tf.Tensor>(SILU_KERNEL, { x: scaled });
+      const gradient = tf.engine().runKernel<tf.Tensor>(SILU_GRAD_KERNEL, { x: scaled, dy: dy });
       return [value, gradient];
     });
-    actual.forEach((output, index) => expect(relativeError(output.data as Float32Array, reference[index]!.data as Float32Array)).toBeLessThanOrEqual(1e-6));
+    actual.forEach((output, index) =>
+      expect(relativeError(output.data as Float32Array, reference[index].data as Float32Array)).toBeLessThanOrEqual(1e-6),
+    );
   });
 
   it('the AdamW update matches its tfjs composition (PyTorch order)', async () => {
-    const attributes = { learningRate: 3e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, correction1: 1 - 0.9 ** 3, correction2: 1 - 0.999 ** 3 };
+    const attributes = {
+      learningRate: 3e-3,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      weightDecay: 0.01,
+      correction1: 1 - 0.9 ** 3,
+      correction2: 1 - 0.999 ** 3,
+    };
     const shape = [70001];
     const reference = await runOn('cpu', [shape, shape, shape, shape], 5, (w, g, m, v) => {
       const { learningRate: lr, beta1, beta2, epsilon, weightDecay, correction1, correction2 } = attributes;
-      const m2 = tf.add(tf.mul(m!, beta1), tf.mul(g!, 1 - beta1));
-      const v2 = tf.add(tf.mul(tf.abs(v!), beta2), tf.mul(tf.square(g!), 1 - beta2));
+      const m2 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+      const v2 = tf.add(tf.mul(tf.abs(v), beta2), tf.mul(tf.square(g), 1 - beta2));
       const denominator = tf.add(tf.div(tf.sqrt(v2), Math.sqrt(correction2)), epsilon);
-      return [tf.sub(tf.mul(w!, 1 - lr * weightDecay), tf.mul(tf.div(m2, denominator), lr / correction1)), m2, v2];
+      return [tf.sub(tf.mul(w, 1 - lr * weightDecay), tf.mul(tf.div(m2, denominator), lr / correction1)), m2, v2];
     });
     const actual = await runOn('wasm', [shape, shape, shape, shape], 5, (w, g, m, v) =>
-      tf.engine().runKernel(ADAMW_UPDATE_KERNEL, { variable: w!, gradient: g!, firstMoment: m!, secondMoment: tf.abs(v!) }, attributes as unknown as tf.NamedAttrMap) as tf.Tensor[],
+      tf
+        .engine()
+        .runKernel<tf.Tensor[]>(ADAMW_UPDATE_KERNEL, { variable: w, gradient: g, firstMoment: m, secondMoment: tf.abs(v) }, attributes),
     );
-    actual.forEach((output, index) => expect(relativeError(output.data as Float32Array, reference[index]!.data as Float32Array)).toBeLessThanOrEqual(1e-6));
+    actual.forEach((output, index) =>
+      expect(relativeError(output.data as Float32Array, reference[index].data as Float32Array)).toBeLessThanOrEqual(1e-6),
+    );
   });
 
   it.each([
@@ -128,18 +149,20 @@ describeNative('native pointwise kernels', loading.available, () => {
     const perGroup = channels / groups;
     const shapes = [shape, [channels], [channels]];
     const reference = await runOn('cpu', shapes, 11, (x, gamma, beta) => {
-      const grouped = tf.reshape(x!, [batch, pixels, groups, perGroup]);
+      const grouped = tf.reshape(x, [batch, pixels, groups, perGroup]);
       const mean = tf.mean(grouped, [1, 3], true);
       const centered = tf.sub(grouped, mean);
       const inverse = tf.rsqrt(tf.add(tf.mean(tf.square(centered), [1, 3], true), 1e-6));
       const flatCentered = tf.reshape(centered, shape);
       const inverseStd = tf.reshape(tf.broadcastTo(inverse, [batch, 1, groups, perGroup]), [batch, 1, channels]);
-      return [tf.add(tf.mul(tf.mul(flatCentered, inverseStd), gamma!), beta!), flatCentered, inverseStd];
+      return [tf.add(tf.mul(tf.mul(flatCentered, inverseStd), gamma), beta), flatCentered, inverseStd];
     });
     const actual = await runOn('wasm', shapes, 11, (x, gamma, beta) =>
-      tf.engine().runKernel(GROUP_NORM_KERNEL, { x: x!, gamma: gamma!, beta: beta! }, { groups, epsilon: 1e-6 } as unknown as tf.NamedAttrMap) as tf.Tensor[],
+      tf.engine().runKernel<tf.Tensor[]>(GROUP_NORM_KERNEL, { x: x, gamma: gamma, beta: beta }, { groups, epsilon: 1e-6 }),
     );
-    actual.forEach((output, index) => expect(relativeError(output.data as Float32Array, reference[index]!.data as Float32Array)).toBeLessThanOrEqual(1e-5));
+    actual.forEach((output, index) =>
+      expect(relativeError(output.data as Float32Array, reference[index].data as Float32Array)).toBeLessThanOrEqual(1e-5),
+    );
   });
 
   it('leaves no tensors behind', async () => {

@@ -22,7 +22,7 @@ function periodic(shape: readonly number[], outShape: readonly number[]): boolea
   const offset = outShape.length - shape.length;
   let trailing = true;
   for (let axis = outShape.length - 1; axis >= 0; axis -= 1) {
-    const length = axis - offset >= 0 ? shape[axis - offset]! : 1;
+    const length = axis - offset >= 0 ? shape[axis - offset] : 1;
     if (trailing && length === outShape[axis]) continue;
     trailing = false;
     if (length !== 1) return false;
@@ -81,7 +81,9 @@ function sumNative(args: KernelArgs): tf.TensorInfo | undefined {
   const split = leading ? axes.length : rank - axes.length;
   const outer = sizeOf(x.shape.slice(0, split));
   const inner = sizeOf(x.shape.slice(split));
-  const outShape = keepDims ? x.shape.map((length, index) => (axes.includes(index) ? 1 : length)) : x.shape.filter((_, index) => !axes.includes(index));
+  const outShape = keepDims
+    ? x.shape.map((length, index) => (axes.includes(index) ? 1 : length))
+    : x.shape.filter((_, index) => !axes.includes(index));
   const input = elementOffset(backend, x);
   if (input === undefined || outer * inner === 0) return undefined;
   return runNative('Sum', backend, outShape, (addon, heap, out) => addon.reduceSum(heap, input, out, outer, inner, leading));
@@ -91,8 +93,9 @@ function addNNative(args: KernelArgs): tf.TensorInfo | undefined {
   const backend = asWasmBackend(args.backend);
   const inputs = Object.values(args.inputs).filter((input): input is tf.TensorInfo => input != null);
   if (backend === undefined || inputs.length === 0 || !inputs.every((input) => input.dtype === 'float32')) return undefined;
-  const shape = inputs[0]!.shape;
-  if (!inputs.every((input) => input.shape.length === shape.length && input.shape.every((length, axis) => length === shape[axis]))) return undefined;
+  const shape = inputs[0].shape;
+  if (!inputs.every((input) => input.shape.length === shape.length && input.shape.every((length, axis) => length === shape[axis])))
+    return undefined;
   const offsets = inputs.map((input) => elementOffset(backend, input));
   if (offsets.some((offset) => offset === undefined)) return undefined;
   const n = sizeOf(shape);
@@ -120,7 +123,9 @@ function siluGradNative(args: KernelArgs): tf.TensorInfo | undefined {
   const dyOffset = elementOffset(backend, dy);
   if (xOffset === undefined || dyOffset === undefined) return undefined;
   if (n === 0) return backend.makeOutput(x.shape.slice(), 'float32');
-  return runNative(SILU_GRAD_KERNEL, backend, x.shape.slice(), (addon, heap, out) => addon.binary(heap, 4, xOffset, n, dyOffset, n, out, n));
+  return runNative(SILU_GRAD_KERNEL, backend, x.shape.slice(), (addon, heap, out) =>
+    addon.binary(heap, 4, xOffset, n, dyOffset, n, out, n),
+  );
 }
 
 /** `Cast` to the dtype a tensor already has: shared, like `Identity` (other casts: wasm's own kernel). */

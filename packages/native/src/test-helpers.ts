@@ -41,8 +41,8 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
   let scale = 0;
   let worst = 0;
   for (let index = 0; index < expected.length; index++) {
-    scale = Math.max(scale, Math.abs(expected[index]!));
-    worst = Math.max(worst, Math.abs(actual[index]! - expected[index]!));
+    scale = Math.max(scale, Math.abs(expected[index]));
+    worst = Math.max(worst, Math.abs(actual[index] - expected[index]));
   }
   return worst / (scale || 1);
 }
@@ -52,7 +52,15 @@ export type Compute = (...inputs: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
 /** Runs `compute` on `backend` with fresh tensors of the given shapes (random values from `seed`). */
 export async function runOn(backend: string, shapes: number[][], seed: number, compute: Compute) {
   await tf.setBackend(backend);
-  const inputs = shapes.map((shape, index) => tf.tensor(randomValues(shape.reduce((p, n) => p * n, 1), seed * 101 + index), shape));
+  const inputs = shapes.map((shape, index) =>
+    tf.tensor(
+      randomValues(
+        shape.reduce((p, n) => p * n, 1),
+        seed * 101 + index,
+      ),
+      shape,
+    ),
+  );
   const result = compute(...inputs);
   const outputs = Array.isArray(result) ? result : [result];
   const values = await Promise.all(outputs.map(async (output) => ({ shape: output.shape, data: await output.data() })));
@@ -67,13 +75,13 @@ export async function runOn(backend: string, shapes: number[][], seed: number, c
 export async function expectMatchesCpu(shapes: number[][], compute: Compute, nativeKernels: string[], seed = 1): Promise<number[]> {
   const before = nativeKernels.map((name) => nativeKernelCallCount(name));
   const actual = await runOn('wasm', shapes, seed, compute);
-  const calls = nativeKernels.map((name, index) => nativeKernelCallCount(name) - before[index]!);
+  const calls = nativeKernels.map((name, index) => nativeKernelCallCount(name) - before[index]);
   const expected = await runOn('cpu', shapes, seed, compute);
   await tf.setBackend('wasm');
   expect(actual.map((output) => output.shape)).toEqual(expected.map((output) => output.shape));
-  const errors = actual.map((output, index) => relativeError(output.data as Float32Array, expected[index]!.data as Float32Array));
+  const errors = actual.map((output, index) => relativeError(output.data as Float32Array, expected[index].data as Float32Array));
   for (const error of errors) expect(error).toBeLessThanOrEqual(1e-5);
-  expect(Object.fromEntries(nativeKernels.map((name, index) => [name, calls[index]! > 0]))).toEqual(
+  expect(Object.fromEntries(nativeKernels.map((name, index) => [name, calls[index] > 0]))).toEqual(
     Object.fromEntries(nativeKernels.map((name) => [name, true])),
   );
   return errors;

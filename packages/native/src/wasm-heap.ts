@@ -2,7 +2,7 @@
  * What every native kernel needs from tfjs' wasm backend: its heap, tensor offsets into it, and
  * output allocation, plus the call counters the tests read.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 
 import { loadedNativeAddon, type NativeAddon } from './addon.js';
 
@@ -107,7 +107,8 @@ export function runNativeOutputs(
   const outputs = shapes.map((shape) => backend.makeOutput(shape, dtype));
   try {
     const offsets = outputs.map((output) => elementOffset(backend, output));
-    if (offsets.some((offset) => offset === undefined)) throw new Error(`${name} (@diffusion-ts/native): the wasm backend gave an output no heap offset`);
+    if (offsets.some((offset) => offset === undefined))
+      throw new Error(`${name} (@diffusion-ts/native): the wasm backend gave an output no heap offset`);
     compute(addon, heapOf(backend), offsets as number[]);
   } catch (error) {
     for (const output of outputs) backend.disposeData(output.dataId);
@@ -125,6 +126,5 @@ export function runNative(
   compute: (addon: NativeAddon, heap: Float32Array, outputOffset: number) => void,
   dtype: 'float32' | 'int32' = 'float32',
 ): tf.TensorInfo | undefined {
-  return runNativeOutputs(name, backend, [shape], (addon, heap, [offset]) => compute(addon, heap, offset!), dtype)?.[0];
+  return runNativeOutputs(name, backend, [shape], (addon, heap, [offset]) => compute(addon, heap, offset), dtype)?.[0];
 }
-

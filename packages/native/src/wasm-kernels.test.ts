@@ -5,12 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import {
-  nativeWasmKernelsRegistered,
-  registerNativeWasmKernels,
-  unregisterNativeWasmKernels,
-} from './kernel-registry.js';
-import { expectMatchesCpu, loadForTests, randomValues, relativeError, runOn } from './test-helpers.js';
+import { nativeWasmKernelsRegistered, registerNativeWasmKernels, unregisterNativeWasmKernels } from './kernel-registry.js';
+import { expectMatchesCpu, loadForTests, randomValues } from './test-helpers.js';
 import { nativeKernelCallCount } from './wasm-heap.js';
 
 const KERNEL_NAMES = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', '_FusedMatMul'];
@@ -78,7 +74,7 @@ describeNative('native wasm kernels', () => {
     unregisterNativeWasmKernels();
   });
 
-  it('are registered over wasm\'s own, keeping their setup functions', () => {
+  it("are registered over wasm's own, keeping their setup functions", () => {
     expect(nativeWasmKernelsRegistered()).toBe(true);
     for (const name of KERNEL_NAMES) {
       const current = tf.getKernel(name, 'wasm');
@@ -115,28 +111,25 @@ describeNative('native wasm kernels', () => {
   });
 
   describe('FusedConv2D', () => {
-    it.each([
-      { x: [3, 7, 9, 16], filter: [3, 3, 16, 32], strides: 1, pad: 'same' as Pad },
+    it.each<ConvCase>([
+      { x: [3, 7, 9, 16], filter: [3, 3, 16, 32], strides: 1, pad: 'same' },
       { x: [1, 8, 8, 8], filter: [3, 3, 8, 12], strides: 2, pad: PAD_1 },
-      { x: [3, 7, 9, 32], filter: [1, 1, 32, 64], strides: 1, pad: 'valid' as Pad },
-      { x: [2, 8, 7, 5], filter: [3, 3, 5, 6], strides: 2, pad: 'same' as Pad },
+      { x: [3, 7, 9, 32], filter: [1, 1, 32, 64], strides: 1, pad: 'valid' },
+      { x: [2, 8, 7, 5], filter: [3, 3, 5, 6], strides: 2, pad: 'same' },
     ])('with a bias matches cpu for x $x, filter $filter', async ({ x, filter, strides, pad }) => {
       await expectMatchesCpu(
-        [x, filter, [filter[3]!]],
+        [x, filter, [filter[3]]],
         (xs, w, bias) => tf.fused.conv2d({ x: xs as tf.Tensor4D, filter: w as tf.Tensor4D, strides, pad, bias }),
         ['FusedConv2D'],
       );
     });
 
-    it('falls back to wasm\'s kernel for a relu activation, still matching cpu', async () => {
+    it("falls back to wasm's kernel for a relu activation, still matching cpu", async () => {
       const before = nativeKernelCallCount('FusedConv2D');
       await expectMatchesCpu(
-        [
-          [1, 7, 9, 8],
-          [3, 3, 8, 16],
-          [16],
-        ],
-        (x, w, bias) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias, activation: 'relu' }),
+        [[1, 7, 9, 8], [3, 3, 8, 16], [16]],
+        (x, w, bias) =>
+          tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias, activation: 'relu' }),
         [],
       );
       expect(nativeKernelCallCount('FusedConv2D')).toBe(before);
@@ -144,40 +137,32 @@ describeNative('native wasm kernels', () => {
   });
 
   describe('conv2d gradients', () => {
-    it.each(CONVS)(
-      'dx and dw match cpu for x $x, filter $filter, stride $strides, pad $pad',
-      async ({ x, filter, strides, pad }) => {
-        const outShape = tf.tidy(() => tf.conv2d(tf.zeros(x) as tf.Tensor4D, tf.zeros(filter) as tf.Tensor4D, strides, pad).shape);
-        await expectMatchesCpu(
-          [x, filter, outShape],
-          (xs, w, dy) =>
-            tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, strides, pad), dy!)))([
-              xs!,
-              w!,
-            ]),
-          ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'],
-        );
-      },
-    );
+    it.each(CONVS)('dx and dw match cpu for x $x, filter $filter, stride $strides, pad $pad', async ({ x, filter, strides, pad }) => {
+      const outShape = tf.tidy(() => tf.conv2d(tf.zeros(x) as tf.Tensor4D, tf.zeros(filter) as tf.Tensor4D, strides, pad).shape);
+      await expectMatchesCpu(
+        [x, filter, outShape],
+        (xs, w, dy) =>
+          tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, strides, pad), dy)))([
+            xs,
+            w,
+          ]),
+        ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'],
+      );
+    });
 
     it('variableGrads through a fused conv with bias match cpu (dw, dbias, via dx of a second layer)', async () => {
       await expectMatchesCpu(
-        [
-          [3, 7, 9, 8],
-          [3, 3, 8, 16],
-          [16],
-          [3, 3, 16, 4],
-        ],
+        [[3, 7, 9, 8], [3, 3, 8, 16], [16], [3, 3, 16, 4]],
         (x, w1, b1, w2) => {
-          const filter1 = tf.variable(w1!, true, undefined);
-          const bias1 = tf.variable(b1!, true, undefined);
-          const filter2 = tf.variable(w2!, true, undefined);
+          const filter1 = tf.variable(w1, true, undefined);
+          const bias1 = tf.variable(b1, true, undefined);
+          const filter2 = tf.variable(w2, true, undefined);
           const { value, grads } = tf.variableGrads(() => {
             const hidden = tf.fused.conv2d({ x: x as tf.Tensor4D, filter: filter1 as tf.Tensor4D, strides: 2, pad: PAD_1, bias: bias1 });
             const y = tf.conv2d(hidden, filter2 as tf.Tensor4D, 1, 'same');
             return tf.mean(tf.square(y));
           }, [filter1, bias1, filter2]);
-          const results = [value, grads[filter1.name]!, grads[bias1.name]!, grads[filter2.name]!];
+          const results = [value, grads[filter1.name], grads[bias1.name], grads[filter2.name]];
           tf.dispose([filter1, bias1, filter2]);
           return results;
         },
@@ -197,9 +182,17 @@ describeNative('native wasm kernels', () => {
       const [M, K, N] = [5, 4, 6];
       const a = transposeA ? [K, M] : [M, K];
       const b = transposeB ? [N, K] : [K, N];
-      await expectMatchesCpu([a, b], (x, y) => tf.matMul(x!, y!, transposeA, transposeB), ['BatchMatMul']);
-      await expectMatchesCpu([[3, ...a], [3, ...b]], (x, y) => tf.matMul(x!, y!, transposeA, transposeB), ['BatchMatMul'], 2);
-      await expectMatchesCpu([[2, 3, ...a], b], (x, y) => tf.matMul(x!, y!, transposeA, transposeB), ['BatchMatMul'], 3);
+      await expectMatchesCpu([a, b], (x, y) => tf.matMul(x, y, transposeA, transposeB), ['BatchMatMul']);
+      await expectMatchesCpu(
+        [
+          [3, ...a],
+          [3, ...b],
+        ],
+        (x, y) => tf.matMul(x, y, transposeA, transposeB),
+        ['BatchMatMul'],
+        2,
+      );
+      await expectMatchesCpu([[2, 3, ...a], b], (x, y) => tf.matMul(x, y, transposeA, transposeB), ['BatchMatMul'], 3);
     });
 
     it.each([
@@ -209,7 +202,7 @@ describeNative('native wasm kernels', () => {
       { a: [2, 1, 5, 4], b: [1, 4, 6] },
       { a: [2, 3, 5, 4], b: [2, 3, 4, 6] },
     ])('broadcasts batch shapes $a x $b like cpu', async ({ a, b }) => {
-      await expectMatchesCpu([a, b], (x, y) => tf.matMul(x!, y!), ['BatchMatMul']);
+      await expectMatchesCpu([a, b], (x, y) => tf.matMul(x, y), ['BatchMatMul']);
     });
 
     it('matches cpu for sizes that are not multiples of the register tile', async () => {
@@ -218,7 +211,7 @@ describeNative('native wasm kernels', () => {
           [37, 129],
           [129, 53],
         ],
-        (x, y) => tf.matMul(x!, y!),
+        (x, y) => tf.matMul(x, y),
         ['BatchMatMul'],
       );
       await expectMatchesCpu(
@@ -226,7 +219,7 @@ describeNative('native wasm kernels', () => {
           [2, 200, 64],
           [2, 96, 200],
         ],
-        (x, y) => tf.matMul(x!, y!, true, true),
+        (x, y) => tf.matMul(x, y, true, true),
         ['BatchMatMul'],
       );
     });
@@ -237,7 +230,7 @@ describeNative('native wasm kernels', () => {
           [3, 7, 5],
           [3, 5, 9],
         ],
-        (x, y) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.matMul(a, b))))([x!, y!]),
+        (x, y) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.matMul(a, b))))([x, y]),
         ['BatchMatMul'],
       );
     });
@@ -253,28 +246,16 @@ describeNative('native wasm kernels', () => {
       const [M, K, N] = [5, 4, 6];
       await expectMatchesCpu(
         [transposeA ? [3, K, M] : [3, M, K], transposeB ? [3, N, K] : [3, K, N], bias],
-        (a, b, c) => tf.fused.matMul({ a: a!, b: b!, transposeA, transposeB, bias: c }),
+        (a, b, c) => tf.fused.matMul({ a: a, b: b, transposeA, transposeB, bias: c }),
         ['_FusedMatMul'],
       );
     });
 
     it('with a bias and a broadcast batch matches cpu', async () => {
+      await expectMatchesCpu([[1, 5, 4], [3, 4, 6], [6]], (a, b, c) => tf.fused.matMul({ a: a, b: b, bias: c }), ['_FusedMatMul']);
       await expectMatchesCpu(
-        [
-          [1, 5, 4],
-          [3, 4, 6],
-          [6],
-        ],
-        (a, b, c) => tf.fused.matMul({ a: a!, b: b!, bias: c }),
-        ['_FusedMatMul'],
-      );
-      await expectMatchesCpu(
-        [
-          [3, 4, 5],
-          [1, 6, 4],
-          [6],
-        ],
-        (a, b, c) => tf.fused.matMul({ a: a!, b: b!, bias: c, transposeA: true, transposeB: true }),
+        [[3, 4, 5], [1, 6, 4], [6]],
+        (a, b, c) => tf.fused.matMul({ a: a, b: b, bias: c, transposeA: true, transposeB: true }),
         ['_FusedMatMul'],
       );
     });
@@ -285,22 +266,14 @@ describeNative('native wasm kernels', () => {
           [4, 7],
           [7, 3],
         ],
-        (a, b) => tf.fused.matMul({ a: a!, b: b! }),
+        (a, b) => tf.fused.matMul({ a: a, b: b }),
         ['_FusedMatMul'],
       );
     });
 
     it('falls back for a relu activation, still matching cpu', async () => {
       const before = nativeKernelCallCount('_FusedMatMul');
-      await expectMatchesCpu(
-        [
-          [4, 7],
-          [7, 3],
-          [3],
-        ],
-        (a, b, c) => tf.fused.matMul({ a: a!, b: b!, bias: c, activation: 'relu' }),
-        [],
-      );
+      await expectMatchesCpu([[4, 7], [7, 3], [3]], (a, b, c) => tf.fused.matMul({ a: a, b: b, bias: c, activation: 'relu' }), []);
       expect(nativeKernelCallCount('_FusedMatMul')).toBe(before);
     });
   });
@@ -313,7 +286,7 @@ describeNative('native wasm kernels', () => {
     const x = tf.zeros([0, 6, 6, 3]);
     const dy = tf.zeros([0, 6, 6, 4]);
     const attributes = { strides: 1, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: [3, 3, 3, 4] };
-    const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attributes as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const dw = tf.engine().runKernel<tf.Tensor>('Conv2DBackpropFilter', { x, dy }, attributes as unknown as tf.NamedAttrMap);
     expect(dw.shape).toEqual([3, 3, 3, 4]);
     expect(Array.from(await dw.data()).every((value) => value === 0)).toBe(true);
     expect(nativeKernelCallCount('Conv2DBackpropFilter')).toBe(before + 1);
@@ -324,11 +297,11 @@ describeNative('native wasm kernels', () => {
         tf.ones([3, 3, 3, 4]),
       ]),
     );
-    expect(Array.from(await grads[1]!.data()).every((value) => value === 0)).toBe(true);
+    expect(Array.from(await grads[1].data()).every((value) => value === 0)).toBe(true);
     tf.dispose([x, dy, dw, ...grads]);
   });
 
-  it('leave no tensors behind in a tidy\'d run', async () => {
+  it("leave no tensors behind in a tidy'd run", async () => {
     await tf.setBackend('wasm');
     const x = tf.tensor(randomValues(2 * 7 * 9 * 8, 1), [2, 7, 9, 8]) as tf.Tensor4D;
     const w = tf.tensor(randomValues(3 * 3 * 8 * 8, 2), [3, 3, 8, 8]) as tf.Tensor4D;
@@ -338,7 +311,7 @@ describeNative('native wasm kernels', () => {
         const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
           tf.sum(tf.fused.conv2d({ x: a as tf.Tensor4D, filter: b as tf.Tensor4D, strides: 2, pad: PAD_1, bias })),
         )([x, w]);
-        const product = tf.fused.matMul({ a: tf.reshape(dw!, [72, 8]), b: tf.reshape(dx!, [8, -1]), transposeB: false, bias: undefined });
+        const product = tf.fused.matMul({ a: tf.reshape(dw, [72, 8]), b: tf.reshape(dx, [8, -1]), transposeB: false, bias: undefined });
         return tf.sum(tf.matMul(product, product, true, false));
       });
     tf.dispose(step()); // the first run may create lasting tensors (tfjs caches scalars)

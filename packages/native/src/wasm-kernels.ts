@@ -127,7 +127,10 @@ function convGradient(
   args: KernelArgs,
   operand: tf.TensorInfo | undefined,
   dy: tf.TensorInfo | undefined,
-  shapes: (operand: tf.TensorInfo, attrs: Partial<tf.Conv2DBackpropInputAttrs & tf.Conv2DBackpropFilterAttrs>) => [number[], number[], number[]] | undefined,
+  shapes: (
+    operand: tf.TensorInfo,
+    attrs: Partial<tf.Conv2DBackpropInputAttrs & tf.Conv2DBackpropFilterAttrs>,
+  ) => [number[], number[], number[]] | undefined,
 ): tf.TensorInfo | undefined {
   const backend = asWasmBackend(args.backend);
   const attrs = (args.attrs ?? {}) as unknown as Partial<tf.Conv2DBackpropInputAttrs & tf.Conv2DBackpropFilterAttrs>;
@@ -180,10 +183,10 @@ function matMulNative(name: string, args: KernelArgs, bias: tf.TensorInfo | unde
   if (rankA < 2 || rankB < 2) return undefined;
   const transposeA = attrs.transposeA === true;
   const transposeB = attrs.transposeB === true;
-  const M = a.shape[transposeA ? rankA - 1 : rankA - 2]!;
-  const K = a.shape[transposeA ? rankA - 2 : rankA - 1]!;
-  const innerB = b.shape[transposeB ? rankB - 1 : rankB - 2]!;
-  const N = b.shape[transposeB ? rankB - 2 : rankB - 1]!;
+  const M = a.shape[transposeA ? rankA - 1 : rankA - 2];
+  const K = a.shape[transposeA ? rankA - 2 : rankA - 1];
+  const innerB = b.shape[transposeB ? rankB - 1 : rankB - 2];
+  const N = b.shape[transposeB ? rankB - 2 : rankB - 1];
   if (K !== innerB) return undefined;
   const outerA = a.shape.slice(0, -2);
   const outerB = b.shape.slice(0, -2);

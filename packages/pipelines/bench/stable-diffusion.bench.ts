@@ -17,7 +17,15 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { formatBytes, initBackend, memoryCapacity, moveToHostMemory, useNativeKernels, WASM_HEAP_LIMIT_BYTES, type BackendName } from '@diffusion-ts/core';
+import {
+  formatBytes,
+  initBackend,
+  memoryCapacity,
+  moveToHostMemory,
+  useNativeKernels,
+  WASM_HEAP_LIMIT_BYTES,
+  type BackendName,
+} from '@diffusion-ts/core';
 import { AutoencoderKL, CLIPTextModel, countFlops, UNet2DConditionModel } from '@diffusion-ts/models';
 import { PNDMScheduler } from '@diffusion-ts/schedulers';
 import * as tf from '@tensorflow/tfjs-core';
@@ -72,12 +80,16 @@ function heapBytes(): number | undefined {
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 /** The largest image side (multiple of 64, at most 512) whose UNet step fits next to the UNet's weights. */
-async function largestSize(unetWeightBytes: number, backend: string): Promise<number> {
+function largestSize(unetWeightBytes: number, backend: string): number {
   const limit = memoryCapacity(backend);
   for (let size = 512; size >= 64; size -= 64) {
     const estimates = stageEstimates({ unet: SD15.unet, vae: SD15.vae }, 1, size, size, true);
     try {
-      planMemory([{ component: 'unet', weightBytes: unetWeightBytes, largestTensorBytes: 0, activationBytes: estimates.unet }], limit, 'sequential');
+      planMemory(
+        [{ component: 'unet', weightBytes: unetWeightBytes, largestTensorBytes: 0, activationBytes: estimates.unet }],
+        limit,
+        'sequential',
+      );
       return size;
     } catch {
       // try the next size down
@@ -91,8 +103,18 @@ function torchRow(size: number): string {
   if (!existsSync('/usr/bin/python3') || !existsSync(DIFFUSERS_SRC)) return 'PyTorch: skipped (no /usr/bin/python3 or Diffusers checkout)';
   try {
     const script = new URL('../../../scripts/reference/sd15_unet_step_torch.py', import.meta.url).pathname;
-    const out = execFileSync('/usr/bin/python3', [script, DIFFUSERS_SRC, String(size), String(cpus().length)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 1_800_000 });
-    const row = JSON.parse(out.trim().split('\n').at(-1)!) as { best_s: number; first_s: number; threads: number; max_rss_mib: number; torch: string };
+    const out = execFileSync('/usr/bin/python3', [script, DIFFUSERS_SRC, String(size), String(cpus().length)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 1_800_000,
+    });
+    const row = JSON.parse(out.trim().split('\n').at(-1)!) as {
+      best_s: number;
+      first_s: number;
+      threads: number;
+      max_rss_mib: number;
+      torch: string;
+    };
     return `PyTorch ${row.torch} (Diffusers' UNet2DConditionModel, CPU, ${row.threads} threads): UNet call ${row.best_s.toFixed(2)} s (first ${row.first_s.toFixed(2)} s), peak RSS ${row.max_rss_mib.toFixed(0)} MiB`;
   } catch (error) {
     return `PyTorch: failed (${(error as Error).message.split('\n')[0]})`;
@@ -119,7 +141,11 @@ it('Stable Diffusion 1.5 shapes: one denoising step (batch 2), text encoder, VAE
     let started = performance.now();
     const text = CLIPTextModel.fromConfig(SD15.text, { seed: 1 });
     const textInit = performance.now() - started;
-    const ids = tf.tensor2d(Int32Array.from({ length: 2 * 77 }, (_, i) => (i % 77 === 0 ? 49406 : i % 77 < 8 ? 320 + i : 49407)), [2, 77], 'int32');
+    const ids = tf.tensor2d(
+      Int32Array.from({ length: 2 * 77 }, (_, i) => (i % 77 === 0 ? 49406 : i % 77 < 8 ? 320 + i : 49407)),
+      [2, 77],
+      'int32',
+    );
     const encodeOnce = async (): Promise<number> => {
       const begin = performance.now();
       const { lastHiddenState, poolerOutput } = text.encode(ids);
@@ -153,9 +179,20 @@ it('Stable Diffusion 1.5 shapes: one denoising step (batch 2), text encoder, VAE
     started = performance.now();
     const unet = UNet2DConditionModel.fromConfig(SD15.unet, { seed: 6 });
     const unetInit = performance.now() - started;
-    const size = Number(process.env.BENCH_SIZE ?? (await largestSize(unet.parameterCount * 4, backend)));
+    const size = Number(process.env.BENCH_SIZE ?? largestSize(unet.parameterCount * 4, backend));
     benchedSize = size;
-    const pipeline = new StableDiffusionPipeline({ vae, unet, scheduler: new PNDMScheduler({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, skipPrkSteps: true, stepsOffset: 1 }), residency: 'sequential' });
+    const pipeline = new StableDiffusionPipeline({
+      vae,
+      unet,
+      scheduler: new PNDMScheduler({
+        betaSchedule: 'scaled_linear',
+        betaStart: 0.00085,
+        betaEnd: 0.012,
+        skipPrkSteps: true,
+        stepsOffset: 1,
+      }),
+      residency: 'sequential',
+    });
     const stepTimes: number[] = [];
     let stepStart = performance.now();
     const { latents: result } = await pipeline.generate({
@@ -180,10 +217,12 @@ it('Stable Diffusion 1.5 shapes: one denoising step (batch 2), text encoder, VAE
     const flops = countFlops(SD15.unet, 2, size / 8);
     const heap = heapBytes();
     rows.push(
-      `| ${item} | ${size}x${size}${size === 512 ? '' : ' (largest that fits)'} | ${seconds(stepTimes[1] ?? stepTimes[0])} (first ${seconds(stepTimes[0])}), ${((flops / ((stepTimes[1] ?? stepTimes[0]) / 1000)) / 1e9).toFixed(1)} GFLOP/s of ${(flops / 1e9).toFixed(0)} GFLOP | ${seconds(textBest)} (first ${seconds(textFirst)}) | ${seconds(vaeDecode)} | ${heap === undefined ? 'n/a' : `${formatBytes(heap)} of ${formatBytes(WASM_HEAP_LIMIT_BYTES)}`} | ${formatBytes(peakTensorBytes)} | ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB | init ${seconds(textInit)} / ${seconds(unetInit)} / ${seconds(vaeInit)} | ${finite ? 'finite' : 'NOT FINITE'} |`,
+      `| ${item} | ${size}x${size}${size === 512 ? '' : ' (largest that fits)'} | ${seconds(stepTimes[1] ?? stepTimes[0])} (first ${seconds(stepTimes[0])}), ${(flops / ((stepTimes[1] ?? stepTimes[0]) / 1000) / 1e9).toFixed(1)} GFLOP/s of ${(flops / 1e9).toFixed(0)} GFLOP | ${seconds(textBest)} (first ${seconds(textFirst)}) | ${seconds(vaeDecode)} | ${heap === undefined ? 'n/a' : `${formatBytes(heap)} of ${formatBytes(WASM_HEAP_LIMIT_BYTES)}`} | ${formatBytes(peakTensorBytes)} | ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB | init ${seconds(textInit)} / ${seconds(unetInit)} / ${seconds(vaeInit)} | ${finite ? 'finite' : 'NOT FINITE'} |`,
     );
   }
-  const load = loadavg().map((value) => value.toFixed(1)).join(' ');
+  const load = loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' ');
   console.log(
     [
       '',

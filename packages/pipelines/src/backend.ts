@@ -49,7 +49,7 @@ export async function initFastBackend(name: CliBackend = 'wasm', threads?: numbe
   }
   if (chosen !== 'wasm') return { backend: await initBackend(chosen) };
   let threadCount = 1;
-  const wanted = threads ?? (await busyMachine() ? 1 : undefined);
+  const wanted = threads ?? ((await busyMachine()) ? 1 : undefined);
   const native = await probeNativeKernels();
   if (native.isa !== undefined) {
     // The heavy kernels run natively on their own threads; wasm keeps one thread for the rest.

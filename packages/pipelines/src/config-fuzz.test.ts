@@ -38,8 +38,46 @@ function random(seed: number): () => number {
   };
 }
 
-const ODD_NUMBERS = [-1, 0, -0, 1, 2, 3, 7, 0.5, -8, 1e-300, 1e-7, 1.5, 31, 32, 33, 1e3, 65536, 1e6, 1e7, 1e9, 2 ** 31, 2 ** 32, 2 ** 53, 1e300, -1e300];
-const ODD_STRINGS = ['', 'linear', 'silu', 'DownBlock2D', 'CrossAttnDownBlock2D', 'UNetMidBlock2D', 'epsilon', 'leading', 'x'.repeat(1000), '__proto__', 'constructor'];
+const ODD_NUMBERS = [
+  -1,
+  0,
+  -0,
+  1,
+  2,
+  3,
+  7,
+  0.5,
+  -8,
+  1e-300,
+  1e-7,
+  1.5,
+  31,
+  32,
+  33,
+  1e3,
+  65536,
+  1e6,
+  1e7,
+  1e9,
+  2 ** 31,
+  2 ** 32,
+  2 ** 53,
+  1e300,
+  -1e300,
+];
+const ODD_STRINGS = [
+  '',
+  'linear',
+  'silu',
+  'DownBlock2D',
+  'CrossAttnDownBlock2D',
+  'UNetMidBlock2D',
+  'epsilon',
+  'leading',
+  'x'.repeat(1000),
+  '__proto__',
+  'constructor',
+];
 const JUNK_KEYS = ['__proto__', 'constructor', 'prototype', '_class_name', '_diffusers_version', 'unknown_key', ''];
 
 function deep(depth: number, leaf: ConfigValue): ConfigValue {
@@ -50,7 +88,7 @@ function deep(depth: number, leaf: ConfigValue): ConfigValue {
 
 /** A value of some odd kind (nested at most `maxDepth` deep). */
 function oddValue(next: () => number, maxDepth = 200_000): ConfigValue {
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
   switch (Math.floor(next() * 9)) {
     case 0:
     case 1:
@@ -78,11 +116,11 @@ function mutate(seed: ConfigJson, next: () => number, maxDepth?: number): Config
   const keys = Object.keys(seed);
   const count = 1 + Math.floor(next() * 4);
   for (let i = 0; i < count; i++) {
-    const key = next() < 0.85 ? keys[Math.floor(next() * keys.length)]! : JUNK_KEYS[Math.floor(next() * JUNK_KEYS.length)]!;
+    const key = next() < 0.85 ? keys[Math.floor(next() * keys.length)] : JUNK_KEYS[Math.floor(next() * JUNK_KEYS.length)];
     const action = next();
     const current = config[key];
     if (action < 0.1) delete config[key];
-    else if (action < 0.3 && typeof current === 'number') config[key] = current * [-1, 0, 2, 1000, 0.5][Math.floor(next() * 5)]!;
+    else if (action < 0.3 && typeof current === 'number') config[key] = current * [-1, 0, 2, 1000, 0.5][Math.floor(next() * 5)];
     else if (action < 0.4 && Array.isArray(current) && current.length > 0) {
       const copy = [...current];
       copy[Math.floor(next() * copy.length)] = oddValue(next, maxDepth);
@@ -145,7 +183,8 @@ function build(kind: Kind, config: ConfigJson): void {
   const model = (MODELS[kind] as typeof AutoencoderKL).fromConfig(config, { budget: MODEL_BUDGET, onWarning: () => undefined });
   try {
     expect(model.parameterCount).toBeLessThanOrEqual(MODEL_BUDGET.maxParameters);
-    if (model instanceof UNet2DModel || model instanceof UNet2DConditionModel) expect(model.estimateMemory().parameters).toBe(model.parameterCount);
+    if (model instanceof UNet2DModel || model instanceof UNet2DConditionModel)
+      expect(model.estimateMemory().parameters).toBe(model.parameterCount);
   } finally {
     model.dispose();
   }
@@ -160,7 +199,10 @@ function runCase(kind: Kind, config: ConfigJson | string, label: string): Outcom
     build(kind, typeof config === 'string' ? parseJsonText(config, label) : config);
   } catch (error) {
     if (!(error instanceof ConfigError)) {
-      throw new Error(`${label}: expected a ConfigError or an object, got ${(error as Error)?.name}: ${(error as Error)?.message?.slice(0, 300)}`);
+      throw new Error(
+        `${label}: expected a ConfigError or an object, got ${(error as Error)?.name}: ${(error as Error)?.message?.slice(0, 300)}`,
+        { cause: error },
+      );
     }
     expect(error.message.length, `${label}: ${error.message.slice(0, 300)}`).toBeLessThan(600);
     outcome = 'typed error';
@@ -190,7 +232,12 @@ describe('config fuzz', () => {
     ],
     [
       'condition',
-      { _class_name: 'UNet2DConditionModel', ...diffusersKeys(TINY_CONDITION_UNET), transformer_layers_per_block: [1, 1], layers_per_block: [1, 1] },
+      {
+        _class_name: 'UNet2DConditionModel',
+        ...diffusersKeys(TINY_CONDITION_UNET),
+        transformer_layers_per_block: [1, 1],
+        layers_per_block: [1, 1],
+      },
     ],
     ['scheduler', new DDPMScheduler().toConfig()],
     ['scheduler', new DDIMScheduler({ numTrainTimesteps: 100 }).toConfig()],
@@ -236,7 +283,7 @@ describe('config fuzz', () => {
     const next = random(20261126);
     const tally: Record<Outcome, number> = { 'typed error': 0, accepted: 0 };
     for (let i = 0; i < 1000; i++) {
-      const [kind, seed] = SEEDS[i % SEEDS.length]!;
+      const [kind, seed] = SEEDS[i % SEEDS.length];
       const config = mutate(seed, next);
       tally[runCase(kind, config, `object case ${i} (${kind})`)] += 1;
     }
@@ -249,7 +296,7 @@ describe('config fuzz', () => {
     const next = random(7);
     const tally: Record<Outcome, number> = { 'typed error': 0, accepted: 0 };
     for (let i = 0; i < 500; i++) {
-      const [kind, seed] = SEEDS[i % SEEDS.length]!;
+      const [kind, seed] = SEEDS[i % SEEDS.length];
       // JSON.stringify recurses: values stay shallow here, the text edits add the deep nesting.
       const text = mutateText(JSON.stringify(mutate(seed, next, 100)), next);
       tally[runCase(kind, text, `text case ${i} (${kind})`)] += 1;

@@ -1,7 +1,7 @@
 /**
  * Sample tensors to pictures: NHWC [-1, 1] floats to 8-bit images, grids, PNG bytes and files.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { encode as encodePng } from 'fast-png';
 import { writeFileAtomic } from '@diffusion-ts/core';
 
@@ -83,7 +83,11 @@ export async function writePng(path: string, image: Image8): Promise<void> {
 }
 
 /** Writes a [B, H, W, C] tensor in [-1, 1] as one PNG grid, optionally scaled up. */
-export async function saveImageGrid(path: string, images: tf.Tensor4D, options: { columns?: number; padding?: number; scale?: number } = {}): Promise<void> {
+export async function saveImageGrid(
+  path: string,
+  images: tf.Tensor4D,
+  options: { columns?: number; padding?: number; scale?: number } = {},
+): Promise<void> {
   const grid = imageGrid(await tensorToImages(images), options.columns, options.padding);
   await writePng(path, scaleImage(grid, options.scale ?? 1));
 }

@@ -5,10 +5,20 @@
  */
 export { DiffusionPipeline, type PipelineFromPretrainedOptions } from './pipelines/diffusion-pipeline.js';
 export { UnconditionalPipeline, type UnconditionalComponents } from './pipelines/unconditional.js';
-export { ClassConditionalPipeline, type ClassConditionalComponents, type ClassConditionalGenerateOptions } from './pipelines/class-conditional.js';
+export {
+  ClassConditionalPipeline,
+  type ClassConditionalComponents,
+  type ClassConditionalGenerateOptions,
+} from './pipelines/class-conditional.js';
 export { ConditionedPipeline, type ConditionedComponents, type ConditionedGenerateOptions } from './pipelines/conditioned.js';
 export { Img2ImgPipeline, type Img2ImgComponents, type Img2ImgGenerateOptions } from './pipelines/img2img.js';
-export { modelLoader, type ComponentLoader, type ComponentLoaders, type ComponentLoadOptions, type PipelineComponent } from './pipelines/component-loader.js';
+export {
+  modelLoader,
+  type ComponentLoader,
+  type ComponentLoaders,
+  type ComponentLoadOptions,
+  type PipelineComponent,
+} from './pipelines/component-loader.js';
 export { COMPONENT_LOADERS } from './pipelines/component-registry.js';
 export { type ComponentSpec, type ComponentSpecs } from './pipelines/pipeline-folder.js';
 export { SCHEDULER_COMPONENT } from './pipelines/scheduler-component.js';
@@ -65,7 +75,13 @@ export {
   type MnistSplit,
 } from './data/mnist.js';
 export { BatchIterator, type Batch, type BatchIteratorOptions, type BatchIteratorState } from './data/dataset.js';
-export { decodeImage, loadImageFolder, type DecodedImage, type DecodeImageOptions, type LoadImageFolderOptions } from './data/image-folder.js';
+export {
+  decodeImage,
+  loadImageFolder,
+  type DecodedImage,
+  type DecodeImageOptions,
+  type LoadImageFolderOptions,
+} from './data/image-folder.js';
 /** Image dimensions from a PNG or JPEG header, and the default pixel cap of the image readers (64 megapixels). */
 export { DEFAULT_MAX_PIXELS, readImageDimensions } from './data/image-header.js';
 export { encodeImagePng, imageGrid, saveImageGrid, scaleImage, tensorToImages, writePng, type Image8 } from './images.js';

@@ -4,7 +4,22 @@ import { fileExtension, joinPath } from './paths.js';
 
 describe('fileExtension', () => {
   it("matches Node's extname", () => {
-    for (const name of ['a.png', '.png', '..png', '...', 'a.', 'a/b.c/d', 'x.tar.gz', 'dir.d/file', '..', '.', 'a.PNG', '..a.b', '', 'images/0001.jpeg']) {
+    for (const name of [
+      'a.png',
+      '.png',
+      '..png',
+      '...',
+      'a.',
+      'a/b.c/d',
+      'x.tar.gz',
+      'dir.d/file',
+      '..',
+      '.',
+      'a.PNG',
+      '..a.b',
+      '',
+      'images/0001.jpeg',
+    ]) {
       expect(fileExtension(name), name).toBe(extname(name));
     }
   });

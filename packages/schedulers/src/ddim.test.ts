@@ -19,7 +19,7 @@ describe.each(testBackendNames())('DDIMScheduler on %s', (backend) => {
   });
 
   it.each(fixture.cases.map((entry) => [entry.name, entry] as const))('loop %s matches every prev_sample', (_, entry) => {
-    const scheduler = DDIMScheduler.fromConfig(entry.scheduler_config as Record<string, never>);
+    const scheduler = DDIMScheduler.fromConfig(entry.scheduler_config);
     scheduler.setTimesteps(entry.num_inference_steps);
     expect(scheduler.timesteps).toEqual(entry.timesteps.data);
     const report = runLoop(scheduler, fixture, entry);
@@ -45,14 +45,38 @@ describe.each(testBackendNames())('DDIMScheduler options beyond the fixtures on 
   const size = 96;
   const cases: [string, Record<string, unknown>, { eta?: number; useClippedModelOutput?: boolean; steps?: number }][] = [
     ['v_prediction, trailing', { prediction_type: 'v_prediction', timestep_spacing: 'trailing', clip_sample: false }, {}],
-    ['sample prediction, dynamic thresholding', { prediction_type: 'sample', thresholding: true, dynamic_thresholding_ratio: 0.9, sample_max_value: 1.5 }, {}],
+    [
+      'sample prediction, dynamic thresholding',
+      { prediction_type: 'sample', thresholding: true, dynamic_thresholding_ratio: 0.9, sample_max_value: 1.5 },
+      {},
+    ],
     ['eta 0.7 with explicit noise', { clip_sample: true }, { eta: 0.7 }],
-    ['eta 1, useClippedModelOutput, clip range 0.5', { prediction_type: 'sample', clip_sample_range: 0.5 }, { eta: 1, useClippedModelOutput: true }],
-    ['linspace spacing (prev = t - T // N), set_alpha_to_one false', { timestep_spacing: 'linspace', set_alpha_to_one: false }, { steps: 7 }],
-    ['zero SNR, v_prediction, trailing, scaled_linear', { rescale_betas_zero_snr: true, prediction_type: 'v_prediction', timestep_spacing: 'trailing', beta_schedule: 'scaled_linear', beta_start: 0.00085, beta_end: 0.012, clip_sample: false }, {}],
+    [
+      'eta 1, useClippedModelOutput, clip range 0.5',
+      { prediction_type: 'sample', clip_sample_range: 0.5 },
+      { eta: 1, useClippedModelOutput: true },
+    ],
+    [
+      'linspace spacing (prev = t - T // N), set_alpha_to_one false',
+      { timestep_spacing: 'linspace', set_alpha_to_one: false },
+      { steps: 7 },
+    ],
+    [
+      'zero SNR, v_prediction, trailing, scaled_linear',
+      {
+        rescale_betas_zero_snr: true,
+        prediction_type: 'v_prediction',
+        timestep_spacing: 'trailing',
+        beta_schedule: 'scaled_linear',
+        beta_start: 0.00085,
+        beta_end: 0.012,
+        clip_sample: false,
+      },
+      {},
+    ],
   ];
-  it.each(cases)('%s matches a float64 evaluation of Diffusers\' formulas', (_, config, extra) => {
-    const scheduler = DDIMScheduler.fromConfig(config as Record<string, never>);
+  it.each(cases)("%s matches a float64 evaluation of Diffusers' formulas", (_, config, extra) => {
+    const scheduler = DDIMScheduler.fromConfig(config);
     scheduler.setTimesteps(extra.steps ?? 10);
     const eta = extra.eta ?? 0;
     const reference: ReferenceDdim = {
@@ -101,7 +125,9 @@ describe.each(testBackendNames())('DDIMScheduler options beyond the fixtures on 
     scheduler.setTimesteps(10);
     const makeGenerator = () => {
       let state = 1;
-      return { normal: (count: number) => Float32Array.from({ length: count }, () => ((state = (state * 48271) % 2147483647) / 2147483647) - 0.5) };
+      return {
+        normal: (count: number) => Float32Array.from({ length: count }, () => (state = (state * 48271) % 2147483647) / 2147483647 - 0.5),
+      };
     };
     const x = tf.tensor(Float32Array.from(wave(96, 0.3, 0.2)), shape);
     const a = scheduler.step(x, 900, x, { eta: 1, generator: makeGenerator() });
@@ -109,6 +135,14 @@ describe.each(testBackendNames())('DDIMScheduler options beyond the fixtures on 
     const deterministic = scheduler.step(x, 900, x);
     expect(Array.from(a.prevSample.dataSync())).toEqual(Array.from(b.prevSample.dataSync()));
     expect(Array.from(a.prevSample.dataSync())).not.toEqual(Array.from(deterministic.prevSample.dataSync()));
-    tf.dispose([x, a.prevSample, a.predOriginalSample, b.prevSample, b.predOriginalSample, deterministic.prevSample, deterministic.predOriginalSample]);
+    tf.dispose([
+      x,
+      a.prevSample,
+      a.predOriginalSample,
+      b.prevSample,
+      b.predOriginalSample,
+      deterministic.prevSample,
+      deterministic.predOriginalSample,
+    ]);
   });
 });

@@ -76,7 +76,6 @@ export class DDIMScheduler extends DiscreteScheduler<DDIMOptions> {
     this.finalAlphaCumprod = finalAlphaCumprod(this.alphasCumprod, this.config.setAlphaToOne);
   }
 
-
   /** ᾱ at `timestep`, or `finalAlphaCumprod` below 0. */
   private alphaBarAt(timestep: number): number {
     return timestep >= 0 ? this.alphasCumprod[timestep] : this.finalAlphaCumprod;
@@ -101,9 +100,7 @@ export class DDIMScheduler extends DiscreteScheduler<DDIMOptions> {
     return tf.tidy(() => {
       const denoised = denoise(this.config.predictionType, modelOutput, sample, alphaBar);
       const predOriginalSample = boundOriginalSample(denoised.predOriginalSample, this.config);
-      const epsilon = options.useClippedModelOutput
-        ? epsilonFromOriginal(predOriginalSample, sample, alphaBar)
-        : denoised.predEpsilon;
+      const epsilon = options.useClippedModelOutput ? epsilonFromOriginal(predOriginalSample, sample, alphaBar) : denoised.predEpsilon;
       let prevSample = tf.add(tf.mul(predOriginalSample, Math.sqrt(alphaBarPrev)), tf.mul(epsilon, directionCoefficient));
       if (eta > 0) {
         prevSample = tf.add(prevSample, tf.mul(drawNoise(sample, options, context), sigma));

@@ -19,7 +19,7 @@ describe.each(testBackendNames())('DDPMScheduler on %s', (backend) => {
   });
 
   it.each(fixture.cases.map((entry) => [entry.name, entry] as const))('loop %s matches every prev_sample', (_, entry) => {
-    const scheduler = DDPMScheduler.fromConfig(entry.scheduler_config as Record<string, never>);
+    const scheduler = DDPMScheduler.fromConfig(entry.scheduler_config);
     scheduler.setTimesteps(entry.num_inference_steps);
     expect(scheduler.timesteps).toEqual(entry.timesteps.data);
     const noises = Object.fromEntries(Object.entries(fixture.noise_by_t).map(([t, array]) => [t, toTensor(array)]));
@@ -43,11 +43,25 @@ describe.each(testBackendNames())('DDPMScheduler options beyond the fixtures on 
     ['fixed_large, linspace spacing', { variance_type: 'fixed_large', timestep_spacing: 'linspace' }, 7],
     ['fixed_small_log, steps_offset 1', { variance_type: 'fixed_small_log', steps_offset: 1 }, 10],
     ['learned_range (2C channels on the last axis)', { variance_type: 'learned_range' }, 10],
-    ['learned (2C channels on the last axis), sample prediction', { variance_type: 'learned', prediction_type: 'sample', clip_sample_range: 0.8 }, 10],
-    ['zero SNR, v_prediction, sigmoid betas, trailing', { rescale_betas_zero_snr: true, prediction_type: 'v_prediction', beta_schedule: 'sigmoid', timestep_spacing: 'trailing', clip_sample: false }, 10],
+    [
+      'learned (2C channels on the last axis), sample prediction',
+      { variance_type: 'learned', prediction_type: 'sample', clip_sample_range: 0.8 },
+      10,
+    ],
+    [
+      'zero SNR, v_prediction, sigmoid betas, trailing',
+      {
+        rescale_betas_zero_snr: true,
+        prediction_type: 'v_prediction',
+        beta_schedule: 'sigmoid',
+        timestep_spacing: 'trailing',
+        clip_sample: false,
+      },
+      10,
+    ],
   ];
-  it.each(cases)('%s matches a float64 evaluation of Diffusers\' formulas', (_, config, steps) => {
-    const scheduler = DDPMScheduler.fromConfig(config as Record<string, never>);
+  it.each(cases)("%s matches a float64 evaluation of Diffusers' formulas", (_, config, steps) => {
+    const scheduler = DDPMScheduler.fromConfig(config);
     if (steps !== null) scheduler.setTimesteps(steps);
     const learned = scheduler.config.varianceType.startsWith('learned');
     let expected = wave(size, 0.37, 0.1, 1.8);
@@ -107,7 +121,12 @@ describe.each(testBackendNames())('DDPMScheduler options beyond the fixtures on 
     const scheduler = new DDPMScheduler();
     scheduler.setTimesteps(10);
     let draws = 0;
-    const generator = { normal: (count: number) => { draws += 1; return new Float32Array(count).fill(0.5); } };
+    const generator = {
+      normal: (count: number) => {
+        draws += 1;
+        return new Float32Array(count).fill(0.5);
+      },
+    };
     const x = tf.ones([1, 2, 2, 3]);
     for (const t of [100, 0]) {
       const result = scheduler.step(x, t, x, { generator });

@@ -80,7 +80,6 @@ export class DDPMScheduler extends DiscreteScheduler<DDPMOptions> {
     super(options, DDPM_SCHEMA, DDPM_DEFAULTS, DDPMScheduler.className, SCHEDULES);
   }
 
-
   /** The timestep that follows `timestep` in the schedule (-1 after the last). */
   previousTimestep(timestep: number): number {
     if (this.numInferenceSteps === null) return timestep - 1;

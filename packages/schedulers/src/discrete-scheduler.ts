@@ -59,7 +59,11 @@ export abstract class DiscreteScheduler<T extends CommonOptions> extends Configu
    * set, `timestep` is scheduled and the tensors have one shape. Returns the error context and
    * the step count.
    */
-  protected checkScheduledStep(modelOutput: tf.Tensor, timestep: number, sample: tf.Tensor): { context: string; numInferenceSteps: number } {
+  protected checkScheduledStep(
+    modelOutput: tf.Tensor,
+    timestep: number,
+    sample: tf.Tensor,
+  ): { context: string; numInferenceSteps: number } {
     const context = `${this.className}.step`;
     if (this.numInferenceSteps === null) {
       throw new Error(`${context}: numInferenceSteps is not set; call setTimesteps(n) before step()`);

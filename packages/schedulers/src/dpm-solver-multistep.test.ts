@@ -15,11 +15,13 @@ describe.each(testBackendNames())('DPMSolverMultistepScheduler on %s', (backend)
     await initBackend(backend);
   });
   afterAll(() => {
-    for (const [key, value] of worstErrors) if (key.startsWith(`dpm-${backend}`)) console.log(`[${backend}] ${key.slice(`dpm-${backend}-`.length)}: max error ${value.toExponential(2)}`);
+    for (const [key, value] of worstErrors)
+      if (key.startsWith(`dpm-${backend}`))
+        console.log(`[${backend}] ${key.slice(`dpm-${backend}-`.length)}: max error ${value.toExponential(2)}`);
   });
 
   it.each(cases)('%s (%s): timesteps, sigmas, addNoise and every step match Diffusers', (name, file, entry) => {
-    const scheduler = DPMSolverMultistepScheduler.fromConfig(entry.scheduler_config as Record<string, never>);
+    const scheduler = DPMSolverMultistepScheduler.fromConfig(entry.scheduler_config);
     const report = runMultistepLoop(scheduler, fixture(file), entry);
     recordError(`dpm-${backend}-${name}`, report.worst);
     expect(report.sigmas).toBeLessThanOrEqual(1e-6);
@@ -34,7 +36,9 @@ describe.each(testBackendNames())('DPMSolverMultistepScheduler on %s', (backend)
     const scheduler = new DPMSolverMultistepScheduler({ algorithmType: 'sde-dpmsolver++', solverOrder: 3, useKarrasSigmas: true });
     scheduler.setTimesteps(50);
     let state = 7;
-    const generator = { normal: (count: number) => Float32Array.from({ length: count }, () => ((state = (state * 48271) % 2147483647) / 2147483647) * 2 - 1) };
+    const generator = {
+      normal: (count: number) => Float32Array.from({ length: count }, () => ((state = (state * 48271) % 2147483647) / 2147483647) * 2 - 1),
+    };
     const before = tf.memory().numTensors;
     let x = tf.randomNormal([1, 4, 4, 2]);
     for (const t of scheduler.timesteps) {
@@ -47,13 +51,27 @@ describe.each(testBackendNames())('DPMSolverMultistepScheduler on %s', (backend)
     x.dispose();
   });
 
-  it('keeps x over a zero-length last step (Karras σ_min, then final σ_min), where Diffusers\' heun / 3M give NaN', () => {
-    for (const options of [{ solverType: 'heun' }, { solverOrder: 3, lowerOrderFinal: false }, { algorithmType: 'sde-dpmsolver++', solverType: 'heun' }] as const) {
-      const scheduler = new DPMSolverMultistepScheduler({ ...options, useKarrasSigmas: true, finalSigmasType: 'sigma_min', betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012 });
+  it("keeps x over a zero-length last step (Karras σ_min, then final σ_min), where Diffusers' heun / 3M give NaN", () => {
+    for (const options of [
+      { solverType: 'heun' },
+      { solverOrder: 3, lowerOrderFinal: false },
+      { algorithmType: 'sde-dpmsolver++', solverType: 'heun' },
+    ] as const) {
+      const scheduler = new DPMSolverMultistepScheduler({
+        ...options,
+        useKarrasSigmas: true,
+        finalSigmasType: 'sigma_min',
+        betaSchedule: 'scaled_linear',
+        betaStart: 0.00085,
+        betaEnd: 0.012,
+      });
       scheduler.setTimesteps(20);
       expect(scheduler.sigmas[20]).toBe(scheduler.sigmas[19]);
       const generator = { normal: (count: number) => new Float32Array(count).fill(0.3) };
-      let x = tf.tensor(Float32Array.from({ length: 16 }, (_, k) => Math.sin(k)), [1, 2, 2, 4]);
+      let x = tf.tensor(
+        Float32Array.from({ length: 16 }, (_, k) => Math.sin(k)),
+        [1, 2, 2, 4],
+      );
       let before: Float32Array = new Float32Array(0);
       for (const t of scheduler.timesteps) {
         before = x.dataSync() as Float32Array;
@@ -87,9 +105,22 @@ describe.each(testBackendNames())('DPMSolverMultistepScheduler on %s', (backend)
 
 describe('DPMSolverMultistepScheduler config and schedule', () => {
   it('converts a DDPM config and back, through fromConfig / toConfig and JSON text', () => {
-    const ddpm = new DDPMScheduler({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, predictionType: 'v_prediction', stepsOffset: 1, timestepSpacing: 'trailing' });
+    const ddpm = new DDPMScheduler({
+      betaSchedule: 'scaled_linear',
+      betaStart: 0.00085,
+      betaEnd: 0.012,
+      predictionType: 'v_prediction',
+      stepsOffset: 1,
+      timestepSpacing: 'trailing',
+    });
     const dpm = DPMSolverMultistepScheduler.fromConfig(parseJsonText(formatConfigJson(ddpm.toConfig()), 'ddpm'));
-    expect(dpm.config).toMatchObject({ betaSchedule: 'scaled_linear', predictionType: 'v_prediction', stepsOffset: 1, timestepSpacing: 'trailing', solverOrder: 2 });
+    expect(dpm.config).toMatchObject({
+      betaSchedule: 'scaled_linear',
+      predictionType: 'v_prediction',
+      stepsOffset: 1,
+      timestepSpacing: 'trailing',
+      solverOrder: 2,
+    });
     expect(Array.from(dpm.alphasCumprod)).toEqual(Array.from(ddpm.alphasCumprod));
     const text = formatConfigJson(new DPMSolverMultistepScheduler(dpm.toConfig()).toConfig());
     const back = DDPMScheduler.fromConfig(parseJsonText(text, 'dpm'));
@@ -99,7 +130,9 @@ describe('DPMSolverMultistepScheduler config and schedule', () => {
     expect(again.config.lambdaMinClipped).toBe(-Infinity);
     // Written as Python's json writes it, and read back from Diffusers' own spelling.
     expect(text).toContain('"lambda_min_clipped": -Infinity,');
-    const python = DPMSolverMultistepScheduler.fromConfig(parseJsonText('{"lambda_min_clipped": -Infinity, "solver_order": 3}', 'diffusers'));
+    const python = DPMSolverMultistepScheduler.fromConfig(
+      parseJsonText('{"lambda_min_clipped": -Infinity, "solver_order": 3}', 'diffusers'),
+    );
     expect(python.config).toMatchObject({ lambdaMinClipped: -Infinity, solverOrder: 3 });
     expect(schedulerFromConfig(dpm.toConfig())).toBeInstanceOf(DPMSolverMultistepScheduler);
   });
@@ -108,8 +141,13 @@ describe('DPMSolverMultistepScheduler config and schedule', () => {
     expect(resolvedConfigMismatches('DPMSolverMultistepScheduler', cases)).toEqual([]);
   });
 
-  it('takes Diffusers\' aliases and keeps unknown keys as warnings', () => {
-    const scheduler = new DPMSolverMultistepScheduler({ algorithm_type: 'deis', solver_type: 'bh2', lambda_min_clipped: '-inf', foo: 1 } as never);
+  it("takes Diffusers' aliases and keeps unknown keys as warnings", () => {
+    const scheduler = new DPMSolverMultistepScheduler({
+      algorithm_type: 'deis',
+      solver_type: 'bh2',
+      lambda_min_clipped: '-inf',
+      foo: 1,
+    } as never);
     expect(scheduler.config).toMatchObject({ algorithmType: 'dpmsolver++', solverType: 'midpoint', lambdaMinClipped: -Infinity });
     expect(scheduler.configWarnings.join()).toMatch(/'foo'/);
     expect(scheduler.toConfig().foo).toBe(1);
@@ -142,13 +180,17 @@ describe('DPMSolverMultistepScheduler config and schedule', () => {
     expect(() => scheduler.setTimesteps(undefined, { timesteps: [500, 900] })).toThrow(/descending/);
     expect(() => scheduler.setTimesteps(undefined, { timesteps: [999, 500.5] })).toThrow(/timesteps\[1\] = 500.5 is not an integer/);
     expect(() => scheduler.setTimesteps(10, { sigmas: [1, 0] })).toThrow(/custom sigmas are not supported/);
-    expect(() => new DPMSolverMultistepScheduler({ useKarrasSigmas: true }).setTimesteps(undefined, { timesteps: [999, 10] })).toThrow(/cannot be used with useKarrasSigmas/);
+    expect(() => new DPMSolverMultistepScheduler({ useKarrasSigmas: true }).setTimesteps(undefined, { timesteps: [999, 10] })).toThrow(
+      /cannot be used with useKarrasSigmas/,
+    );
     scheduler.setTimesteps(undefined, { timesteps: [999, 10] });
     expect(scheduler.timesteps).toEqual([999, 10]);
     expect(scheduler.numInferenceSteps).toBe(2);
     // A clip that leaves fewer training timesteps than steps.
     const clipped = new DPMSolverMultistepScheduler({ betaSchedule: 'squaredcos_cap_v2', lambdaMinClipped: 4 });
-    expect(() => clipped.setTimesteps(1000)).toThrow(/lambdaMinClipped 4 keeps \d+ training timesteps, fewer than numInferenceSteps \(1000\)/);
+    expect(() => clipped.setTimesteps(1000)).toThrow(
+      /lambdaMinClipped 4 keeps \d+ training timesteps, fewer than numInferenceSteps \(1000\)/,
+    );
   });
 
   it('multistep spacing: linspace / leading / trailing as Diffusers prints them (n + 1 points, the 0 dropped)', () => {

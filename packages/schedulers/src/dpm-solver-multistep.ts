@@ -14,7 +14,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, type ConfigSchema } from '@diffusion-ts/core';
 import { drawNoise } from './draw-noise.js';
 import { combine, MultistepScheduler } from './multistep.js';
-import { MULTISTEP_DEFAULTS, MULTISTEP_FIELDS, MULTISTEP_LEADING_SCHEMA, replaceAliases, type MultistepOptions } from './multistep-config.js';
+import {
+  MULTISTEP_DEFAULTS,
+  MULTISTEP_FIELDS,
+  MULTISTEP_LEADING_SCHEMA,
+  replaceAliases,
+  type MultistepOptions,
+} from './multistep-config.js';
 import { multistepSchedule, multistepTimesteps } from './multistep-schedule.js';
 import { assertInferenceSteps } from './schedule.js';
 import { DIFFUSERS_COMPATIBLE_NAMES } from './scheduler-config.js';
@@ -86,7 +92,8 @@ function normaliseInput(input: unknown): unknown {
   out = replaceAliases(out, 'lambda_min_clipped', { '-inf': -Infinity, '-Infinity': -Infinity });
   // null is how JSON writers without Infinity (ours included) spell Diffusers' default.
   for (const key of ['lambda_min_clipped', 'lambdaMinClipped']) {
-    if (out !== null && typeof out === 'object' && (out as Record<string, unknown>)[key] === null) (out as Record<string, unknown>)[key] = -Infinity;
+    if (out !== null && typeof out === 'object' && (out as Record<string, unknown>)[key] === null)
+      (out as Record<string, unknown>)[key] = -Infinity;
   }
   return out;
 }
@@ -138,7 +145,10 @@ export class DPMSolverMultistepScheduler extends MultistepScheduler<DPMSolverMul
       throw new ConfigError(`${where}: lambdaMinClipped must be a number or -Infinity, got ${got}`, 'lambda_min_clipped');
     }
     if (!algorithmType.endsWith('++') && finalSigmasType === 'zero') {
-      throw new ConfigError(`${where}: finalSigmasType 'zero' is not supported for algorithmType '${algorithmType}' (use 'sigma_min')`, 'final_sigmas_type');
+      throw new ConfigError(
+        `${where}: finalSigmasType 'zero' is not supported for algorithmType '${algorithmType}' (use 'sigma_min')`,
+        'final_sigmas_type',
+      );
     }
     if (algorithmType === 'sde-dpmsolver' && solverOrder === 3) {
       throw new ConfigError(`${where}: algorithmType 'sde-dpmsolver' has no third-order update (solverOrder 1 or 2)`, 'solver_order');
@@ -178,7 +188,8 @@ export class DPMSolverMultistepScheduler extends MultistepScheduler<DPMSolverMul
       if (set !== undefined) throw new RangeError(`${this.className}.setTimesteps: custom timesteps cannot be used with ${set}`);
       timesteps = readCustomList(options.timesteps, 'timesteps', this.className);
       const bad = timesteps.findIndex((t) => !Number.isInteger(t) || t < 0 || t >= total);
-      if (bad >= 0) throw new RangeError(`${this.className}.setTimesteps: timesteps[${bad}] = ${timesteps[bad]} is not an integer in [0, ${total})`);
+      if (bad >= 0)
+        throw new RangeError(`${this.className}.setTimesteps: timesteps[${bad}] = ${timesteps[bad]} is not an integer in [0, ${total})`);
     } else {
       assertInferenceSteps(numInferenceSteps, total, this.className);
       const kept = this.unclippedTimesteps();
@@ -196,14 +207,16 @@ export class DPMSolverMultistepScheduler extends MultistepScheduler<DPMSolverMul
   }
 
   step(modelOutput: tf.Tensor, timestep: number, sample: tf.Tensor, options: StepOptions = {}): StepResult {
-    const { algorithmType, solverOrder, solverType, lowerOrderFinal, eulerAtFinal, finalSigmasType, varianceType, predictionType } = this.config;
+    const { algorithmType, solverOrder, solverType, lowerOrderFinal, eulerAtFinal, finalSigmasType, varianceType, predictionType } =
+      this.config;
     const splitVariance = (varianceType === 'learned' || varianceType === 'learned_range') && predictionType === 'epsilon';
     const outputShape = (shape: number[]) => (splitVariance ? [...shape.slice(0, -1), 2 * (shape[shape.length - 1] ?? 1)] : shape);
     const i = this.beginStep(modelOutput, timestep, sample, options, outputShape);
     const count = this.timesteps.length;
     const lastStep = i === count - 1 && (eulerAtFinal || (lowerOrderFinal && count < 15) || finalSigmasType === 'zero');
     const secondLast = i === count - 2 && lowerOrderFinal && count < 15;
-    const order = solverOrder === 1 || this.lowerOrderNums < 1 || lastStep ? 1 : solverOrder === 2 || this.lowerOrderNums < 2 || secondLast ? 2 : 3;
+    const order =
+      solverOrder === 1 || this.lowerOrderNums < 1 || lastStep ? 1 : solverOrder === 2 || this.lowerOrderNums < 2 || secondLast ? 2 : 3;
     const dataMode = algorithmType.endsWith('++');
     const sigma = this.sigmas[i];
 

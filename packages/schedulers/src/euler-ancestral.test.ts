@@ -4,7 +4,7 @@ import { EulerAncestralDiscreteScheduler } from './euler-ancestral.js';
 import { wave } from './testing/inputs.js';
 import { describeSolverContract, describeSolverParity } from './testing/solver-suite.js';
 
-const make = (config: Record<string, unknown>) => EulerAncestralDiscreteScheduler.fromConfig(config as Record<string, never>);
+const make = (config: Record<string, unknown>) => EulerAncestralDiscreteScheduler.fromConfig(config);
 
 describeSolverParity('EulerAncestralDiscreteScheduler', make);
 describeSolverContract({ className: 'EulerAncestralDiscreteScheduler', make });
@@ -39,6 +39,8 @@ describe('EulerAncestralDiscreteScheduler noise', () => {
   });
 
   it('refuses custom schedules (Diffusers takes only numInferenceSteps)', () => {
-    expect(() => new EulerAncestralDiscreteScheduler().setTimesteps(undefined, { timesteps: [900, 100] })).toThrow(/custom timesteps are not supported/);
+    expect(() => new EulerAncestralDiscreteScheduler().setTimesteps(undefined, { timesteps: [900, 100] })).toThrow(
+      /custom timesteps are not supported/,
+    );
   });
 });

@@ -5,7 +5,7 @@ import { EulerDiscreteScheduler } from './euler.js';
 import { wave } from './testing/inputs.js';
 import { describeSolverContract, describeSolverParity } from './testing/solver-suite.js';
 
-const make = (config: Record<string, unknown>) => EulerDiscreteScheduler.fromConfig(config as Record<string, never>);
+const make = (config: Record<string, unknown>) => EulerDiscreteScheduler.fromConfig(config);
 
 describeSolverParity('EulerDiscreteScheduler', make);
 describeSolverContract({ className: 'EulerDiscreteScheduler', make });
@@ -15,7 +15,9 @@ describe('EulerDiscreteScheduler options', () => {
     expect(() => make({ interpolation_type: 'cubic' })).toThrow(/interpolation_type/);
     expect(() => make({ final_sigmas_type: 'one' })).toThrow(/final_sigmas_type/);
     expect(() => make({ timestep_type: 'random' })).toThrow(ConfigError);
-    expect(() => make({ use_karras_sigmas: true, use_beta_sigmas: true })).toThrow(/only one of useKarrasSigmas, useExponentialSigmas, useBetaSigmas/);
+    expect(() => make({ use_karras_sigmas: true, use_beta_sigmas: true })).toThrow(
+      /only one of useKarrasSigmas, useExponentialSigmas, useBetaSigmas/,
+    );
     expect(() => make({ beta_schedule: 'sigmoid' })).toThrow(/beta_schedule|betaSchedule 'sigmoid'/);
   });
 
@@ -53,8 +55,13 @@ describe('EulerDiscreteScheduler options', () => {
     x.dispose();
   });
 
-  it('exposes Diffusers\' state before setTimesteps: every training timestep, σ, and initNoiseSigma', () => {
-    const scheduler = new EulerDiscreteScheduler({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, timestepSpacing: 'leading' });
+  it("exposes Diffusers' state before setTimesteps: every training timestep, σ, and initNoiseSigma", () => {
+    const scheduler = new EulerDiscreteScheduler({
+      betaSchedule: 'scaled_linear',
+      betaStart: 0.00085,
+      betaEnd: 0.012,
+      timestepSpacing: 'leading',
+    });
     expect(scheduler.timesteps).toHaveLength(1000);
     expect(scheduler.sigmas).toHaveLength(1001);
     expect(scheduler.sigmas[1000]).toBe(0);
@@ -62,7 +69,7 @@ describe('EulerDiscreteScheduler options', () => {
     expect(scheduler.order).toBe(1);
   });
 
-  it('steps from the schedule\'s own position when restarted, and addNoise refuses unscheduled timesteps', () => {
+  it("steps from the schedule's own position when restarted, and addNoise refuses unscheduled timesteps", () => {
     const scheduler = new EulerDiscreteScheduler();
     scheduler.setTimesteps(4);
     const x = tf.ones([1, 2, 2, 1]);

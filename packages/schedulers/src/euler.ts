@@ -89,7 +89,8 @@ export class EulerDiscreteScheduler extends SigmaScheduler<EulerOptions> {
   constructor(options: Partial<EulerOptions> = {}) {
     super(options, EULER_SCHEMA, EULER_DEFAULTS, EulerDiscreteScheduler.className, SCHEDULES);
     sigmaSpacingOf(this.config, this.className);
-    if (this.continuousTimesteps) this.timesteps = Array.from(this.sigmas.subarray(0, -1), (sigma) => Math.fround(0.25 * Math.fround(Math.log(sigma))));
+    if (this.continuousTimesteps)
+      this.timesteps = Array.from(this.sigmas.subarray(0, -1), (sigma) => Math.fround(0.25 * Math.fround(Math.log(sigma))));
   }
 
   private get continuousTimesteps(): boolean {
@@ -105,25 +106,41 @@ export class EulerDiscreteScheduler extends SigmaScheduler<EulerOptions> {
     const name = this.className;
     refuseCustomSchedule(options, ['timesteps', 'sigmas'], name);
     const spacing = sigmaSpacingOf(this.config, name);
-    if (options.timesteps !== undefined && options.sigmas !== undefined) throw new RangeError(`${name}.setTimesteps: pass either timesteps or sigmas, not both`);
+    if (options.timesteps !== undefined && options.sigmas !== undefined)
+      throw new RangeError(`${name}.setTimesteps: pass either timesteps or sigmas, not both`);
     if (options.timesteps !== undefined && (spacing !== null || this.continuousTimesteps)) {
-      throw new RangeError(`${name}.setTimesteps: custom timesteps cannot be used with ${spacing !== null ? `use${spacing[0].toUpperCase()}${spacing.slice(1)}Sigmas` : "timestepType 'continuous' and v_prediction"}`);
+      throw new RangeError(
+        `${name}.setTimesteps: custom timesteps cannot be used with ${spacing !== null ? `use${spacing[0].toUpperCase()}${spacing.slice(1)}Sigmas` : "timestepType 'continuous' and v_prediction"}`,
+      );
     }
-    const custom = options.sigmas !== undefined ? readCustomList(options.sigmas, 'sigmas', name, 2, 'weak') : options.timesteps !== undefined ? readCustomList(options.timesteps, 'timesteps', name) : undefined;
+    const custom =
+      options.sigmas !== undefined
+        ? readCustomList(options.sigmas, 'sigmas', name, 2, 'weak')
+        : options.timesteps !== undefined
+          ? readCustomList(options.timesteps, 'timesteps', name)
+          : undefined;
     const count = stepCountOf(numInferenceSteps, custom && (options.sigmas !== undefined ? custom.length - 1 : custom.length), name);
     if (custom === undefined) assertInferenceSteps(count, this.config.numTrainTimesteps, name);
-    if (options.sigmas !== undefined && custom!.some((sigma) => sigma < 0)) throw new RangeError(`${name}.setTimesteps: sigmas must be >= 0`);
-    const schedule = options.sigmas !== undefined
-      ? customSigmaSchedule(this.trainSigmas, custom!)
-      : discreteSigmaSchedule(this.trainSigmas, custom ?? sigmaSchedulerTimesteps(count, this.config), { ...this.config, spacing });
-    if (this.continuousTimesteps) schedule.timesteps = Array.from(schedule.sigmas.subarray(0, -1), (sigma) => Math.fround(0.25 * Math.fround(Math.log(sigma))));
+    if (options.sigmas !== undefined && custom!.some((sigma) => sigma < 0))
+      throw new RangeError(`${name}.setTimesteps: sigmas must be >= 0`);
+    const schedule =
+      options.sigmas !== undefined
+        ? customSigmaSchedule(this.trainSigmas, custom!)
+        : discreteSigmaSchedule(this.trainSigmas, custom ?? sigmaSchedulerTimesteps(count, this.config), { ...this.config, spacing });
+    if (this.continuousTimesteps)
+      schedule.timesteps = Array.from(schedule.sigmas.subarray(0, -1), (sigma) => Math.fround(0.25 * Math.fround(Math.log(sigma))));
     this.useSchedule(schedule, count);
   }
 
   step(modelOutput: tf.Tensor, timestep: number, sample: tf.Tensor, options: StepOptions = {}): StepResult {
     const { context, index } = this.beginStep(modelOutput, timestep, sample, options);
     const { sChurn = 0, sTmin = 0, sTmax = Infinity, sNoise = 1 } = options;
-    for (const [key, value] of [['sChurn', sChurn], ['sTmin', sTmin], ['sNoise', sNoise]] as const) assertFiniteNumber(value, key, context);
+    for (const [key, value] of [
+      ['sChurn', sChurn],
+      ['sTmin', sTmin],
+      ['sNoise', sNoise],
+    ] as const)
+      assertFiniteNumber(value, key, context);
     if (Number.isNaN(sTmax)) throw new RangeError(`${context}: sTmax must be a number, got NaN`);
     if (sChurn < 0) throw new RangeError(`${context}: sChurn must be >= 0, got ${sChurn}`);
     const sigma = this.sigmas[index];
@@ -137,9 +154,10 @@ export class EulerDiscreteScheduler extends SigmaScheduler<EulerOptions> {
         const noise = drawNoise(sample, options, context);
         x = tf.add(x, tf.mul(tf.mul(noise, sNoise), Math.sqrt(sigmaHat * sigmaHat - sigma * sigma)));
       }
-      const predOriginalSample = this.config.predictionType === 'epsilon'
-        ? denoiseAtSigma('epsilon', modelOutput, x, sigmaHat)
-        : denoiseAtSigma(this.config.predictionType, modelOutput, x, sigma);
+      const predOriginalSample =
+        this.config.predictionType === 'epsilon'
+          ? denoiseAtSigma('epsilon', modelOutput, x, sigmaHat)
+          : denoiseAtSigma(this.config.predictionType, modelOutput, x, sigma);
       const derivative = tf.div(tf.sub(x, predOriginalSample), sigmaHat);
       return { prevSample: tf.add(x, tf.mul(derivative, dt)), predOriginalSample };
     });

@@ -7,7 +7,7 @@ import { compatibleSchedulers, schedulerFromConfig } from './registry.js';
 import { dynamicShiftMu } from './sigmas.js';
 import { describeSolverContract, describeSolverParity } from './testing/solver-suite.js';
 
-const make = (config: Record<string, unknown>) => FlowMatchEulerDiscreteScheduler.fromConfig(config as Record<string, never>);
+const make = (config: Record<string, unknown>) => FlowMatchEulerDiscreteScheduler.fromConfig(config);
 
 describeSolverParity('FlowMatchEulerDiscreteScheduler', make);
 describeSolverContract({ className: 'FlowMatchEulerDiscreteScheduler', make, hasTimestepSpacing: false, scalesInput: false });
@@ -40,13 +40,21 @@ describe('FlowMatchEulerDiscreteScheduler', () => {
     expect(compatibleSchedulers('FlowMatchEulerDiscreteScheduler').map((c) => c.className)).toEqual(['FlowMatchEulerDiscreteScheduler']);
     expect(compatibleSchedulers('DDPMScheduler').map((c) => c.className)).not.toContain('FlowMatchEulerDiscreteScheduler');
     expect(() => FlowMatchEulerDiscreteScheduler.fromConfig(new DDPMScheduler().toConfig())).toThrow(ConfigError);
-    expect(() => FlowMatchEulerDiscreteScheduler.fromConfig(new DDPMScheduler().toConfig())).toThrow(/cannot build from a config of 'DDPMScheduler'/);
+    expect(() => FlowMatchEulerDiscreteScheduler.fromConfig(new DDPMScheduler().toConfig())).toThrow(
+      /cannot build from a config of 'DDPMScheduler'/,
+    );
     const flowConfig = new FlowMatchEulerDiscreteScheduler({ shift: 3 }).toConfig();
     expect(() => DDPMScheduler.fromConfig(flowConfig)).toThrow(/cannot build from a config of 'FlowMatchEulerDiscreteScheduler'/);
   });
 
   it('round-trips its config through JSON text and the registry', () => {
-    const scheduler = new FlowMatchEulerDiscreteScheduler({ shift: 3, useDynamicShifting: true, timeShiftType: 'linear', shiftTerminal: 0.05, invertSigmas: true });
+    const scheduler = new FlowMatchEulerDiscreteScheduler({
+      shift: 3,
+      useDynamicShifting: true,
+      timeShiftType: 'linear',
+      shiftTerminal: 0.05,
+      invertSigmas: true,
+    });
     const again = schedulerFromConfig(parseJsonText(formatConfigJson(scheduler.toConfig()), 'test')) as FlowMatchEulerDiscreteScheduler;
     expect(again).toBeInstanceOf(FlowMatchEulerDiscreteScheduler);
     expect(again.config).toEqual(scheduler.config);

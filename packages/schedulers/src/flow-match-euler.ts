@@ -22,7 +22,15 @@ import { numpyLinspace } from './schedule.js';
 import { readCustomList, refuseCustomSchedule } from './set-timesteps.js';
 import { addNoiseAtSigmas } from './sigma-scheduler.js';
 import { stepPosition } from './step-index.js';
-import { respaceSigmas, shiftSigma, sigmaSpacingOf, stretchToTerminal, timeShift, type SigmaSpacingFlags, type TimeShiftType } from './sigmas.js';
+import {
+  respaceSigmas,
+  shiftSigma,
+  sigmaSpacingOf,
+  stretchToTerminal,
+  timeShift,
+  type SigmaSpacingFlags,
+  type TimeShiftType,
+} from './sigmas.js';
 
 const f32 = Math.fround;
 
@@ -137,24 +145,32 @@ export class FlowMatchEulerDiscreteScheduler extends ConfiguredScheduler<FlowMat
     refuseCustomSchedule(options, ['timesteps', 'sigmas', 'mu'], name);
     const { numTrainTimesteps: total, useDynamicShifting } = this.config;
     if (useDynamicShifting) {
-      if (options.mu === undefined) throw new RangeError(`${where}: mu must be passed when useDynamicShifting is true (see dynamicShiftMu)`);
+      if (options.mu === undefined)
+        throw new RangeError(`${where}: mu must be passed when useDynamicShifting is true (see dynamicShiftMu)`);
       assertFiniteNumber(options.mu, 'mu', where);
     }
     const customSigmas = options.sigmas === undefined ? undefined : readCustomList(options.sigmas, 'sigmas', name, 1, 'weak');
     const customTimesteps = options.timesteps === undefined ? undefined : readCustomList(options.timesteps, 'timesteps', name);
     const lengths = [customSigmas?.length, customTimesteps?.length].filter((length) => length !== undefined);
     if (lengths.some((length) => length !== (numInferenceSteps ?? lengths[0]))) {
-      throw new RangeError(`${where}: sigmas, timesteps and numInferenceSteps must agree in length (got ${[numInferenceSteps, ...lengths].join(', ')})`);
+      throw new RangeError(
+        `${where}: sigmas, timesteps and numInferenceSteps must agree in length (got ${[numInferenceSteps, ...lengths].join(', ')})`,
+      );
     }
     const count = numInferenceSteps ?? lengths[0];
-    if (count === undefined || !Number.isInteger(count) || count < 1) throw new RangeError(`${where}: numInferenceSteps must be an integer >= 1, got ${String(count)}`);
+    if (count === undefined || !Number.isInteger(count) || count < 1)
+      throw new RangeError(`${where}: numInferenceSteps must be an integer >= 1, got ${String(count)}`);
     if (customSigmas?.some((sigma) => !(sigma >= 0 && sigma <= 1))) throw new RangeError(`${where}: sigmas must lie in [0, 1]`);
     let sigmas: Float64Array = Float64Array.from(
-      customSigmas?.map(f32) ?? (customTimesteps?.map((t) => f32(f32(t) / total)) ?? numpyLinspace(this.sigmaMax * total, this.sigmaMin * total, count).map((t) => t / total)),
+      customSigmas?.map(f32) ??
+        customTimesteps?.map((t) => f32(f32(t) / total)) ??
+        numpyLinspace(this.sigmaMax * total, this.sigmaMin * total, count).map((t) => t / total),
     );
     // Diffusers shifts custom σ / timesteps as float32 arrays, its own ramp in float64.
     const round = customSigmas || customTimesteps ? f32 : (value: number) => value;
-    sigmas = sigmas.map((sigma) => (useDynamicShifting ? timeShift(this.config.timeShiftType, options.mu!, sigma, 1, round) : shiftSigma(sigma, this.config.shift, round)));
+    sigmas = sigmas.map((sigma) =>
+      useDynamicShifting ? timeShift(this.config.timeShiftType, options.mu!, sigma, 1, round) : shiftSigma(sigma, this.config.shift, round),
+    );
     if (this.config.shiftTerminal) sigmas = stretchToTerminal(sigmas, this.config.shiftTerminal);
     const spacing = sigmaSpacingOf(this.config, name);
     if (spacing !== null) sigmas = respaceSigmas(spacing, sigmas, count);
@@ -181,7 +197,8 @@ export class FlowMatchEulerDiscreteScheduler extends ConfiguredScheduler<FlowMat
     const sigmaNext = this.sigmas[index + 1];
     return tf.tidy(() => {
       const predOriginalSample = tf.sub(sample, tf.mul(modelOutput, sigma));
-      if (!this.config.stochasticSampling) return { prevSample: tf.add(sample, tf.mul(modelOutput, f32(sigmaNext - sigma))), predOriginalSample };
+      if (!this.config.stochasticSampling)
+        return { prevSample: tf.add(sample, tf.mul(modelOutput, f32(sigmaNext - sigma))), predOriginalSample };
       const noise = drawNoise(sample, options, context);
       return { prevSample: tf.add(tf.mul(predOriginalSample, f32(1 - sigmaNext)), tf.mul(noise, sigmaNext)), predOriginalSample };
     });

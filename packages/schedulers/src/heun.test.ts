@@ -4,7 +4,7 @@ import { HeunDiscreteScheduler } from './heun.js';
 import { wave } from './testing/inputs.js';
 import { describeSolverContract, describeSolverParity } from './testing/solver-suite.js';
 
-const make = (config: Record<string, unknown>) => HeunDiscreteScheduler.fromConfig(config as Record<string, never>);
+const make = (config: Record<string, unknown>) => HeunDiscreteScheduler.fromConfig(config);
 
 describeSolverParity('HeunDiscreteScheduler', make);
 describeSolverContract({ className: 'HeunDiscreteScheduler', make });
@@ -50,7 +50,9 @@ describe('HeunDiscreteScheduler state', () => {
   });
 
   it('refuses custom timesteps with Karras sigmas, and a non-positive clipSampleRange', () => {
-    expect(() => new HeunDiscreteScheduler({ useKarrasSigmas: true }).setTimesteps(undefined, { timesteps: [900, 100] })).toThrow(/useKarrasSigmas/);
+    expect(() => new HeunDiscreteScheduler({ useKarrasSigmas: true }).setTimesteps(undefined, { timesteps: [900, 100] })).toThrow(
+      /useKarrasSigmas/,
+    );
     expect(() => new HeunDiscreteScheduler().setTimesteps(undefined, { sigmas: [3, 1, 0] })).toThrow(/custom sigmas are not supported/);
     expect(() => new HeunDiscreteScheduler({ clipSampleRange: 0 })).toThrow(/clipSampleRange/);
   });

@@ -110,7 +110,9 @@ export class HeunDiscreteScheduler extends SigmaScheduler<HeunOptions> {
     refuseCustomSchedule(options, ['timesteps'], name);
     const spacing = sigmaSpacingOf(this.config, name);
     if (options.timesteps !== undefined && spacing !== null) {
-      throw new RangeError(`${name}.setTimesteps: custom timesteps cannot be used with use${spacing[0].toUpperCase()}${spacing.slice(1)}Sigmas`);
+      throw new RangeError(
+        `${name}.setTimesteps: custom timesteps cannot be used with use${spacing[0].toUpperCase()}${spacing.slice(1)}Sigmas`,
+      );
     }
     const custom = options.timesteps === undefined ? undefined : readCustomList(options.timesteps, 'timesteps', name);
     const count = stepCountOf(numInferenceSteps, custom?.length, name);
@@ -135,7 +137,8 @@ export class HeunDiscreteScheduler extends SigmaScheduler<HeunOptions> {
     this.stepIndex = index + 1;
     const result: { prevSample: tf.Tensor; predOriginalSample: tf.Tensor; derivative?: tf.Tensor; start?: tf.Tensor } = tf.tidy(() => {
       let predOriginalSample = denoiseAtSigma(this.config.predictionType, modelOutput, sample, first ? sigma : sigmaNext);
-      if (this.config.clipSample) predOriginalSample = tf.clipByValue(predOriginalSample, -this.config.clipSampleRange, this.config.clipSampleRange);
+      if (this.config.clipSample)
+        predOriginalSample = tf.clipByValue(predOriginalSample, -this.config.clipSampleRange, this.config.clipSampleRange);
       if (first) {
         const derivative = tf.div(tf.sub(sample, predOriginalSample), sigma);
         return { prevSample: tf.add(sample, tf.mul(derivative, dt)), predOriginalSample, derivative, start: tf.clone(sample) };

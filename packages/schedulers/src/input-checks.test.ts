@@ -25,8 +25,12 @@ describe.each(testBackendNames())('input checks on %s', (backend) => {
     const before = tf.memory().numTensors;
     expect(() => scheduler.step(gone, t, live)).toThrow(new TypeError(`${className}.step: modelOutput has been disposed`));
     expect(() => scheduler.step(live, t, gone)).toThrow(new TypeError(`${className}.step: sample has been disposed`));
-    expect(() => scheduler.step([1, 2] as never, t, live)).toThrow(new TypeError(`${className}.step: modelOutput must be a tf.Tensor, got an array`));
-    expect(() => scheduler.step(live, t, undefined as never)).toThrow(new TypeError(`${className}.step: sample must be a tf.Tensor, got undefined`));
+    expect(() => scheduler.step([1, 2] as never, t, live)).toThrow(
+      new TypeError(`${className}.step: modelOutput must be a tf.Tensor, got an array`),
+    );
+    expect(() => scheduler.step(live, t, undefined as never)).toThrow(
+      new TypeError(`${className}.step: sample must be a tf.Tensor, got undefined`),
+    );
     expect(tf.memory().numTensors).toBe(before);
     live.dispose();
   });
@@ -57,12 +61,16 @@ describe.each(testBackendNames())('input checks on %s', (backend) => {
     const gone = tf.ones([1, 2, 2, 3]);
     gone.dispose();
     const ddpm = new DDPMScheduler();
-    expect(() => ddpm.step(live, 5, live, { varianceNoise: gone })).toThrow(new TypeError('DDPMScheduler.step: varianceNoise has been disposed'));
+    expect(() => ddpm.step(live, 5, live, { varianceNoise: gone })).toThrow(
+      new TypeError('DDPMScheduler.step: varianceNoise has been disposed'),
+    );
     const learned = new DDPMScheduler({ varianceType: 'learned_range' });
     expect(() => learned.step(gone, 5, live)).toThrow(new TypeError('DDPMScheduler.step: modelOutput has been disposed'));
     const ddim = new DDIMScheduler();
     ddim.setTimesteps(10);
-    expect(() => ddim.step(live, 900, live, { eta: 1, varianceNoise: gone })).toThrow(/DDIMScheduler.step: varianceNoise has been disposed/);
+    expect(() => ddim.step(live, 900, live, { eta: 1, varianceNoise: gone })).toThrow(
+      /DDIMScheduler.step: varianceNoise has been disposed/,
+    );
     live.dispose();
   });
 
@@ -77,7 +85,10 @@ describe.each(testBackendNames())('input checks on %s', (backend) => {
     const before = tf.memory().numTensors;
     const a = scheduler.addNoise(x, noise, scalarStep);
     const b = scheduler.addNoise(x, noise, perItem);
-    expect(Array.from(a.dataSync())).toEqual([Math.fround(Math.sqrt(scheduler.alphasCumprod[10])), Math.fround(Math.sqrt(scheduler.alphasCumprod[10]))]);
+    expect(Array.from(a.dataSync())).toEqual([
+      Math.fround(Math.sqrt(scheduler.alphasCumprod[10])),
+      Math.fround(Math.sqrt(scheduler.alphasCumprod[10])),
+    ]);
     expect(b.dataSync()[1]).toBe(Math.fround(Math.sqrt(scheduler.alphasCumprod[500])));
     expect(() => scheduler.addNoise(x, noise, outside)).toThrow(/DDPMScheduler.addNoise: timestep 1000 is not an integer in \[0, 1000\)/);
     expect(() => scheduler.addNoise(x, noise, matrix as never)).toThrow(/timesteps tensor must be 0-D or 1-D/);

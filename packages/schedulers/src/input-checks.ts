@@ -17,7 +17,10 @@ export function assertTensor(value: unknown, name: string, context: string): ass
 
 /** Throws unless both are live float32 tensors of the same shape. */
 export function assertSameShape(a: tf.Tensor, aName: string, b: tf.Tensor, bName: string, context: string): void {
-  for (const [tensor, name] of [[a, aName], [b, bName]] as const) {
+  for (const [tensor, name] of [
+    [a, aName],
+    [b, bName],
+  ] as const) {
     assertTensor(tensor, name, context);
     if (tensor.dtype !== 'float32') throw new TypeError(`${context}: ${name} must be a float32 tensor, got ${tensor.dtype}`);
   }

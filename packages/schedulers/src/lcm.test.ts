@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { LCMScheduler, lcmScalings } from './lcm.js';
 import { describeSolverContract, describeSolverParity } from './testing/solver-suite.js';
 
-const make = (config: Record<string, unknown>) => LCMScheduler.fromConfig(config as Record<string, never>);
+const make = (config: Record<string, unknown>) => LCMScheduler.fromConfig(config);
 
 describeSolverParity('LCMScheduler', make);
 describeSolverContract({ className: 'LCMScheduler', make, scalesInput: false });
@@ -28,7 +28,9 @@ describe('LCMScheduler schedule', () => {
     const scheduler = new LCMScheduler();
     expect(() => scheduler.setTimesteps(51)).toThrow(/numInferenceSteps \(51\) cannot exceed originalInferenceSteps/);
     expect(() => scheduler.setTimesteps(8, { originalInferenceSteps: 4 })).toThrow(/cannot exceed originalInferenceSteps × strength/);
-    expect(() => scheduler.setTimesteps(4, { originalInferenceSteps: 2000 })).toThrow(/originalInferenceSteps must be an integer in \[1, 1000\]/);
+    expect(() => scheduler.setTimesteps(4, { originalInferenceSteps: 2000 })).toThrow(
+      /originalInferenceSteps must be an integer in \[1, 1000\]/,
+    );
     expect(() => scheduler.setTimesteps(4, { strength: 0 })).toThrow(/strength must lie in \(0, 1\]/);
     expect(() => scheduler.setTimesteps(undefined, { timesteps: [999, 999] })).toThrow(/descending/);
     expect(() => scheduler.setTimesteps(undefined, { timesteps: [1000, 500] })).toThrow(/integers in \[0, 1000\)/);

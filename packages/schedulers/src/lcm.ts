@@ -127,7 +127,9 @@ export class LCMScheduler extends DiscreteScheduler<LCMOptions> {
   /** Checks `setTimesteps`' `originalInferenceSteps` argument. */
   private checkOriginalSteps(value: number, context: string): void {
     if (!Number.isInteger(value) || value < 1 || value > this.config.numTrainTimesteps) {
-      throw new RangeError(`${context}: originalInferenceSteps must be an integer in [1, ${this.config.numTrainTimesteps}], got ${String(value)}`);
+      throw new RangeError(
+        `${context}: originalInferenceSteps must be an integer in [1, ${this.config.numTrainTimesteps}], got ${String(value)}`,
+      );
     }
   }
 
@@ -148,13 +150,17 @@ export class LCMScheduler extends DiscreteScheduler<LCMOptions> {
     const count = stepCountOf(numInferenceSteps, custom?.length, this.className);
     if (custom !== undefined) {
       const bad = custom.find((t) => !Number.isInteger(t) || t < 0 || t >= this.config.numTrainTimesteps);
-      if (bad !== undefined) throw new RangeError(`${name}: custom timesteps must be integers in [0, ${this.config.numTrainTimesteps}), got ${bad}`);
+      if (bad !== undefined)
+        throw new RangeError(`${name}: custom timesteps must be integers in [0, ${this.config.numTrainTimesteps}), got ${bad}`);
       const kept = Math.min(Math.floor(count * strength), count);
       this.timesteps = custom.slice(Math.max(count - kept, 0));
     } else {
-      if (!Number.isInteger(count) || count < 1) throw new RangeError(`${name}: numInferenceSteps must be an integer >= 1, got ${String(count)}`);
+      if (!Number.isInteger(count) || count < 1)
+        throw new RangeError(`${name}: numInferenceSteps must be an integer >= 1, got ${String(count)}`);
       if (count > origin.length) {
-        throw new RangeError(`${name}: numInferenceSteps (${count}) cannot exceed originalInferenceSteps × strength (${originalSteps} × ${strength} = ${origin.length} steps)`);
+        throw new RangeError(
+          `${name}: numInferenceSteps (${count}) cannot exceed originalInferenceSteps × strength (${originalSteps} × ${strength} = ${origin.length} steps)`,
+        );
       }
       // Indices floor(linspace(0, L, n, endpoint=False)) into the reversed distillation schedule.
       const reversed = origin.reverse();

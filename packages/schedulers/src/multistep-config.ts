@@ -106,7 +106,12 @@ export function replaceAliases(input: unknown, key: string, aliases: Readonly<Re
  * spacing (the schema has checked the order, 1-3).
  */
 export function checkMultistepOptions(options: MultistepOptions, className: string): void {
-  if (options.useFlowSigmas) throw new ConfigError(`${className}: useFlowSigmas is not supported (use FlowMatchEulerDiscreteScheduler for flow-matching models)`, 'use_flow_sigmas');
-  if (options.useDynamicShifting) throw new ConfigError(`${className}: useDynamicShifting needs flow sigmas, which are not supported`, 'use_dynamic_shifting');
+  if (options.useFlowSigmas)
+    throw new ConfigError(
+      `${className}: useFlowSigmas is not supported (use FlowMatchEulerDiscreteScheduler for flow-matching models)`,
+      'use_flow_sigmas',
+    );
+  if (options.useDynamicShifting)
+    throw new ConfigError(`${className}: useDynamicShifting needs flow sigmas, which are not supported`, 'use_dynamic_shifting');
   sigmaSpacingOf(options, className);
 }

@@ -15,7 +15,10 @@ import { logSigmas, respaceSigmas, sigmaAtTimestep, sigmaSpacingOf, sigmaToTimes
 export function multistepTimesteps(count: number, options: SpacingOptions, last = options.numTrainTimesteps): number[] {
   switch (options.timestepSpacing) {
     case 'linspace':
-      return numpyLinspace(0, last - 1, count + 1).map(roundHalfToEven).reverse().slice(0, -1);
+      return numpyLinspace(0, last - 1, count + 1)
+        .map(roundHalfToEven)
+        .reverse()
+        .slice(0, -1);
     case 'leading': {
       const ratio = Math.floor(last / (count + 1));
       return Array.from({ length: count }, (_, i) => (count - i) * ratio + options.stepsOffset);
@@ -55,7 +58,10 @@ export function multistepSchedule(
   let timesteps = rule.timesteps;
   if (spacing !== null || rule.luLambdas) {
     if (spacing !== null) sigmas = respaceSigmas(spacing, Float64Array.from(trainSigmas).reverse(), count, rule.bounds);
-    else sigmas = Float64Array.from(numpyLinspace(0, 1, count), (ramp) => Math.exp(logTable[logTable.length - 1] + ramp * (logTable[0] - logTable[logTable.length - 1])));
+    else
+      sigmas = Float64Array.from(numpyLinspace(0, 1, count), (ramp) =>
+        Math.exp(logTable[logTable.length - 1] + ramp * (logTable[0] - logTable[logTable.length - 1])),
+      );
     timesteps = Array.from(sigmas, (sigma) => (rule.roundRespaced ? roundHalfToEven : Math.trunc)(sigmaToTimestep(sigma, logTable)));
   } else {
     sigmas = Float64Array.from(timesteps, (t) => sigmaAtTimestep(t, trainSigmas));

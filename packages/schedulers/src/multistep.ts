@@ -46,7 +46,9 @@ export abstract class MultistepScheduler<T extends MultistepOptions> extends Dis
   protected install(schedule: { timesteps: number[]; sigmas: Float64Array }): void {
     for (let i = 1; i < schedule.sigmas.length - 1; i += 1) {
       if (!(schedule.sigmas[i] < schedule.sigmas[i - 1])) {
-        throw new RangeError(`${this.className}.setTimesteps: the schedule repeats σ ${schedule.sigmas[i]} (timestep ${schedule.timesteps[i]}): use fewer inference steps`);
+        throw new RangeError(
+          `${this.className}.setTimesteps: the schedule repeats σ ${schedule.sigmas[i]} (timestep ${schedule.timesteps[i]}): use fewer inference steps`,
+        );
       }
     }
     this.timesteps = schedule.timesteps;

@@ -19,7 +19,7 @@ describe.each(testBackendNames())('PNDMScheduler on %s', (backend) => {
   });
 
   it.each(fixture.cases.map((entry) => [entry.name, entry] as const))('loop %s matches every prev_sample', (_, entry) => {
-    const scheduler = PNDMScheduler.fromConfig(entry.scheduler_config as Record<string, never>);
+    const scheduler = PNDMScheduler.fromConfig(entry.scheduler_config);
     scheduler.setTimesteps(entry.num_inference_steps);
     expect(scheduler.timesteps).toEqual(entry.timesteps.data);
     const report = runLoop(scheduler, fixture, entry);
@@ -45,10 +45,14 @@ describe.each(testBackendNames())('PNDMScheduler beyond the fixtures on %s', (ba
     ['PRK warm-up then PLMS (skip_prk_steps false)', { skip_prk_steps: false }, 10],
     ['PRK with v_prediction and steps_offset 1', { skip_prk_steps: false, prediction_type: 'v_prediction', steps_offset: 1 }, 10],
     ['PLMS, trailing spacing, set_alpha_to_one', { skip_prk_steps: true, timestep_spacing: 'trailing', set_alpha_to_one: true }, 8],
-    ['PLMS, linspace spacing, squaredcos_cap_v2', { skip_prk_steps: true, timestep_spacing: 'linspace', beta_schedule: 'squaredcos_cap_v2' }, 7],
+    [
+      'PLMS, linspace spacing, squaredcos_cap_v2',
+      { skip_prk_steps: true, timestep_spacing: 'linspace', beta_schedule: 'squaredcos_cap_v2' },
+      7,
+    ],
   ];
-  it.each(cases)('%s matches a float64 evaluation of Diffusers\' formulas', (_, config, steps) => {
-    const scheduler = PNDMScheduler.fromConfig(config as Record<string, never>);
+  it.each(cases)("%s matches a float64 evaluation of Diffusers' formulas", (_, config, steps) => {
+    const scheduler = PNDMScheduler.fromConfig(config);
     scheduler.setTimesteps(steps);
     const start = wave(96, 0.37, 0.1, 1.2);
     const expected = referencePndmLoop(

@@ -79,7 +79,6 @@ export class PNDMScheduler extends DiscreteScheduler<PNDMOptions> {
     this.finalAlphaCumprod = finalAlphaCumprod(this.alphasCumprod, this.config.setAlphaToOne);
   }
 
-
   /**
    * Sets PRK then PLMS timesteps. With `skipPrkSteps` the second timestep is repeated (N = 10
    * gives 900, 800, 800, 700, …, 0); without it the last four spaced timesteps are visited in
@@ -96,7 +95,10 @@ export class PNDMScheduler extends DiscreteScheduler<PNDMOptions> {
       const half = Math.floor(Math.floor(this.config.numTrainTimesteps / numInferenceSteps) / 2);
       const last = ascending.slice(-PNDM_ORDER);
       const pairs = last.flatMap((t) => [t, t + half]).slice(0, -1);
-      this.prkTimesteps = pairs.flatMap((t) => [t, t]).slice(1, -1).reverse();
+      this.prkTimesteps = pairs
+        .flatMap((t) => [t, t])
+        .slice(1, -1)
+        .reverse();
       this.plmsTimesteps = ascending.slice(0, -3).reverse();
     }
     this.timesteps = [...this.prkTimesteps, ...this.plmsTimesteps];
@@ -107,7 +109,11 @@ export class PNDMScheduler extends DiscreteScheduler<PNDMOptions> {
 
   /** Frees the stored model outputs and sample. */
   override dispose(): void {
-    tf.dispose([...this.history, ...(this.savedSample ? [this.savedSample] : []), ...(this.accumulatedOutput ? [this.accumulatedOutput] : [])]);
+    tf.dispose([
+      ...this.history,
+      ...(this.savedSample ? [this.savedSample] : []),
+      ...(this.accumulatedOutput ? [this.accumulatedOutput] : []),
+    ]);
     this.history = [];
     this.savedSample = null;
     this.accumulatedOutput = null;
@@ -119,9 +125,10 @@ export class PNDMScheduler extends DiscreteScheduler<PNDMOptions> {
     if (this.counter >= this.timesteps.length) {
       throw new Error(`${context}: all ${this.timesteps.length} scheduled steps are done; call setTimesteps again`);
     }
-    const result = this.counter < this.prkTimesteps.length && !this.config.skipPrkSteps
-      ? this.stepPrk(modelOutput, timestep, sample)
-      : this.stepPlms(modelOutput, timestep, sample);
+    const result =
+      this.counter < this.prkTimesteps.length && !this.config.skipPrkSteps
+        ? this.stepPrk(modelOutput, timestep, sample)
+        : this.stepPlms(modelOutput, timestep, sample);
     this.counter += 1;
     if (this.counter === this.timesteps.length) this.dispose();
     return result;

@@ -13,12 +13,7 @@ export interface Denoised {
 }
 
 /** Converts the model output to (x̂0, ε̂) at ᾱ_t; call inside `tf.tidy`. */
-export function denoise(
-  predictionType: PredictionType,
-  modelOutput: tf.Tensor,
-  sample: tf.Tensor,
-  alphaBar: number,
-): Denoised {
+export function denoise(predictionType: PredictionType, modelOutput: tf.Tensor, sample: tf.Tensor, alphaBar: number): Denoised {
   const signal = Math.sqrt(alphaBar);
   const noise = Math.sqrt(1 - alphaBar);
   switch (predictionType) {

@@ -23,19 +23,54 @@ describe('registry and config swapping', () => {
     expect(schedulerFromConfig({ _class_name: 'PNDMScheduler' })).toBeInstanceOf(PNDMScheduler);
     expect(schedulerFromConfig({ _class_name: 'DDPMScheduler' }, 'DDIMScheduler')).toBeInstanceOf(DDIMScheduler);
     expect(Object.keys(SCHEDULERS)).toEqual([
-      'DDPMScheduler', 'DDIMScheduler', 'PNDMScheduler', 'EulerDiscreteScheduler', 'EulerAncestralDiscreteScheduler', 'HeunDiscreteScheduler',
-      'LCMScheduler', 'FlowMatchEulerDiscreteScheduler', 'DPMSolverMultistepScheduler', 'UniPCMultistepScheduler',
+      'DDPMScheduler',
+      'DDIMScheduler',
+      'PNDMScheduler',
+      'EulerDiscreteScheduler',
+      'EulerAncestralDiscreteScheduler',
+      'HeunDiscreteScheduler',
+      'LCMScheduler',
+      'FlowMatchEulerDiscreteScheduler',
+      'DPMSolverMultistepScheduler',
+      'UniPCMultistepScheduler',
     ]);
-    expect(compatibleSchedulers('DDPMScheduler').map((c) => c.className).sort()).toEqual([
-      'DDIMScheduler', 'DDPMScheduler', 'DPMSolverMultistepScheduler', 'EulerAncestralDiscreteScheduler', 'EulerDiscreteScheduler',
-      'HeunDiscreteScheduler', 'LCMScheduler', 'PNDMScheduler', 'UniPCMultistepScheduler',
+    expect(
+      compatibleSchedulers('DDPMScheduler')
+        .map((c) => c.className)
+        .sort(),
+    ).toEqual([
+      'DDIMScheduler',
+      'DDPMScheduler',
+      'DPMSolverMultistepScheduler',
+      'EulerAncestralDiscreteScheduler',
+      'EulerDiscreteScheduler',
+      'HeunDiscreteScheduler',
+      'LCMScheduler',
+      'PNDMScheduler',
+      'UniPCMultistepScheduler',
     ]);
   });
 
   it('DDPM -> DDIM -> DDPM keeps every option, through JSON text', () => {
-    const ddpm = new DDPMScheduler({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, varianceType: 'fixed_large', predictionType: 'v_prediction', clipSample: false, stepsOffset: 1 });
+    const ddpm = new DDPMScheduler({
+      betaSchedule: 'scaled_linear',
+      betaStart: 0.00085,
+      betaEnd: 0.012,
+      varianceType: 'fixed_large',
+      predictionType: 'v_prediction',
+      clipSample: false,
+      stepsOffset: 1,
+    });
     const ddim = DDIMScheduler.fromConfig(parseJsonText(formatConfigJson(ddpm.toConfig()), 'test'));
-    expect(ddim.config).toMatchObject({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, predictionType: 'v_prediction', clipSample: false, stepsOffset: 1, setAlphaToOne: true });
+    expect(ddim.config).toMatchObject({
+      betaSchedule: 'scaled_linear',
+      betaStart: 0.00085,
+      betaEnd: 0.012,
+      predictionType: 'v_prediction',
+      clipSample: false,
+      stepsOffset: 1,
+      setAlphaToOne: true,
+    });
     expect(Array.from(ddim.alphasCumprod)).toEqual(Array.from(ddpm.alphasCumprod));
     const json = ddim.toConfig();
     expect(Object.keys(json).slice(0, 2)).toEqual(['_class_name', '_diffusers_version']);
@@ -58,13 +93,35 @@ describe('registry and config swapping', () => {
 
   it('writes exactly the keys Diffusers registers, in its order', () => {
     expect(Object.keys(new DDIMScheduler().toConfig())).toEqual([
-      '_class_name', '_diffusers_version', 'num_train_timesteps', 'beta_start', 'beta_end', 'beta_schedule', 'trained_betas', 'clip_sample',
-      'set_alpha_to_one', 'steps_offset', 'prediction_type', 'thresholding', 'dynamic_thresholding_ratio', 'clip_sample_range',
-      'sample_max_value', 'timestep_spacing', 'rescale_betas_zero_snr',
+      '_class_name',
+      '_diffusers_version',
+      'num_train_timesteps',
+      'beta_start',
+      'beta_end',
+      'beta_schedule',
+      'trained_betas',
+      'clip_sample',
+      'set_alpha_to_one',
+      'steps_offset',
+      'prediction_type',
+      'thresholding',
+      'dynamic_thresholding_ratio',
+      'clip_sample_range',
+      'sample_max_value',
+      'timestep_spacing',
+      'rescale_betas_zero_snr',
     ]);
     expect(Object.keys(new PNDMScheduler().toConfig()).slice(2)).toEqual([
-      'num_train_timesteps', 'beta_start', 'beta_end', 'beta_schedule', 'trained_betas', 'skip_prk_steps', 'set_alpha_to_one',
-      'prediction_type', 'timestep_spacing', 'steps_offset',
+      'num_train_timesteps',
+      'beta_start',
+      'beta_end',
+      'beta_schedule',
+      'trained_betas',
+      'skip_prk_steps',
+      'set_alpha_to_one',
+      'prediction_type',
+      'timestep_spacing',
+      'steps_offset',
     ]);
   });
 
@@ -84,14 +141,30 @@ describe('registry and config swapping', () => {
 });
 
 describe('the sigma solvers swap with the DDPM family', () => {
-  const ddpm = new DDPMScheduler({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, varianceType: 'fixed_large', predictionType: 'v_prediction', clipSample: false, stepsOffset: 1, timestepSpacing: 'trailing' });
+  const ddpm = new DDPMScheduler({
+    betaSchedule: 'scaled_linear',
+    betaStart: 0.00085,
+    betaEnd: 0.012,
+    varianceType: 'fixed_large',
+    predictionType: 'v_prediction',
+    clipSample: false,
+    stepsOffset: 1,
+    timestepSpacing: 'trailing',
+  });
 
   it.each(['EulerDiscreteScheduler', 'EulerAncestralDiscreteScheduler', 'HeunDiscreteScheduler', 'LCMScheduler'])(
     'DDPM -> %s -> DDPM keeps every option, through JSON text',
     (className) => {
       const swapped = schedulerFromConfig(parseJsonText(formatConfigJson(ddpm.toConfig()), 'test'), className) as BetaScheduler;
       expect(swapped.className).toBe(className);
-      expect(swapped.config).toMatchObject({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, predictionType: 'v_prediction', stepsOffset: 1, timestepSpacing: 'trailing' });
+      expect(swapped.config).toMatchObject({
+        betaSchedule: 'scaled_linear',
+        betaStart: 0.00085,
+        betaEnd: 0.012,
+        predictionType: 'v_prediction',
+        stepsOffset: 1,
+        timestepSpacing: 'trailing',
+      });
       expect(Array.from(swapped.alphasCumprod.subarray(0, 999))).toEqual(Array.from(ddpm.alphasCumprod.subarray(0, 999)));
       const json = parseJsonText(formatConfigJson(swapped.toConfig()), 'test');
       expect(json._class_name).toBe(className);
@@ -186,7 +259,9 @@ describe('scheduler names: one table for the CLI, the pipelines and the demo', (
   });
 
   it('refuses unknown names, listing the short names and the class names', () => {
-    expect(() => resolveSchedulerName('fancy')).toThrow(/^unknown scheduler 'fancy' \(expected one of ddpm, ddim, pndm, euler, euler-a, heun, dpm\+\+2m, dpm\+\+2m-karras, .*flow-euler, or a class name: DDPMScheduler, DDIMScheduler/);
+    expect(() => resolveSchedulerName('fancy')).toThrow(
+      /^unknown scheduler 'fancy' \(expected one of ddpm, ddim, pndm, euler, euler-a, heun, dpm\+\+2m, dpm\+\+2m-karras, .*flow-euler, or a class name: DDPMScheduler, DDIMScheduler/,
+    );
     expect(() => resolveSchedulerName('ddimscheduler')).toThrow(/unknown scheduler 'ddimscheduler'/);
     expect(() => resolveSchedulerName('__proto__')).toThrow(ConfigError);
     expect(() => resolveSchedulerName('toString')).toThrow(ConfigError);

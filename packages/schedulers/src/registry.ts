@@ -129,5 +129,7 @@ export async function schedulerFromPretrained(source: string | PretrainedSource,
 
 /** The registered classes that can be built from a config of `className`. */
 export function compatibleSchedulers(className: string): SchedulerClass[] {
-  return schedulerClass(className).compatibles.filter((name) => has(SCHEDULERS, name)).map((name) => SCHEDULERS[name]);
+  return schedulerClass(className)
+    .compatibles.filter((name) => has(SCHEDULERS, name))
+    .map((name) => SCHEDULERS[name]);
 }

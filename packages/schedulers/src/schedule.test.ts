@@ -77,7 +77,13 @@ describe('beta schedules beyond the fixtures', () => {
   });
 
   it('rescaleBetasZeroSnr gives zero terminal alpha-bar and keeps the first one', () => {
-    const betas = makeBetas({ numTrainTimesteps: 1000, betaStart: 0.00085, betaEnd: 0.012, betaSchedule: 'scaled_linear', trainedBetas: null });
+    const betas = makeBetas({
+      numTrainTimesteps: 1000,
+      betaStart: 0.00085,
+      betaEnd: 0.012,
+      betaSchedule: 'scaled_linear',
+      trainedBetas: null,
+    });
     const before = cumulativeProduct(makeAlphas(betas));
     const rescaled = rescaleBetasZeroSnr(betas);
     const after = cumulativeProduct(makeAlphas(rescaled));
@@ -101,7 +107,9 @@ describe('timestep spacing', () => {
     expect(spacedTimestepsAscending(7, { ...base, timestepSpacing: 'linspace' })).toEqual([0, 166, 333, 500, 666, 832, 999]);
   });
   it('trailing counts back from T - 1 and ignores stepsOffset', () => {
-    expect(spacedTimestepsAscending(10, { ...base, stepsOffset: 1, timestepSpacing: 'trailing' })).toEqual([99, 199, 299, 399, 499, 599, 699, 799, 899, 999]);
+    expect(spacedTimestepsAscending(10, { ...base, stepsOffset: 1, timestepSpacing: 'trailing' })).toEqual([
+      99, 199, 299, 399, 499, 599, 699, 799, 899, 999,
+    ]);
     // np.round(np.arange(1000, 0, -1000/3)) - 1 = [999, 666, 332]
     expect(spacedTimestepsAscending(3, { ...base, timestepSpacing: 'trailing' })).toEqual([332, 666, 999]);
     // ratio 62.5: halves round to even
@@ -120,7 +128,9 @@ describe('geometric beta schedule (our extension)', () => {
     expect(betas[0]).toBe(Math.fround(1e-4));
     expect(betas[999]).toBe(Math.fround(0.02));
     // An independent float64 evaluation in log space: log β_t = log β_1 + (t - 1)/(T - 1) log(β_T / β_1).
-    const expected = Float64Array.from({ length: 1000 }, (_, i) => Math.fround(Math.exp(Math.log(1e-4) + (i / 999) * Math.log(0.02 / 1e-4))));
+    const expected = Float64Array.from({ length: 1000 }, (_, i) =>
+      Math.fround(Math.exp(Math.log(1e-4) + (i / 999) * Math.log(0.02 / 1e-4))),
+    );
     expect(maxRelativeError(betas, expected)).toBeLessThan(1.2e-7);
     const ratios = Array.from(betas.subarray(1), (beta, i) => beta / betas[i]);
     expect(Math.max(...ratios) / Math.min(...ratios)).toBeLessThan(1 + 1e-6);

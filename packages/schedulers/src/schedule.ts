@@ -33,8 +33,7 @@ export function torchLinspaceFloat32(start: number, end: number, steps: number):
   const last = f32(end);
   const step = f32(f32(last - first) / (steps - 1));
   const halfway = Math.floor(steps / 2);
-  const fusedBase = (index: number): number =>
-    index < halfway ? f32(first + step * index) : f32(last - step * (steps - index - 1));
+  const fusedBase = (index: number): number => (index < halfway ? f32(first + step * index) : f32(last - step * (steps - index - 1)));
   let index = 0;
   for (; index <= steps - 16; index += 8) {
     const base = fusedBase(index);
@@ -55,7 +54,7 @@ function betasForAlphaBar(count: number, alphaBar: (time: number) => number, max
 
 /** The cosine alpha-bar of improved DDPM (Diffusers' `squaredcos_cap_v2`). */
 function cosineAlphaBar(time: number): number {
-  return Math.cos(((time + 0.008) / 1.008) * Math.PI / 2) ** 2;
+  return Math.cos((((time + 0.008) / 1.008) * Math.PI) / 2) ** 2;
 }
 
 /** Diffusers' `laplace` alpha-bar (DDPM only). */
@@ -79,7 +78,10 @@ function exponentialAlphaBar(time: number): number {
  * with these values to use the schedule in Diffusers).
  */
 export function geometricBetas(betaStart: number, betaEnd: number, count: number): Float64Array {
-  for (const [name, value] of [['betaStart', betaStart], ['betaEnd', betaEnd]] as const) {
+  for (const [name, value] of [
+    ['betaStart', betaStart],
+    ['betaEnd', betaEnd],
+  ] as const) {
     if (!(value > 0 && value <= 1)) throw new RangeError(`geometric beta schedule: ${name} must lie in (0, 1], got ${value}`);
   }
   const ratio = betaEnd / betaStart;
@@ -128,7 +130,9 @@ export function makeBetas(options: BetaOptions): Float64Array {
         break;
       }
       default:
-        throw new Error(`unknown betaSchedule '${String(options.betaSchedule)}' (expected linear, scaled_linear, squaredcos_cap_v2, sigmoid, laplace, exp or geometric)`);
+        throw new Error(
+          `unknown betaSchedule '${String(options.betaSchedule)}' (expected linear, scaled_linear, squaredcos_cap_v2, sigmoid, laplace, exp or geometric)`,
+        );
     }
   }
   return options.rescaleBetasZeroSnr ? rescaleBetasZeroSnr(betas) : betas;
@@ -257,8 +261,6 @@ export function assertInferenceSteps(count: number | undefined, numTrainTimestep
     throw new RangeError(`${context}: numInferenceSteps must be an integer >= 1, got ${String(count)}`);
   }
   if (count > numTrainTimesteps) {
-    throw new RangeError(
-      `${context}: numInferenceSteps (${count}) cannot be larger than numTrainTimesteps (${numTrainTimesteps})`,
-    );
+    throw new RangeError(`${context}: numInferenceSteps (${count}) cannot be larger than numTrainTimesteps (${numTrainTimesteps})`);
   }
 }

@@ -17,17 +17,21 @@ let baseUrl: string;
 
 beforeAll(async () => {
   folder = await mkdtemp(join(tmpdir(), 'scheduler-config-'));
-  await new DDPMScheduler({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, stepsOffset: 1 }).save(join(folder, 'scheduler'));
-  server = createServer(async (request, response) => {
+  await new DDPMScheduler({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, stepsOffset: 1 }).save(
+    join(folder, 'scheduler'),
+  );
+  server = createServer((request, response) => {
     const path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname));
-    try {
-      const body = await readFile(join(folder, path));
-      response.writeHead(200);
-      response.end(body);
-    } catch {
-      response.writeHead(404);
-      response.end('not found');
-    }
+    readFile(join(folder, path)).then(
+      (body) => {
+        response.writeHead(200);
+        response.end(body);
+      },
+      () => {
+        response.writeHead(404);
+        response.end('not found');
+      },
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -43,7 +47,7 @@ describe('scheduler_config.json: save and fromPretrained (SchedulerMixin)', () =
     const text = await readFile(join(folder, 'scheduler', SCHEDULER_CONFIG_NAME), 'utf8');
     const expected = new DDPMScheduler({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, stepsOffset: 1 }).toConfig();
     expect(text).toBe(formatConfigJson(expected));
-    expect(JSON.parse(text)._class_name).toBe('DDPMScheduler');
+    expect((JSON.parse(text) as { _class_name: string })._class_name).toBe('DDPMScheduler');
   });
 
   it.each(['folder', 'url'])('each class loads from a %s, with a subfolder, into itself or a compatible class', async (kind) => {
@@ -76,8 +80,13 @@ describe('scheduler_config.json: save and fromPretrained (SchedulerMixin)', () =
 
   it('reads within the load limits (issue 17)', async () => {
     for (const source of [folder, baseUrl]) {
-      await expect(DDPMScheduler.fromPretrained(source, { subfolder: 'scheduler', maxTextBytes: 16 })).rejects.toMatchObject({ name: 'LoadError', fault: 'too-large' });
-      await expect(schedulerFromPretrained(source, { subfolder: 'scheduler', maxTextBytes: 2 ** 20, timeoutMs: 10_000 })).resolves.toBeInstanceOf(DDPMScheduler);
+      await expect(DDPMScheduler.fromPretrained(source, { subfolder: 'scheduler', maxTextBytes: 16 })).rejects.toMatchObject({
+        name: 'LoadError',
+        fault: 'too-large',
+      });
+      await expect(
+        schedulerFromPretrained(source, { subfolder: 'scheduler', maxTextBytes: 2 ** 20, timeoutMs: 10_000 }),
+      ).resolves.toBeInstanceOf(DDPMScheduler);
     }
   });
 

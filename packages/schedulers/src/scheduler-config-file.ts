@@ -32,6 +32,6 @@ export async function readSchedulerConfig(
  * stays intact until the new one is complete. Node only (its modules are imported lazily).
  */
 export async function writeSchedulerConfig(folder: string, config: ConfigJson): Promise<void> {
-  const { join } = await import('node:path');
-  await writeConfigFile(join(folder, SCHEDULER_CONFIG_NAME), config);
+  const nodePath = await import('node:path');
+  await writeConfigFile(nodePath.join(folder, SCHEDULER_CONFIG_NAME), config);
 }

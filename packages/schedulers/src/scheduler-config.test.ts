@@ -55,8 +55,16 @@ describe('scheduler configs: every numeric key checked for type, sign and range'
     [{ beta_start: 0 }, 'beta_start', "'beta_start' must lie in (0, 1), got 0"],
     [{ beta_end: 1.5 }, 'beta_end', "'beta_end' must lie in (0, 1), got 1.5"],
     [{ beta_end: 1 }, 'beta_end', "'beta_end' must lie in (0, 1), got 1"],
-    [{ num_train_timesteps: 4, trained_betas: [0.1, 0.2, 1.2, 0.3] }, 'trained_betas', "'trained_betas' must hold values in (0, 1), got 1.2 at index 2"],
-    [{ num_train_timesteps: 3, trained_betas: [0, 0.2, 0.3] }, 'trained_betas', "'trained_betas' must hold values in (0, 1), got 0 at index 0"],
+    [
+      { num_train_timesteps: 4, trained_betas: [0.1, 0.2, 1.2, 0.3] },
+      'trained_betas',
+      "'trained_betas' must hold values in (0, 1), got 1.2 at index 2",
+    ],
+    [
+      { num_train_timesteps: 3, trained_betas: [0, 0.2, 0.3] },
+      'trained_betas',
+      "'trained_betas' must hold values in (0, 1), got 0 at index 0",
+    ],
     [{ num_train_timesteps: 3, trained_betas: [0.1, -0.2, 0.3] }, 'trained_betas', 'got -0.2 at index 1'],
     [{ num_train_timesteps: 1e8 }, 'num_train_timesteps', `'num_train_timesteps' must lie in [1, ${MAX_TRAIN_TIMESTEPS}], got 100000000`],
     [{ num_train_timesteps: 0 }, 'num_train_timesteps', "'num_train_timesteps' must lie in [1, 1000000], got 0"],
@@ -96,25 +104,50 @@ describe('scheduler configs: every numeric key checked for type, sign and range'
     [EulerDiscreteScheduler, { sigma_min: 0 }, 'sigma_min', "'sigma_min' must be > 0, got 0"],
     [EulerDiscreteScheduler, { sigma_max: -14.6 }, 'sigma_max', "'sigma_max' must be > 0, got -14.6"],
     [HeunDiscreteScheduler, { clip_sample_range: 0 }, 'clip_sample_range', "'clip_sample_range' must be > 0, got 0"],
-    [LCMScheduler, { original_inference_steps: 0 }, 'original_inference_steps', "'original_inference_steps' must lie in [1, 1000000], got 0"],
+    [
+      LCMScheduler,
+      { original_inference_steps: 0 },
+      'original_inference_steps',
+      "'original_inference_steps' must lie in [1, 1000000], got 0",
+    ],
     [LCMScheduler, { original_inference_steps: 1001 }, 'original_inference_steps', '= [1, 1000], got 1001'],
     [LCMScheduler, { timestep_scaling: 0 }, 'timestep_scaling', "'timestep_scaling' must be > 0, got 0"],
     [LCMScheduler, { sample_max_value: -1 }, 'sample_max_value', "'sample_max_value' must be > 0, got -1"],
     [DPMSolverMultistepScheduler, { solver_order: 4 }, 'solver_order', "'solver_order' must lie in [1, 3], got 4"],
     [DPMSolverMultistepScheduler, { dynamic_thresholding_ratio: 1.5 }, 'dynamic_thresholding_ratio', 'must lie in (0, 1], got 1.5'],
     [DPMSolverMultistepScheduler, { flow_shift: 0 }, 'flow_shift', "'flow_shift' must lie in [0.001, 1000], got 0"],
-    [DPMSolverMultistepScheduler, { lambda_min_clipped: Number.NaN }, 'lambda_min_clipped', 'lambdaMinClipped must be a number or -Infinity, got NaN'],
+    [
+      DPMSolverMultistepScheduler,
+      { lambda_min_clipped: Number.NaN },
+      'lambda_min_clipped',
+      'lambdaMinClipped must be a number or -Infinity, got NaN',
+    ],
     [UniPCMultistepScheduler, { solver_order: 0 }, 'solver_order', "'solver_order' must lie in [1, 3], got 0"],
-    [UniPCMultistepScheduler, { disable_corrector: [0, -1] }, 'disable_corrector', "'disable_corrector' must hold values >= 0, got -1 at index 1"],
+    [
+      UniPCMultistepScheduler,
+      { disable_corrector: [0, -1] },
+      'disable_corrector',
+      "'disable_corrector' must hold values >= 0, got -1 at index 1",
+    ],
     [UniPCMultistepScheduler, { sigma_min: -1 }, 'sigma_min', "'sigma_min' must be > 0, got -1"],
-    [FlowMatchEulerDiscreteScheduler, { num_train_timesteps: 1e8 }, 'num_train_timesteps', "'num_train_timesteps' must lie in [1, 1000000], got 100000000"],
+    [
+      FlowMatchEulerDiscreteScheduler,
+      { num_train_timesteps: 1e8 },
+      'num_train_timesteps',
+      "'num_train_timesteps' must lie in [1, 1000000], got 100000000",
+    ],
     [FlowMatchEulerDiscreteScheduler, { num_train_timesteps: 0 }, 'num_train_timesteps', 'got 0'],
     [FlowMatchEulerDiscreteScheduler, { shift: -3 }, 'shift', "'shift' must lie in [0.001, 1000], got -3"],
     [FlowMatchEulerDiscreteScheduler, { shift: 1e-300 }, 'shift', "'shift' must lie in [0.001, 1000], got 1e-300"],
     [FlowMatchEulerDiscreteScheduler, { shift: 1e300 }, 'shift', "'shift' must lie in [0.001, 1000], got 1e+300"],
     [FlowMatchEulerDiscreteScheduler, { shift_terminal: 1 }, 'shift_terminal', "'shift_terminal' must lie in [0, 1), got 1"],
     [FlowMatchEulerDiscreteScheduler, { base_shift: 100 }, 'base_shift', "'base_shift' must lie in [-50, 50], got 100"],
-    [FlowMatchEulerDiscreteScheduler, { max_image_seq_len: 0 }, 'max_image_seq_len', "'max_image_seq_len' must lie in [1, 2147483647], got 0"],
+    [
+      FlowMatchEulerDiscreteScheduler,
+      { max_image_seq_len: 0 },
+      'max_image_seq_len',
+      "'max_image_seq_len' must lie in [1, 2147483647], got 0",
+    ],
   ] as [SchedulerClass, ConfigJson, string, string][])('%o: %j is refused, naming %s', (Scheduler, config, key, message) => {
     const error = configError(() => Scheduler.fromConfig(config));
     expect(error.key).toBe(key);
@@ -126,7 +159,9 @@ describe('scheduler configs: every numeric key checked for type, sign and range'
     expect(configError(() => new DDPMScheduler({ betaStart: 2 })).message).toContain("'betaStart' must lie in (0, 1), got 2");
     expect(configError(() => new DDIMScheduler({ stepsOffset: 1000 })).key).toBe('steps_offset');
     expect(configError(() => new PNDMScheduler({ numTrainTimesteps: 0 })).key).toBe('numTrainTimesteps');
-    expect(configError(() => new DDPMScheduler({ trainedBetas: new Float64Array([0.1, 2]) as never, numTrainTimesteps: 2 })).key).toBe('trainedBetas');
+    expect(configError(() => new DDPMScheduler({ trainedBetas: new Float64Array([0.1, 2]) as never, numTrainTimesteps: 2 })).key).toBe(
+      'trainedBetas',
+    );
   });
 
   it('refuses trained betas that float32 rounds to 1, naming trained_betas', () => {
@@ -159,7 +194,9 @@ describe('scheduler configs: every numeric key checked for type, sign and range'
       { num_train_timesteps: 3, trained_betas: [1e-6, 0.5, 0.999] },
     ];
     for (const config of accepted) {
-      const underflows = DDPMScheduler.fromConfig(config).alphasCumprod.some((alphaBar) => Math.fround(Math.fround(1 - alphaBar) / alphaBar) === Infinity);
+      const underflows = DDPMScheduler.fromConfig(config).alphasCumprod.some(
+        (alphaBar) => Math.fround(Math.fround(1 - alphaBar) / alphaBar) === Infinity,
+      );
       for (const Scheduler of BETA_CLASSES) {
         if (SIGMA_CLASSES.includes(Scheduler) && underflows) {
           // ᾱ underflows to a float32 denormal there: σ = sqrt((1 - ᾱ) / ᾱ) would be infinite.
@@ -183,14 +220,53 @@ describe('scheduler configs: every numeric key checked for type, sign and range'
 
   it('a fuzz of 1,000 mutated scheduler_config.json: each a ConfigError or a scheduler with a sound schedule', () => {
     const hostile: ConfigValue[] = [
-      0, -1, 1, 2, 0.5, 1.5, -0.0001, 1e-300, 1e8, 1e300, 999, 1000, 1000.5, MAX_TRAIN_TIMESTEPS + 1,
-      '1', '', 'linear', 'v_prediction', 'leading', true, false, null, [], [0.1, 0.2], [2, 0.1], {}, { nested: [[[1]]] },
+      0,
+      -1,
+      1,
+      2,
+      0.5,
+      1.5,
+      -0.0001,
+      1e-300,
+      1e8,
+      1e300,
+      999,
+      1000,
+      1000.5,
+      MAX_TRAIN_TIMESTEPS + 1,
+      '1',
+      '',
+      'linear',
+      'v_prediction',
+      'leading',
+      true,
+      false,
+      null,
+      [],
+      [0.1, 0.2],
+      [2, 0.1],
+      {},
+      { nested: [[[1]]] },
     ];
     const base: ConfigJson = {
-      _class_name: 'DDPMScheduler', num_train_timesteps: 1000, beta_start: 0.00085, beta_end: 0.012, beta_schedule: 'scaled_linear',
-      trained_betas: null, variance_type: 'fixed_small', clip_sample: false, prediction_type: 'epsilon', thresholding: false,
-      dynamic_thresholding_ratio: 0.995, clip_sample_range: 1, sample_max_value: 1, timestep_spacing: 'leading', steps_offset: 1,
-      set_alpha_to_one: false, skip_prk_steps: true, rescale_betas_zero_snr: false,
+      _class_name: 'DDPMScheduler',
+      num_train_timesteps: 1000,
+      beta_start: 0.00085,
+      beta_end: 0.012,
+      beta_schedule: 'scaled_linear',
+      trained_betas: null,
+      variance_type: 'fixed_small',
+      clip_sample: false,
+      prediction_type: 'epsilon',
+      thresholding: false,
+      dynamic_thresholding_ratio: 0.995,
+      clip_sample_range: 1,
+      sample_max_value: 1,
+      timestep_spacing: 'leading',
+      steps_offset: 1,
+      set_alpha_to_one: false,
+      skip_prk_steps: true,
+      rescale_betas_zero_snr: false,
     };
     const keys = Object.keys(base).filter((key) => key !== '_class_name');
     const classNames = ['DDPMScheduler', 'DDIMScheduler', 'PNDMScheduler'];
@@ -209,7 +285,7 @@ describe('scheduler configs: every numeric key checked for type, sign and range'
       try {
         scheduler = schedulerFromConfig(parseJsonText(text, 'fuzz')) as BetaScheduler;
       } catch (error) {
-        if (!(error instanceof ConfigError)) throw new Error(`config ${text} gave ${String(error)}`);
+        if (!(error instanceof ConfigError)) throw new Error(`config ${text} gave ${String(error)}`, { cause: error });
         outcomes.refused += 1;
         continue;
       }
@@ -234,16 +310,59 @@ describe('scheduler configs: every numeric key checked for type, sign and range'
   it('a fuzz of 1,400 mutated scheduler_config.json of the solvers: each a ConfigError, or a scheduler whose first step is finite', async () => {
     await initBackend('cpu');
     // Values of the key's own type two times in three (else any value), so that most configs get past the type checks.
-    const numbers: ConfigValue[] = [0, -1, 1, 2, 3, 4, 0.5, 1.5, -0.0001, 1e-300, 1e8, 1e300, 999, 1000, 1000.5, MAX_TRAIN_TIMESTEPS + 1, -5.1, 50];
-    const strings: ConfigValue[] = ['', 'linear', 'v_prediction', 'sample', 'trailing', 'dpmsolver++', 'sde-dpmsolver', 'bh1', 'heun', 'sigma_min', 'karras'];
+    const numbers: ConfigValue[] = [
+      0,
+      -1,
+      1,
+      2,
+      3,
+      4,
+      0.5,
+      1.5,
+      -0.0001,
+      1e-300,
+      1e8,
+      1e300,
+      999,
+      1000,
+      1000.5,
+      MAX_TRAIN_TIMESTEPS + 1,
+      -5.1,
+      50,
+    ];
+    const strings: ConfigValue[] = [
+      '',
+      'linear',
+      'v_prediction',
+      'sample',
+      'trailing',
+      'dpmsolver++',
+      'sde-dpmsolver',
+      'bh1',
+      'heun',
+      'sigma_min',
+      'karras',
+    ];
     const others: ConfigValue[] = [Number.NaN, Infinity, -Infinity, '1', true, false, null, [], [0, 1], [2, 0.1], {}, { nested: [[[1]]] }];
     const hostile = [...numbers, ...strings, ...others];
     const sameType = (value: ConfigValue): ConfigValue[] =>
-      typeof value === 'boolean' ? [true, false] : typeof value === 'string' ? strings : Array.isArray(value) ? [[], [0, 1], [2, 0.1], [999]] : numbers;
+      typeof value === 'boolean'
+        ? [true, false]
+        : typeof value === 'string'
+          ? strings
+          : Array.isArray(value)
+            ? [[], [0, 1], [2, 0.1], [999]]
+            : numbers;
     // Realistic configs of each solver (SDXL, SD-Turbo, LCM, SD3, DPM++ 2M SDE Karras, UniPC), as the classes write them.
     const sources: [SchedulerClass, ConfigJson][] = [
-      [EulerDiscreteScheduler, { beta_schedule: 'scaled_linear', beta_start: 0.00085, beta_end: 0.012, steps_offset: 1, timestep_spacing: 'leading' }],
-      [EulerAncestralDiscreteScheduler, { beta_schedule: 'scaled_linear', beta_start: 0.00085, beta_end: 0.012, timestep_spacing: 'trailing' }],
+      [
+        EulerDiscreteScheduler,
+        { beta_schedule: 'scaled_linear', beta_start: 0.00085, beta_end: 0.012, steps_offset: 1, timestep_spacing: 'leading' },
+      ],
+      [
+        EulerAncestralDiscreteScheduler,
+        { beta_schedule: 'scaled_linear', beta_start: 0.00085, beta_end: 0.012, timestep_spacing: 'trailing' },
+      ],
       [HeunDiscreteScheduler, { use_karras_sigmas: true, prediction_type: 'v_prediction' }],
       [LCMScheduler, { original_inference_steps: 50, timestep_scaling: 10 }],
       [FlowMatchEulerDiscreteScheduler, { shift: 3, use_dynamic_shifting: false, shift_terminal: 0.02 }],
@@ -281,7 +400,7 @@ describe('scheduler configs: every numeric key checked for type, sign and range'
       try {
         scheduler = schedulerFromConfig(parseJsonText(text, 'fuzz'));
       } catch (error) {
-        if (!(error instanceof ConfigError)) throw new Error(`config ${text} gave ${String(error)}`);
+        if (!(error instanceof ConfigError)) throw new Error(`config ${text} gave ${String(error)}`, { cause: error });
         outcomes.refused += 1;
         continue;
       }
@@ -304,7 +423,7 @@ describe('scheduler configs: every numeric key checked for type, sign and range'
           /lambdaMinClipped .* keeps \d+ training timesteps, fewer than numInferenceSteps/,
         ];
         if (!(error instanceof RangeError) || !allowed.some((pattern) => pattern.test(error.message))) {
-          throw new Error(`config ${text}: setTimesteps gave ${String(error)}`);
+          throw new Error(`config ${text}: setTimesteps gave ${String(error)}`, { cause: error });
         }
         scheduleErrors.add(`${scheduler.className}: ${error.message.replace(/-?\d+(\.\d+)?(e[-+]\d+)?/g, 'N')}`);
         outcomes.refusedSchedule += 1;
@@ -335,7 +454,9 @@ describe('scheduler configs: every numeric key checked for type, sign and range'
       outcomes.stepped += 1;
     }
     expect(tf.memory().numTensors).toBe(before);
-    console.log(`[fuzz] 1400 mutated solver configs: ${JSON.stringify(outcomes)}; setTimesteps(10) refused with:\n  ${[...scheduleErrors].join('\n  ')}`);
+    console.log(
+      `[fuzz] 1400 mutated solver configs: ${JSON.stringify(outcomes)}; setTimesteps(10) refused with:\n  ${[...scheduleErrors].join('\n  ')}`,
+    );
     expect(outcomes.refused + outcomes.built).toBe(1400);
     expect(outcomes.refused).toBeGreaterThan(200);
     expect(outcomes.stepped).toBeGreaterThan(200);

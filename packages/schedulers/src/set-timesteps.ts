@@ -34,9 +34,11 @@ export function readCustomList(
   const where = `${context}.setTimesteps: ${name}`;
   if (!Array.isArray(values) && !ArrayBuffer.isView(values)) throw new TypeError(`${where} must be an array of numbers`);
   const list = Array.from(values as ArrayLike<number>);
-  if (list.length < minimum) throw new RangeError(`${where} needs at least ${minimum} value${minimum === 1 ? '' : 's'}, got ${list.length}`);
+  if (list.length < minimum)
+    throw new RangeError(`${where} needs at least ${minimum} value${minimum === 1 ? '' : 's'}, got ${list.length}`);
   list.forEach((value, i) => {
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`${where}[${i}] must be a finite number, got ${String(value)}`);
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new RangeError(`${where}[${i}] must be a finite number, got ${String(value)}`);
     const previous = list[i - 1];
     if (i > 0 && (descending === 'strict' ? value >= previous : value > previous)) {
       throw new RangeError(`${where} must be in descending order (${name}[${i - 1}] = ${previous}, ${name}[${i}] = ${value})`);

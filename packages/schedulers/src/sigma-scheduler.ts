@@ -103,7 +103,12 @@ export abstract class SigmaScheduler<T extends CommonOptions> extends DiscreteSc
    * The checks of a step (setTimesteps called, scheduled timestep, shapes, finite inputs) and
    * its index.
    */
-  protected beginStep(modelOutput: tf.Tensor, timestep: number, sample: tf.Tensor, options: StepOptions): { context: string; index: number } {
+  protected beginStep(
+    modelOutput: tf.Tensor,
+    timestep: number,
+    sample: tf.Tensor,
+    options: StepOptions,
+  ): { context: string; index: number } {
     const context = `${this.className}.step`;
     if (this.numInferenceSteps === null) {
       throw new Error(`${context}: numInferenceSteps is not set; call setTimesteps(n) before step()`);

@@ -21,7 +21,9 @@ import {
   timeShift,
 } from './sigmas.js';
 
-const alphasCumprod = cumulativeProduct(makeAlphas(makeBetas({ numTrainTimesteps: 1000, betaStart: 0.00085, betaEnd: 0.012, betaSchedule: 'scaled_linear', trainedBetas: null })));
+const alphasCumprod = cumulativeProduct(
+  makeAlphas(makeBetas({ numTrainTimesteps: 1000, betaStart: 0.00085, betaEnd: 0.012, betaSchedule: 'scaled_linear', trainedBetas: null })),
+);
 const table = sigmasFromAlphasCumprod(alphasCumprod);
 
 describe('sigma machinery', () => {
@@ -66,7 +68,7 @@ describe('sigma machinery', () => {
   it('at most one σ spacing, as a ConfigError naming the key', () => {
     const flags = { useKarrasSigmas: true, useExponentialSigmas: false, useBetaSigmas: true };
     expect(() => sigmaSpacingOf(flags, 'test')).toThrow(ConfigError);
-    expect(() => sigmaSpacingOf(flags, 'test')).toThrow(expect.objectContaining({ key: 'use_beta_sigmas' }));
+    expect(() => sigmaSpacingOf(flags, 'test')).toThrow(expect.objectContaining({ key: 'use_beta_sigmas' }) as Error);
     expect(sigmaSpacingOf({ ...flags, useBetaSigmas: false }, 'test')).toBe('karras');
     expect(sigmaSpacingOf({ ...flags, useKarrasSigmas: false, useBetaSigmas: false }, 'test')).toBeNull();
   });

@@ -107,7 +107,10 @@ export function exponentialSigmas(sigmaMin: number, sigmaMax: number, count: num
  * 2024): σ_i = σmin + ppf(1 - i/(n-1)) (σmax - σmin), descending; α = β = 0.6 as in Diffusers.
  */
 export function betaSigmas(sigmaMin: number, sigmaMax: number, count: number, alpha = 0.6, beta = 0.6): Float64Array {
-  return Float64Array.from(numpyLinspace(0, 1, count), (ramp) => sigmaMin + inverseRegularizedBeta(1 - ramp, alpha, beta) * (sigmaMax - sigmaMin));
+  return Float64Array.from(
+    numpyLinspace(0, 1, count),
+    (ramp) => sigmaMin + inverseRegularizedBeta(1 - ramp, alpha, beta) * (sigmaMax - sigmaMin),
+  );
 }
 
 /** The alternatives to the interpolated σ of the training table (`use_karras_sigmas` etc.). */
@@ -170,7 +173,10 @@ export function lambdaOf(sigma: number, flow = false): number {
  * integer spacings every scheduler shares (`spacedTimestepsAscending`).
  */
 export function sigmaSchedulerTimesteps(count: number, options: SpacingOptions): number[] {
-  if (options.timestepSpacing === 'linspace') return numpyLinspace(0, options.numTrainTimesteps - 1, count).map(f32).reverse();
+  if (options.timestepSpacing === 'linspace')
+    return numpyLinspace(0, options.numTrainTimesteps - 1, count)
+      .map(f32)
+      .reverse();
   return spacedTimestepsAscending(count, options, 'setTimesteps', 'allow').reverse();
 }
 
@@ -202,7 +208,11 @@ export interface SigmaSchedule {
  * fractional) timesteps: σ from the training table, optionally respaced (the timesteps then
  * follow the new σ through `sigmaToTimestep`), then the final σ appended.
  */
-export function discreteSigmaSchedule(trainSigmas: Float64Array, timesteps: readonly number[], options: DiscreteSigmaOptions): SigmaSchedule {
+export function discreteSigmaSchedule(
+  trainSigmas: Float64Array,
+  timesteps: readonly number[],
+  options: DiscreteSigmaOptions,
+): SigmaSchedule {
   const logTable = logSigmas(trainSigmas);
   let resultTimesteps = timesteps.map(f32);
   let sigmas: Float64Array;
@@ -277,8 +287,8 @@ export function dynamicShiftMu(imageSeqLen: number, baseSeqLen = 256, maxSeqLen 
 /** log Γ(x) for x > 0 (Lanczos, g = 7, n = 9; ~1e-15 relative). */
 function logGamma(x: number): number {
   const coefficients = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
+    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
   ];
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
   const shifted = x - 1;

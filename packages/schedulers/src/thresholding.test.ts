@@ -42,7 +42,13 @@ describe.each(testBackendNames())('thresholding on %s', (backend) => {
   it('clips to ±clipSampleRange when thresholding is off', () => {
     const x = tf.tensor([-3, -0.1, 0.2, 4]);
     const y = tf.tidy(() =>
-      boundOriginalSample(x, { clipSample: true, clipSampleRange: 0.5, thresholding: false, dynamicThresholdingRatio: 0.995, sampleMaxValue: 1 }),
+      boundOriginalSample(x, {
+        clipSample: true,
+        clipSampleRange: 0.5,
+        thresholding: false,
+        dynamicThresholdingRatio: 0.995,
+        sampleMaxValue: 1,
+      }),
     );
     expect(Array.from(y.dataSync())).toEqual([-0.5, -0.1, 0.2, 0.5].map(Math.fround));
     tf.dispose([x, y]);

@@ -16,11 +16,13 @@ describe.each(testBackendNames())('UniPCMultistepScheduler on %s', (backend) => 
     await initBackend(backend);
   });
   afterAll(() => {
-    for (const [key, value] of worstErrors) if (key.startsWith(`unipc-${backend}`)) console.log(`[${backend}] ${key.slice(`unipc-${backend}-`.length)}: max error ${value.toExponential(2)}`);
+    for (const [key, value] of worstErrors)
+      if (key.startsWith(`unipc-${backend}`))
+        console.log(`[${backend}] ${key.slice(`unipc-${backend}-`.length)}: max error ${value.toExponential(2)}`);
   });
 
   it.each(cases)('%s (%s): timesteps, sigmas, addNoise and every step match Diffusers', (name, file, entry) => {
-    const scheduler = UniPCMultistepScheduler.fromConfig(entry.scheduler_config as Record<string, never>);
+    const scheduler = UniPCMultistepScheduler.fromConfig(entry.scheduler_config);
     const report = runMultistepLoop(scheduler, fixture(file), entry);
     recordError(`unipc-${backend}-${name}`, report.worst);
     expect(report.sigmas).toBeLessThanOrEqual(1e-6);
@@ -38,12 +40,18 @@ describe.each(testBackendNames())('UniPCMultistepScheduler on %s', (backend) => 
     ['bh1 Karras', { solverType: 'bh1', solverOrder: 3, useKarrasSigmas: true }],
     ['noise prediction', { predictX0: false, solverOrder: 3 }],
     ['noise prediction, bh1', { predictX0: false, solverType: 'bh1', solverOrder: 2 }],
-    ['order 3 without lowerOrderFinal, Karras onto σ_min (a zero-length last step)', { solverOrder: 3, lowerOrderFinal: false, useKarrasSigmas: true, finalSigmasType: 'sigma_min' }],
+    [
+      'order 3 without lowerOrderFinal, Karras onto σ_min (a zero-length last step)',
+      { solverOrder: 3, lowerOrderFinal: false, useKarrasSigmas: true, finalSigmasType: 'sigma_min' },
+    ],
   ] as const)('%s: finite at every step count from 1 to 30', (_, options) => {
     for (let steps = 1; steps <= 30; steps += 1) {
       const scheduler = new UniPCMultistepScheduler(options);
       scheduler.setTimesteps(steps);
-      let x = tf.tensor(Float32Array.from({ length: 32 }, (_, k) => Math.sin(k + 1)), [2, 2, 2, 4]);
+      let x = tf.tensor(
+        Float32Array.from({ length: 32 }, (_, k) => Math.sin(k + 1)),
+        [2, 2, 2, 4],
+      );
       for (const t of scheduler.timesteps) {
         const next = tf.tidy(() => scheduler.step(tf.mul(x, t / (t + 1)), t, x).prevSample);
         x.dispose();
@@ -60,7 +68,10 @@ describe.each(testBackendNames())('UniPCMultistepScheduler on %s', (backend) => 
     const before = tf.memory().numTensors;
     const results: Float32Array[] = [];
     for (let run = 0; run < 2; run += 1) {
-      let x = tf.tensor(Float32Array.from({ length: 32 }, (_, k) => Math.cos(k)), [1, 4, 4, 2]);
+      let x = tf.tensor(
+        Float32Array.from({ length: 32 }, (_, k) => Math.cos(k)),
+        [1, 4, 4, 2],
+      );
       for (const t of scheduler.timesteps) {
         const next = tf.tidy(() => scheduler.step(tf.mul(x, 0.5), t, x).prevSample);
         x.dispose();
@@ -89,16 +100,30 @@ describe.each(testBackendNames())('UniPCMultistepScheduler on %s', (backend) => 
 
 describe('UniPCMultistepScheduler config and schedule', () => {
   it('converts a DDPM config and back, through fromConfig / toConfig and JSON text, and swaps with DPM-Solver', () => {
-    const ddpm = new DDPMScheduler({ betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, predictionType: 'v_prediction', stepsOffset: 1 });
+    const ddpm = new DDPMScheduler({
+      betaSchedule: 'scaled_linear',
+      betaStart: 0.00085,
+      betaEnd: 0.012,
+      predictionType: 'v_prediction',
+      stepsOffset: 1,
+    });
     const unipc = UniPCMultistepScheduler.fromConfig(parseJsonText(formatConfigJson(ddpm.toConfig()), 'ddpm'));
-    expect(unipc.config).toMatchObject({ betaSchedule: 'scaled_linear', predictionType: 'v_prediction', stepsOffset: 1, solverType: 'bh2', disableCorrector: [] });
+    expect(unipc.config).toMatchObject({
+      betaSchedule: 'scaled_linear',
+      predictionType: 'v_prediction',
+      stepsOffset: 1,
+      solverType: 'bh2',
+      disableCorrector: [],
+    });
     const text = formatConfigJson(unipc.toConfig());
     expect(DDPMScheduler.fromConfig(parseJsonText(text, 'unipc')).config).toEqual(ddpm.config);
     expect(UniPCMultistepScheduler.fromConfig(parseJsonText(text, 'unipc')).config).toEqual(unipc.config);
     // DPM-Solver's midpoint / heun load as bh2 and UniPC's bh1 / bh2 as midpoint, as in Diffusers.
     const dpm = DPMSolverMultistepScheduler.fromConfig(new UniPCMultistepScheduler({ solverType: 'bh1' }).toConfig());
     expect(dpm.config.solverType).toBe('midpoint');
-    expect(UniPCMultistepScheduler.fromConfig(new DPMSolverMultistepScheduler({ solverType: 'heun' }).toConfig()).config.solverType).toBe('bh2');
+    expect(UniPCMultistepScheduler.fromConfig(new DPMSolverMultistepScheduler({ solverType: 'heun' }).toConfig()).config.solverType).toBe(
+      'bh2',
+    );
     expect(schedulerFromConfig(unipc.toConfig())).toBeInstanceOf(UniPCMultistepScheduler);
   });
 
@@ -124,7 +149,9 @@ describe('UniPCMultistepScheduler config and schedule', () => {
     const scheduler = new UniPCMultistepScheduler({ solverOrder: 2, lowerOrderFinal: false });
     expect(() => scheduler.setTimesteps(10)).toThrow(/lowerOrderFinal true or finalSigmasType 'sigma_min'/);
     scheduler.setTimesteps(1);
-    expect(() => new UniPCMultistepScheduler({ solverOrder: 3, lowerOrderFinal: false, finalSigmasType: 'sigma_min' }).setTimesteps(10)).not.toThrow();
+    expect(() =>
+      new UniPCMultistepScheduler({ solverOrder: 3, lowerOrderFinal: false, finalSigmasType: 'sigma_min' }).setTimesteps(10),
+    ).not.toThrow();
     expect(() => scheduler.setTimesteps(10, { sigmas: [1, 0] })).toThrow(/custom sigmas are not supported/);
     expect(() => scheduler.setTimesteps(0)).toThrow(/numInferenceSteps must be an integer >= 1/);
   });

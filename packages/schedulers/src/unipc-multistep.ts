@@ -15,7 +15,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, type ConfigSchema } from '@diffusion-ts/core';
 import { SIGMA_BOUND_FIELD } from './config-fields.js';
 import { combine, MultistepScheduler } from './multistep.js';
-import { MULTISTEP_DEFAULTS, MULTISTEP_FIELDS, MULTISTEP_LEADING_SCHEMA, replaceAliases, type MultistepOptions } from './multistep-config.js';
+import {
+  MULTISTEP_DEFAULTS,
+  MULTISTEP_FIELDS,
+  MULTISTEP_LEADING_SCHEMA,
+  replaceAliases,
+  type MultistepOptions,
+} from './multistep-config.js';
 import { multistepSchedule, multistepTimesteps } from './multistep-schedule.js';
 import { assertInferenceSteps } from './schedule.js';
 import { DIFFUSERS_COMPATIBLE_NAMES } from './scheduler-config.js';
@@ -119,8 +125,10 @@ export class UniPCMultistepScheduler extends MultistepScheduler<UniPCMultistepOp
     const input = replaceAliases(options, 'solver_type', { midpoint: 'bh2', heun: 'bh2', logrho: 'bh2' });
     super(input, UNIPC_MULTISTEP_SCHEMA, UNIPC_MULTISTEP_DEFAULTS, UniPCMultistepScheduler.className);
     const where = UniPCMultistepScheduler.className;
-    if (this.config.solverP !== null) throw new ConfigError(`${where}: solverP (another scheduler as predictor) is not supported; it must be null`, 'solver_p');
-    if (this.config.shiftTerminal !== null) throw new ConfigError(`${where}: shiftTerminal is only supported with flow sigmas`, 'shift_terminal');
+    if (this.config.solverP !== null)
+      throw new ConfigError(`${where}: solverP (another scheduler as predictor) is not supported; it must be null`, 'solver_p');
+    if (this.config.shiftTerminal !== null)
+      throw new ConfigError(`${where}: shiftTerminal is only supported with flow sigmas`, 'shift_terminal');
   }
 
   /**
@@ -147,7 +155,9 @@ export class UniPCMultistepScheduler extends MultistepScheduler<UniPCMultistepOp
     const i = this.beginStep(modelOutput, timestep, sample, options);
     const { predictX0, solverOrder, lowerOrderFinal, disableCorrector } = this.config;
     const sigma = this.sigmas[i];
-    const converted = tf.tidy(() => (predictX0 ? this.dataPrediction(modelOutput, sample, sigma) : this.noisePrediction(modelOutput, sample, sigma)));
+    const converted = tf.tidy(() =>
+      predictX0 ? this.dataPrediction(modelOutput, sample, sigma) : this.noisePrediction(modelOutput, sample, sigma),
+    );
     let current = sample;
     if (i > 0 && !disableCorrector.includes(i - 1) && this.lastSample !== null) {
       // UniC: x_{s0} -> x_t again, now with the model output at t.
@@ -199,7 +209,10 @@ export class UniPCMultistepScheduler extends MultistepScheduler<UniPCMultistepOp
         factorial *= k + 1;
         phi = phi / hh - 1 / factorial;
       }
-      g = solve(points.map((_, row) => points.map((r) => r ** row)), rhs);
+      g = solve(
+        points.map((_, row) => points.map((r) => r ** row)),
+        rhs,
+      );
     }
     const terms: [number, tf.Tensor][] = [[predictX0 ? t.sigma / s.sigma : t.alpha / s.alpha, x]];
     let m0Weight = -phiTerm;

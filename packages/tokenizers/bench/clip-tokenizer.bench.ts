@@ -19,7 +19,7 @@ function heapUsed(): number {
 }
 
 /** Best wall time in ms of `run` over `repeats` runs after one warm-up. */
-async function best(run: () => Promise<unknown> | unknown, repeats: number): Promise<number> {
+async function best(run: () => unknown, repeats: number): Promise<number> {
   await run();
   let fastest = Number.POSITIVE_INFINITY;
   for (let i = 0; i < repeats; i += 1) {
@@ -39,7 +39,10 @@ it('CLIPTokenizer (real CLIP vocabulary): load time, memory, encoding', async ()
   const retained = (heapUsed() - before) / more.length;
   more.length = 0;
   const load = await best(() => CLIPTokenizer.fromPretrained(CLIP_TOKENIZER_FOLDER), 5);
-  const prompts = Array.from({ length: 64 }, (_, i) => `a highly detailed photograph number ${i} of a red fox in the snow, golden hour, 85mm`);
+  const prompts = Array.from(
+    { length: 64 },
+    (_, i) => `a highly detailed photograph number ${i} of a red fox in the snow, golden hour, 85mm`,
+  );
   // After the warm-up run the BPE cache holds these words, as it does in a pipeline that reuses prompts.
   const batch = await best(() => {
     const { inputIds, attentionMask } = tokenizer.encodeTensors(prompts);

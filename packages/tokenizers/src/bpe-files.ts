@@ -46,7 +46,9 @@ function toVocabulary(value: unknown, file: string): Record<string, number> {
   const order = Float64Array.from(ids).sort();
   for (let i = 1; i < order.length; i += 1) {
     if (order[i] === order[i - 1]) {
-      const owners = Object.keys(value).filter((token) => value[token] === order[i]).map((token) => JSON.stringify(token));
+      const owners = Object.keys(value)
+        .filter((token) => value[token] === order[i])
+        .map((token) => JSON.stringify(token));
       throw new TokenizerError(`${file}: tokens ${owners.join(' and ')} share id ${order[i]}`, file);
     }
   }
@@ -80,7 +82,10 @@ function splitMerge(line: string, file: string, lineNumber: number): [string, st
   // Python's `merge.split()`: runs of whitespace separate the symbols (byte-level symbols hold none).
   const parts = line.trim().split(/\s+/);
   if (parts.length !== 2 || parts[0] === '') {
-    throw new TokenizerError(`${file}: line ${lineNumber} must hold two symbols separated by a space, got ${JSON.stringify(line.slice(0, 60))}`, file);
+    throw new TokenizerError(
+      `${file}: line ${lineNumber} must hold two symbols separated by a space, got ${JSON.stringify(line.slice(0, 60))}`,
+      file,
+    );
   }
   return [parts[0], parts[1]];
 }
@@ -93,7 +98,10 @@ export function checkMergesAgainstVocab(has: (token: string) => boolean, merges:
   merges.forEach(([left, right], rank) => {
     for (const symbol of [left, right, left + right]) {
       if (!has(symbol)) {
-        throw new TokenizerError(`${file}: merge ${rank + 1} (${JSON.stringify(`${left} ${right}`)}) uses ${JSON.stringify(symbol)}, which is not in the vocabulary`, file);
+        throw new TokenizerError(
+          `${file}: merge ${rank + 1} (${JSON.stringify(`${left} ${right}`)}) uses ${JSON.stringify(symbol)}, which is not in the vocabulary`,
+          file,
+        );
       }
     }
   });
@@ -108,23 +116,45 @@ export function parseTokenizerJson(text: string, file = 'tokenizer.json'): BpeVo
   const json = parseJson(text, file);
   if (!isPlainObject(json) || !isPlainObject(json.model)) throw new TokenizerError(`${file}: no "model" object`, file);
   const model = json.model;
-  if (model.type !== undefined && model.type !== 'BPE') throw new TokenizerError(`${file}: the model is ${String(model.type)}, not a BPE model`, file);
+  if (model.type !== undefined && model.type !== 'BPE')
+    throw new TokenizerError(
+      `${file}: the model is ${typeof model.type === 'string' ? model.type : JSON.stringify(model.type)}, not a BPE model`,
+      file,
+    );
   if (model.end_of_word_suffix !== '</w>') {
-    throw new TokenizerError(`${file}: a CLIP BPE model has end_of_word_suffix "</w>", got ${JSON.stringify(model.end_of_word_suffix)}`, file);
+    throw new TokenizerError(
+      `${file}: a CLIP BPE model has end_of_word_suffix "</w>", got ${JSON.stringify(model.end_of_word_suffix)}`,
+      file,
+    );
   }
   const vocab = toVocabulary(model.vocab, file);
   if (!Array.isArray(model.merges)) throw new TokenizerError(`${file}: model.merges must be an array`, file);
   const merges = model.merges.map((merge: unknown, index: number): [string, string] => {
     if (typeof merge === 'string') return splitMerge(merge, file, index + 1);
-    if (Array.isArray(merge) && merge.length === 2 && merge.every((part) => typeof part === 'string' && part !== '')) return [merge[0], merge[1]];
-    throw new TokenizerError(`${file}: model.merges[${index}] must be "left right" or ["left", "right"], got ${JSON.stringify(merge)?.slice(0, 60)}`, file);
+    if (Array.isArray(merge) && merge.length === 2 && merge.every((part) => typeof part === 'string' && part !== '')) {
+      const pair = merge as [string, string];
+      return [pair[0], pair[1]];
+    }
+    throw new TokenizerError(
+      `${file}: model.merges[${index}] must be "left right" or ["left", "right"], got ${JSON.stringify(merge)?.slice(0, 60)}`,
+      file,
+    );
   });
   const addedTokens = new Map<string, number>();
   const added = json.added_tokens ?? [];
   if (!Array.isArray(added)) throw new TokenizerError(`${file}: added_tokens must be an array`, file);
   for (const token of added) {
-    if (!isPlainObject(token) || typeof token.content !== 'string' || typeof token.id !== 'number' || !Number.isInteger(token.id) || token.id < 0) {
-      throw new TokenizerError(`${file}: an added token must have a string content and an integer id, got ${JSON.stringify(token)?.slice(0, 80)}`, file);
+    if (
+      !isPlainObject(token) ||
+      typeof token.content !== 'string' ||
+      typeof token.id !== 'number' ||
+      !Number.isInteger(token.id) ||
+      token.id < 0
+    ) {
+      throw new TokenizerError(
+        `${file}: an added token must have a string content and an integer id, got ${JSON.stringify(token)?.slice(0, 80)}`,
+        file,
+      );
     }
     addedTokens.set(token.content, token.id);
   }

@@ -31,8 +31,20 @@ function tokenizerJson(): string {
       { id: 49406, content: '<|startoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true },
       { id: 49407, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
     ],
-    normalizer: { type: 'Sequence', normalizers: [{ type: 'NFC' }, { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' }, { type: 'Lowercase' }] },
-    model: { type: 'BPE', dropout: null, unk_token: '<|endoftext|>', continuing_subword_prefix: '', end_of_word_suffix: '</w>', fuse_unk: false, vocab: JSON.parse(vocabJson), merges },
+    normalizer: {
+      type: 'Sequence',
+      normalizers: [{ type: 'NFC' }, { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' }, { type: 'Lowercase' }],
+    },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: '<|endoftext|>',
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '</w>',
+      fuse_unk: false,
+      vocab: JSON.parse(vocabJson) as Record<string, number>,
+      merges,
+    },
   });
 }
 
@@ -50,7 +62,11 @@ describe('CLIPTokenizer loading', () => {
     const folder = await folderWith({
       'vocab.json': vocabJson,
       'merges.txt': mergesTxt,
-      'tokenizer_config.json': JSON.stringify({ model_max_length: 77, pad_token: '<|endoftext|>', bos_token: { __type: 'AddedToken', content: '<|startoftext|>', lstrip: false } }),
+      'tokenizer_config.json': JSON.stringify({
+        model_max_length: 77,
+        pad_token: '<|endoftext|>',
+        bos_token: { __type: 'AddedToken', content: '<|startoftext|>', lstrip: false },
+      }),
       'special_tokens_map.json': JSON.stringify({ pad_token: '!', eos_token: { content: '<|endoftext|>' } }),
     });
     const tokenizer = await CLIPTokenizer.fromPretrained(folder);
@@ -62,7 +78,10 @@ describe('CLIPTokenizer loading', () => {
   });
 
   it('loads a tokenizer.json alone, with the same encodings', async () => {
-    const folder = await folderWith({ 'tokenizer.json': tokenizerJson(), 'tokenizer_config.json': JSON.stringify({ model_max_length: 77 }) });
+    const folder = await folderWith({
+      'tokenizer.json': tokenizerJson(),
+      'tokenizer_config.json': JSON.stringify({ model_max_length: 77 }),
+    });
     const fromJson = await CLIPTokenizer.fromPretrained(folder);
     const fromFiles = CLIPTokenizer.fromFiles({ vocabJson, mergesTxt });
     for (const text of [PROMPT, "it's 2024! naïve café 日本", '<|endoftext|> a']) {
@@ -79,13 +98,28 @@ describe('CLIPTokenizer loading', () => {
       [{ 'vocab.json': '{"a": 0, "b": 0}', 'merges.txt': '#version: 0.2\n' }, /tokens "a" and "b" share id 0/],
       [{ 'vocab.json': '{"a": -1}', 'merges.txt': '#version: 0.2\n' }, /token "a" has id -1/],
       [{ 'vocab.json': vocabJson, 'merges.txt': '#version: 0.2\ni n\nt h e\n' }, /merges\.txt: line 3 must hold two symbols/],
-      [{ 'vocab.json': vocabJson, 'merges.txt': '#version: 0.2\ni n\nq zzz\n' }, /merges\.txt: merge 2 \("q zzz"\) uses "zzz", which is not in the vocabulary/],
+      [
+        { 'vocab.json': vocabJson, 'merges.txt': '#version: 0.2\ni n\nq zzz\n' },
+        /merges\.txt: merge 2 \("q zzz"\) uses "zzz", which is not in the vocabulary/,
+      ],
       [{ 'vocab.json': vocabJson }, /vocab\.json comes without merges\.txt/],
       [{ 'merges.txt': mergesTxt }, /merges\.txt comes without vocab\.json/],
-      [{ 'vocab.json': '{"a": 0, "b": 1, "ab": 2}', 'merges.txt': '#version: 0.2\na b\n' }, /bos_token "<\|startoftext\|>" is not in the vocabulary/],
-      [{ 'vocab.json': vocabJson, 'merges.txt': mergesTxt, 'special_tokens_map.json': '{"pad_token": "<pad>"}' }, /pad_token "<pad>" is not in the vocabulary/],
-      [{ 'vocab.json': vocabJson, 'merges.txt': mergesTxt, 'tokenizer_config.json': '{"model_max_length": "77"}' }, /model_max_length must be an integer/],
-      [{ 'vocab.json': vocabJson, 'merges.txt': mergesTxt, 'tokenizer_config.json': '{"pad_token": 5}' }, /tokenizer_config\.json: pad_token must be a string/],
+      [
+        { 'vocab.json': '{"a": 0, "b": 1, "ab": 2}', 'merges.txt': '#version: 0.2\na b\n' },
+        /bos_token "<\|startoftext\|>" is not in the vocabulary/,
+      ],
+      [
+        { 'vocab.json': vocabJson, 'merges.txt': mergesTxt, 'special_tokens_map.json': '{"pad_token": "<pad>"}' },
+        /pad_token "<pad>" is not in the vocabulary/,
+      ],
+      [
+        { 'vocab.json': vocabJson, 'merges.txt': mergesTxt, 'tokenizer_config.json': '{"model_max_length": "77"}' },
+        /model_max_length must be an integer/,
+      ],
+      [
+        { 'vocab.json': vocabJson, 'merges.txt': mergesTxt, 'tokenizer_config.json': '{"pad_token": 5}' },
+        /tokenizer_config\.json: pad_token must be a string/,
+      ],
       [{ 'tokenizer.json': '{"model": {"type": "WordPiece"}}' }, /tokenizer\.json: the model is WordPiece, not a BPE model/],
       [{ 'tokenizer.json': '{"model": {"type": "BPE", "vocab": {}, "merges": []}}' }, /end_of_word_suffix "<\/w>"/],
       [{ 'tokenizer_config.json': config }, /no tokenizer files/],
@@ -116,7 +150,10 @@ describe('CLIPTokenizer loading', () => {
       const tokenizer = await CLIPTokenizer.fromPretrained(`http://127.0.0.1:${port}`);
       expect(tokenizer.encode(PROMPT)).toEqual(PROMPT_IDS);
       // The load limits reach every file (issue 17): vocab.json is larger than 64 KiB.
-      await expect(CLIPTokenizer.fromPretrained(`http://127.0.0.1:${port}`, { maxTextBytes: 2 ** 16 })).rejects.toMatchObject({ name: 'LoadError', fault: 'too-large' });
+      await expect(CLIPTokenizer.fromPretrained(`http://127.0.0.1:${port}`, { maxTextBytes: 2 ** 16 })).rejects.toMatchObject({
+        name: 'LoadError',
+        fault: 'too-large',
+      });
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
@@ -190,7 +227,9 @@ describe.each(testBackendNames())('CLIPTokenizer tensors on %s', (backend) => {
   it('refuses rows that do not fit one tensor', () => {
     const before = tf.memory().numTensors;
     expect(() => tokenizer.encodeTensors([PROMPT, 'cat'], { padding: false })).toThrow(/text 1 encodes to 3 ids but text 0 to 12/);
-    expect(() => tokenizer.encodeTensors('cat '.repeat(100), { truncation: false })).toThrow(/more than maxLength 77: pass truncation: true/);
+    expect(() => tokenizer.encodeTensors('cat '.repeat(100), { truncation: false })).toThrow(
+      /more than maxLength 77: pass truncation: true/,
+    );
     expect(() => tokenizer.encodeTensors([])).toThrow(TokenizerError);
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -200,7 +200,12 @@ export class CLIPTokenizer {
     if (files.vocabJson !== undefined || files.mergesTxt !== undefined) {
       if (files.vocabJson === undefined) throw new TokenizerError('merges.txt comes without vocab.json', 'vocab.json');
       if (files.mergesTxt === undefined) throw new TokenizerError('vocab.json comes without merges.txt', 'merges.txt');
-      vocabulary = { vocab: parseVocabJson(files.vocabJson), merges: parseMergesTxt(files.mergesTxt), addedTokens: new Map(), file: 'merges.txt' };
+      vocabulary = {
+        vocab: parseVocabJson(files.vocabJson),
+        merges: parseMergesTxt(files.mergesTxt),
+        addedTokens: new Map(),
+        file: 'merges.txt',
+      };
     } else if (files.tokenizerJson !== undefined) {
       vocabulary = parseTokenizerJson(files.tokenizerJson);
     } else {
@@ -280,7 +285,10 @@ export class CLIPTokenizer {
     });
     const padding = options.padding ?? false;
     const target = padding === 'max_length' ? maxLength : padding === 'longest' ? Math.max(0, ...rows.map((row) => row.length)) : 0;
-    const attentionMask = rows.map((row) => [...new Array<number>(row.length).fill(1), ...new Array<number>(Math.max(0, target - row.length)).fill(0)]);
+    const attentionMask = rows.map((row) => [
+      ...new Array<number>(row.length).fill(1),
+      ...new Array<number>(Math.max(0, target - row.length)).fill(0),
+    ]);
     const inputIds = rows.map((row) => [...row, ...new Array<number>(Math.max(0, target - row.length)).fill(this.padTokenId)]);
     return { inputIds, attentionMask };
   }
@@ -292,7 +300,8 @@ export class CLIPTokenizer {
    */
   encodeTensors(texts: string | string[], options: EncodeOptions = {}): TensorEncoding {
     const list = typeof texts === 'string' ? [texts] : texts;
-    if (!Array.isArray(list) || list.length === 0) throw new TokenizerError('encodeTensors: expected a string or a non-empty array of strings');
+    if (!Array.isArray(list) || list.length === 0)
+      throw new TokenizerError('encodeTensors: expected a string or a non-empty array of strings');
     const settings: EncodeOptions = { padding: 'max_length', truncation: true, ...options };
     const encoded = this.encodeBatch(list, settings);
     const width = encoded.inputIds[0].length;
@@ -303,7 +312,9 @@ export class CLIPTokenizer {
       );
     }
     if (settings.padding === 'max_length' && width > (settings.maxLength ?? this.modelMaxLength)) {
-      throw new TokenizerError(`a text encodes to ${width} ids, more than maxLength ${settings.maxLength ?? this.modelMaxLength}: pass truncation: true`);
+      throw new TokenizerError(
+        `a text encodes to ${width} ids, more than maxLength ${settings.maxLength ?? this.modelMaxLength}: pass truncation: true`,
+      );
     }
     return tf.tidy(() => ({
       inputIds: tf.tensor2d(Int32Array.from(encoded.inputIds.flat()), [list.length, width], 'int32'),

@@ -47,11 +47,15 @@ function tokenText(value: unknown, key: string, file: string): string | undefine
   if (typeof value === 'object' && !Array.isArray(value) && typeof (value as { content?: unknown }).content === 'string') {
     return (value as { content: string }).content;
   }
-  throw new TokenizerError(`${file}: ${key} must be a string or an object with a string "content", got ${JSON.stringify(value)?.slice(0, 60)}`, file);
+  throw new TokenizerError(
+    `${file}: ${key} must be a string or an object with a string "content", got ${JSON.stringify(value)?.slice(0, 60)}`,
+    file,
+  );
 }
 
 function checkObject(value: unknown, file: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TokenizerError(`${file}: expected a JSON object`, file);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new TokenizerError(`${file}: expected a JSON object`, file);
   return value as Record<string, unknown>;
 }
 
@@ -79,13 +83,17 @@ export function readTokenizerSettings(tokenizerConfig?: unknown, specialTokensMa
     const length = config.model_max_length;
     if (length !== undefined && length !== null) {
       if (typeof length !== 'number' || !Number.isInteger(length) || length < 2) {
-        throw new TokenizerError(`tokenizer_config.json: model_max_length must be an integer of at least 2, got ${JSON.stringify(length)}`, 'tokenizer_config.json');
+        throw new TokenizerError(
+          `tokenizer_config.json: model_max_length must be an integer of at least 2, got ${JSON.stringify(length)}`,
+          'tokenizer_config.json',
+        );
       }
       if (length < UNSET_MAX_LENGTH) settings.modelMaxLength = length;
     }
     const cleanUp = config.clean_up_tokenization_spaces;
     if (cleanUp !== undefined && cleanUp !== null) {
-      if (typeof cleanUp !== 'boolean') throw new TokenizerError('tokenizer_config.json: clean_up_tokenization_spaces must be a boolean', 'tokenizer_config.json');
+      if (typeof cleanUp !== 'boolean')
+        throw new TokenizerError('tokenizer_config.json: clean_up_tokenization_spaces must be a boolean', 'tokenizer_config.json');
       settings.cleanUpTokenizationSpaces = cleanUp;
     }
   }

@@ -37,7 +37,16 @@ await check('normalKl of identical Gaussians is zero', () => {
   });
   expect(Math.abs(value) < 1e-6, `kl ${value}`);
 });
-for (const name of ['approxStandardNormalCdf', 'discretizedGaussianLogLikelihood', 'qPosteriorMeanVariance', 'pMeanVariance', 'vlbTerms', 'priorBpd', 'bitsPerDim', 'lHybrid']) {
+for (const name of [
+  'approxStandardNormalCdf',
+  'discretizedGaussianLogLikelihood',
+  'qPosteriorMeanVariance',
+  'pMeanVariance',
+  'vlbTerms',
+  'priorBpd',
+  'bitsPerDim',
+  'lHybrid',
+]) {
   await check(`exports ${name}`, () => expect(typeof losses[name] === 'function', `${name} not exported`));
 }
 finish();

@@ -23,8 +23,14 @@ await check('registerNativeWasmKernels', () => {
 async function compute(backend) {
   await tf.setBackend(backend);
   return tf.tidy(() => {
-    const x = tf.tensor4d(Array.from({ length: 2 * 5 * 5 * 3 }, (_, i) => Math.sin(i)), [2, 5, 5, 3]);
-    const w = tf.tensor4d(Array.from({ length: 3 * 3 * 3 * 4 }, (_, i) => Math.cos(i)), [3, 3, 3, 4]);
+    const x = tf.tensor4d(
+      Array.from({ length: 2 * 5 * 5 * 3 }, (_, i) => Math.sin(i)),
+      [2, 5, 5, 3],
+    );
+    const w = tf.tensor4d(
+      Array.from({ length: 3 * 3 * 3 * 4 }, (_, i) => Math.cos(i)),
+      [3, 3, 3, 4],
+    );
     const y = tf.conv2d(x, w, 1, 'same');
     return [...y.dataSync(), ...tf.matMul(tf.reshape(y, [50, 4]), tf.ones([4, 2])).dataSync()];
   });

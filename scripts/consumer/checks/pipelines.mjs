@@ -63,7 +63,11 @@ await check('save + fromPretrained reproduces the same images', async () => {
   expect(difference === 0, `max difference ${difference}`);
 });
 await check('images: tensorToImages + encodeImagePng', async () => {
-  const { images } = await new pipelines.UnconditionalPipeline({ unet, scheduler }).generate({ batchSize: 1, numInferenceSteps: 1, seed: 1 });
+  const { images } = await new pipelines.UnconditionalPipeline({ unet, scheduler }).generate({
+    batchSize: 1,
+    numInferenceSteps: 1,
+    seed: 1,
+  });
   const decoded = await pipelines.tensorToImages(images);
   images.dispose();
   const png = pipelines.encodeImagePng(decoded[0]);

@@ -11,9 +11,18 @@ import { messageOf, partArguments, writePartJson } from '../common.mjs';
 const { out } = partArguments();
 
 function nvidiaSmi() {
-  const query = spawnSync('nvidia-smi', ['--query-gpu=name,driver_version,memory.total,compute_cap', '--format=csv,noheader'], { encoding: 'utf8', timeout: 20_000 });
+  const query = spawnSync('nvidia-smi', ['--query-gpu=name,driver_version,memory.total,compute_cap', '--format=csv,noheader'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   if (query.error || query.status !== 0) return { available: false, reason: query.error ? messageOf(query.error) : query.stderr.trim() };
-  return { available: true, gpus: query.stdout.trim().split('\n').map((line) => line.split(',').map((part) => part.trim())) };
+  return {
+    available: true,
+    gpus: query.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(',').map((part) => part.trim())),
+  };
 }
 
 async function dawnAdapters() {
@@ -35,12 +44,21 @@ async function dawnAdapters() {
       }
       const info = adapter.info ?? {};
       const limits = {};
-      for (const key of ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBuffersPerShaderStage']) {
+      for (const key of [
+        'maxBufferSize',
+        'maxStorageBufferBindingSize',
+        'maxComputeWorkgroupStorageSize',
+        'maxComputeInvocationsPerWorkgroup',
+        'maxStorageBuffersPerShaderStage',
+      ]) {
         limits[key] = adapter.limits[key];
       }
       adapters.push({
         request,
-        vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description,
+        vendor: info.vendor,
+        architecture: info.architecture,
+        device: info.device,
+        description: info.description,
         isFallbackAdapter: Boolean(adapter.isFallbackAdapter ?? info.isFallbackAdapter),
         shaderF16: adapter.features.has('shader-f16'),
         features: [...adapter.features].sort(),
@@ -50,7 +68,11 @@ async function dawnAdapters() {
       adapters.push({ request, error: messageOf(error) });
     }
   }
-  return { available: adapters.some((entry) => entry.vendor !== undefined), vkIcdFilenames: process.env.VK_ICD_FILENAMES ?? null, adapters };
+  return {
+    available: adapters.some((entry) => entry.vendor !== undefined),
+    vkIcdFilenames: process.env.VK_ICD_FILENAMES ?? null,
+    adapters,
+  };
 }
 
 async function tfjsNodeGpu() {
@@ -58,7 +80,10 @@ async function tfjsNodeGpu() {
     await import('@tensorflow/tfjs-node-gpu');
     return { loaded: true };
   } catch (error) {
-    return { loaded: false, reason: `not installed: it downloads libtensorflow at install, which needs the internet (${messageOf(error).split('\n')[0]})` };
+    return {
+      loaded: false,
+      reason: `not installed: it downloads libtensorflow at install, which needs the internet (${messageOf(error).split('\n')[0]})`,
+    };
   }
 }
 
@@ -70,9 +95,24 @@ const result = {
   memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)),
   nvidia: nvidiaSmi(),
   dawn: await dawnAdapters(),
-  backends: (await listBackends()).map(({ name, available, reason, canTrain, software }) => ({ name, available, reason, canTrain, software })),
+  backends: (await listBackends()).map(({ name, available, reason, canTrain, software }) => ({
+    name,
+    available,
+    reason,
+    canTrain,
+    software,
+  })),
   nativeKernels: await probeNativeKernels(),
   tfjsNodeGpu: await tfjsNodeGpu(),
 };
 writePartJson(out, 'machine', result);
-console.log(`machine: ${result.cpu.model} x${result.cpu.logicalCores}; nvidia-smi: ${result.nvidia.available ? result.nvidia.gpus.map((g) => g[0]).join(', ') : 'none'}; Dawn: ${result.dawn.available ? result.dawn.adapters.filter((a) => a.vendor).map((a) => a.description || a.vendor).join(', ') : 'no adapter'}`);
+console.log(
+  `machine: ${result.cpu.model} x${result.cpu.logicalCores}; nvidia-smi: ${result.nvidia.available ? result.nvidia.gpus.map((g) => g[0]).join(', ') : 'none'}; Dawn: ${
+    result.dawn.available
+      ? result.dawn.adapters
+          .filter((a) => a.vendor)
+          .map((a) => a.description || a.vendor)
+          .join(', ')
+      : 'no adapter'
+  }`,
+);

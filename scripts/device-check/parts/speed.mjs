@@ -17,14 +17,48 @@ import { APP_ROOT, bestTime, messageOf, partArguments, useBackend, writePartJson
 const { out, quick } = partArguments();
 
 const models = quick
-  ? [{ name: 'tiny fixture (702k)', load: () => UNet2DModel.fromPretrained(join(APP_ROOT, 'fixtures', 'diffusers', 'unet2d_tiny')), size: 16, forward: [1], train: [1], trainOn: ['wasm+native'] }]
-  : [{ name: 'DDPM CIFAR-10 (35.7M)', load: async () => UNet2DModel.fromConfig(DDPM_CIFAR10_CONFIG, { seed: 0 }), size: 32, forward: [1, 8], train: [8] }];
+  ? [
+      {
+        name: 'tiny fixture (702k)',
+        load: () => UNet2DModel.fromPretrained(join(APP_ROOT, 'fixtures', 'diffusers', 'unet2d_tiny')),
+        size: 16,
+        forward: [1],
+        train: [1],
+        trainOn: ['wasm+native'],
+      },
+    ]
+  : [
+      {
+        name: 'DDPM CIFAR-10 (35.7M)',
+        load: () => Promise.resolve(UNet2DModel.fromConfig(DDPM_CIFAR10_CONFIG, { seed: 0 })),
+        size: 32,
+        forward: [1, 8],
+        train: [8],
+      },
+    ];
 
 const kernels = quick
   ? { conv: [1, 16, 16, 32, 32], matMul: [256, 64, 64], groupNorm: [1, 16, 16, 32, 8], softmax: [4, 64, 64] }
   : { conv: [8, 32, 32, 128, 128], matMul: [4096, 320, 320], groupNorm: [8, 32, 32, 256, 32], softmax: [16, 1024, 1024] };
 
-const sinTensor = (shape, phase) => tf.tidy(() => tf.reshape(tf.sin(tf.add(tf.mul(tf.range(0, shape.reduce((a, b) => a * b, 1)), 0.37), phase)), shape));
+const sinTensor = (shape, phase) =>
+  tf.tidy(() =>
+    tf.reshape(
+      tf.sin(
+        tf.add(
+          tf.mul(
+            tf.range(
+              0,
+              shape.reduce((a, b) => a * b, 1),
+            ),
+            0.37,
+          ),
+          phase,
+        ),
+      ),
+      shape,
+    ),
+  );
 
 async function modelRows(backend, spec) {
   const rows = [];
@@ -32,10 +66,16 @@ async function modelRows(backend, spec) {
   const channels = model.config.inChannels;
   // Quick runs (SwiftShader in CI) skip the software GPU's training step: minutes for no information.
   const train = spec.trainOn && !spec.trainOn.includes(backend) ? [] : spec.train;
-  for (const [mode, batches] of [['forward', spec.forward], ['train step', train]]) {
+  for (const [mode, batches] of [
+    ['forward', spec.forward],
+    ['train step', train],
+  ]) {
     for (const batch of batches) {
       const sample = sinTensor([batch, spec.size, spec.size, channels], 0.1);
-      const timesteps = tf.tensor1d(Array.from({ length: batch }, (_, i) => (i * 97) % 1000), 'int32');
+      const timesteps = tf.tensor1d(
+        Array.from({ length: batch }, (_, i) => (i * 97) % 1000),
+        'int32',
+      );
       let ms;
       if (mode === 'forward') {
         ms = await bestTime(() => model.predict(sample, timesteps), quick ? { repeats: 1, warmUp: 0 } : { repeats: 5 });
@@ -53,7 +93,7 @@ async function modelRows(backend, spec) {
         optimizer.dispose();
         target.dispose();
       }
-      const gflop = (mode === 'forward' ? 1 : 3) * countFlops(model.config, batch, spec.size) / 1e9;
+      const gflop = ((mode === 'forward' ? 1 : 3) * countFlops(model.config, batch, spec.size)) / 1e9;
       rows.push({ backend, model: spec.name, batch, pass: mode, ms, gflop, gflops: gflop / (ms / 1000) });
       console.log(`speed ${backend} ${spec.name} batch ${batch} ${mode}: ${ms.toFixed(1)} ms`);
       tf.dispose([sample, timesteps]);
@@ -69,8 +109,26 @@ async function kernelRows(backend) {
   const [gn, gh, gw, gc, groups] = kernels.groupNorm;
   const [heads, queries, keys] = kernels.softmax;
   const cases = [
-    { op: 'conv2d 3x3', shape: kernels.conv, gflop: (2 * n * h * w * cin * cout * 9) / 1e9, inputs: [[n, h, w, cin], [3, 3, cin, cout]], run: (x, f) => tf.conv2d(x, f, 1, 'same') },
-    { op: 'matMul', shape: kernels.matMul, gflop: (2 * m * k * nn) / 1e9, inputs: [[m, k], [k, nn]], run: (a, b) => tf.matMul(a, b) },
+    {
+      op: 'conv2d 3x3',
+      shape: kernels.conv,
+      gflop: (2 * n * h * w * cin * cout * 9) / 1e9,
+      inputs: [
+        [n, h, w, cin],
+        [3, 3, cin, cout],
+      ],
+      run: (x, f) => tf.conv2d(x, f, 1, 'same'),
+    },
+    {
+      op: 'matMul',
+      shape: kernels.matMul,
+      gflop: (2 * m * k * nn) / 1e9,
+      inputs: [
+        [m, k],
+        [k, nn],
+      ],
+      run: (a, b) => tf.matMul(a, b),
+    },
     { op: 'GroupNorm', shape: kernels.groupNorm, inputs: [[gn, gh, gw, gc]], run: (x) => groupNormalize(x, groups) },
     { op: 'softmax', shape: kernels.softmax, inputs: [[heads, queries, keys]], run: (x) => tf.softmax(x) },
   ];

@@ -15,17 +15,32 @@ const diffusers = join(APP_ROOT, 'python', 'diffusers', 'src');
 const python = process.env.DEVICE_CHECK_PYTHON ?? 'python3';
 
 let result;
-const probe = spawnSync(python, ['-c', 'import torch, json; print(json.dumps({"torch": torch.__version__, "cuda": torch.cuda.is_available()}))'], { encoding: 'utf8', timeout: 60_000 });
+const probe = spawnSync(
+  python,
+  ['-c', 'import torch, json; print(json.dumps({"torch": torch.__version__, "cuda": torch.cuda.is_available()}))'],
+  { encoding: 'utf8', timeout: 60_000 },
+);
 if (probe.error || probe.status !== 0) {
-  result = { ran: false, reason: `no python3 with torch here (${probe.error ? probe.error.message : probe.stderr.trim().split('\n').at(-1)})` };
+  result = {
+    ran: false,
+    reason: `no python3 with torch here (${probe.error ? probe.error.message : probe.stderr.trim().split('\n').at(-1)})`,
+  };
 } else {
   const found = JSON.parse(probe.stdout.trim().split('\n').at(-1));
   if (!found.cuda && !quick) result = { ran: false, reason: `torch ${found.torch} has no CUDA device here`, torch: found.torch };
-  else if (!existsSync(diffusers)) result = { ran: false, reason: 'the bundle carries no Diffusers source (pack with --diffusers-src)', torch: found.torch };
+  else if (!existsSync(diffusers))
+    result = { ran: false, reason: 'the bundle carries no Diffusers source (pack with --diffusers-src)', torch: found.torch };
   else {
-    const run = spawnSync(python, [script, diffusers, quick ? '--quick' : '--full'], { encoding: 'utf8', timeout: 400_000, maxBuffer: 16 << 20 });
+    const run = spawnSync(python, [script, diffusers, quick ? '--quick' : '--full'], {
+      encoding: 'utf8',
+      timeout: 400_000,
+      maxBuffer: 16 << 20,
+    });
     const last = run.stdout.trim().split('\n').at(-1) ?? '';
-    result = run.status === 0 ? { ran: true, ...JSON.parse(last) } : { ran: false, reason: `torch_unet.py failed: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}` };
+    result =
+      run.status === 0
+        ? { ran: true, ...JSON.parse(last) }
+        : { ran: false, reason: `torch_unet.py failed: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}` };
   }
 }
 writePartJson(out, 'torch', result);

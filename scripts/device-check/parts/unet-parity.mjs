@@ -15,9 +15,16 @@ const nhwc = (array) => tf.tidy(() => tf.transpose(tf.tensor4d(Float32Array.from
 
 /** A small SD-style conditioned UNet: cross-attention down, mid and up blocks. */
 const CONDITIONED = {
-  sampleSize: 16, inChannels: 4, outChannels: 4, blockOutChannels: [32, 64], layersPerBlock: 1, normNumGroups: 8,
-  attentionHeadDim: 4, crossAttentionDim: 32,
-  downBlockTypes: ['CrossAttnDownBlock2D', 'DownBlock2D'], upBlockTypes: ['UpBlock2D', 'CrossAttnUpBlock2D'],
+  sampleSize: 16,
+  inChannels: 4,
+  outChannels: 4,
+  blockOutChannels: [32, 64],
+  layersPerBlock: 1,
+  normNumGroups: 8,
+  attentionHeadDim: 4,
+  crossAttentionDim: 32,
+  downBlockTypes: ['CrossAttnDownBlock2D', 'DownBlock2D'],
+  upBlockTypes: ['UpBlock2D', 'CrossAttnUpBlock2D'],
 };
 
 async function tinyFixture() {
@@ -36,8 +43,14 @@ async function conditioned() {
   // Quick runs (SwiftShader in CI): one 8x8 latent instead of two 16x16 ones.
   const [batch, side] = quick ? [1, 8] : [2, 16];
   const size = batch * side * side * 4;
-  const sample = tf.tensor4d(Float32Array.from({ length: size }, (_, i) => Math.sin(0.1 * i + 0.5)), [batch, side, side, 4]);
-  const context = tf.tensor3d(Float32Array.from({ length: batch * 77 * 32 }, (_, i) => Math.cos(0.07 * i)), [batch, 77, 32]);
+  const sample = tf.tensor4d(
+    Float32Array.from({ length: size }, (_, i) => Math.sin(0.1 * i + 0.5)),
+    [batch, side, side, 4],
+  );
+  const context = tf.tensor3d(
+    Float32Array.from({ length: batch * 77 * 32 }, (_, i) => Math.cos(0.07 * i)),
+    [batch, 77, 32],
+  );
   const output = model.predict(sample, 500, { encoderHiddenStates: context });
   const values = await output.data();
   tf.dispose([sample, context, output]);

@@ -39,7 +39,9 @@ describe('Dawn probe', () => {
   it('keeps the terminal quiet: listBackends prints nothing to stderr, with or without a Vulkan driver', () => {
     const core = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
     const script = `const core = await import(${JSON.stringify(core)}); await core.listBackends();`;
-    const drivers = ['/usr/lib/chromium/vk_swiftshader_icd.json', '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json'].filter((path) => existsSync(path));
+    const drivers = ['/usr/lib/chromium/vk_swiftshader_icd.json', '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json'].filter((path) =>
+      existsSync(path),
+    );
     for (const icd of [undefined, ...drivers]) {
       const env: NodeJS.ProcessEnv = { ...process.env };
       delete env.XDG_RUNTIME_DIR;

@@ -2,7 +2,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { BackendError } from './backend-error.js';
 import { registerWasmTrainingKernels } from './kernels/index.js';
-import { assertCanTrain, backendCanTrain, chooseBackend, currentBackend, initBackend, listBackends, pickAutoBackend, type BackendInfo } from './init-backend.js';
+import {
+  assertCanTrain,
+  backendCanTrain,
+  chooseBackend,
+  currentBackend,
+  initBackend,
+  listBackends,
+  pickAutoBackend,
+  type BackendInfo,
+} from './init-backend.js';
 import { testBackendNames } from '../testing/index.js';
 import { useSwiftshaderForTests } from '../testing/swiftshader.js';
 import { isSoftwareAdapter } from './webgpu.js';
@@ -88,7 +97,7 @@ describe('backend selection', () => {
     try {
       expect(backendCanTrain('wasm')).toBe(false);
       expect(() => assertCanTrain()).toThrow(/wasm backend.*Conv2DBackpropFilter/);
-      expect(() => assertCanTrain('wasm')).toThrow(expect.objectContaining({ fault: 'cannot-train', backend: 'wasm' }));
+      expect(() => assertCanTrain('wasm')).toThrow(expect.objectContaining({ fault: 'cannot-train', backend: 'wasm' }) as Error);
       const w = tf.ones([3, 3, 2, 2]) as tf.Tensor4D;
       const x = tf.ones([1, 4, 4, 2]) as tf.Tensor4D;
       // What training would hit midway without the check: tfjs' own error.

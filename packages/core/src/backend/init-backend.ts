@@ -87,7 +87,14 @@ export async function probeBackend(name: BackendName): Promise<BackendInfo> {
     // Loading registers the package's kernels (and for wasm ours) without initialising the backend.
     await LOADERS[name]();
   } catch (error) {
-    return { name, available: false, reason: messageOf(error), canTrain: false, trainReason: UNAVAILABLE, ...(adapter ? { adapter, webgpu } : {}) };
+    return {
+      name,
+      available: false,
+      reason: messageOf(error),
+      canTrain: false,
+      trainReason: UNAVAILABLE,
+      ...(adapter ? { adapter, webgpu } : {}),
+    };
   }
   if (!adapter) return { name, available: true, ...trainingInfo(name) };
   const software = isSoftwareAdapter(adapter);
@@ -97,7 +104,9 @@ export async function probeBackend(name: BackendName): Promise<BackendInfo> {
     adapter,
     webgpu,
     software,
-    reason: software ? `software adapter (${adapter.architecture || adapter.description || adapter.vendor}): slow, never chosen by auto` : undefined,
+    reason: software
+      ? `software adapter (${adapter.architecture || adapter.description || adapter.vendor}): slow, never chosen by auto`
+      : undefined,
     ...trainingInfo(name),
   };
 }
@@ -143,7 +152,7 @@ export async function initBackend(name: BackendName | 'auto' = 'auto'): Promise<
   await registerGradients();
   const chosen = name === 'auto' ? await chooseBackend() : name;
   const tfName = await LOADERS[chosen]();
-  let ok = false;
+  let ok: boolean;
   try {
     ok = await tf.setBackend(tfName);
   } catch (error) {
@@ -158,7 +167,8 @@ export async function initBackend(name: BackendName | 'auto' = 'auto'): Promise<
 export function currentBackend(): BackendName {
   const active = tf.getBackend();
   const entry = (Object.entries(TFJS_NAMES) as [BackendName, string][]).find(([, tfName]) => tfName === active);
-  if (!entry) throw new BackendError(String(active), 'unknown-backend', `The active tfjs backend '${active}' is not one diffusion-ts manages`);
+  if (!entry)
+    throw new BackendError(String(active), 'unknown-backend', `The active tfjs backend '${active}' is not one diffusion-ts manages`);
   return entry[0];
 }
 

@@ -67,12 +67,17 @@ export function memoryCapacity(backend: string = tf.getBackend()): MemoryCapacit
     }
     case 'webgpu': {
       const limits = (tf.findBackend('webgpu') as { device?: { limits?: WebgpuLimits } } | null)?.device?.limits;
-      const largest = Math.min(limits?.maxBufferSize ?? Number.POSITIVE_INFINITY, limits?.maxStorageBufferBindingSize ?? Number.POSITIVE_INFINITY);
+      const largest = Math.min(
+        limits?.maxBufferSize ?? Number.POSITIVE_INFINITY,
+        limits?.maxStorageBufferBindingSize ?? Number.POSITIVE_INFINITY,
+      );
       return {
         backend,
         totalBytes: Number.POSITIVE_INFINITY,
         maxTensorBytes: largest,
-        description: Number.isFinite(largest) ? `the WebGPU device binds buffers of at most ${largest} bytes` : 'the WebGPU device limits are unknown',
+        description: Number.isFinite(largest)
+          ? `the WebGPU device binds buffers of at most ${largest} bytes`
+          : 'the WebGPU device limits are unknown',
       };
     }
     default:

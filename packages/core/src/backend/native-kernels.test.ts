@@ -10,16 +10,20 @@ if (probe.isa === undefined) console.warn(`native kernel integration tests skipp
 
 /** A conv + matMul computation and its gradients, as training runs them. */
 function convAndGradients(x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor[] {
-  const gradients = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-    tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'))),
-  );
+  const gradients = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'))));
   return [tf.conv2d(x, filter, 1, 'same'), ...gradients([x, filter])];
 }
 
 async function runOn(backend: 'cpu' | 'wasm'): Promise<Float32Array[]> {
   await initBackend(backend);
-  const x = tf.tensor4d(Array.from({ length: 2 * 6 * 6 * 5 }, (_, i) => Math.sin(i)), [2, 6, 6, 5]);
-  const filter = tf.tensor4d(Array.from({ length: 3 * 3 * 5 * 4 }, (_, i) => Math.cos(i)), [3, 3, 5, 4]);
+  const x = tf.tensor4d(
+    Array.from({ length: 2 * 6 * 6 * 5 }, (_, i) => Math.sin(i)),
+    [2, 6, 6, 5],
+  );
+  const filter = tf.tensor4d(
+    Array.from({ length: 3 * 3 * 5 * 4 }, (_, i) => Math.cos(i)),
+    [3, 3, 5, 4],
+  );
   const outputs = convAndGradients(x, filter);
   const values = await Promise.all(outputs.map((output) => output.data() as Promise<Float32Array>));
   tf.dispose([x, filter, ...outputs]);
@@ -46,9 +50,9 @@ describe.skipIf(probe.isa === undefined)('native kernels on the wasm backend', (
     const expected = await runOn('cpu');
     const actual = await runOn('wasm');
     actual.forEach((values, index) => {
-      const reference = expected[index]!;
+      const reference = expected[index];
       const scale = Math.max(...reference.map(Math.abs));
-      const worst = Math.max(...values.map((value, i) => Math.abs(value - reference[i]!)));
+      const worst = Math.max(...values.map((value, i) => Math.abs(value - reference[i])));
       expect(worst / scale).toBeLessThanOrEqual(1e-5);
     });
   });

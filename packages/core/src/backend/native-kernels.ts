@@ -79,9 +79,7 @@ export async function registerNativeKernels(): Promise<NativeKernelsStatus> {
   }
   const module = await loadNative();
   if (!module) return status;
-  status = module.registerNativeWasmKernels()
-    ? activeStatus(module)
-    : { active: false, reason: 'the wasm backend package is not loaded' };
+  status = module.registerNativeWasmKernels() ? activeStatus(module) : { active: false, reason: 'the wasm backend package is not loaded' };
   return status;
 }
 

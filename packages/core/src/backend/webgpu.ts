@@ -71,7 +71,8 @@ export async function findGpu(): Promise<GpuLike | null> {
     let dawn: { create(flags: string[]): GpuLike; globals: Record<string, unknown> };
     try {
       // A computed name, so browser bundlers never try to resolve the Node-only Dawn package.
-      dawn = (await import(/* @vite-ignore */ DAWN_PACKAGE)) as unknown as typeof dawn;
+      const loaded: unknown = await import(/* @vite-ignore */ DAWN_PACKAGE);
+      dawn = loaded as typeof dawn;
     } catch {
       return null;
     }
@@ -104,7 +105,7 @@ export async function probeWebgpu(): Promise<WebgpuProbe> {
   if (!gpu) {
     return { reason: 'no navigator.gpu (in Node, install the optional package `webgpu`)' };
   }
-  let adapter: GpuAdapterLike | null = null;
+  let adapter: GpuAdapterLike | null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   } catch (error) {

@@ -5,11 +5,11 @@
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const { mkdir, rename, rm, writeFile } = await import('node:fs/promises');
-  const { dirname, join, basename } = await import('node:path');
-  const folder = dirname(path);
+  const nodePath = await import('node:path');
+  const folder = nodePath.dirname(path);
   await mkdir(folder, { recursive: true });
   const suffix = `${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}`;
-  const temporary = join(folder, `.${basename(path)}.${suffix}.tmp`);
+  const temporary = nodePath.join(folder, `.${nodePath.basename(path)}.${suffix}.tmp`);
   try {
     await writeFile(temporary, data);
     await rename(temporary, path);

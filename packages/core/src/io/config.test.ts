@@ -149,16 +149,22 @@ const UNET_DEFAULTS: UnetOptions = {
 /** The Python type `json.loads` gives each top-level value of a two-space-indented config text. */
 function pythonTypes(text: string): ConfigJson {
   const types: ConfigJson = {};
-  for (const match of text.matchAll(/^  "([^"]+)": (.*?),?$/gm)) {
+  for (const match of text.matchAll(/^ {2}"([^"]+)": (.*?),?$/gm)) {
     const token = match[2];
     types[match[1]] =
-      token === 'null' ? 'None'
-      : token === 'true' || token === 'false' ? 'bool'
-      : token.startsWith('"') ? 'str'
-      : token.startsWith('[') ? 'list'
-      : token.startsWith('{') ? 'dict'
-      : /[.eE]/.test(token) ? 'float'
-      : 'int';
+      token === 'null'
+        ? 'None'
+        : token === 'true' || token === 'false'
+          ? 'bool'
+          : token.startsWith('"')
+            ? 'str'
+            : token.startsWith('[')
+              ? 'list'
+              : token.startsWith('{')
+                ? 'dict'
+                : /[.eE]/.test(token)
+                  ? 'float'
+                  : 'int';
   }
   return types;
 }
@@ -237,7 +243,12 @@ describe('config', () => {
     };
     const defaults: Ranged = { ratio: 0.5, count: 10, offset: 0, betas: [0.1] };
     const parse = (json: object) => parseConfig(json, schema, defaults, 'Test');
-    expect(parse({ ratio: 1, count: 1000, offset: 7, betas: [0.5, 0.9] }).options).toEqual({ ratio: 1, count: 1000, offset: 7, betas: [0.5, 0.9] });
+    expect(parse({ ratio: 1, count: 1000, offset: 7, betas: [0.5, 0.9] }).options).toEqual({
+      ratio: 1,
+      count: 1000,
+      offset: 7,
+      betas: [0.5, 0.9],
+    });
     expect(() => parse({ ratio: 0 })).toThrow("Test: config key 'ratio' must lie in (0, 1], got 0");
     expect(() => parse({ count: 1e8 })).toThrow("Test: config key 'count' must lie in [1, 1000], got 100000000");
     expect(() => parse({ offset: -5 })).toThrow("Test: config key 'offset' must be >= 0, got -5");
@@ -289,13 +300,30 @@ describe('config', () => {
     };
     // Expected strings are Python 3.11's repr() of the same doubles.
     const cases: [number, string][] = [
-      [0, '0.0'], [1, '1.0'], [-2, '-2.0'], [1e-5, '1e-05'], [0.0001, '0.0001'], [0.00012, '0.00012'],
-      [1e16, '1e+16'], [1.5e16, '1.5e+16'], [9999999999999998, '9999999999999998.0'], [123456.789, '123456.789'],
-      [0.1, '0.1'], [1 / 3, '0.3333333333333333'], [2.5e-300, '2.5e-300'], [1.7976931348623157e308, '1.7976931348623157e+308'],
-      [-0.00085, '-0.00085'], [0.012, '0.012'], [5e-324, '5e-324'], [100, '100.0'], [1e22, '1e+22'],
+      [0, '0.0'],
+      [1, '1.0'],
+      [-2, '-2.0'],
+      [1e-5, '1e-05'],
+      [0.0001, '0.0001'],
+      [0.00012, '0.00012'],
+      [1e16, '1e+16'],
+      [1.5e16, '1.5e+16'],
+      [9999999999999998, '9999999999999998.0'],
+      [123456.789, '123456.789'],
+      [0.1, '0.1'],
+      [1 / 3, '0.3333333333333333'],
+      [2.5e-300, '2.5e-300'],
+      [1.7976931348623157e308, '1.7976931348623157e+308'],
+      [-0.00085, '-0.00085'],
+      [0.012, '0.012'],
+      [5e-324, '5e-324'],
+      [100, '100.0'],
+      [1e22, '1e+22'],
     ];
     for (const [value, expected] of cases) expect(format(value)).toBe(expected);
-    const text = formatConfigJson(serializeConfig({ value: 0.5, list: [1, 2.5], count: 3, name: 'é✓' }, schema, 'X', { b: { z: 1, y: [] }, a: {} }));
+    const text = formatConfigJson(
+      serializeConfig({ value: 0.5, list: [1, 2.5], count: 3, name: 'é✓' }, schema, 'X', { b: { z: 1, y: [] }, a: {} }),
+    );
     expect(text).toContain('"list": [\n    1.0,\n    2.5\n  ]');
     expect(text).toContain('"count": 3,');
     expect(text).toContain('"name": "\\u00e9\\u2713"');
@@ -320,7 +348,16 @@ describe('config', () => {
     const strings = parseJsonText('{"NaN": "Infinity", "x": "-Infinity \\" NaN", "y": [NaN, "NaN"]}', 'x');
     expect(strings).toEqual({ NaN: 'Infinity', x: '-Infinity " NaN', y: [NaN, 'NaN'] });
     // Anything else that is not JSON still fails, with the parser's own message.
-    for (const bad of ['{"a": NaNa}', '{"a": Infinit}', '{"a": -Inf}', '{"a": nan}', '{"a": inf}', '{"a": +Infinity}', 'NaN', '{"a": NaN']) {
+    for (const bad of [
+      '{"a": NaNa}',
+      '{"a": Infinit}',
+      '{"a": -Inf}',
+      '{"a": nan}',
+      '{"a": inf}',
+      '{"a": +Infinity}',
+      'NaN',
+      '{"a": NaN',
+    ]) {
       expect(() => parseJsonText(bad, 'bad.json')).toThrow(ConfigError);
       expect(() => parseJsonText(bad, 'bad.json')).toThrow(/^bad\.json: (invalid JSON|expected a JSON object)/);
     }
@@ -398,7 +435,7 @@ describe('config ranges and hostile values (issue 17)', () => {
 
   it('refuses JSON text nested deeper than 64 levels', () => {
     const deep = `{"a": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
-    expect(() => parseJsonText(deep, 'config.json')).toThrow("config.json: JSON nests deeper than 64 levels");
+    expect(() => parseJsonText(deep, 'config.json')).toThrow('config.json: JSON nests deeper than 64 levels');
     expect(parseJsonText(`{"a": ${'['.repeat(10)}${']'.repeat(10)}}`, 'config.json').a).toEqual([[[[[[[[[[]]]]]]]]]]);
   });
 });

@@ -13,15 +13,7 @@ export type ConfigValue = number | string | boolean | null | ConfigValue[] | { [
 export type ConfigJson = Record<string, ConfigValue>;
 
 /** The JSON type a config field must have. `json` accepts any value. */
-export type ConfigFieldKind =
-  | 'number'
-  | 'integer'
-  | 'boolean'
-  | 'string'
-  | 'number[]'
-  | 'integer[]'
-  | 'string[]'
-  | 'json';
+export type ConfigFieldKind = 'number' | 'integer' | 'boolean' | 'string' | 'number[]' | 'integer[]' | 'string[]' | 'json';
 
 /** The accepted values of a number option: inclusive bounds unless marked exclusive; a missing bound is open. */
 export interface ConfigRange {
@@ -117,7 +109,7 @@ function describe(value: unknown): string {
   return `a ${typeof value} (${previewJson(value, 40)})`;
 }
 
-function checkScalar(kind: 'number' | 'integer' | 'boolean' | 'string', value: unknown): boolean {
+function checkScalar(kind: 'number' | 'integer' | 'boolean' | 'string', value: unknown): value is number | boolean | string {
   switch (kind) {
     case 'number':
       return typeof value === 'number' && Number.isFinite(value);
@@ -158,18 +150,27 @@ function validateField(key: string, spec: ConfigFieldSpec, value: unknown, conte
     if (spec.values) {
       const bad = (value as string[]).find((item) => !spec.values!.includes(item));
       if (bad !== undefined) {
-        throw new ConfigError(`${context}: config key '${key}' has unknown value '${truncateText(bad)}' (expected one of ${spec.values.join(', ')})`, key);
+        throw new ConfigError(
+          `${context}: config key '${key}' has unknown value '${truncateText(bad)}' (expected one of ${spec.values.join(', ')})`,
+          key,
+        );
       }
     }
     if (spec.range && itemKind !== 'string') checkRange(key, spec.range, value as number[], context);
-    return [...value];
+    return [...(value as unknown[])];
   }
   const kind = spec.kind as 'number' | 'integer' | 'boolean' | 'string';
   if (!checkScalar(kind, value)) {
-    throw new ConfigError(`${context}: config key '${key}' must be ${kind === 'integer' ? 'an integer' : `a ${kind}`}, got ${describe(value)}`, key);
+    throw new ConfigError(
+      `${context}: config key '${key}' must be ${kind === 'integer' ? 'an integer' : `a ${kind}`}, got ${describe(value)}`,
+      key,
+    );
   }
   if (spec.values && !spec.values.includes(value as string)) {
-    throw new ConfigError(`${context}: config key '${key}' has unknown value '${truncateText(String(value))}' (expected one of ${spec.values.join(', ')})`, key);
+    throw new ConfigError(
+      `${context}: config key '${key}' has unknown value '${truncateText(String(value))}' (expected one of ${spec.values.join(', ')})`,
+      key,
+    );
   }
   if (spec.range && (kind === 'number' || kind === 'integer')) checkRange(key, spec.range, value as number, context);
   return value;
@@ -180,12 +181,7 @@ function validateField(key: string, spec: ConfigFieldSpec, value: unknown, conte
  * into typed options. Unknown keys become warnings; values of the wrong type throw a
  * `ConfigError` that names the key. Keys starting with `_` are metadata and never warned about.
  */
-export function parseConfig<T extends object>(
-  json: unknown,
-  schema: ConfigSchema<T>,
-  defaults: T,
-  context = 'config',
-): ParsedConfig<T> {
+export function parseConfig<T extends object>(json: unknown, schema: ConfigSchema<T>, defaults: T, context = 'config'): ParsedConfig<T> {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new ConfigError(`${context}: expected a JSON object, got ${describe(json)}`);
   }
@@ -338,7 +334,8 @@ function formatValue(value: unknown, indent: string, isFloatKey: (key: string) =
     if (!Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
     return asFloat || !Number.isInteger(value) ? pythonFloat(value) : JSON.stringify(value);
   }
-  if (typeof value === 'string') return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (typeof value === 'string')
+    return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   if (value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     return JSON.stringify(value);
   }

@@ -138,7 +138,10 @@ async function loadFailure(promise: Promise<unknown>): Promise<{ error: LoadErro
 
 describe('the HTTP loader is bounded', () => {
   it('gives up on a server that never answers, after the idle timeout', async () => {
-    for (const load of [() => openPretrained(`${base}/silent`, QUICK).readJson('config.json'), () => loadSafetensors(`${base}/silent/w.safetensors`, QUICK)]) {
+    for (const load of [
+      () => openPretrained(`${base}/silent`, QUICK).readJson('config.json'),
+      () => loadSafetensors(`${base}/silent/w.safetensors`, QUICK),
+    ]) {
       const { error, seconds } = await loadFailure(load());
       expect(error.fault).toBe('timeout');
       expect(error.message).toContain(`${base}/silent/`);

@@ -53,7 +53,9 @@ class Transfer {
     if (error instanceof LoadError) return error;
     const cause = (error as { cause?: { message?: string; code?: string } }).cause;
     const detail = cause?.message ?? cause?.code;
-    return new LoadError('network', this.source, `could not fetch: ${(error as Error).message}${detail ? ` (${detail})` : ''}`, { cause: error });
+    return new LoadError('network', this.source, `could not fetch: ${(error as Error).message}${detail ? ` (${detail})` : ''}`, {
+      cause: error,
+    });
   }
 }
 
@@ -83,7 +85,12 @@ async function discard(response: Response): Promise<void> {
  * manual redirect leads (`opaqueredirect`); there the request is repeated with `follow` and the
  * final URL checked before the body is used.
  */
-async function fetchChecked(url: string, init: { method: 'GET' | 'HEAD'; headers?: Record<string, string> }, transfer: Transfer, options: ResolvedLoadOptions): Promise<Response> {
+async function fetchChecked(
+  url: string,
+  init: { method: 'GET' | 'HEAD'; headers?: Record<string, string> },
+  transfer: Transfer,
+  options: ResolvedLoadOptions,
+): Promise<Response> {
   const start = new URL(url);
   let current = start;
   let method = init.method;
@@ -112,7 +119,8 @@ async function fetchChecked(url: string, init: { method: 'GET' | 'HEAD'; headers
     const location = response.headers.get('location');
     await discard(response);
     if (location === null) throw new LoadError('redirect', url, `HTTP ${response.status} redirect without a Location header`);
-    if (hop >= DEFAULT_LOAD_LIMITS.maxRedirects) throw new LoadError('redirect', url, `more than ${DEFAULT_LOAD_LIMITS.maxRedirects} redirects`);
+    if (hop >= DEFAULT_LOAD_LIMITS.maxRedirects)
+      throw new LoadError('redirect', url, `more than ${DEFAULT_LOAD_LIMITS.maxRedirects} redirects`);
     const next = new URL(location, current);
     checkRedirect(url, start, current, next, options);
     if (response.status === 303) method = method === 'HEAD' ? 'HEAD' : 'GET';
@@ -161,7 +169,9 @@ async function readBody(response: Response, transfer: Transfer, kind: ReadKind, 
     if (chunk === undefined) break;
     if (out !== undefined) {
       if (received + chunk.length > out.length) {
-        return fail(new LoadError('too-large', source, `the server sends more than the ${out.length} bytes its safetensors header declares`));
+        return fail(
+          new LoadError('too-large', source, `the server sends more than the ${out.length} bytes its safetensors header declares`),
+        );
       }
       out.set(chunk, received);
       received += chunk.length;
@@ -191,25 +201,44 @@ async function readBody(response: Response, transfer: Transfer, kind: ReadKind, 
       return fail(error);
     }
     if (expected === undefined) {
-      return fail(new LoadError('too-large', source, `its safetensors header alone is ${headerEnd - 8} bytes, more than the ${limit}-byte limit (maxWeightsBytes)`));
+      return fail(
+        new LoadError(
+          'too-large',
+          source,
+          `its safetensors header alone is ${headerEnd - 8} bytes, more than the ${limit}-byte limit (maxWeightsBytes)`,
+        ),
+      );
     }
     if (expected > limit) {
-      return fail(new LoadError('too-large', source, `its safetensors header declares ${expected} bytes, more than the ${limit}-byte limit (maxWeightsBytes)`));
+      return fail(
+        new LoadError(
+          'too-large',
+          source,
+          `its safetensors header declares ${expected} bytes, more than the ${limit}-byte limit (maxWeightsBytes)`,
+        ),
+      );
     }
     if (announced !== undefined && announced !== expected) {
       const fault = announced > expected ? 'too-large' : 'truncated';
       return fail(new LoadError(fault, source, `the server announces ${announced} bytes but the safetensors header declares ${expected}`));
     }
-    if (received > expected) return fail(new LoadError('too-large', source, `the server sends more than the ${expected} bytes its safetensors header declares`));
+    if (received > expected)
+      return fail(new LoadError('too-large', source, `the server sends more than the ${expected} bytes its safetensors header declares`));
     out = new Uint8Array(expected);
     out.set(prefix);
     chunks.length = 0;
   }
   if (out !== undefined) {
-    if (received < out.length) throw new LoadError('truncated', source, `the body ended after ${received} of the ${out.length} bytes its safetensors header declares`);
+    if (received < out.length)
+      throw new LoadError(
+        'truncated',
+        source,
+        `the body ended after ${received} of the ${out.length} bytes its safetensors header declares`,
+      );
     return out;
   }
-  if (announced !== undefined && received < announced) throw new LoadError('truncated', source, `the body ended after ${received} of ${announced} bytes`);
+  if (announced !== undefined && received < announced)
+    throw new LoadError('truncated', source, `the body ended after ${received} of ${announced} bytes`);
   return concat(chunks, received);
 }
 
@@ -255,7 +284,12 @@ export async function readHttpBytes(url: string, kind: ReadKind, options: Resolv
 export async function readHttpPrefix(url: string, length: number, options: ResolvedLoadOptions): Promise<Uint8Array> {
   const transfer = new Transfer(url, options);
   try {
-    const response = await fetchChecked(url, { method: 'GET', headers: { Range: `bytes=0-${Math.max(0, length - 1)}` } }, transfer, options);
+    const response = await fetchChecked(
+      url,
+      { method: 'GET', headers: { Range: `bytes=0-${Math.max(0, length - 1)}` } },
+      transfer,
+      options,
+    );
     if (response.status === 416) {
       // Range not satisfiable: the file is empty.
       await discard(response);

@@ -36,7 +36,7 @@ export function splitLoadOptions<T extends LoadOptions>(options: T): [LoadOption
   const limits: Record<string, unknown> = {};
   const rest: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) (Object.hasOwn(LOAD_OPTION_KEYS, key) ? limits : rest)[key] = value;
-  return [limits as LoadOptions, rest as Omit<T, keyof LoadOptions>];
+  return [limits, rest as Omit<T, keyof LoadOptions>];
 }
 
 /** The default limits of `LoadOptions`. */
@@ -72,7 +72,7 @@ export function resolveLoadOptions(options: LoadOptions = {}): ResolvedLoadOptio
     signal: options.signal,
     maxTextBytes: positive('maxTextBytes', options.maxTextBytes, DEFAULT_LOAD_LIMITS.maxTextBytes),
     maxWeightsBytes: positive('maxWeightsBytes', options.maxWeightsBytes, DEFAULT_LOAD_LIMITS.maxWeightsBytes),
-    redirectOrigins: origins === 'any' ? 'any' : origins.map((origin) => new URL(origin).origin),
+    redirectOrigins: origins === 'any' ? 'any' : origins.map((origin: string) => new URL(origin).origin),
   };
 }
 

@@ -22,7 +22,7 @@ beforeAll(async () => {
   await mkdir(join(folder, 'scheduler'));
   await writeFile(join(folder, 'scheduler', 'scheduler_config.json'), '{"_class_name": "DDPMScheduler", "num_train_timesteps": 1000}');
   await writeFile(join(folder, 'model_index.json'), '{"_class_name": "DDPMPipeline"}');
-  server = createServer(async (request, response) => {
+  server = createServer((request, response) => {
     requests.push(`${request.method} ${request.url}`);
     if (request.url?.startsWith('/broken')) {
       response.writeHead(500, 'Internal Server Error');
@@ -35,14 +35,16 @@ beforeAll(async () => {
       return;
     }
     const path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname));
-    try {
-      const body = await readFile(join(folder, path.replace(/^\/no-head/, '')));
-      response.writeHead(200);
-      response.end(request.method === 'HEAD' ? undefined : body);
-    } catch {
-      response.writeHead(404);
-      response.end('not found');
-    }
+    readFile(join(folder, path.replace(/^\/no-head/, ''))).then(
+      (body) => {
+        response.writeHead(200);
+        response.end(request.method === 'HEAD' ? undefined : body);
+      },
+      () => {
+        response.writeHead(404);
+        response.end('not found');
+      },
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -85,7 +87,7 @@ describe.each(['folder', 'url'])('openPretrained from a %s', (kind) => {
   it('loads weights and text through the same source', async () => {
     const unet = openPretrained(location()).subfolder('unet');
     expect(unet.location).toMatch(/\/unet$/);
-    expect(JSON.parse(await unet.readText('config.json')).sample_size).toBe(16);
+    expect((JSON.parse(await unet.readText('config.json')) as { sample_size: number }).sample_size).toBe(16);
     const file = `${unet.location}/diffusion_pytorch_model.safetensors`;
     const weights = await loadSafetensors(file);
     expect(Object.keys(weights.tensors)).toHaveLength(144);

@@ -13,7 +13,8 @@ export function namingFile<T>(shown: string, run: () => T): T {
   try {
     return run();
   } catch (error) {
-    if (error instanceof SafetensorsError && !error.fault.startsWith(`${shown}: `)) throw new SafetensorsError(`${shown}: ${error.fault}`, error.tensor);
+    if (error instanceof SafetensorsError && !error.fault.startsWith(`${shown}: `))
+      throw new SafetensorsError(`${shown}: ${error.fault}`, error.tensor);
     throw error;
   }
 }

@@ -6,7 +6,14 @@
  */
 import type { ResolvedLoadOptions } from './load-options.js';
 import { namingFile } from './safetensors-header.js';
-import { decodeSafetensorsData, parseSafetensorsHeader, safetensorsHeaderLength, SafetensorsError, type SafetensorsFile, type SafetensorsTensor } from './safetensors.js';
+import {
+  decodeSafetensorsData,
+  parseSafetensorsHeader,
+  safetensorsHeaderLength,
+  SafetensorsError,
+  type SafetensorsFile,
+  type SafetensorsTensor,
+} from './safetensors.js';
 import { checkLocalSize, openLocalFile, readLocalAt, type LocalFile } from './source-bytes.js';
 
 /** Exactly `length` bytes at `position`; a file that ends before is a `SafetensorsError`. */
@@ -28,7 +35,8 @@ export async function loadLocalSafetensors(source: string | URL, options: Resolv
     checkLocalSize(shown, size, 'weights', options);
     const first = await readLocalAt(file, 0, 8);
     const headerLength = namingFile(shown, () => safetensorsHeaderLength(first));
-    if (8 + headerLength > size) throw new SafetensorsError(`${shown}: header length ${headerLength} runs beyond the end of the ${size}-byte file`);
+    if (8 + headerLength > size)
+      throw new SafetensorsError(`${shown}: header length ${headerLength} runs beyond the end of the ${size}-byte file`);
     const prefix = await readExactly(file, 0, 8 + headerLength);
     const header = namingFile(shown, () => parseSafetensorsHeader(prefix));
     if (header.declaredFileBytes !== size) {
@@ -39,7 +47,12 @@ export async function loadLocalSafetensors(source: string | URL, options: Resolv
       options.signal?.throwIfAborted();
       const count = entry.shape.reduce((a, b) => a * b, 1);
       const data = decodeSafetensorsData(entry.dtype, await readExactly(file, entry.fileOffset, entry.byteLength), count);
-      Object.defineProperty(tensors, name, { value: { dtype: entry.dtype, shape: entry.shape, data }, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(tensors, name, {
+        value: { dtype: entry.dtype, shape: entry.shape, data },
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return { metadata: header.metadata, tensors };
   } finally {

@@ -178,7 +178,11 @@ export function safetensorsHeaderLength(bytes: Uint8Array): number {
  * the metadata and every entry, sorted by offset, each checked on its own and against the
  * `dataLength` bytes that follow (when known).
  */
-function parseHeader(bytes: Uint8Array, headerLength: number, dataLength = Number.POSITIVE_INFINITY): { metadata: Record<string, string>; entries: HeaderEntry[] } {
+function parseHeader(
+  bytes: Uint8Array,
+  headerLength: number,
+  dataLength = Number.POSITIVE_INFINITY,
+): { metadata: Record<string, string>; entries: HeaderEntry[] } {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
@@ -231,7 +235,7 @@ function parseHeader(bytes: Uint8Array, headerLength: number, dataLength = Numbe
     const count = dims.reduce((a, b) => a * b, 1);
     if (!Number.isSafeInteger(count) || count * BYTES_PER_ELEMENT[dtype] !== end - begin) {
       throw new SafetensorsError(
-        `shape [${dims}] of ${dtype} needs ${count * BYTES_PER_ELEMENT[dtype]} bytes but data_offsets span ${end - begin}`,
+        `shape [${dims.join(',')}] of ${dtype} needs ${count * BYTES_PER_ELEMENT[dtype]} bytes but data_offsets span ${end - begin}`,
         name,
       );
     }
@@ -270,7 +274,12 @@ export function parseSafetensorsHeader(prefix: Uint8Array): SafetensorsHeader {
   const dataStart = 8 + headerLength;
   const tensors: Record<string, SafetensorsHeaderEntry> = {};
   for (const entry of entries) {
-    setOwn(tensors, entry.name, { dtype: entry.dtype, shape: entry.shape, fileOffset: dataStart + entry.begin, byteLength: entry.end - entry.begin });
+    setOwn(tensors, entry.name, {
+      dtype: entry.dtype,
+      shape: entry.shape,
+      fileOffset: dataStart + entry.begin,
+      byteLength: entry.end - entry.begin,
+    });
   }
   return { metadata, tensors, dataStart, declaredFileBytes: dataStart + dataEnd };
 }
@@ -320,7 +329,7 @@ function floatToHalf(value: number): number {
   const exponent = (bits >>> 23) & 0xff;
   let mantissa = bits & 0x7fffff;
   if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
-  let halfExponent = exponent - 127 + 15;
+  const halfExponent = exponent - 127 + 15;
   if (halfExponent >= 0x1f) return sign | 0x7c00;
   if (halfExponent <= 0) {
     if (halfExponent < -10) return sign;
@@ -334,8 +343,8 @@ function floatToHalf(value: number): number {
   }
   let half = (halfExponent << 10) | (mantissa >> 13);
   const remainder = mantissa & 0x1fff;
+  // A carry out of the mantissa rounds up into the exponent (to infinity from the largest finite).
   if (remainder > 0x1000 || (remainder === 0x1000 && half & 1)) half += 1;
-  halfExponent = half >> 10;
   return sign | half;
 }
 
@@ -343,7 +352,7 @@ function encode(name: string, tensor: SafetensorsTensor): Uint8Array {
   const { dtype, data } = tensor;
   const count = checkShape(name, tensor.shape).reduce((a, b) => a * b, 1);
   if (data.length !== count) {
-    throw new SafetensorsError(`shape [${tensor.shape}] has ${count} elements but data has ${data.length}`, name);
+    throw new SafetensorsError(`shape [${tensor.shape.join(',')}] has ${count} elements but data has ${data.length}`, name);
   }
   const out = new Uint8Array(count * BYTES_PER_ELEMENT[dtype]);
   const view = new DataView(out.buffer);

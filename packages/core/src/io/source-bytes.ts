@@ -57,7 +57,11 @@ export async function openLocalFile(source: string | URL, options: ResolvedLoadO
 export function checkLocalSize(shown: string, size: number, kind: ReadKind, options: ResolvedLoadOptions): void {
   const limit = kind === 'weights' ? options.maxWeightsBytes : options.maxTextBytes;
   if (size > limit) {
-    throw new LoadError('too-large', shown, `the file is ${size} bytes, more than the ${limit}-byte limit (${kind === 'weights' ? 'maxWeightsBytes' : 'maxTextBytes'})`);
+    throw new LoadError(
+      'too-large',
+      shown,
+      `the file is ${size} bytes, more than the ${limit}-byte limit (${kind === 'weights' ? 'maxWeightsBytes' : 'maxTextBytes'})`,
+    );
   }
 }
 

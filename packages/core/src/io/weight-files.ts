@@ -61,7 +61,8 @@ function checkShardName(name: unknown, index: string): string {
 async function readShardIndex(source: PretrainedSource, index: string): Promise<{ files: string[]; weightMap: Record<string, string> }> {
   const json = await source.readJson(index);
   const map = json.weight_map;
-  if (map === null || typeof map !== 'object' || Array.isArray(map)) throw new WeightsError(`${source.location}/${index}: 'weight_map' must be an object of tensor name -> file`);
+  if (map === null || typeof map !== 'object' || Array.isArray(map))
+    throw new WeightsError(`${source.location}/${index}: 'weight_map' must be an object of tensor name -> file`);
   const weightMap: Record<string, string> = {};
   const files: string[] = [];
   for (const [name, file] of Object.entries(map as Record<string, unknown>)) {
@@ -78,7 +79,11 @@ async function readShardIndex(source: PretrainedSource, index: string): Promise<
  * then (with a warning) the same without the variant. None found is a `LoadError` (`not-found`)
  * naming every file tried.
  */
-export async function findWeightFiles(source: PretrainedSource, weightsName: string, options: FindWeightFilesOptions = {}): Promise<WeightFiles> {
+export async function findWeightFiles(
+  source: PretrainedSource,
+  weightsName: string,
+  options: FindWeightFilesOptions = {},
+): Promise<WeightFiles> {
   const variants = options.variant ? [options.variant, undefined] : [undefined];
   const tried: string[] = [];
   for (const variant of variants) {
@@ -152,9 +157,12 @@ export async function loadWeightFiles(source: PretrainedSource, found: WeightFil
   for (const file of found.files) {
     const loaded = await source.loadSafetensors(file);
     for (const [name, tensor] of Object.entries(loaded.tensors)) {
-      if (Object.hasOwn(tensors, name)) throw new WeightsError(`${found.location}: tensor '${name}' is in more than one shard (again in ${file})`);
+      if (Object.hasOwn(tensors, name))
+        throw new WeightsError(`${found.location}: tensor '${name}' is in more than one shard (again in ${file})`);
       if (found.weightMap && found.weightMap[name] !== file) {
-        throw new WeightsError(`${found.location}/${found.index}: tensor '${name}' is in ${file} but the index names ${found.weightMap[name] ?? 'no shard'}`);
+        throw new WeightsError(
+          `${found.location}/${found.index}: tensor '${name}' is in ${file} but the index names ${found.weightMap[name] ?? 'no shard'}`,
+        );
       }
       Object.defineProperty(tensors, name, { value: tensor, enumerable: true, writable: true, configurable: true });
     }
@@ -162,7 +170,9 @@ export async function loadWeightFiles(source: PretrainedSource, found: WeightFil
   if (found.weightMap) {
     const missing = Object.keys(found.weightMap).filter((name) => !Object.hasOwn(tensors, name));
     if (missing.length > 0) {
-      throw new WeightsError(`${found.location}/${found.index}: ${missing.length} indexed tensors are in no shard (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''})`);
+      throw new WeightsError(
+        `${found.location}/${found.index}: ${missing.length} indexed tensors are in no shard (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''})`,
+      );
     }
   }
   return tensors;

@@ -15,7 +15,10 @@ function reference(x: tf.Tensor4D, groups: number, weight: tf.Tensor1D, bias: tf
 
 function input(shape: number[], phase: number, offset = 0): tf.Tensor4D {
   const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor4d(Float32Array.from({ length: size }, (_, i) => offset + 2 * Math.sin(0.37 * i + phase)), shape as [number, number, number, number]);
+  return tf.tensor4d(
+    Float32Array.from({ length: size }, (_, i) => offset + 2 * Math.sin(0.37 * i + phase)),
+    shape as [number, number, number, number],
+  );
 }
 
 function maxRelativeError(actual: tf.Tensor, expected: tf.Tensor): number {

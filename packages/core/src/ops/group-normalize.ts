@@ -35,7 +35,10 @@ export function groupNormalize(x: tf.Tensor4D, groups: number, options: GroupNor
   }
   const epsilon = options.epsilon ?? 1e-5;
   if (!(epsilon >= 0)) throw new Error(`groupNormalize: epsilon must be >= 0, got ${epsilon}`);
-  for (const [name, parameter] of [['weight', options.weight], ['bias', options.bias]] as const) {
+  for (const [name, parameter] of [
+    ['weight', options.weight],
+    ['bias', options.bias],
+  ] as const) {
     if (parameter !== undefined && (parameter.rank !== 1 || parameter.shape[0] !== channels)) {
       throw new Error(`groupNormalize: ${name} must have shape [${channels}], got [${parameter.shape.join(', ')}]`);
     }
@@ -63,11 +66,13 @@ export function groupNormalize(x: tf.Tensor4D, groups: number, options: GroupNor
     if (fused) {
       const inputs: GroupNormInputs<tf.Tensor> = { x: flat, gamma, beta };
       const attributes: GroupNormAttributes = { groups, epsilon };
-      [value, centered, inverseStd] = tf.engine().runKernel(
-        GROUP_NORM_KERNEL,
-        inputs as unknown as tf.NamedTensorMap,
-        attributes as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor[] as [tf.Tensor, tf.Tensor, tf.Tensor];
+      [value, centered, inverseStd] = tf
+        .engine()
+        .runKernel<tf.Tensor[]>(GROUP_NORM_KERNEL, inputs as unknown as tf.NamedTensorMap, attributes as unknown as tf.NamedAttrMap) as [
+        tf.Tensor,
+        tf.Tensor,
+        tf.Tensor,
+      ];
     } else {
       const ones = tf.ones([batch, 1, pixels]);
       centered = tf.sub(flat, groupMean(pixelSums(ones, flat)));
@@ -95,7 +100,5 @@ export function groupNormalize(x: tf.Tensor4D, groups: number, options: GroupNor
       },
     };
   });
-  return tf.tidy(() =>
-    normalize(x, options.weight ?? tf.ones([channels]), options.bias ?? tf.zeros([channels])) as tf.Tensor4D,
-  );
+  return tf.tidy(() => normalize(x, options.weight ?? tf.ones([channels]), options.bias ?? tf.zeros([channels])) as tf.Tensor4D);
 }

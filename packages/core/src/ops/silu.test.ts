@@ -31,16 +31,17 @@ describe.each(testBackendNames())('silu on %s', (backend) => {
     const before = tf.memory().numTensors;
     const [value, gradient] = tf.tidy(() => {
       const { grads } = tf.variableGrads(() => tf.sum(tf.mul(silu(input), upstream)) as tf.Scalar, [input]);
-      return [silu(input), grads[input.name]!];
+      return [silu(input), grads[input.name]];
     });
     const actual = [await value.data(), await gradient.data()];
     tf.dispose([value, gradient]);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([input, upstream]);
     actual.forEach((values, index) => {
-      const reference = expected[index]!;
+      const reference = expected[index];
       let worst = 0;
-      for (let i = 0; i < reference.length; i += 1) worst = Math.max(worst, Math.abs(values[i]! - reference[i]!) / Math.max(1, Math.abs(reference[i]!)));
+      for (let i = 0; i < reference.length; i += 1)
+        worst = Math.max(worst, Math.abs(values[i] - reference[i]) / Math.max(1, Math.abs(reference[i])));
       expect(worst).toBeLessThanOrEqual(2e-6);
     });
   });

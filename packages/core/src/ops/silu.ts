@@ -9,12 +9,12 @@ const fusedSilu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const save = args[1] as tf.GradSaveFunc;
   save([x]);
   const inputs: SiluInputs<tf.Tensor> = { x };
-  const value = tf.engine().runKernel(SILU_KERNEL, inputs as unknown as tf.NamedTensorMap) as tf.Tensor;
+  const value = tf.engine().runKernel<tf.Tensor>(SILU_KERNEL, inputs as unknown as tf.NamedTensorMap);
   return {
     value,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const gradientInputs: SiluGradInputs<tf.Tensor> = { x: saved[0]!, dy };
-      return tf.engine().runKernel(SILU_GRAD_KERNEL, gradientInputs as unknown as tf.NamedTensorMap) as tf.Tensor;
+      const gradientInputs: SiluGradInputs<tf.Tensor> = { x: saved[0], dy };
+      return tf.engine().runKernel<tf.Tensor>(SILU_GRAD_KERNEL, gradientInputs as unknown as tf.NamedTensorMap);
     },
   };
 });

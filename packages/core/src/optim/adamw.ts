@@ -24,12 +24,10 @@ export function adamWUpdate(
   const backend = tf.getBackend();
   if (variable.dtype === 'float32' && gradient.dtype === 'float32' && tf.getKernel(ADAMW_UPDATE_KERNEL, backend) !== undefined) {
     const inputs: AdamWUpdateInputs<tf.Tensor> = { variable, gradient, firstMoment, secondMoment };
-    const outputs = tf.engine().runKernel(
-      ADAMW_UPDATE_KERNEL,
-      inputs as unknown as tf.NamedTensorMap,
-      attributes as unknown as tf.NamedAttrMap,
-    ) as tf.Tensor[];
-    return [outputs[0]!, outputs[1]!, outputs[2]!];
+    const outputs = tf
+      .engine()
+      .runKernel<tf.Tensor[]>(ADAMW_UPDATE_KERNEL, inputs as unknown as tf.NamedTensorMap, attributes as unknown as tf.NamedAttrMap);
+    return [outputs[0], outputs[1], outputs[2]];
   }
   const { learningRate: lr, beta1, beta2, epsilon, weightDecay, correction1, correction2 } = attributes;
   return tf.tidy(() => {
@@ -79,7 +77,8 @@ export class AdamW {
   ) {
     this.learningRate = positive(options.learningRate ?? 1e-3, 'learningRate');
     this.warmupSteps = options.warmupSteps ?? 0;
-    if (!Number.isInteger(this.warmupSteps) || this.warmupSteps < 0) throw new RangeError(`AdamW: warmupSteps must be a non-negative integer, got ${this.warmupSteps}`);
+    if (!Number.isInteger(this.warmupSteps) || this.warmupSteps < 0)
+      throw new RangeError(`AdamW: warmupSteps must be a non-negative integer, got ${this.warmupSteps}`);
     this.beta1 = unit(options.beta1 ?? 0.9, 'beta1');
     this.beta2 = unit(options.beta2 ?? 0.999, 'beta2');
     this.epsilon = positive(options.epsilon ?? 1e-8, 'epsilon');
@@ -113,9 +112,9 @@ export class AdamW {
     };
     tf.tidy(() => {
       this.variables.forEach((variable, i) => {
-        const [updated, m, v] = adamWUpdate(variable, gradients[i]!, this.firstMoments[i]!, this.secondMoments[i]!, attributes);
-        this.firstMoments[i]!.assign(m);
-        this.secondMoments[i]!.assign(v);
+        const [updated, m, v] = adamWUpdate(variable, gradients[i], this.firstMoments[i], this.secondMoments[i], attributes);
+        this.firstMoments[i].assign(m);
+        this.secondMoments[i].assign(v);
         variable.assign(updated);
       });
     });

@@ -38,7 +38,7 @@ describe('Generator', () => {
   it('restores its state exactly', () => {
     const generator = new Generator(123n);
     generator.normal(37);
-    const state = JSON.parse(JSON.stringify(generator.getState()));
+    const state = JSON.parse(JSON.stringify(generator.getState())) as GeneratorState;
     const expected = generator.normal(50);
     expect(Generator.fromState(state).normal(50)).toEqual(expected);
     const clone = Generator.fromState(state).clone();

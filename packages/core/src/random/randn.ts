@@ -8,7 +8,7 @@ import { randomlySeededGenerator, type Generator } from './generator.js';
  */
 export function randn(shape: number[], generator?: Generator): tf.Tensor {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new Error(`randn: shape must hold non-negative integers, got [${shape}]`);
+    throw new Error(`randn: shape must hold non-negative integers, got [${String(shape)}]`);
   }
   const source = generator ?? randomlySeededGenerator();
   const count = shape.reduce((a, b) => a * b, 1);

@@ -14,10 +14,17 @@ function envValue(variable: string): string | undefined {
 function envList(variable: string): BackendName[] | undefined {
   const value = envValue(variable);
   if (!value) return undefined;
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const name of names) {
     if (name !== 'auto' && !(BACKEND_NAMES as readonly string[]).includes(name)) {
-      throw new BackendError(name, 'unknown-backend', `Unknown backend '${name}' in ${variable}: expected one of ${BACKEND_NAMES.join(', ')}`);
+      throw new BackendError(
+        name,
+        'unknown-backend',
+        `Unknown backend '${name}' in ${variable}: expected one of ${BACKEND_NAMES.join(', ')}`,
+      );
     }
   }
   return names.filter((n): n is BackendName => n !== 'auto');

@@ -11,7 +11,10 @@ import { upsampleNearest } from '../ops/upsample-nearest.js';
 /** A tensor of `sin(0.37 i + phase)` values. */
 export function input(shape: number[], phase: number): tf.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: size }, (_, i) => Math.sin(0.37 * i + phase)), shape);
+  return tf.tensor(
+    Float32Array.from({ length: size }, (_, i) => Math.sin(0.37 * i + phase)),
+    shape,
+  );
 }
 
 function groupNorm(x: tf.Tensor4D, groups: number, eps = 1e-5): tf.Tensor4D {
@@ -37,7 +40,12 @@ export const CONTRACT_CASES: Record<string, () => tf.Tensor[]> = {
   'conv2d 3x3 stride 2 pad 1': () => {
     const x = input([2, 8, 8, 4], 0.2);
     const w = input([3, 3, 4, 4], 0.9);
-    const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 1], [1, 1], [0, 0]];
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ];
     const f = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, pad);
     return [f(x, w), ...tf.grads((a, b) => tf.sum(tf.square(f(a, b))))([x, w])];
   },
@@ -53,7 +61,7 @@ export const CONTRACT_CASES: Record<string, () => tf.Tensor[]> = {
     const f = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'valid');
     return [f(x, w), ...tf.grads((a, b) => tf.sum(tf.square(f(a, b))))([x, w])];
   },
-  'matMul': () => {
+  matMul: () => {
     const a = input([5, 7], 0.4);
     const b = input([7, 3], 1.3);
     const f = (p: tf.Tensor, q: tf.Tensor) => tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D);
@@ -71,12 +79,12 @@ export const CONTRACT_CASES: Record<string, () => tf.Tensor[]> = {
     const f = (a: tf.Tensor) => groupNorm(a as tf.Tensor4D, 4);
     return [f(x), tf.grad((a) => tf.sum(tf.mul(f(a), weights)))(x)];
   },
-  'softmax': () => {
+  softmax: () => {
     const x = input([3, 10], 0.8);
     const weights = input([3, 10], 1.7);
     return [tf.softmax(x), tf.grad((a) => tf.sum(tf.mul(tf.softmax(a), weights)))(x)];
   },
-  'SiLU': () => {
+  SiLU: () => {
     const x = tf.mul(input([64], 0.9), 4);
     return [silu(x), tf.grad((a) => tf.sum(tf.square(silu(a))))(x)];
   },

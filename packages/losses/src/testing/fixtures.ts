@@ -33,7 +33,15 @@ export interface PerT {
 /** The parts of losses.json the tests read. */
 export interface LossesFixture {
   elementwise: {
-    normal_kl: { cases: { mean1: FixtureArray; logvar1: FixtureArray; mean2: FixtureArray | number; logvar2: FixtureArray | number; kl: FixtureArray }[] };
+    normal_kl: {
+      cases: {
+        mean1: FixtureArray;
+        logvar1: FixtureArray;
+        mean2: FixtureArray | number;
+        logvar2: FixtureArray | number;
+        kl: FixtureArray;
+      }[];
+    };
     approx_standard_normal_cdf: { x: FixtureArray; cdf: FixtureArray };
     discretized_gaussian_log_likelihood: { x: FixtureArray; means: FixtureArray; log_scales: FixtureArray; log_probs: FixtureArray };
   };

@@ -4,7 +4,10 @@ import * as tf from '@tensorflow/tfjs-core';
 /** A per-pixel linear map C -> outChannels (matMul: gradients exist on every backend). */
 export function linearModel(channels: number, outChannels: number) {
   const weights = tf.variable(
-    tf.tensor2d(Array.from({ length: channels * outChannels }, (_, k) => 0.3 + 0.1 * Math.sin(k + 1)), [channels, outChannels]),
+    tf.tensor2d(
+      Array.from({ length: channels * outChannels }, (_, k) => 0.3 + 0.1 * Math.sin(k + 1)),
+      [channels, outChannels],
+    ),
   );
   const bias = tf.variable(tf.tensor1d(Array.from({ length: outChannels }, (_, k) => 0.05 * (k + 1))));
   const apply = (x: tf.Tensor): tf.Tensor =>
@@ -18,7 +21,10 @@ export function linearModel(channels: number, outChannels: number) {
 /** A 3x3 'same' convolution C -> outChannels with a variable kernel (conv weight gradients: cpu). */
 export function convModel(channels: number, outChannels: number) {
   const kernel = tf.variable(
-    tf.tensor4d(Array.from({ length: 9 * channels * outChannels }, (_, k) => 0.1 * Math.cos(0.7 * k)), [3, 3, channels, outChannels]),
+    tf.tensor4d(
+      Array.from({ length: 9 * channels * outChannels }, (_, k) => 0.1 * Math.cos(0.7 * k)),
+      [3, 3, channels, outChannels],
+    ),
   );
   const apply = (x: tf.Tensor): tf.Tensor => tf.conv2d(x as tf.Tensor4D, kernel, 1, 'same');
   return { apply, variables: [kernel], dispose: () => kernel.dispose() };

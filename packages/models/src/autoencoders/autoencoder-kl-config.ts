@@ -100,12 +100,16 @@ export function validateAutoencoderKLOptions(options: AutoencoderKLOptions, cont
   if (indivisible !== undefined) {
     fail('norm_num_groups', `(${options.normNumGroups}) must divide every block_out_channels entry, but not ${indivisible}`);
   }
-  for (const [key, values] of [['latents_mean', options.latentsMean], ['latents_std', options.latentsStd]] as const) {
+  for (const [key, values] of [
+    ['latents_mean', options.latentsMean],
+    ['latents_std', options.latentsStd],
+  ] as const) {
     if (values !== null && values.length !== options.latentChannels) {
       fail(key, `has ${values.length} entries but latent_channels is ${options.latentChannels}`);
     }
   }
   const sampleSize = checkSampleSize(options.sampleSize, context);
-  if (sampleSize === null) throw new ConfigError(`${context}: config key 'sample_size' must be set (it sizes the tiles of tiled encoding)`, 'sample_size');
+  if (sampleSize === null)
+    throw new ConfigError(`${context}: config key 'sample_size' must be set (it sizes the tiles of tiled encoding)`, 'sample_size');
   return { ...options, sampleSize };
 }

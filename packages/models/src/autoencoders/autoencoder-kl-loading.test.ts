@@ -66,10 +66,19 @@ describe.each(testBackendNames())('AutoencoderKL loading, saving and bad input o
     const posterior = variant.encode(image);
     const decoded = variant.decode(posterior.mean);
     const kl = posterior.kl();
-    const expected = [variantIo.outputs.latent_dist_mean, variantIo.outputs.latent_dist_logvar, variantIo.outputs.decode_of_mean].map(nchwToNhwc);
+    const expected = [variantIo.outputs.latent_dist_mean, variantIo.outputs.latent_dist_logvar, variantIo.outputs.decode_of_mean].map(
+      nchwToNhwc,
+    );
     const expectedKl = tf.tensor1d(variantIo.outputs.kl.data);
-    const errors = [maxScaledError(posterior.mean, expected[0]), maxScaledError(posterior.logvar, expected[1]), maxScaledError(decoded, expected[2]), maxScaledError(kl, expectedKl)];
-    console.log(`${backend} autoencoder_kl_variant mean / logvar / decode_of_mean / kl: ${errors.map((error) => error.toExponential(2)).join(' / ')}`);
+    const errors = [
+      maxScaledError(posterior.mean, expected[0]),
+      maxScaledError(posterior.logvar, expected[1]),
+      maxScaledError(decoded, expected[2]),
+      maxScaledError(kl, expectedKl),
+    ];
+    console.log(
+      `${backend} autoencoder_kl_variant mean / logvar / decode_of_mean / kl: ${errors.map((error) => error.toExponential(2)).join(' / ')}`,
+    );
     for (const error of errors) expect(error).toBeLessThan(1e-4);
     tf.dispose([image, decoded, kl, expectedKl, ...expected]);
     posterior.dispose();
@@ -136,7 +145,10 @@ describe.each(testBackendNames())('AutoencoderKL loading, saving and bad input o
         response.writeHead(404).end();
         return;
       }
-      readFile(join(AUTOENCODER_KL_SMALL_FOLDER, match[1])).then((bytes) => response.writeHead(200).end(bytes));
+      readFile(join(AUTOENCODER_KL_SMALL_FOLDER, match[1])).then(
+        (bytes) => response.writeHead(200).end(bytes),
+        () => response.writeHead(404).end(),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
@@ -161,7 +173,9 @@ describe.each(testBackendNames())('AutoencoderKL loading, saving and bad input o
     expect((missingError as WeightsError).missing).toEqual(['decoder.up_blocks.0.upsamplers.0.conv.weight']);
 
     // The same weights under a config with 8 latent channels: every latent-sized tensor mismatches.
-    const wide = await AutoencoderKL.fromPretrained(await writeFolder(root, 'wide', { ...config, latent_channels: 8 }, tensors)).catch((error: unknown) => error);
+    const wide = await AutoencoderKL.fromPretrained(await writeFolder(root, 'wide', { ...config, latent_channels: 8 }, tensors)).catch(
+      (error: unknown) => error,
+    );
     expect(wide).toBeInstanceOf(WeightsError);
     expect((wide as WeightsError).mismatched).toContain('quant_conv.weight: expected [16, 16, 1, 1], got [8, 8, 1, 1]');
     expect((wide as WeightsError).message).toMatch(/encoder\.conv_out\.weight: expected \[16, 64, 3, 3\], got \[8, 64, 3, 3\]/);
@@ -183,11 +197,22 @@ describe.each(testBackendNames())('AutoencoderKL loading, saving and bad input o
     const tiny = { ...config, block_out_channels: [8, 16], norm_num_groups: 4, sample_size: [16, 24], some_future_key: 3 };
     const built = AutoencoderKL.fromConfig(tiny, { onWarning: (message) => warnings.push(message) });
     expect(warnings).toEqual([expect.stringMatching(/some_future_key/)]);
-    expect(built.toConfig()).toMatchObject({ _class_name: 'AutoencoderKL', some_future_key: 3, sample_size: [16, 24], block_out_channels: [8, 16] });
+    expect(built.toConfig()).toMatchObject({
+      _class_name: 'AutoencoderKL',
+      some_future_key: 3,
+      sample_size: [16, 24],
+      block_out_channels: [8, 16],
+    });
     expect(built.tileSampleMinSize).toBe(16);
     built.dispose();
     const defaults = AutoencoderKL.fromConfig({});
-    expect(defaults.toConfig()).toMatchObject({ block_out_channels: [64], down_block_types: ['DownEncoderBlock2D'], latent_channels: 4, sample_size: 32, scaling_factor: 0.18215 });
+    expect(defaults.toConfig()).toMatchObject({
+      block_out_channels: [64],
+      down_block_types: ['DownEncoderBlock2D'],
+      latent_channels: 4,
+      sample_size: 32,
+      scaling_factor: 0.18215,
+    });
     defaults.dispose();
 
     const before = tf.memory().numTensors;
@@ -224,7 +249,7 @@ describe.each(testBackendNames())('AutoencoderKL loading, saving and bad input o
       nchw: tf.zeros([1, 3, 16, 16]) as tf.Tensor4D,
       nan: tf.fill([1, 16, 16, 3], Number.NaN) as tf.Tensor4D,
       infinite: tf.fill([1, 2, 2, 4], Number.POSITIVE_INFINITY) as tf.Tensor4D,
-      rank3: tf.zeros([16, 16, 3]) as tf.Tensor as tf.Tensor4D,
+      rank3: tf.zeros<tf.Rank>([16, 16, 3]) as tf.Tensor4D,
       integer: tf.zeros([1, 16, 16, 3], 'int32') as tf.Tensor4D,
       latentChannels: tf.zeros([1, 8, 8, 3]) as tf.Tensor4D,
       empty: tf.zeros([0, 16, 16, 3]) as tf.Tensor4D,

@@ -27,7 +27,8 @@ const SD15_VAE: AutoencoderKLOptions = {
 };
 
 const quiet = { onWarning: () => {} };
-const readConfig = async (folder: string): Promise<ConfigJson> => JSON.parse(await readFile(join(folder, 'config.json'), 'utf8')) as ConfigJson;
+const readConfig = async (folder: string): Promise<ConfigJson> =>
+  JSON.parse(await readFile(join(folder, 'config.json'), 'utf8')) as ConfigJson;
 
 describe('AutoencoderKL size estimate and budget', () => {
   beforeAll(() => initBackend('cpu'));
@@ -35,7 +36,12 @@ describe('AutoencoderKL size estimate and budget', () => {
   it('counts the parameters exactly (Diffusers counts 86,006 for the variant fixture)', async () => {
     const small = await readConfig(AUTOENCODER_KL_SMALL_FOLDER);
     const variant = await readConfig(AUTOENCODER_KL_VARIANT_FOLDER);
-    for (const config of [small, variant, { ...small, mid_block_add_attention: false, use_quant_conv: false }, { ...variant, layers_per_block: 1 }]) {
+    for (const config of [
+      small,
+      variant,
+      { ...small, mid_block_add_attention: false, use_quant_conv: false },
+      { ...variant, layers_per_block: 1 },
+    ]) {
       const model = AutoencoderKL.fromConfig(config, quiet);
       expect(estimateAutoencoderKL(model.config).parameters).toBe(model.parameterCount);
       model.dispose();
@@ -58,14 +64,26 @@ describe('AutoencoderKL size estimate and budget', () => {
   it('refuses absurd values by range and configs beyond the budget, allocating nothing', async () => {
     const small = await readConfig(AUTOENCODER_KL_SMALL_FOLDER);
     const before = tf.memory().numTensors;
-    expect(expectConfigError(() => AutoencoderKL.fromConfig({ ...small, layers_per_block: 1e9 })).message).toMatch(/'layers_per_block' must lie in \[1, 32\], got 1000000000/);
+    expect(expectConfigError(() => AutoencoderKL.fromConfig({ ...small, layers_per_block: 1e9 })).message).toMatch(
+      /'layers_per_block' must lie in \[1, 32\], got 1000000000/,
+    );
     expect(expectConfigError(() => AutoencoderKL.fromConfig({ ...small, latent_channels: 0 })).key).toBe('latent_channels');
-    expect(expectConfigError(() => AutoencoderKL.fromConfig({ ...small, scaling_factor: -1 })).message).toMatch(/'scaling_factor' must lie in \(0, 1000\], got -1/);
-    expect(expectConfigError(() => AutoencoderKL.fromConfig({ ...small, latents_std: [1, 0, 1, 1] })).message).toMatch(/'latents_std' must hold values > 0, got 0 at index 1/);
+    expect(expectConfigError(() => AutoencoderKL.fromConfig({ ...small, scaling_factor: -1 })).message).toMatch(
+      /'scaling_factor' must lie in \(0, 1000\], got -1/,
+    );
+    expect(expectConfigError(() => AutoencoderKL.fromConfig({ ...small, latents_std: [1, 0, 1, 1] })).message).toMatch(
+      /'latents_std' must hold values > 0, got 0 at index 1/,
+    );
     const huge = { ...small, block_out_channels: [16384, 16384], layers_per_block: 32 };
-    expect(expectConfigError(() => AutoencoderKL.fromConfig(huge)).message).toMatch(/AutoencoderKL: the config describes [\d,]+ parameters .*budget\.maxParameters/);
-    expect(expectConfigError(() => AutoencoderKL.fromConfig(small, { budget: { maxParameters: 1000 } })).message).toMatch(/budget of 1,000 /);
-    const wide = expectConfigError(() => AutoencoderKL.fromConfig({ ...small, sample_size: 16384 }, { budget: { maxActivationBytes: 2 ** 30 } }));
+    expect(expectConfigError(() => AutoencoderKL.fromConfig(huge)).message).toMatch(
+      /AutoencoderKL: the config describes [\d,]+ parameters .*budget\.maxParameters/,
+    );
+    expect(expectConfigError(() => AutoencoderKL.fromConfig(small, { budget: { maxParameters: 1000 } })).message).toMatch(
+      /budget of 1,000 /,
+    );
+    const wide = expectConfigError(() =>
+      AutoencoderKL.fromConfig({ ...small, sample_size: 16384 }, { budget: { maxActivationBytes: 2 ** 30 } }),
+    );
     expect(wide.message).toMatch(/needs about [\d.,]+ [KMGTP]iB of activations at sample_size 16384, more than the budget of 1.00 GiB/);
     expect(wide.key).toBe('sample_size');
     expect(tf.memory().numTensors).toBe(before);
@@ -76,7 +94,9 @@ describe('AutoencoderKL size estimate and budget', () => {
     try {
       // No weights file: a budget failure must come first.
       await writeFile(join(folder, 'config.json'), JSON.stringify(await readConfig(AUTOENCODER_KL_SMALL_FOLDER)));
-      await expect(AutoencoderKL.fromPretrained(folder, { budget: { maxParameters: 1000 } })).rejects.toThrow(/AutoencoderKL: the config describes .* budget of 1,000 /);
+      await expect(AutoencoderKL.fromPretrained(folder, { budget: { maxParameters: 1000 } })).rejects.toThrow(
+        /AutoencoderKL: the config describes .* budget of 1,000 /,
+      );
       const model = await AutoencoderKL.fromPretrained(AUTOENCODER_KL_SMALL_FOLDER, { budget: { maxParameters: 1e6 } });
       expect(model.parameterCount).toBeLessThan(1e6);
       model.dispose();

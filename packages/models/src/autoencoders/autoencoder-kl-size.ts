@@ -56,7 +56,14 @@ class AutoencoderKLWalk extends LayerWalk {
     let rows = pixels;
     this.conv(rows, inChannels, channels[0], 3);
     downBlockTypes.forEach((type, i) => {
-      this.resnets(rows, channels[Math.max(i - 1, 0)], channels[i], layersPerBlock, type === 'AttnDownEncoderBlock2D', `encoder.down_blocks.${i}`);
+      this.resnets(
+        rows,
+        channels[Math.max(i - 1, 0)],
+        channels[i],
+        layersPerBlock,
+        type === 'AttnDownEncoderBlock2D',
+        `encoder.down_blocks.${i}`,
+      );
       if (i !== channels.length - 1) {
         rows /= 4;
         this.conv(rows, channels[i], channels[i], 3);
@@ -76,7 +83,14 @@ class AutoencoderKLWalk extends LayerWalk {
     this.conv(rows, latentChannels, reversed[0], 3);
     this.midBlock(rows, 'decoder.mid_block');
     upBlockTypes.forEach((type, i) => {
-      this.resnets(rows, reversed[Math.max(i - 1, 0)], reversed[i], layersPerBlock + 1, type === 'AttnUpDecoderBlock2D', `decoder.up_blocks.${i}`);
+      this.resnets(
+        rows,
+        reversed[Math.max(i - 1, 0)],
+        reversed[i],
+        layersPerBlock + 1,
+        type === 'AttnUpDecoderBlock2D',
+        `decoder.up_blocks.${i}`,
+      );
       if (i !== reversed.length - 1) {
         rows *= 4;
         this.conv(rows, reversed[i], reversed[i], 3);

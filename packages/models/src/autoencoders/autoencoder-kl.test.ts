@@ -2,7 +2,13 @@ import { Generator, initBackend, randn } from '@diffusion-ts/core';
 import { testBackendNames } from '@diffusion-ts/core/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUTOENCODER_KL_SMALL_FOLDER, maxScaledError, readAutoencoderFixture, type AutoencoderKLIo, type AutoencoderKLTiled } from '../testing/autoencoder-fixtures.js';
+import {
+  AUTOENCODER_KL_SMALL_FOLDER,
+  maxScaledError,
+  readAutoencoderFixture,
+  type AutoencoderKLIo,
+  type AutoencoderKLTiled,
+} from '../testing/autoencoder-fixtures.js';
 import { nchwToNhwc } from '../testing/fixtures.js';
 import { AutoencoderKL } from './autoencoder-kl.js';
 
@@ -93,7 +99,9 @@ describe.each(testBackendNames())('AutoencoderKL against Diffusers on %s', (back
     check('tiled_decode (sliced)', sliced, expected);
     // Tiling changes the numbers (each tile normalises and attends on its own), as in Diffusers.
     const untiled = model.decode(input);
-    report.push(`${backend} tiled vs untiled decode, max |diff|: ${tf.tidy(() => tf.max(tf.abs(tf.sub(untiled, decoded))).dataSync()[0]).toFixed(4)}`);
+    report.push(
+      `${backend} tiled vs untiled decode, max |diff|: ${tf.tidy(() => tf.max(tf.abs(tf.sub(untiled, decoded))).dataSync()[0]).toFixed(4)}`,
+    );
     tf.dispose([input, decoded, sliced, expected, untiled]);
   });
 

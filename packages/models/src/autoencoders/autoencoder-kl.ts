@@ -5,7 +5,12 @@ import type { FromConfigOptions, ModelFamily } from '../model-config.js';
 import { ModelMixin } from '../model-mixin.js';
 import type { FromPretrainedOptions } from '../pretrained-io.js';
 import { assertFiniteSample, validateSample } from '../sample-checks.js';
-import { AUTOENCODER_KL_DEFAULTS, AUTOENCODER_KL_SCHEMA, validateAutoencoderKLOptions, type AutoencoderKLOptions } from './autoencoder-kl-config.js';
+import {
+  AUTOENCODER_KL_DEFAULTS,
+  AUTOENCODER_KL_SCHEMA,
+  validateAutoencoderKLOptions,
+  type AutoencoderKLOptions,
+} from './autoencoder-kl-config.js';
 import { estimateAutoencoderKLConfig } from './autoencoder-kl-size.js';
 import { DiagonalGaussianDistribution } from './diagonal-gaussian.js';
 import { slicedApply, tiledApply } from './tiling.js';
@@ -169,7 +174,9 @@ export class AutoencoderKL extends ModelMixin<AutoencoderKLOptions> {
     const { tileSampleMinSize = this.tileSample, tileOverlapFactor = this.tileOverlap } = options;
     if (options.tileSampleMinSize !== undefined) {
       if (!Number.isSafeInteger(tileSampleMinSize) || tileSampleMinSize < 1 || tileSampleMinSize % this.downsampleFactor !== 0) {
-        throw new RangeError(`${CLASS_NAME}.enableTiling: tileSampleMinSize must be a positive multiple of ${this.downsampleFactor}, got ${tileSampleMinSize}`);
+        throw new RangeError(
+          `${CLASS_NAME}.enableTiling: tileSampleMinSize must be a positive multiple of ${this.downsampleFactor}, got ${tileSampleMinSize}`,
+        );
       }
     }
     if (!(tileOverlapFactor >= 0 && tileOverlapFactor < 1)) {

@@ -60,7 +60,13 @@ export class DiagonalGaussianDistribution {
     return tf.tidy(() => {
       // Diffusers' order of operations, for the same float32 rounding.
       const terms = other
-        ? tf.add(tf.sub(tf.sub(tf.add(tf.div(tf.square(tf.sub(this.mean, other.mean)), other.var), tf.div(this.var, other.var)), 1), this.logvar), other.logvar)
+        ? tf.add(
+            tf.sub(
+              tf.sub(tf.add(tf.div(tf.square(tf.sub(this.mean, other.mean)), other.var), tf.div(this.var, other.var)), 1),
+              this.logvar,
+            ),
+            other.logvar,
+          )
         : tf.sub(tf.sub(tf.add(tf.square(this.mean), this.var), 1), this.logvar);
       return tf.mul(tf.sum(terms, [1, 2, 3]), 0.5) as tf.Tensor1D;
     });

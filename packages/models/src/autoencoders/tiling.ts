@@ -63,7 +63,12 @@ export function tiledApply(x: tf.Tensor4D, layout: TileLayout, fn: (tile: tf.Ten
       tileStarts(width, stride).forEach((left, j) => {
         row.push(
           tf.tidy(() => {
-            const size: [number, number, number, number] = [-1, Math.min(layout.inputTile, height - top), Math.min(layout.inputTile, width - left), -1];
+            const size: [number, number, number, number] = [
+              -1,
+              Math.min(layout.inputTile, height - top),
+              Math.min(layout.inputTile, width - left),
+              -1,
+            ];
             let tile = fn(tf.slice(x, [0, top, left, 0], size));
             if (above) tile = blend(above[j], tile, blendExtent, 1);
             if (j > 0) tile = blend(row[j - 1], tile, blendExtent, 2);

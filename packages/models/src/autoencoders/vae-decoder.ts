@@ -23,7 +23,12 @@ export class VaeDecoder {
   constructor(scope: ParameterScope, options: AutoencoderKLOptions) {
     const reversed = [...options.blockOutChannels].reverse();
     const first = options.blockOutChannels[0];
-    this.convIn = new Conv2d(scope.child('conv_in'), { inChannels: options.latentChannels, outChannels: reversed[0], kernelSize: 3, padding: 1 });
+    this.convIn = new Conv2d(scope.child('conv_in'), {
+      inChannels: options.latentChannels,
+      outChannels: reversed[0],
+      kernelSize: 3,
+      padding: 1,
+    });
     // Diffusers registers `up_blocks` (then empty) before `mid_block`: that is the parameter order.
     this.upBlocks = options.upBlockTypes.map((type, i) => {
       const inChannels = reversed[Math.max(i - 1, 0)];

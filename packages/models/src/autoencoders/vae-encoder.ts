@@ -23,7 +23,12 @@ export class VaeEncoder {
   constructor(scope: ParameterScope, options: AutoencoderKLOptions) {
     const channels = options.blockOutChannels;
     const last = channels[channels.length - 1];
-    this.convIn = new Conv2d(scope.child('conv_in'), { inChannels: options.inChannels, outChannels: channels[0], kernelSize: 3, padding: 1 });
+    this.convIn = new Conv2d(scope.child('conv_in'), {
+      inChannels: options.inChannels,
+      outChannels: channels[0],
+      kernelSize: 3,
+      padding: 1,
+    });
     this.downBlocks = options.downBlockTypes.map((type, i) =>
       ENCODER_BLOCKS[type](scope.child('down_blocks').child(i), {
         ...vaeBlockSettings(options, channels[i]),
@@ -36,7 +41,12 @@ export class VaeEncoder {
     );
     this.midBlock = createVaeMidBlock(scope.child('mid_block'), options);
     this.convNormOut = new GroupNorm(scope.child('conv_norm_out'), options.normNumGroups, last, VAE_NORM_EPS);
-    this.convOut = new Conv2d(scope.child('conv_out'), { inChannels: last, outChannels: 2 * options.latentChannels, kernelSize: 3, padding: 1 });
+    this.convOut = new Conv2d(scope.child('conv_out'), {
+      inChannels: last,
+      outChannels: 2 * options.latentChannels,
+      kernelSize: 3,
+      padding: 1,
+    });
   }
 
   /** Images [B, H, W, inChannels] -> moments [B, H / f, W / f, 2 * latentChannels]. */

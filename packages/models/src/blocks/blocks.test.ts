@@ -67,7 +67,12 @@ describe.each(testBackendNames())('blocks on %s', (backend) => {
     const store = new ParameterStore(5);
     const attention = new Attention(store.scope('a'), { queryDim: 8, heads: 2, dimHead: 4, bias: true, crossAttentionDim: 6 });
     const before = tf.memory().numTensors;
-    const out = tf.tidy(() => attention.apply(tf.randomNormal([2, 5, 8], 0, 1, 'float32', 1) as tf.Tensor3D, tf.randomNormal([2, 3, 6], 0, 1, 'float32', 2) as tf.Tensor3D));
+    const out = tf.tidy(() =>
+      attention.apply(
+        tf.randomNormal([2, 5, 8], 0, 1, 'float32', 1) as tf.Tensor3D,
+        tf.randomNormal([2, 3, 6], 0, 1, 'float32', 2) as tf.Tensor3D,
+      ),
+    );
     expect(out.shape).toEqual([2, 5, 8]);
     out.dispose();
     expect(tf.memory().numTensors).toBe(before);

@@ -16,7 +16,16 @@ export class Downsample2D {
       outChannels,
       kernelSize: 3,
       stride: 2,
-      padding: padding === 0 ? [[0, 1], [0, 1]] : [[padding, padding], [padding, padding]],
+      padding:
+        padding === 0
+          ? [
+              [0, 1],
+              [0, 1],
+            ]
+          : [
+              [padding, padding],
+              [padding, padding],
+            ],
     });
   }
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { groupNormalize } from '@diffusion-ts/core';
 import type { ParameterScope } from '../parameters/parameter-store.js';
 
@@ -26,6 +26,10 @@ export class GroupNorm {
 
   /** Normalises `x` [B, H, W, C] (core's `groupNormalize`: matMul reductions, affine folded in). */
   apply(x: tf.Tensor4D): tf.Tensor4D {
-    return groupNormalize(x, this.groups, { weight: this.weight as tf.Tensor as tf.Tensor1D, bias: this.bias as tf.Tensor as tf.Tensor1D, epsilon: this.eps });
+    return groupNormalize(x, this.groups, {
+      weight: this.weight as tf.Tensor as tf.Tensor1D,
+      bias: this.bias as tf.Tensor as tf.Tensor1D,
+      epsilon: this.eps,
+    });
   }
 }

@@ -50,7 +50,6 @@ export function createUNetMidBlock2D(scope: ParameterScope, spec: MidBlockSpec):
 
 /** Diffusers' `UNetMidBlock2DCrossAttn`: resnet, (transformer with cross-attention, resnet) x numLayers. */
 export function createUNetMidBlock2DCrossAttn(scope: ParameterScope, spec: MidBlockSpec): MidBlock {
-  const mixer = (child: ParameterScope, layer: number) =>
-    spatialTransformer(child, spec.inChannels, spec, layer, spec.resnetGroups);
+  const mixer = (child: ParameterScope, layer: number) => spatialTransformer(child, spec.inChannels, spec, layer, spec.resnetGroups);
   return new ResnetMidBlock(scope, spec, mixer, true);
 }

@@ -57,7 +57,6 @@ export function spatialTransformer(
     dropout: 0,
   });
   return {
-    apply: (x: tf.Tensor4D, context: ForwardContext) =>
-      transformer.apply(x, context.encoderHiddenStates, context.training),
+    apply: (x: tf.Tensor4D, context: ForwardContext) => transformer.apply(x, context.encoderHiddenStates, context.training),
   };
 }

@@ -68,7 +68,10 @@ export class ResnetBlock2D {
       let h = this.conv1.apply(this.act(this.norm1.apply(x)));
       let projected: tf.Tensor4D | undefined;
       if (this.timeEmbProj) {
-        if (!context.temb) throw new Error(`ResnetBlock2D: this block projects a time embedding (temb_channels ${this.options.tembChannels}) but none was given`);
+        if (!context.temb)
+          throw new Error(
+            `ResnetBlock2D: this block projects a time embedding (temb_channels ${this.options.tembChannels}) but none was given`,
+          );
         const temb = this.options.skipTimeAct ? context.temb : this.act(context.temb);
         const p = this.timeEmbProj.apply(temb);
         projected = tf.reshape(p, [p.shape[0], 1, 1, p.shape[1]]);

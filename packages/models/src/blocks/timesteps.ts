@@ -51,7 +51,11 @@ export class Timesteps {
       const sin = tf.sin(arguments_);
       const cos = tf.cos(arguments_);
       let embedding = this.options.flipSinToCos ? tf.concat([cos, sin], 1) : tf.concat([sin, cos], 1);
-      if (this.options.numChannels % 2 === 1) embedding = tf.pad(embedding, [[0, 0], [0, 1]]);
+      if (this.options.numChannels % 2 === 1)
+        embedding = tf.pad(embedding, [
+          [0, 0],
+          [0, 1],
+        ]);
       return embedding as tf.Tensor2D;
     });
   }

@@ -48,17 +48,28 @@ export class LayerWalk {
     v.unit(rows, outChannels, () => {
       this.groupNorm(rows, inChannels, settings.resnetGroups, 'norm_num_groups', `${where}.norm1`);
       v.conv(rows, inChannels, outChannels, 3);
-      if (settings.tembChannels !== null) v.linear(1, settings.tembChannels, settings.resnetTimeScaleShift === 'scale_shift' ? 2 * outChannels : outChannels, true);
+      if (settings.tembChannels !== null)
+        v.linear(1, settings.tembChannels, settings.resnetTimeScaleShift === 'scale_shift' ? 2 * outChannels : outChannels, true);
       this.groupNorm(rows, outChannels, settings.resnetGroups, 'norm_num_groups', `${where}.norm2`);
       v.conv(rows, outChannels, outChannels, 3);
       if (inChannels !== outChannels) v.conv(rows, inChannels, outChannels, 1);
     });
   }
 
-  protected selfAttention(rows: number, channels: number, settings: BlockSettings, groups: number | null, groupsKey: string, where: string): void {
+  protected selfAttention(
+    rows: number,
+    channels: number,
+    settings: BlockSettings,
+    groups: number | null,
+    groupsKey: string,
+    where: string,
+  ): void {
     const headDim = settings.attentionHeadDim;
     if (channels % headDim !== 0) {
-      throw new ConfigError(`${this.context}: config key 'attention_head_dim' = ${headDim} must divide the ${channels} channels of ${where}`, 'attention_head_dim');
+      throw new ConfigError(
+        `${this.context}: config key 'attention_head_dim' = ${headDim} must divide the ${channels} channels of ${where}`,
+        'attention_head_dim',
+      );
     }
     const v = this.visitor;
     v.unit(rows, channels, () => {

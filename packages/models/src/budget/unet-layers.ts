@@ -24,7 +24,12 @@ const MIXERS: Record<DownBlockType | UpBlockType | MidBlockType, 'none' | 'self-
 };
 
 /** Walks the layers of `spec` for one sample of `height` x `width` with a context of `sequenceLength` tokens. */
-export function walkUNet(spec: UNetBodySpec, visitor: LayerVisitor, size: { height: number; width: number; sequenceLength: number }, context: string): void {
+export function walkUNet(
+  spec: UNetBodySpec,
+  visitor: LayerVisitor,
+  size: { height: number; width: number; sequenceLength: number },
+  context: string,
+): void {
   new UNetWalk(visitor, size.sequenceLength, context).body(spec, size.height, size.width);
 }
 

@@ -23,7 +23,7 @@ export class LayerNorm {
       const centered = tf.sub(x, mean);
       const variance = tf.mean(tf.square(centered), axis, true);
       const normalized = tf.mul(centered, tf.rsqrt(tf.add(variance, this.eps)));
-      return tf.add(tf.mul(normalized, this.weight), this.bias) as T;
+      return tf.add<T>(tf.mul(normalized, this.weight), this.bias);
     });
   }
 }

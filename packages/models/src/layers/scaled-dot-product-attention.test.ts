@@ -4,11 +4,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Attention } from '../blocks/attention.js';
 import { ParameterStore } from '../parameters/parameter-store.js';
-import { attentionScoreBudget, DEFAULT_ATTENTION_SCORE_BUDGET, scaledDotProductAttention, setAttentionScoreBudget } from './scaled-dot-product-attention.js';
+import {
+  attentionScoreBudget,
+  DEFAULT_ATTENTION_SCORE_BUDGET,
+  scaledDotProductAttention,
+  setAttentionScoreBudget,
+} from './scaled-dot-product-attention.js';
 
 function sine(shape: number[], frequency: number, phase: number): tf.Tensor {
   const count = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: count }, (_, k) => Math.sin(frequency * k + phase)), shape);
+  return tf.tensor(
+    Float32Array.from({ length: count }, (_, k) => Math.sin(frequency * k + phase)),
+    shape,
+  );
 }
 
 function maxDifference(a: tf.Tensor, b: tf.Tensor): number {
@@ -48,7 +56,10 @@ describe.each(testBackendNames())('chunked attention on %s', (backend) => {
   it('slices a causal and padding bias with the queries', () => {
     const heads = 2;
     const [query, key, value] = [sine([2, 7, 6], 0.41, 0.2), sine([2, 7, 6], 0.23, 0.9), sine([2, 7, 6], 0.31, 0.4)] as tf.Tensor3D[];
-    const causal = tf.tensor2d(Array.from({ length: 49 }, (_, i) => (i % 7 > Math.floor(i / 7) ? -1e9 : 0)), [7, 7]);
+    const causal = tf.tensor2d(
+      Array.from({ length: 49 }, (_, i) => (i % 7 > Math.floor(i / 7) ? -1e9 : 0)),
+      [7, 7],
+    );
     const padding = tf.tensor4d([0, 0, 0, 0, 0, -1e9, -1e9, 0, 0, 0, 0, 0, 0, -1e9], [2, 1, 1, 7]);
     for (const bias of [causal, padding]) {
       const whole = scaledDotProductAttention(query, key, value, { heads, bias, maxScoreElements: Infinity });

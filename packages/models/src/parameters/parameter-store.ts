@@ -10,11 +10,7 @@ import { Generator } from '@diffusion-ts/core';
 export type ParameterLayout = 'conv' | 'linear' | 'plain';
 
 /** How a parameter is initialised by `fromConfig` (PyTorch's defaults for each layer type). */
-export type ParameterInit =
-  | { kind: 'uniform'; bound: number }
-  | { kind: 'normal'; std: number }
-  | { kind: 'zeros' }
-  | { kind: 'ones' };
+export type ParameterInit = { kind: 'uniform'; bound: number } | { kind: 'normal'; std: number } | { kind: 'zeros' } | { kind: 'ones' };
 
 /** One model parameter: its Diffusers name, layout and variable. */
 export interface Parameter {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { FixtureArray } from './fixtures.js';
 
 /** The tiny CLIP text encoder fixture (OpenAI CLIP's code, transformers' names and layout). */
@@ -33,7 +33,8 @@ export function readClipTextIo(): ClipTextIo {
  * element (the issue's tolerance measure).
  */
 export function maxRelativeError(actual: tf.Tensor, expected: FixtureArray): number {
-  if (actual.shape.join() !== expected.shape.join()) throw new Error(`shape [${actual.shape}] differs from the reference [${expected.shape}]`);
+  if (actual.shape.join() !== expected.shape.join())
+    throw new Error(`shape [${actual.shape.join(',')}] differs from the reference [${expected.shape.join(',')}]`);
   const values = actual.dataSync();
   let worst = 0;
   for (let i = 0; i < values.length; i += 1) {

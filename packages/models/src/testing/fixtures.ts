@@ -21,7 +21,9 @@ export function readFixtureJson<T>(name: string): T {
 
 /** An NCHW fixture array as an NHWC float32 tensor. */
 export function nchwToNhwc(array: FixtureArray): tf.Tensor4D {
-  return tf.tidy(() => tf.transpose(tf.tensor4d(Float32Array.from(array.data), array.shape as [number, number, number, number]), [0, 2, 3, 1]));
+  return tf.tidy(() =>
+    tf.transpose(tf.tensor4d(Float32Array.from(array.data), array.shape as [number, number, number, number]), [0, 2, 3, 1]),
+  );
 }
 
 /** The tensors of a safetensors file (read with core's reader). */

@@ -87,16 +87,59 @@ export const CLIP_TEXT_SCHEMA: ConfigSchema<CLIPTextOptions> = {
  * written back unchanged.
  */
 const PRETRAINED_CONFIG_KEYS = new Set([
-  'add_cross_attention', 'architectures', 'bad_words_ids', 'begin_suppress_tokens', 'chunk_size_feed_forward',
-  'cross_attention_hidden_size', 'decoder_start_token_id', 'diversity_penalty', 'do_sample', 'dtype', 'early_stopping',
-  'encoder_no_repeat_ngram_size', 'exponential_decay_length_penalty', 'finetuning_task', 'forced_bos_token_id',
-  'forced_eos_token_id', 'id2label', 'is_decoder', 'is_encoder_decoder', 'label2id', 'length_penalty', 'max_length',
-  'min_length', 'model_type', 'no_repeat_ngram_size', 'num_beam_groups', 'num_beams', 'num_return_sequences',
-  'output_attentions', 'output_hidden_states', 'output_scores', 'prefix', 'problem_type', 'pruned_heads',
-  'remove_invalid_values', 'repetition_penalty', 'return_dict', 'return_dict_in_generate', 'sep_token_id',
-  'suppress_tokens', 'task_specific_params', 'temperature', 'tf_legacy_loss', 'tie_encoder_decoder',
-  'tie_word_embeddings', 'tokenizer_class', 'top_k', 'top_p', 'torch_dtype', 'torchscript', 'transformers_version',
-  'typical_p', 'use_bfloat16',
+  'add_cross_attention',
+  'architectures',
+  'bad_words_ids',
+  'begin_suppress_tokens',
+  'chunk_size_feed_forward',
+  'cross_attention_hidden_size',
+  'decoder_start_token_id',
+  'diversity_penalty',
+  'do_sample',
+  'dtype',
+  'early_stopping',
+  'encoder_no_repeat_ngram_size',
+  'exponential_decay_length_penalty',
+  'finetuning_task',
+  'forced_bos_token_id',
+  'forced_eos_token_id',
+  'id2label',
+  'is_decoder',
+  'is_encoder_decoder',
+  'label2id',
+  'length_penalty',
+  'max_length',
+  'min_length',
+  'model_type',
+  'no_repeat_ngram_size',
+  'num_beam_groups',
+  'num_beams',
+  'num_return_sequences',
+  'output_attentions',
+  'output_hidden_states',
+  'output_scores',
+  'prefix',
+  'problem_type',
+  'pruned_heads',
+  'remove_invalid_values',
+  'repetition_penalty',
+  'return_dict',
+  'return_dict_in_generate',
+  'sep_token_id',
+  'suppress_tokens',
+  'task_specific_params',
+  'temperature',
+  'tf_legacy_loss',
+  'tie_encoder_decoder',
+  'tie_word_embeddings',
+  'tokenizer_class',
+  'top_k',
+  'top_p',
+  'torch_dtype',
+  'torchscript',
+  'transformers_version',
+  'typical_p',
+  'use_bfloat16',
 ]);
 
 /**
@@ -136,6 +179,7 @@ export function validateCLIPTextOptions(options: CLIPTextOptions, context: strin
   }
   // Embedding tables are allocated from these: refuse absurd sizes before any allocation.
   const tableElements = options.vocabSize * options.hiddenSize;
-  if (tableElements > 2 ** 31 - 1) fail('vocab_size', `x hidden_size (${options.vocabSize} x ${options.hiddenSize}) is too large for one tensor`);
+  if (tableElements > 2 ** 31 - 1)
+    fail('vocab_size', `x hidden_size (${options.vocabSize} x ${options.hiddenSize}) is too large for one tensor`);
   return options;
 }

@@ -4,7 +4,13 @@ import { Linear } from '../layers/linear.js';
 import type { FromConfigOptions, ModelFamily } from '../model-config.js';
 import { ModelMixin } from '../model-mixin.js';
 import { TRANSFORMERS_WEIGHTS_NAME, type FromPretrainedOptions } from '../pretrained-io.js';
-import { CLIP_TEXT_DEFAULTS, CLIP_TEXT_SCHEMA, parseCLIPTextConfig, validateCLIPTextOptions, type CLIPTextOptions } from './clip-text-config.js';
+import {
+  CLIP_TEXT_DEFAULTS,
+  CLIP_TEXT_SCHEMA,
+  parseCLIPTextConfig,
+  validateCLIPTextOptions,
+  type CLIPTextOptions,
+} from './clip-text-config.js';
 import { estimateCLIPTextConfig } from './clip-text-size.js';
 import { CLIPTextTransformer, type CLIPTextModelOutput } from './clip-text-transformer.js';
 import { checkCLIPWeightsAgainstConfig, withoutIgnoredBuffers } from './clip-weights-check.js';
@@ -134,7 +140,9 @@ export class CLIPTextModelWithProjection extends CLIPTextModelBase {
 
   private constructor(options: CLIPTextOptions, seed: number | null, unknownConfig: ConfigJson) {
     super(TEXT_MODEL_WITH_PROJECTION, options, seed, unknownConfig);
-    this.textProjection = this.buildModules((scope) => new Linear(scope.child('text_projection'), options.hiddenSize, options.projectionDim, false));
+    this.textProjection = this.buildModules(
+      (scope) => new Linear(scope.child('text_projection'), options.hiddenSize, options.projectionDim, false),
+    );
   }
 
   /** Builds a randomly initialised model (PyTorch's per-layer defaults, seeded) from a config or options. */
@@ -146,7 +154,10 @@ export class CLIPTextModelWithProjection extends CLIPTextModelBase {
    * Loads `config.json` and `model.safetensors` from a folder or http(s) URL (`subfolder`,
    * `variant` as for `CLIPTextModel`); the weights must include `text_projection.weight`.
    */
-  static async fromPretrained(source: string | PretrainedSource, options: FromPretrainedOptions = {}): Promise<CLIPTextModelWithProjection> {
+  static async fromPretrained(
+    source: string | PretrainedSource,
+    options: FromPretrainedOptions = {},
+  ): Promise<CLIPTextModelWithProjection> {
     return ModelMixin.loadPretrained(TEXT_MODEL_WITH_PROJECTION, source, options, (...args) => new CLIPTextModelWithProjection(...args));
   }
 

@@ -17,7 +17,14 @@ import { estimateCLIPText } from './clip-text-size.js';
 import { expectConfigError } from '../testing/config-error.js';
 
 /** Stable Diffusion 1.5's text encoder (OpenAI CLIP ViT-L/14's text tower). */
-const SD15_TEXT: CLIPTextOptions = { ...CLIP_TEXT_DEFAULTS, hiddenSize: 768, intermediateSize: 3072, numAttentionHeads: 12, numHiddenLayers: 12, projectionDim: 768 };
+const SD15_TEXT: CLIPTextOptions = {
+  ...CLIP_TEXT_DEFAULTS,
+  hiddenSize: 768,
+  intermediateSize: 3072,
+  numAttentionHeads: 12,
+  numHiddenLayers: 12,
+  projectionDim: 768,
+};
 /** SDXL's second text encoder (OpenCLIP ViT-bigG/14's text tower, with projection). */
 const SDXL_TEXT_2: CLIPTextOptions = {
   ...CLIP_TEXT_DEFAULTS,
@@ -63,15 +70,29 @@ describe('CLIP text encoder size estimate and budget', () => {
 
   it('refuses absurd values by range and configs beyond the budget, allocating nothing', () => {
     const before = tf.memory().numTensors;
-    expect(expectConfigError(() => CLIPTextModel.fromConfig({ ...small, num_hidden_layers: 1e9 })).message).toMatch(/'num_hidden_layers' must lie in \[0, 256\], got 1000000000/);
+    expect(expectConfigError(() => CLIPTextModel.fromConfig({ ...small, num_hidden_layers: 1e9 })).message).toMatch(
+      /'num_hidden_layers' must lie in \[0, 256\], got 1000000000/,
+    );
     expect(expectConfigError(() => CLIPTextModel.fromConfig({ ...small, intermediate_size: 1e7 })).key).toBe('intermediate_size');
-    expect(expectConfigError(() => CLIPTextModel.fromConfig({ ...small, layer_norm_eps: -1 })).message).toMatch(/'layer_norm_eps' must lie in \(0, 1\], got -1/);
-    expect(expectConfigError(() => CLIPTextModel.fromConfig({ ...small, max_position_embeddings: 1e7 })).key).toBe('max_position_embeddings');
+    expect(expectConfigError(() => CLIPTextModel.fromConfig({ ...small, layer_norm_eps: -1 })).message).toMatch(
+      /'layer_norm_eps' must lie in \(0, 1\], got -1/,
+    );
+    expect(expectConfigError(() => CLIPTextModel.fromConfig({ ...small, max_position_embeddings: 1e7 })).key).toBe(
+      'max_position_embeddings',
+    );
     const deep = { ...small, hidden_size: 16384, num_attention_heads: 128, intermediate_size: 65536, num_hidden_layers: 256 };
-    expect(expectConfigError(() => CLIPTextModel.fromConfig(deep)).message).toMatch(/CLIPTextModel: the config describes [\d,]+ parameters .*budget\.maxParameters/);
-    expect(expectConfigError(() => CLIPTextModelWithProjection.fromConfig(small, { budget: { maxParameters: 1000 } })).message).toMatch(/budget of 1,000 /);
-    const long = expectConfigError(() => CLIPTextModel.fromConfig({ ...small, max_position_embeddings: 16384 }, { budget: { maxActivationBytes: 2 ** 30 } }));
-    expect(long.message).toMatch(/needs about [\d.,]+ [KMGTP]iB of activations at max_position_embeddings 16384, more than the budget of 1.00 GiB/);
+    expect(expectConfigError(() => CLIPTextModel.fromConfig(deep)).message).toMatch(
+      /CLIPTextModel: the config describes [\d,]+ parameters .*budget\.maxParameters/,
+    );
+    expect(expectConfigError(() => CLIPTextModelWithProjection.fromConfig(small, { budget: { maxParameters: 1000 } })).message).toMatch(
+      /budget of 1,000 /,
+    );
+    const long = expectConfigError(() =>
+      CLIPTextModel.fromConfig({ ...small, max_position_embeddings: 16384 }, { budget: { maxActivationBytes: 2 ** 30 } }),
+    );
+    expect(long.message).toMatch(
+      /needs about [\d.,]+ [KMGTP]iB of activations at max_position_embeddings 16384, more than the budget of 1.00 GiB/,
+    );
     expect(long.key).toBe('max_position_embeddings');
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -84,7 +105,10 @@ describe('CLIP text encoder size estimate and budget', () => {
       await expect(CLIPTextModelWithProjection.fromPretrained(folder, { budget: { maxParameters: 1000 } })).rejects.toThrow(
         /CLIPTextModelWithProjection: the config describes .* budget of 1,000 /,
       );
-      const model = await CLIPTextModelWithProjection.fromPretrained(CLIP_TEXT_SMALL_FOLDER, { subfolder: 'text_encoder', budget: { maxParameters: 1e7 } });
+      const model = await CLIPTextModelWithProjection.fromPretrained(CLIP_TEXT_SMALL_FOLDER, {
+        subfolder: 'text_encoder',
+        budget: { maxParameters: 1e7 },
+      });
       expect(model.parameterCount).toBeLessThan(1e7);
       model.dispose();
     } finally {

@@ -31,7 +31,11 @@ export function walkCLIPText(options: CLIPTextOptions, visitor: LayerVisitor, to
  * Parameters and peak activation bytes of encoding `batch` prompts of `tokens` tokens (default:
  * one prompt of `max_position_embeddings`).
  */
-export function estimateCLIPText(options: CLIPTextOptions, withProjection: boolean, size: { batch?: number; tokens?: number } = {}): ModelSizeEstimate {
+export function estimateCLIPText(
+  options: CLIPTextOptions,
+  withProjection: boolean,
+  size: { batch?: number; tokens?: number } = {},
+): ModelSizeEstimate {
   const tally = new SizeTally();
   walkCLIPText(options, tally, size.tokens ?? options.maxPositionEmbeddings, withProjection);
   return tallyEstimate(tally, size.batch ?? 1, true);

@@ -33,7 +33,13 @@ export function checkCLIPWeightsAgainstConfig(
   };
   compare('vocab_size', options.vocabSize, 'text_model.embeddings.token_embedding.weight', 0, 'vocab_size');
   compare('hidden_size', options.hiddenSize, 'text_model.embeddings.token_embedding.weight', 1, 'hidden_size');
-  compare('max_position_embeddings', options.maxPositionEmbeddings, 'text_model.embeddings.position_embedding.weight', 0, 'max_position_embeddings');
+  compare(
+    'max_position_embeddings',
+    options.maxPositionEmbeddings,
+    'text_model.embeddings.position_embedding.weight',
+    0,
+    'max_position_embeddings',
+  );
   compare('intermediate_size', options.intermediateSize, 'text_model.encoder.layers.0.mlp.fc1.weight', 0, 'intermediate_size');
   if (withProjection) compare('projection_dim', options.projectionDim, 'text_projection.weight', 0, 'projection_dim');
   let layers = 0;

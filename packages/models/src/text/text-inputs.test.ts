@@ -19,7 +19,17 @@ describe('pooledPositions', () => {
   it('takes the first position equal to eos_token_id otherwise, and 0 when a row has none', () => {
     expect(Array.from(pooledPositions(ids([[49406, 49408, 49407, 49407]]), 49407))).toEqual([2]);
     expect(Array.from(pooledPositions(ids([[49406, 320, 321, 322]]), 49407))).toEqual([0]);
-    expect(Array.from(pooledPositions(ids([[5, 7, 7], [7, 5, 5]]), 7))).toEqual([1, 0]);
+    expect(
+      Array.from(
+        pooledPositions(
+          ids([
+            [5, 7, 7],
+            [7, 5, 5],
+          ]),
+          7,
+        ),
+      ),
+    ).toEqual([1, 0]);
   });
 });
 
@@ -34,7 +44,14 @@ describe.each(testBackendNames())('text encoder helpers on %s', (backend) => {
     expect(causal.shape).toEqual([1, 2, 3, 3]);
     const head = [0, min, min, 0, 0, min, 0, 0, 0];
     expect(Array.from(causal.dataSync())).toEqual([...head, ...head]);
-    const mask = tf.tensor2d([[1, 1, 0], [1, 0, 1]], undefined, 'int32');
+    const mask = tf.tensor2d(
+      [
+        [1, 1, 0],
+        [1, 0, 1],
+      ],
+      undefined,
+      'int32',
+    );
     const padded = attentionBias(2, 1, 3, mask, 'test');
     expect(padded.shape).toEqual([2, 1, 3, 3]);
     const values = Array.from(padded.dataSync()).map((value) => (value === 0 ? 0 : 1));

@@ -25,18 +25,26 @@ export interface CheckedInputIds {
  * (B x S integers) once; throws a `TextInputError` naming the first bad id and its position.
  */
 export function checkInputIds(inputIds: tf.Tensor, vocabSize: number, maxPositions: number, context: string): CheckedInputIds {
-  if (!(inputIds instanceof tf.Tensor)) throw new TextInputError(`${context}: inputIds must be a tf.Tensor [batch, sequence] of token ids`, 'inputIds');
+  if (!(inputIds instanceof tf.Tensor))
+    throw new TextInputError(`${context}: inputIds must be a tf.Tensor [batch, sequence] of token ids`, 'inputIds');
   if (inputIds.rank !== 2) {
     const hint = inputIds.rank === 1 ? ' (one sequence: reshape it to [1, S])' : '';
-    throw new TextInputError(`${context}: inputIds must have rank 2 [batch, sequence], got shape [${inputIds.shape.join(', ')}]${hint}`, 'inputIds');
+    throw new TextInputError(
+      `${context}: inputIds must have rank 2 [batch, sequence], got shape [${inputIds.shape.join(', ')}]${hint}`,
+      'inputIds',
+    );
   }
   if (inputIds.dtype !== 'int32' && inputIds.dtype !== 'float32') {
     throw new TextInputError(`${context}: inputIds must be int32 token ids, got dtype ${inputIds.dtype}`, 'inputIds');
   }
   const [batch, length] = inputIds.shape;
-  if (batch === 0 || length === 0) throw new TextInputError(`${context}: inputIds must not be empty, got shape [${batch}, ${length}]`, 'inputIds');
+  if (batch === 0 || length === 0)
+    throw new TextInputError(`${context}: inputIds must not be empty, got shape [${batch}, ${length}]`, 'inputIds');
   if (length > maxPositions) {
-    throw new TextInputError(`${context}: sequences of ${length} tokens are longer than max_position_embeddings = ${maxPositions}`, 'inputIds');
+    throw new TextInputError(
+      `${context}: sequences of ${length} tokens are longer than max_position_embeddings = ${maxPositions}`,
+      'inputIds',
+    );
   }
   const raw = inputIds.dataSync();
   const values = new Int32Array(raw.length);
@@ -91,17 +99,34 @@ const MASKED = -3.4028234663852886e38;
  * built at full size (B x heads x S x S floats, 142k for SD's batch of 2 with 12 heads) so that no
  * backend has to broadcast it in every layer.
  */
-export function attentionBias(batch: number, heads: number, length: number, attentionMask: tf.Tensor | undefined, context: string): tf.Tensor4D {
+export function attentionBias(
+  batch: number,
+  heads: number,
+  length: number,
+  attentionMask: tf.Tensor | undefined,
+  context: string,
+): tf.Tensor4D {
   let keep: ArrayLike<number> | undefined;
   if (attentionMask !== undefined) {
-    if (!(attentionMask instanceof tf.Tensor) || attentionMask.rank !== 2 || attentionMask.shape[0] !== batch || attentionMask.shape[1] !== length) {
+    if (
+      !(attentionMask instanceof tf.Tensor) ||
+      attentionMask.rank !== 2 ||
+      attentionMask.shape[0] !== batch ||
+      attentionMask.shape[1] !== length
+    ) {
       const shape = attentionMask instanceof tf.Tensor ? `[${attentionMask.shape.join(', ')}]` : String(attentionMask);
-      throw new TextInputError(`${context}: attentionMask must have the shape of inputIds [${batch}, ${length}], got ${shape}`, 'attentionMask');
+      throw new TextInputError(
+        `${context}: attentionMask must have the shape of inputIds [${batch}, ${length}], got ${shape}`,
+        'attentionMask',
+      );
     }
     keep = attentionMask.dataSync();
     for (let i = 0; i < keep.length; i += 1) {
       if (keep[i] !== 0 && keep[i] !== 1) {
-        throw new TextInputError(`${context}: attentionMask values must be 0 or 1, got ${keep[i]} at [${Math.floor(i / length)}, ${i % length}]`, 'attentionMask');
+        throw new TextInputError(
+          `${context}: attentionMask values must be 0 or 1, got ${keep[i]} at [${Math.floor(i / length)}, ${i % length}]`,
+          'attentionMask',
+        );
       }
     }
   }

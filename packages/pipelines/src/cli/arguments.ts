@@ -31,7 +31,8 @@ export function integerOption(value: string | undefined, name: string, fallback:
 export function numberOption(value: string | undefined, name: string, fallback: number, min = -Infinity): number {
   if (value === undefined) return fallback;
   const number = Number(value);
-  if (value.trim() === '' || !Number.isFinite(number) || number < min) throw new UsageError(`--${name} must be a number >= ${min}, got '${value}'`);
+  if (value.trim() === '' || !Number.isFinite(number) || number < min)
+    throw new UsageError(`--${name} must be a number >= ${min}, got '${value}'`);
   return number;
 }
 
@@ -70,7 +71,11 @@ export function seedOption(value: string | undefined): number {
 }
 
 /** Loads the `--dataset`: MNIST's `split`, or the first `limit` images of a folder. */
-export function loadDatasetOption(dataset: string, split: MnistSplit, options: { limit?: number; channels?: 1 | 3 | 4 } = {}): Promise<ImageDataset> {
+export function loadDatasetOption(
+  dataset: string,
+  split: MnistSplit,
+  options: { limit?: number; channels?: 1 | 3 | 4 } = {},
+): Promise<ImageDataset> {
   return dataset === 'mnist' ? loadMnist(split, { limit: options.limit }) : loadImageFolder(dataset, options);
 }
 
@@ -85,7 +90,11 @@ export type CommandArgs<T extends OptionsConfig> = ReturnType<typeof parseArgs<C
  * On --help it prints `usage` and returns `undefined`: the command has nothing more to do.
  */
 export function parseCommandArgs<T extends OptionsConfig>(argv: string[], usage: string, options: T): CommandArgs<T> | undefined {
-  const config: CommandConfig<T> = { args: joinNegativeValues(argv, options), allowPositionals: true, options: { ...options, ...HELP_OPTION } };
+  const config: CommandConfig<T> = {
+    args: joinNegativeValues(argv, options),
+    allowPositionals: true,
+    options: { ...options, ...HELP_OPTION },
+  };
   const parsed = parseArgs(config);
   if ((parsed.values as { help?: boolean }).help) {
     console.log(usage);
@@ -102,13 +111,13 @@ export function parseCommandArgs<T extends OptionsConfig>(argv: string[], usage:
 function joinNegativeValues(argv: readonly string[], options: OptionsConfig): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const name = /^--([^=]+)$/.exec(argv[i]!)?.[1];
+    const name = /^--([^=]+)$/.exec(argv[i])?.[1];
     const next = argv[i + 1];
     if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
       out.push(`${argv[i]}=${next}`);
       i++;
     } else {
-      out.push(argv[i]!);
+      out.push(argv[i]);
     }
   }
   return out;
@@ -123,7 +132,10 @@ export function modelFolder(positionals: readonly string[]): string {
 
 /** Starts the backend named by `--backend`, with `--threads` (1 to 8) where the command has it. */
 export function initCommandBackend(values: { backend?: string; threads?: string }): Promise<FastBackendReport> {
-  return initFastBackend(values.backend as CliBackend, values.threads === undefined ? undefined : integerOption(values.threads, 'threads', 1, 1, 8));
+  return initFastBackend(
+    values.backend as CliBackend,
+    values.threads === undefined ? undefined : integerOption(values.threads, 'threads', 1, 1, 8),
+  );
 }
 
 /** Starts the backend, then loads the pipeline folder with the named scheduler in place of its own. */

@@ -62,7 +62,24 @@ describe('diffusion-ts CLI', () => {
   it('samples a PNG grid from a saved model folder', async () => {
     const output = join(folder, 'grid.png');
     const before = tf.memory().numTensors;
-    const result = await capture(['sample', join(folder, 'model'), '--scheduler', 'ddim', '--steps', '2', '--count', '3', '--seed', '1', '--scale', '1', '--backend', 'cpu', '--output', output]);
+    const result = await capture([
+      'sample',
+      join(folder, 'model'),
+      '--scheduler',
+      'ddim',
+      '--steps',
+      '2',
+      '--count',
+      '3',
+      '--seed',
+      '1',
+      '--scale',
+      '1',
+      '--backend',
+      'cpu',
+      '--output',
+      output,
+    ]);
     expect(result.err).toBe('');
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/wrote .*grid\.png: 3 images, DDIMScheduler 2 steps/);
@@ -72,9 +89,26 @@ describe('diffusion-ts CLI', () => {
   });
 
   it('samples with any short name of the schedulers table (dpm++2m-karras, unipc, euler-a)', async () => {
-    for (const [name, className] of [['dpm++2m-karras', 'DPMSolverMultistepScheduler'], ['unipc', 'UniPCMultistepScheduler'], ['euler-a', 'EulerAncestralDiscreteScheduler']]) {
+    for (const [name, className] of [
+      ['dpm++2m-karras', 'DPMSolverMultistepScheduler'],
+      ['unipc', 'UniPCMultistepScheduler'],
+      ['euler-a', 'EulerAncestralDiscreteScheduler'],
+    ]) {
       const output = join(folder, `grid-${name}.png`);
-      const result = await capture(['sample', join(folder, 'model'), '--scheduler', name, '--steps', '3', '--count', '2', '--backend', 'cpu', '--output', output]);
+      const result = await capture([
+        'sample',
+        join(folder, 'model'),
+        '--scheduler',
+        name,
+        '--steps',
+        '3',
+        '--count',
+        '2',
+        '--backend',
+        'cpu',
+        '--output',
+        output,
+      ]);
       expect([name, result.err, result.code]).toEqual([name, '', 0]);
       expect(result.out).toContain(`2 images, ${className} 3 steps`);
     }
@@ -104,7 +138,16 @@ describe('diffusion-ts CLI', () => {
     const missing = await capture(['sample', join(folder, 'nope'), '--backend', 'cpu']);
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/model_index\.json is missing/);
-    const tooMany = await capture(['sample', join(folder, 'model'), '--steps', '2000', '--backend', 'cpu', '--output', join(folder, 'x.png')]);
+    const tooMany = await capture([
+      'sample',
+      join(folder, 'model'),
+      '--steps',
+      '2000',
+      '--backend',
+      'cpu',
+      '--output',
+      join(folder, 'x.png'),
+    ]);
     expect(tooMany.err).toMatch(/exceeds/);
     const train = await capture(['train']);
     expect(train.err).toMatch(/--output <folder> is required/);
@@ -115,11 +158,22 @@ describe('diffusion-ts CLI', () => {
       const result = await capture(['sample', join(folder, 'model'), ...argv, '--backend', 'cpu', '--output', join(folder, 'x.png')]);
       expect(result.code, argv.join(' ')).toBe(2);
       expect(result.err).not.toMatch(/ambiguous/);
-      expect(result.err).toMatch(new RegExp(`--${argv[0]!.replace(/^--|=.*$/g, '')} must be (an integer from|a number >=)`));
+      expect(result.err).toMatch(new RegExp(`--${argv[0].replace(/^--|=.*$/g, '')} must be (an integer from|a number >=)`));
     }
     const before = tf.memory().numTensors;
     const started = performance.now();
-    const huge = await capture(['sample', join(folder, 'model'), '--count', '1e6', '--steps', '1', '--backend', 'cpu', '--output', join(folder, 'x.png')]);
+    const huge = await capture([
+      'sample',
+      join(folder, 'model'),
+      '--count',
+      '1e6',
+      '--steps',
+      '1',
+      '--backend',
+      'cpu',
+      '--output',
+      join(folder, 'x.png'),
+    ]);
     expect(huge.code).toBe(1);
     expect(huge.err).toMatch(/one step at batch 1000000 of 8x8 needs about .* more than the cpu backend can hold/);
     expect(performance.now() - started).toBeLessThan(10_000);

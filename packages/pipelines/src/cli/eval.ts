@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Generator } from '@diffusion-ts/core';
 import { bitsPerDim } from '@diffusion-ts/losses';
-import { DDPMScheduler } from '@diffusion-ts/schedulers';
+import type { DDPMScheduler } from '@diffusion-ts/schedulers';
 import {
   BACKEND_AND_THREADS_OPTIONS,
   BATCH_SIZE_OPTION,
@@ -56,10 +56,17 @@ async function run(argv: string[]): Promise<void> {
   try {
     for (let offset = 0; offset < n; offset += batchSize) {
       const size = Math.min(batchSize, n - offset);
-      const x0 = tf.tensor4d(dataset.images.subarray(offset * height * width * channels, (offset + size) * height * width * channels), [size, height, width, channels]);
+      const x0 = tf.tensor4d(dataset.images.subarray(offset * height * width * channels, (offset + size) * height * width * channels), [
+        size,
+        height,
+        width,
+        channels,
+      ]);
       const result = bitsPerDim((xt, t) => pipeline.unet.predict(xt as tf.Tensor4D, tf.cast(t, 'float32') as tf.Tensor1D), scheduler, x0, {
         generator,
-        onProgress: process.stdout.isTTY ? (done, total) => process.stdout.write(`\rimages ${offset}-${offset + size - 1}: ${done}/${total} timesteps`) : undefined,
+        onProgress: process.stdout.isTTY
+          ? (done, total) => process.stdout.write(`\rimages ${offset}-${offset + size - 1}: ${done}/${total} timesteps`)
+          : undefined,
       });
       const values = await result.totalBpd.data();
       for (const value of values) sum += value;
@@ -69,7 +76,9 @@ async function run(argv: string[]): Promise<void> {
     pipeline.dispose();
   }
   if (process.stdout.isTTY) process.stdout.write('\n');
-  console.log(`bits/dim ${(sum / n).toFixed(4)} on ${n} images of ${values.dataset === 'mnist' ? 'MNIST t10k' : values.dataset} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  console.log(
+    `bits/dim ${(sum / n).toFixed(4)} on ${n} images of ${values.dataset === 'mnist' ? 'MNIST t10k' : values.dataset} (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+  );
 }
 
 /** The `eval` command. */

@@ -22,13 +22,13 @@ async function run(argv: string[]): Promise<void> {
   console.log('backend  available  can train  notes');
   for (const info of backends) {
     const notes = [info.reason, info.trainReason, adapterSummary(info)].filter(Boolean).join('; ');
-    console.log(`${info.name.padEnd(8)} ${(info.available ? 'yes' : 'no').padEnd(10)} ${(info.canTrain ? 'yes' : 'no').padEnd(10)} ${notes}`);
+    console.log(
+      `${info.name.padEnd(8)} ${(info.available ? 'yes' : 'no').padEnd(10)} ${(info.canTrain ? 'yes' : 'no').padEnd(10)} ${notes}`,
+    );
   }
   const native = nativeKernelsStatus();
   console.log(
-    native.active
-      ? `wasm native kernels: on (${native.isa}, ${native.threads} threads)`
-      : `wasm native kernels: off (${native.reason})`,
+    native.active ? `wasm native kernels: on (${native.isa}, ${native.threads} threads)` : `wasm native kernels: off (${native.reason})`,
   );
 }
 
@@ -42,7 +42,10 @@ function adapterSummary(info: BackendInfo): string | undefined {
   const features = info.webgpu?.features;
   if (features) parts.push(`shader-f16 ${features.includes('shader-f16') ? 'yes' : 'no'}`);
   const limits = info.webgpu?.limits;
-  if (limits) parts.push(`max buffer ${(limits.maxBufferSize / 2 ** 20).toFixed(0)} MiB, max storage binding ${(limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`);
+  if (limits)
+    parts.push(
+      `max buffer ${(limits.maxBufferSize / 2 ** 20).toFixed(0)} MiB, max storage binding ${(limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`,
+    );
   if (info.webgpu?.notes) parts.push(`driver said: ${info.webgpu.notes}`);
   return parts.length > 0 ? parts.join(', ') : undefined;
 }

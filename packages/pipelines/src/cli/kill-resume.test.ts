@@ -65,7 +65,22 @@ describe('diffusion-ts train: kill -9, then --resume', () => {
     // A config.json as Diffusers writes it: snake_case keys.
     const config = Object.fromEntries(Object.entries(TINY_UNET).map(([key, value]) => [toSnakeCase(key), value]));
     await writeFile(join(folder, 'config.json'), JSON.stringify(config));
-    common = ['--dataset', images, '--config', join(folder, 'config.json'), '--batch-size', '2', '--steps', '12', '--checkpoint-every', '4', '--warmup', '3', '--backend', 'cpu'];
+    common = [
+      '--dataset',
+      images,
+      '--config',
+      join(folder, 'config.json'),
+      '--batch-size',
+      '2',
+      '--steps',
+      '12',
+      '--checkpoint-every',
+      '4',
+      '--warmup',
+      '3',
+      '--backend',
+      'cpu',
+    ];
   });
   afterAll(() => rm(folder, { recursive: true, force: true }));
 
@@ -85,7 +100,9 @@ describe('diffusion-ts train: kill -9, then --resume', () => {
     expect(resumed.out).toMatch(/resumed .* at step (4|8)/);
 
     // The log is cut back to the checkpoint on resume, so every step appears once, bit-identical.
-    expect(await readLog(killed)).toEqual(reference.map((entry) => expect.objectContaining({ step: entry.step, loss: entry.loss, gradNorm: entry.gradNorm })));
+    expect(await readLog(killed)).toEqual(
+      reference.map((entry): unknown => expect.objectContaining({ step: entry.step, loss: entry.loss, gradNorm: entry.gradNorm })),
+    );
     const weights = 'model/unet/diffusion_pytorch_model.safetensors';
     expect(Buffer.compare(await readFile(join(killed, weights)), await readFile(join(whole, weights)))).toBe(0);
   }, 120_000);

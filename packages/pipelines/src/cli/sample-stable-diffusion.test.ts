@@ -38,18 +38,58 @@ describe('diffusion-ts sample on a Stable Diffusion folder', () => {
   afterAll(() => rm(folder, { recursive: true, force: true }));
 
   it('writes text-to-image, img2img and inpainting PNGs with a progress bar', async () => {
-    const text = await capture(['sample', SD_SMALL_FOLDER, '--prompt', 'a fox', ...common, '--scheduler', 'dpm++2m-karras', '--width', '24', '--output', join(folder, 'fox.png')]);
+    const text = await capture([
+      'sample',
+      SD_SMALL_FOLDER,
+      '--prompt',
+      'a fox',
+      ...common,
+      '--scheduler',
+      'dpm++2m-karras',
+      '--width',
+      '24',
+      '--output',
+      join(folder, 'fox.png'),
+    ]);
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/wrote .*fox\.png: 1 image of 24x16, DPMSolverMultistepScheduler 2 steps, guidance 5, seed 4, wasm/);
     expect(text.err).toMatch(/\[#+\] 2\/2 /);
     const png = decode(await readFile(join(folder, 'fox.png')));
     expect([png.width, png.height, png.channels]).toEqual([24, 16, 3]);
 
-    const img2img = await capture(['sample', SD_SMALL_FOLDER, '--prompt', 'a fox', ...common, '--init-image', join(folder, 'init.png'), '--strength', '0.5', '--count', '2', '--output', join(folder, 'img2img.png')]);
+    const img2img = await capture([
+      'sample',
+      SD_SMALL_FOLDER,
+      '--prompt',
+      'a fox',
+      ...common,
+      '--init-image',
+      join(folder, 'init.png'),
+      '--strength',
+      '0.5',
+      '--count',
+      '2',
+      '--output',
+      join(folder, 'img2img.png'),
+    ]);
     expect(img2img.code).toBe(0);
     expect(img2img.out).toMatch(/2 images of 16x16, PNDMScheduler 2 steps/);
 
-    const inpaint = await capture(['sample', SD_SMALL_FOLDER, '--prompt', 'a fox', ...common, '--init-image', join(folder, 'init.png'), '--mask', join(folder, 'mask.png'), '--scheduler', 'ddim', '--output', join(folder, 'inpaint.png')]);
+    const inpaint = await capture([
+      'sample',
+      SD_SMALL_FOLDER,
+      '--prompt',
+      'a fox',
+      ...common,
+      '--init-image',
+      join(folder, 'init.png'),
+      '--mask',
+      join(folder, 'mask.png'),
+      '--scheduler',
+      'ddim',
+      '--output',
+      join(folder, 'inpaint.png'),
+    ]);
     expect(inpaint.code).toBe(0);
     expect(inpaint.out).toMatch(/1 image of 16x16, DDIMScheduler 2 steps/);
   });
@@ -58,7 +98,20 @@ describe('diffusion-ts sample on a Stable Diffusion folder', () => {
     const noPrompt = await capture(['sample', SD_SMALL_FOLDER, '--backend', 'wasm']);
     expect(noPrompt.code).toBe(2);
     expect(noPrompt.err).toMatch(/--prompt is required: .* is a StableDiffusionPipeline folder/);
-    const size = await capture(['sample', SD_SMALL_FOLDER, '--prompt', 'x', '--height', '20', '--steps', '1', '--backend', 'wasm', '--output', join(folder, 'x.png')]);
+    const size = await capture([
+      'sample',
+      SD_SMALL_FOLDER,
+      '--prompt',
+      'x',
+      '--height',
+      '20',
+      '--steps',
+      '1',
+      '--backend',
+      'wasm',
+      '--output',
+      join(folder, 'x.png'),
+    ]);
     expect(size.code).toBe(1);
     expect(size.err).toMatch(/height must be a positive multiple of 8, got 20/);
     const mask = await capture(['sample', SD_SMALL_FOLDER, '--prompt', 'x', '--mask', join(folder, 'mask.png'), '--backend', 'wasm']);

@@ -64,14 +64,17 @@ function progressBar(total: number): (index: number) => void {
     const width = 30;
     const filled = Math.round((done / total) * width);
     const perStep = (performance.now() - started) / 1000 / done;
-    process.stderr.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}  ${perStep.toFixed(2)} s/step${done === total ? '\n' : ''}`);
+    process.stderr.write(
+      `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}  ${perStep.toFixed(2)} s/step${done === total ? '\n' : ''}`,
+    );
   };
 }
 
 /** Runs `sample` on a Stable Diffusion folder (`className` from its `model_index.json`). */
 export async function sampleStableDiffusion(folder: string, className: string, values: StableDiffusionSampleValues): Promise<void> {
   if (values.prompt === undefined) throw new UsageError(`--prompt is required: ${folder} is a ${className} folder`);
-  if (values.mask !== undefined && values['init-image'] === undefined) throw new UsageError('--mask needs --init-image (the image to repaint)');
+  if (values.mask !== undefined && values['init-image'] === undefined)
+    throw new UsageError('--mask needs --init-image (the image to repaint)');
   const steps = integerOption(values.steps, 'steps', 30);
   const guidanceScale = numberOption(values.guidance, 'guidance', 7.5, 0);
   const count = integerOption(values.count, 'count', 1, 1, 64);

@@ -90,8 +90,13 @@ async function run(argv: string[]): Promise<void> {
     await sampleStableDiffusion(folder, className, values);
     return;
   }
-  const textOnly = ['prompt', 'negative-prompt', 'guidance', 'height', 'width', 'init-image', 'strength', 'mask', 'variant'].filter((name) => values[name as keyof typeof values] !== undefined);
-  if (textOnly.length > 0) throw new UsageError(`--${textOnly[0]} is for Stable Diffusion folders; ${folder} is a ${className ?? 'folder without model_index.json'}`);
+  const textOnly = ['prompt', 'negative-prompt', 'guidance', 'height', 'width', 'init-image', 'strength', 'mask', 'variant'].filter(
+    (name) => values[name as keyof typeof values] !== undefined,
+  );
+  if (textOnly.length > 0)
+    throw new UsageError(
+      `--${textOnly[0]} is for Stable Diffusion folders; ${folder} is a ${className ?? 'folder without model_index.json'}`,
+    );
   values.scheduler ??= 'ddim';
   try {
     resolveSchedulerName(values.scheduler);
@@ -111,7 +116,9 @@ async function run(argv: string[]): Promise<void> {
     const output = resolve(values.output);
     await saveImageGrid(output, images, { scale });
     images.dispose();
-    console.log(`wrote ${output}: ${count} images, ${pipeline.scheduler.className} ${steps} steps, seed ${seed}, ${backend}, ${seconds.toFixed(1)} s`);
+    console.log(
+      `wrote ${output}: ${count} images, ${pipeline.scheduler.className} ${steps} steps, seed ${seed}, ${backend}, ${seconds.toFixed(1)} s`,
+    );
   } finally {
     pipeline.dispose();
   }

@@ -2,7 +2,15 @@
 import { loadMnist } from '../data/mnist.js';
 import { MnistClassifier } from '../evaluate/mnist-classifier.js';
 import { trainMnistClassifier } from '../evaluate/quality.js';
-import { BACKEND_AND_THREADS_OPTIONS, initCommandBackend, integerOption, numberOption, parseCommandArgs, UsageError, type Command } from './arguments.js';
+import {
+  BACKEND_AND_THREADS_OPTIONS,
+  initCommandBackend,
+  integerOption,
+  numberOption,
+  parseCommandArgs,
+  UsageError,
+  type Command,
+} from './arguments.js';
 
 const USAGE = `Usage: diffusion-ts train-classifier --output <folder> [options]
 
@@ -45,7 +53,8 @@ async function run(argv: string[]): Promise<void> {
     learningRate,
     initial,
     seed,
-    onEpoch: (epoch, loss) => console.log(`epoch ${epoch + 1}/${epochs}: mean loss ${loss.toFixed(4)} (${((performance.now() - started) / 1000).toFixed(0)} s)`),
+    onEpoch: (epoch, loss) =>
+      console.log(`epoch ${epoch + 1}/${epochs}: mean loss ${loss.toFixed(4)} (${((performance.now() - started) / 1000).toFixed(0)} s)`),
   });
   const seconds = Math.round((performance.now() - started) / 1000);
   await classifier.save(values.output, {
@@ -56,8 +65,15 @@ async function run(argv: string[]): Promise<void> {
     final_loss: Number(finalLoss.toFixed(5)),
   });
   classifier.dispose();
-  console.log(`test accuracy ${(100 * testAccuracy).toFixed(2)}% on MNIST t10k after ${epochs} epochs (${seconds} s); saved to ${values.output}`);
+  console.log(
+    `test accuracy ${(100 * testAccuracy).toFixed(2)}% on MNIST t10k after ${epochs} epochs (${seconds} s); saved to ${values.output}`,
+  );
 }
 
 /** The `train-classifier` command. */
-export const trainClassifierCommand: Command = { name: 'train-classifier', summary: 'train the MNIST evaluation classifier', usage: USAGE, run };
+export const trainClassifierCommand: Command = {
+  name: 'train-classifier',
+  summary: 'train the MNIST evaluation classifier',
+  usage: USAGE,
+  run,
+};

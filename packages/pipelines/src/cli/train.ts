@@ -122,7 +122,10 @@ async function createTrainer(settings: TrainSettings): Promise<{ trainer: Traine
   const dataset = await loadDatasetOption(settings.dataset, 'train', { limit: settings.limit });
   const config = settings.config === undefined ? MNIST_UNET_CONFIG : await readConfigFile(settings.config);
   const [, size, , channels] = dataset.shape;
-  const model = UNet2DModel.fromConfig({ ...config, sample_size: size, in_channels: channels, out_channels: channels }, { seed: settings.seed });
+  const model = UNet2DModel.fromConfig(
+    { ...config, sample_size: size, in_channels: channels, out_channels: channels },
+    { seed: settings.seed },
+  );
   const trainer = new Trainer({
     model,
     scheduler: new DDPMScheduler({ numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: 'epsilon' }),
@@ -148,9 +151,12 @@ async function trainUntilStopped(trainer: Trainer, steps: number): Promise<void>
     await trainer.train({
       steps,
       signal: controller.signal,
-      onStep: process.stdout.isTTY ? undefined : (entry) => {
-        if (entry.step % 10 === 0) console.log(`step ${entry.step} loss ${entry.loss.toFixed(4)} ${entry.stepsPerSecond.toFixed(3)} steps/s`);
-      },
+      onStep: process.stdout.isTTY
+        ? undefined
+        : (entry) => {
+            if (entry.step % 10 === 0)
+              console.log(`step ${entry.step} loss ${entry.loss.toFixed(4)} ${entry.stepsPerSecond.toFixed(3)} steps/s`);
+          },
     });
   } finally {
     process.off('SIGINT', stop);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@diffusion-ts/core';
-import { BatchIterator } from './dataset.js';
+import { BatchIterator, type BatchIteratorState } from './dataset.js';
 import type { ImageDataset } from './mnist.js';
 
 const DATA: ImageDataset = {
@@ -33,7 +33,7 @@ describe('BatchIterator', () => {
   it('resumes from a saved state with the same batches', async () => {
     const a = new BatchIterator(DATA, { batchSize: 3, seed: 1, randomFlip: true });
     await labels(a, 4);
-    const state = JSON.parse(JSON.stringify(a.getState()));
+    const state = JSON.parse(JSON.stringify(a.getState())) as BatchIteratorState;
     const expected = await labels(a, 5);
     const b = new BatchIterator(DATA, { batchSize: 3, seed: 1, randomFlip: true });
     b.setState(state);
@@ -41,7 +41,10 @@ describe('BatchIterator', () => {
   });
 
   it('flips images horizontally', async () => {
-    const iterator = new BatchIterator({ images: DATA.images.slice(0, 6), shape: [1, 2, 3, 1] }, { batchSize: 16, randomFlip: true, seed: 0 });
+    const iterator = new BatchIterator(
+      { images: DATA.images.slice(0, 6), shape: [1, 2, 3, 1] },
+      { batchSize: 16, randomFlip: true, seed: 0 },
+    );
     const batch = iterator.next();
     const values = await batch.images.data();
     const rows = [];

@@ -75,7 +75,9 @@ describe('loadImageFolder', () => {
 
   /** A JPEG whose baseline frame header declares `width` x `height` (3 components). */
   function jpegHeader(width: number, height: number): Uint8Array {
-    const bytes = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0xff, 0xc0, 0, 17, 8, 0, 0, 0, 0, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xff, 0xd9]);
+    const bytes = new Uint8Array([
+      0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0xff, 0xc0, 0, 17, 8, 0, 0, 0, 0, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xff, 0xd9,
+    ]);
     const view = new DataView(bytes.buffer);
     view.setUint16(13, height);
     view.setUint16(15, width);
@@ -106,7 +108,9 @@ describe('loadImageFolder', () => {
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 2 ** 20);
     // The cap is an option, both ways.
     const small = encodePng({ width: 4, height: 3, data: new Uint8Array(12), channels: 1, depth: 8 });
-    expect(() => decodeImage(small, 'small.png', { maxPixels: 10 })).toThrow(/more than the 1e-5-megapixel cap|more than the 0\.00001-megapixel cap/);
+    expect(() => decodeImage(small, 'small.png', { maxPixels: 10 })).toThrow(
+      /more than the 1e-5-megapixel cap|more than the 0\.00001-megapixel cap/,
+    );
     expect(decodeImage(small, 'small.png', { maxPixels: 12 }).width).toBe(4);
     expect(() => decodeImage(pngHeader(9000, 9000), 'big.png', { maxPixels: 100e6 })).toThrow(/cannot decode image big\.png/);
     // Not PNG or JPEG at all: the decoder's own error, named.

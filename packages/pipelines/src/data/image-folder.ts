@@ -55,7 +55,7 @@ export function decodeImage(bytes: Uint8Array, name: string, options: DecodeImag
     const decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6 });
     return { width: decoded.width, height: decoded.height, channels: 4, pixels: decoded.data };
   } catch (error) {
-    throw new Error(`cannot decode image ${name}: ${(error as Error).message}`);
+    throw new Error(`cannot decode image ${name}: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -100,21 +100,21 @@ export async function loadImageFolder(folder: string, options: LoadImageFolderOp
   if (![1, 3, 4].includes(channels)) throw new Error(`loadImageFolder: channels must be 1, 3 or 4, got ${String(channels)}`);
   // Imported lazily so that browser bundles (which may use decodeImage) never load Node modules.
   const { readdir, readFile } = await import('node:fs/promises');
-  const { join } = await import('node:path');
+  const nodePath = await import('node:path');
   let entries: string[];
   try {
     entries = await readdir(folder);
   } catch (error) {
-    throw new Error(`loadImageFolder: cannot read folder ${folder}: ${(error as Error).message}`);
+    throw new Error(`loadImageFolder: cannot read folder ${folder}: ${(error as Error).message}`, { cause: error });
   }
   let names = entries.filter((name) => EXTENSIONS.includes(fileExtension(name).toLowerCase())).sort();
   if (names.length === 0) throw new Error(`loadImageFolder: ${folder} contains no images (.png, .jpg, .jpeg)`);
   if (options.limit !== undefined) names = names.slice(0, options.limit);
   const images: DecodedImage[] = [];
   for (const name of names) {
-    const bytes = new Uint8Array(await readFile(join(folder, name)));
-    if (images.length === 0) checkDatasetSize(bytes, join(folder, name), names.length, channels);
-    const image = decodeImage(bytes, join(folder, name), { maxPixels: options.maxPixels });
+    const bytes = new Uint8Array(await readFile(nodePath.join(folder, name)));
+    if (images.length === 0) checkDatasetSize(bytes, nodePath.join(folder, name), names.length, channels);
+    const image = decodeImage(bytes, nodePath.join(folder, name), { maxPixels: options.maxPixels });
     const first = images[0];
     if (first && (image.width !== first.width || image.height !== first.height)) {
       throw new Error(

@@ -24,7 +24,7 @@ function jpegDimensions(bytes: Uint8Array): { width: number; height: number } | 
   let offset = 2;
   while (offset + 4 <= bytes.length) {
     if (bytes[offset] !== 0xff) return undefined;
-    const marker = bytes[offset + 1]!;
+    const marker = bytes[offset + 1];
     if (marker === 0xff) {
       offset += 1; // fill byte
       continue;

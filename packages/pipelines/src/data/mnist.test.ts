@@ -37,7 +37,7 @@ describe('MNIST IDX parsing', () => {
   it('pads centred and scales pixel values', () => {
     const data = mnistFromIdx(idxImages(2, 28, 28), idxLabels([3, 9]));
     expect(data.shape).toEqual([2, 32, 32, 1]);
-    expect(data.images[2 * 32 + 2]).toBeCloseTo((16 * 37 % 256) / 255 * 2 - 1, 6);
+    expect(data.images[2 * 32 + 2]).toBeCloseTo((((16 * 37) % 256) / 255) * 2 - 1, 6);
     expect(data.images[32 * 32 - 1]).toBe(-1);
   });
 
@@ -54,6 +54,8 @@ describe('MNIST IDX parsing', () => {
   });
 
   it('names the missing file', async () => {
-    await expect(loadMnist('train', { folder: '/nonexistent-mnist' })).rejects.toThrow(/cannot read MNIST file \/nonexistent-mnist\/train-images-idx3-ubyte/);
+    await expect(loadMnist('train', { folder: '/nonexistent-mnist' })).rejects.toThrow(
+      /cannot read MNIST file \/nonexistent-mnist\/train-images-idx3-ubyte/,
+    );
   });
 });

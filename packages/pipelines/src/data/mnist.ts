@@ -51,7 +51,10 @@ export function mnistDataFolder(): string {
 }
 
 /** Parses an IDX3 image file (magic 2051) into its count, rows, columns and pixel bytes. */
-export function parseIdxImages(bytes: Uint8Array, source = 'IDX images'): { count: number; rows: number; columns: number; pixels: Uint8Array } {
+export function parseIdxImages(
+  bytes: Uint8Array,
+  source = 'IDX images',
+): { count: number; rows: number; columns: number; pixels: Uint8Array } {
   if (bytes.length < 16) throw new Error(`${source}: file is ${bytes.length} bytes, too short for an IDX3 header (16 bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0);
@@ -61,7 +64,9 @@ export function parseIdxImages(bytes: Uint8Array, source = 'IDX images'): { coun
   const columns = view.getUint32(12);
   const expected = 16 + count * rows * columns;
   if (bytes.length !== expected) {
-    throw new Error(`${source}: header says ${count} images of ${rows}x${columns} (${expected} bytes) but the file has ${bytes.length} bytes`);
+    throw new Error(
+      `${source}: header says ${count} images of ${rows}x${columns} (${expected} bytes) but the file has ${bytes.length} bytes`,
+    );
   }
   return { count, rows, columns, pixels: bytes.subarray(16) };
 }
@@ -73,7 +78,8 @@ export function parseIdxLabels(bytes: Uint8Array, source = 'IDX labels'): Int32A
   const magic = view.getUint32(0);
   if (magic !== LABELS_MAGIC) throw new Error(`${source}: bad magic number ${magic} (expected ${LABELS_MAGIC} for IDX1 labels)`);
   const count = view.getUint32(4);
-  if (bytes.length !== 8 + count) throw new Error(`${source}: header says ${count} labels but the file has ${bytes.length - 8} label bytes`);
+  if (bytes.length !== 8 + count)
+    throw new Error(`${source}: header says ${count} labels but the file has ${bytes.length - 8} label bytes`);
   return Int32Array.from(bytes.subarray(8));
 }
 
@@ -81,7 +87,12 @@ export function parseIdxLabels(bytes: Uint8Array, source = 'IDX labels'): Int32A
  * Converts IDX images and labels to a dataset: centred zero padding to `size`, pixels scaled
  * from [0, 255] to [-1, 1] (padding is -1, the background).
  */
-export function mnistFromIdx(imageBytes: Uint8Array, labelBytes: Uint8Array, options: Omit<LoadMnistOptions, 'folder'> = {}, source = 'MNIST'): ImageDataset {
+export function mnistFromIdx(
+  imageBytes: Uint8Array,
+  labelBytes: Uint8Array,
+  options: Omit<LoadMnistOptions, 'folder'> = {},
+  source = 'MNIST',
+): ImageDataset {
   const parsed = parseIdxImages(imageBytes, `${source} images`);
   const allLabels = parseIdxLabels(labelBytes, `${source} labels`);
   if (allLabels.length !== parsed.count) throw new Error(`${source}: ${parsed.count} images but ${allLabels.length} labels`);
@@ -123,6 +134,6 @@ async function readNamed(path: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(path));
   } catch (error) {
-    throw new Error(`cannot read MNIST file ${path}: ${(error as Error).message}`);
+    throw new Error(`cannot read MNIST file ${path}: ${(error as Error).message}`, { cause: error });
   }
 }

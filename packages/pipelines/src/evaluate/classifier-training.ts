@@ -18,7 +18,16 @@ function shift(images: tf.Tensor4D, dy: number, dx: number): tf.Tensor4D {
   if (dy === 0 && dx === 0) return images;
   const [, height, width] = images.shape;
   const pad = Math.max(Math.abs(dy), Math.abs(dx));
-  const padded = tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]], -1);
+  const padded = tf.pad(
+    images,
+    [
+      [0, 0],
+      [pad, pad],
+      [pad, pad],
+      [0, 0],
+    ],
+    -1,
+  );
   return tf.slice(padded, [0, pad - dy, pad - dx, 0], [-1, height, width, -1]);
 }
 
@@ -48,11 +57,17 @@ export async function trainClassifier(
       const [dy, dx] = Array.from(generator.uniform(2), (u) => Math.min(maxShift, Math.floor(u * (2 * maxShift + 1)) - maxShift));
       const [x, oneHot] = tf.tidy(() => {
         const batchIndices = tf.tensor1d(indices.slice(start, start + batchSize), 'int32');
-        const batchLabels = tf.tensor1d(Array.from(indices.slice(start, start + batchSize), (i) => labels[i]), 'int32');
+        const batchLabels = tf.tensor1d(
+          Array.from(indices.slice(start, start + batchSize), (i) => labels[i]),
+          'int32',
+        );
         return [shift(tf.gather(images, batchIndices), dy, dx), tf.oneHot(batchLabels, classifier.config.numClasses)];
       });
-      const { value: loss, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(oneHot, classifier.logits(x)) as tf.Scalar, variables);
-      optimizer.applyGradients(variables.map((variable) => grads[variable.name]!));
+      const { value: loss, grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(oneHot, classifier.logits(x)) as tf.Scalar,
+        variables,
+      );
+      optimizer.applyGradients(variables.map((variable) => grads[variable.name]));
       tf.dispose([x, oneHot, ...Object.values(grads)]);
       total += (await loss.data())[0];
       batches += 1;

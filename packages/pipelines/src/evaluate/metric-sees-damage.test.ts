@@ -31,7 +31,16 @@ function blur(images: tf.Tensor4D): tf.Tensor4D {
     const taps = tf.tensor1d([1, 4, 6, 4, 1].map((w) => w / 16));
     const horizontal = tf.reshape(taps, [1, 5, 1, 1]) as tf.Tensor4D;
     const vertical = tf.reshape(taps, [5, 1, 1, 1]) as tf.Tensor4D;
-    const padded = tf.mirrorPad(images, [[0, 0], [2, 2], [2, 2], [0, 0]], 'symmetric');
+    const padded = tf.mirrorPad(
+      images,
+      [
+        [0, 0],
+        [2, 2],
+        [2, 2],
+        [0, 0],
+      ],
+      'symmetric',
+    );
     return tf.conv2d(tf.conv2d(padded, horizontal, 1, 'valid'), vertical, 1, 'valid');
   });
 }

@@ -102,7 +102,9 @@ export class MnistClassifier {
       const bias = file.tensors[`layers.${i}.bias`];
       if (!kernel || !bias) throw new ConfigError(`MnistClassifier.load: ${folder} lacks the weights of layer ${i}`);
       if (kernel.shape.join() !== shape.join()) {
-        throw new ConfigError(`MnistClassifier.load: layers.${i}.kernel has shape [${kernel.shape}], expected [${shape}]`);
+        throw new ConfigError(
+          `MnistClassifier.load: layers.${i}.kernel has shape [${kernel.shape.join(',')}], expected [${shape.join(',')}]`,
+        );
       }
       return {
         kernel: tf.variable(tf.tensor(kernel.data as Float32Array, shape), true),
@@ -116,8 +118,8 @@ export class MnistClassifier {
   async save(folder: string, extra: Record<string, number | string> = {}): Promise<void> {
     const tensors: Record<string, SafetensorsTensor> = {};
     for (const [i, layer] of this.layers.entries()) {
-      tensors[`layers.${i}.kernel`] = { dtype: 'F32', shape: layer.kernel.shape, data: layer.kernel.dataSync() as Float32Array };
-      tensors[`layers.${i}.bias`] = { dtype: 'F32', shape: layer.bias.shape, data: layer.bias.dataSync() as Float32Array };
+      tensors[`layers.${i}.kernel`] = { dtype: 'F32', shape: layer.kernel.shape, data: layer.kernel.dataSync() };
+      tensors[`layers.${i}.bias`] = { dtype: 'F32', shape: layer.bias.shape, data: layer.bias.dataSync() };
     }
     await saveSafetensors(`${folder}/classifier.safetensors`, tensors, { format: 'diffusion-ts-mnist-classifier' });
     await writeConfigFile(`${folder}/config.json`, {
@@ -168,7 +170,7 @@ export class MnistClassifier {
 
   /** Predicted class and its softmax probability (the confidence) per image. */
   async classify(images: tf.Tensor4D): Promise<{ classes: Int32Array; confidence: Float32Array }> {
-    const [classes, confidence] = tf.tidy(() => {
+    const [classes, confidence] = tf.tidy((): [tf.Tensor, tf.Tensor] => {
       const probabilities = tf.softmax(this.logits(images));
       return [tf.argMax(probabilities, 1), tf.max(probabilities, 1)];
     });

@@ -22,7 +22,9 @@ describe('parseSamplerSettings', () => {
     expect(() => parseSamplerSettings('LMSDiscreteScheduler:10')).toThrow(/'LMSDiscreteScheduler:10': .*does not implement/);
     expect(parseSamplerSettings('DDIMScheduler:5')).toEqual([{ scheduler: 'DDIMScheduler', steps: 5 }]);
     // Every short name of the schedulers' table, the new solvers included.
-    expect(parseSamplerSettings('dpm++2m:10,dpm++2m-karras:20x8,dpm++2m-sde:10,dpm++3m:10,unipc:10,euler:20,euler-a:50,heun:10,lcm:4')).toEqual([
+    expect(
+      parseSamplerSettings('dpm++2m:10,dpm++2m-karras:20x8,dpm++2m-sde:10,dpm++3m:10,unipc:10,euler:20,euler-a:50,heun:10,lcm:4'),
+    ).toEqual([
       { scheduler: 'dpm++2m', steps: 10 },
       { scheduler: 'dpm++2m-karras', steps: 20, count: 8 },
       { scheduler: 'dpm++2m-sde', steps: 10 },
@@ -42,7 +44,10 @@ describe('realImagesQuality', () => {
   it('scores real images against their own statistics as distance ~0', async () => {
     await initBackend('cpu');
     const classifier = MnistClassifier.create(0, { imageSize: 8, channels: [4, 6], strides: [2, 1], numClasses: 10 });
-    const dataset = { images: Float32Array.from({ length: 12 * 64 }, (_, i) => Math.sin(i * 0.37)), shape: [12, 8, 8, 1] as [number, number, number, number] };
+    const dataset = {
+      images: Float32Array.from({ length: 12 * 64 }, (_, i) => Math.sin(i * 0.37)),
+      shape: [12, 8, 8, 1] as [number, number, number, number],
+    };
     const reference = await referenceStatistics(classifier, dataset);
     const before = tf.memory().numTensors;
     const quality = await realImagesQuality(classifier, dataset, reference);
@@ -71,11 +76,20 @@ describe('qualityTable', () => {
       const images = Float32Array.from({ length: 8 * 64 }, (_, i) => Math.sin(i));
       const reference = await referenceStatistics(classifier, { images, shape: [8, 8, 8, 1] });
       const before = tf.memory().numTensors;
-      const rows = await qualityTable(folder, classifier, reference, [{ scheduler: 'ddim', steps: 2 }, { scheduler: 'pndm', steps: 2, count: 4 }], {
-        count: 3,
-        batchSize: 2,
-        compareCount: 2,
-      });
+      const rows = await qualityTable(
+        folder,
+        classifier,
+        reference,
+        [
+          { scheduler: 'ddim', steps: 2 },
+          { scheduler: 'pndm', steps: 2, count: 4 },
+        ],
+        {
+          count: 3,
+          batchSize: 2,
+          compareCount: 2,
+        },
+      );
       expect(tf.memory().numTensors).toBe(before);
       expect(rows.map((row) => [row.scheduler, row.steps, row.count])).toEqual([
         ['ddim', 2, 3],

@@ -39,7 +39,7 @@ export function parseSamplerSettings(text: string): SamplerSetting[] {
     try {
       resolveSchedulerName(match[1]);
     } catch (error) {
-      throw new Error(`sampler setting '${entry}': ${(error as Error).message}`);
+      throw new Error(`sampler setting '${entry}': ${(error as Error).message}`, { cause: error });
     }
     const setting: SamplerSetting = { scheduler: match[1], steps };
     if (count !== undefined) setting.count = count;

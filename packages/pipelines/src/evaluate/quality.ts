@@ -59,7 +59,11 @@ export async function evaluateSamples(
 ): Promise<SampleQuality> {
   const statistics = await classifierFeatureStatistics(classifier, generated);
   const { classes, meanConfidence } = await classifyInBatches(classifier, generated);
-  return { frechetDistance: frechetDistance(statistics, reference), spread: classSpread(classes, classifier.config.numClasses), meanConfidence };
+  return {
+    frechetDistance: frechetDistance(statistics, reference),
+    spread: classSpread(classes, classifier.config.numClasses),
+    meanConfidence,
+  };
 }
 
 /** Options of `trainMnistClassifier`. */
@@ -82,7 +86,8 @@ export async function trainMnistClassifier(
   options: TrainMnistClassifierOptions = {},
 ): Promise<{ classifier: MnistClassifier; testAccuracy: number; finalLoss: number }> {
   if (!train.labels || !test.labels) throw new Error('trainMnistClassifier: both datasets need labels');
-  const classifier = options.initial ?? MnistClassifier.create(options.seed ?? 0, { ...MNIST_CLASSIFIER_CONFIG, imageSize: train.shape[1] });
+  const classifier =
+    options.initial ?? MnistClassifier.create(options.seed ?? 0, { ...MNIST_CLASSIFIER_CONFIG, imageSize: train.shape[1] });
   const trainImages = tf.tensor4d(train.images, train.shape);
   const testImages = tf.tensor4d(test.images, test.shape);
   try {

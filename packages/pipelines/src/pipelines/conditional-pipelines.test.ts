@@ -45,7 +45,13 @@ describe.each(testBackendNames())('conditional pipelines on %s', (backend) => {
     const states = tf.tidy(() => tf.sin(tf.reshape(tf.range(0, 36), [1, 3, 12]))) as tf.Tensor3D;
     const negative = tf.tidy(() => tf.mul(states, -1)) as tf.Tensor3D;
     const before = tf.memory().numTensors;
-    const one = await pipeline.generate({ encoderHiddenStates: states, batchSize: 2, numInferenceSteps: 2, generator: new Generator(4), guidanceScale: 2 });
+    const one = await pipeline.generate({
+      encoderHiddenStates: states,
+      batchSize: 2,
+      numInferenceSteps: 2,
+      generator: new Generator(4),
+      guidanceScale: 2,
+    });
     const two = await pipeline.generate({
       encoderHiddenStates: states,
       negativeEncoderHiddenStates: negative,
@@ -68,7 +74,14 @@ describe.each(testBackendNames())('conditional pipelines on %s', (backend) => {
     const image = tf.tidy(() => tf.sub(tf.mul(tf.ones([1, 8, 8, 1]), 0.5), 0)) as tf.Tensor4D;
     const before = tf.memory().numTensors;
     const steps: number[] = [];
-    const result = await pipeline.generate({ image, batchSize: 2, strength: 0.3, numInferenceSteps: 10, generator: new Generator(2), onStep: (_, t) => void steps.push(t) });
+    const result = await pipeline.generate({
+      image,
+      batchSize: 2,
+      strength: 0.3,
+      numInferenceSteps: 10,
+      generator: new Generator(2),
+      onStep: (_, t) => void steps.push(t),
+    });
     expect(steps).toEqual([200, 100, 0]);
     expect(result.images.shape).toEqual([2, 8, 8, 1]);
     result.images.dispose();
@@ -79,7 +92,9 @@ describe.each(testBackendNames())('conditional pipelines on %s', (backend) => {
     const error = tf.tidy(() => tf.max(tf.abs(tf.sub(low.images, image))).dataSync()[0]);
     expect(error).toBeLessThan(0.6);
     low.images.dispose();
-    await expect(new Img2ImgPipeline({ unet: plainUnet, scheduler: new PNDMScheduler() }).generate({ image })).rejects.toThrow(/PNDMScheduler cannot start mid-schedule/);
+    await expect(new Img2ImgPipeline({ unet: plainUnet, scheduler: new PNDMScheduler() }).generate({ image })).rejects.toThrow(
+      /PNDMScheduler cannot start mid-schedule/,
+    );
     image.dispose();
   });
 });

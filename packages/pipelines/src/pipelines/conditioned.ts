@@ -29,7 +29,10 @@ const CONTEXT = 'ConditionedPipeline.generate';
 
 /** Samples from a cross-attention UNet given embeddings. */
 export class ConditionedPipeline extends DiffusionPipeline<ConditionedComponents> {
-  static override readonly expectedComponents: ComponentSpecs = { scheduler: SCHEDULER_COMPONENT, unet: { classes: ['UNet2DConditionModel'] } };
+  static override readonly expectedComponents: ComponentSpecs = {
+    scheduler: SCHEDULER_COMPONENT,
+    unet: { classes: ['UNet2DConditionModel'] },
+  };
   declare readonly unet: UNet2DConditionModel;
   declare scheduler: Scheduler;
 

@@ -16,7 +16,13 @@ describe.each(testBackendNames())('denoise loop on %s', (backend) => {
     scheduler.setTimesteps(4);
     const before = tf.memory().numTensors;
     const seen: number[] = [];
-    const result = await denoiseLoop({ scheduler, start: start(), timesteps: scheduler.timesteps, predict: shrink, onStep: (_, t) => void seen.push(t) });
+    const result = await denoiseLoop({
+      scheduler,
+      start: start(),
+      timesteps: scheduler.timesteps,
+      predict: shrink,
+      onStep: (_, t) => void seen.push(t),
+    });
     expect(seen).toEqual(scheduler.timesteps);
     expect(result.shape).toEqual([1, 4, 4, 1]);
     result.dispose();
@@ -34,7 +40,9 @@ describe.each(testBackendNames())('denoise loop on %s', (backend) => {
       if (calls === 3) throw new Error('model failed');
       return shrink(sample);
     };
-    await expect(denoiseLoop({ scheduler, start: start(), timesteps: scheduler.timesteps, predict: failing })).rejects.toThrow('model failed');
+    await expect(denoiseLoop({ scheduler, start: start(), timesteps: scheduler.timesteps, predict: failing })).rejects.toThrow(
+      'model failed',
+    );
     expect(dispose).not.toHaveBeenCalled();
     expect(tf.memory().numTensors).toBe(before);
     // The scheduler still works.
@@ -50,8 +58,11 @@ describe.each(testBackendNames())('denoise loop on %s', (backend) => {
     scheduler.setTimesteps(6);
     dispose.mockClear();
     const controller = new AbortController();
-    const run = runDenoisingLoop(start(), scheduler.timesteps, { signal: controller.signal, onStep: (index) => (index === 2 ? controller.abort() : undefined) }, (sample, t) =>
-      scheduler.step(shrink(sample), t, sample, { generator: new Generator(1) }).prevSample,
+    const run = runDenoisingLoop(
+      start(),
+      scheduler.timesteps,
+      { signal: controller.signal, onStep: (index) => (index === 2 ? controller.abort() : undefined) },
+      (sample, t) => scheduler.step(shrink(sample), t, sample, { generator: new Generator(1) }).prevSample,
     );
     await expect(run).rejects.toThrow(/abort/i);
     expect(dispose).not.toHaveBeenCalled();

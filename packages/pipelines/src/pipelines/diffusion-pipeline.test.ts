@@ -87,7 +87,15 @@ class TestLatentPipeline extends DiffusionPipeline<LatentComponents> {
   }
 }
 
-const TINY_CLIP = { hiddenSize: 8, intermediateSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, vocabSize: 50, maxPositionEmbeddings: 7, projectionDim: 4 };
+const TINY_CLIP = {
+  hiddenSize: 8,
+  intermediateSize: 16,
+  numHiddenLayers: 1,
+  numAttentionHeads: 2,
+  vocabSize: 50,
+  maxPositionEmbeddings: 7,
+  projectionDim: 4,
+};
 
 describe.each(testBackendNames())('DiffusionPipeline on %s', (backend) => {
   let folder: string;
@@ -111,7 +119,7 @@ describe.each(testBackendNames())('DiffusionPipeline on %s', (backend) => {
     await new ClassConditionalPipeline({ unet: classUnet, scheduler: new DDIMScheduler() }).save(classFolder);
     expect(JSON.parse(await readFile(join(classFolder, 'model_index.json'), 'utf8'))).toEqual({
       _class_name: 'DDPMPipeline',
-      _diffusers_version: expect.any(String),
+      _diffusers_version: expect.any(String) as string,
       scheduler: ['diffusers', 'DDIMScheduler'],
       unet: ['diffusers', 'UNet2DModel'],
     });
@@ -120,7 +128,10 @@ describe.each(testBackendNames())('DiffusionPipeline on %s', (backend) => {
     expect(loaded.scheduler.className).toBe('DDIMScheduler');
     expect(Object.keys(loaded.components)).toEqual(['scheduler', 'unet']);
     const options = { classLabels: [0, 2], numInferenceSteps: 2, guidanceScale: 2 };
-    const expected = await new ClassConditionalPipeline({ unet: classUnet, scheduler: new DDIMScheduler(), nullClass: 1 }).generate({ ...options, generator: new Generator(1) });
+    const expected = await new ClassConditionalPipeline({ unet: classUnet, scheduler: new DDIMScheduler(), nullClass: 1 }).generate({
+      ...options,
+      generator: new Generator(1),
+    });
     const actual = await loaded.generate({ ...options, generator: new Generator(1) });
     expect(Array.from(await actual.images.data())).toEqual(Array.from(await expected.images.data()));
     tf.dispose([expected.images, actual.images]);
@@ -169,10 +180,19 @@ describe.each(testBackendNames())('DiffusionPipeline on %s', (backend) => {
     await expect(ConditionedPipeline.fromPretrained(target)).rejects.toThrow(/component 'unet' must be \[library, class\]/);
   });
 
-  it('loads and saves the VAE and the CLIP text encoders through the built-in loaders, in their libraries\' layouts', async () => {
+  it("loads and saves the VAE and the CLIP text encoders through the built-in loaders, in their libraries' layouts", async () => {
     const target = join(folder, `latent-${backend}`);
     const components = {
-      vae: AutoencoderKL.fromConfig({ blockOutChannels: [8, 8], downBlockTypes: ['DownEncoderBlock2D', 'DownEncoderBlock2D'], upBlockTypes: ['UpDecoderBlock2D', 'UpDecoderBlock2D'], normNumGroups: 4, sampleSize: 8 }, { seed: 4 }),
+      vae: AutoencoderKL.fromConfig(
+        {
+          blockOutChannels: [8, 8],
+          downBlockTypes: ['DownEncoderBlock2D', 'DownEncoderBlock2D'],
+          upBlockTypes: ['UpDecoderBlock2D', 'UpDecoderBlock2D'],
+          normNumGroups: 4,
+          sampleSize: 8,
+        },
+        { seed: 4 },
+      ),
       textEncoder: CLIPTextModel.fromConfig(TINY_CLIP, { seed: 5 }),
       textEncoder2: CLIPTextModelWithProjection.fromConfig(TINY_CLIP, { seed: 6 }),
       tokenizer: new TestTokenizer(['a']),
@@ -209,7 +229,7 @@ describe.each(testBackendNames())('DiffusionPipeline on %s', (backend) => {
     await pipeline.save(target);
     expect(JSON.parse(await readFile(join(target, 'model_index.json'), 'utf8'))).toEqual({
       _class_name: 'StableDiffusionPipeline',
-      _diffusers_version: expect.any(String),
+      _diffusers_version: expect.any(String) as string,
       safety_checker: [null, null],
       scheduler: ['diffusers', 'DDIMScheduler'],
       tokenizer: ['transformers', 'TestTokenizer'],
@@ -228,7 +248,11 @@ describe.each(testBackendNames())('DiffusionPipeline on %s', (backend) => {
     class WithVaePipeline extends TestTextPipeline {
       static override readonly expectedComponents = { ...TestTextPipeline.expectedComponents, vae: { classes: ['TestVae'] } };
     }
-    const failing: ComponentLoader = { library: 'diffusers', load: () => Promise.reject(new Error('vae weights are corrupt')), save: () => Promise.resolve() };
+    const failing: ComponentLoader = {
+      library: 'diffusers',
+      load: () => Promise.reject(new Error('vae weights are corrupt')),
+      save: () => Promise.resolve(),
+    };
     await expect(WithVaePipeline.fromPretrained(target, { loaders: { TestVae: failing } })).rejects.toThrow('vae weights are corrupt');
     expect(tf.memory().numTensors).toBe(before);
     // A class no loader knows is named with the component.

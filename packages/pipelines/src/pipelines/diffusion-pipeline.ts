@@ -32,7 +32,8 @@ export interface PipelineFromPretrainedOptions extends LoadOptions {
  * component (or other constructor option, such as `nullClass`) to use as given instead of
  * loading it, as Diffusers' `from_pretrained(folder, unet=…)`.
  */
-export type FromPretrainedOptionsOf<Components> = PipelineFromPretrainedOptions & Omit<Partial<Components>, keyof PipelineFromPretrainedOptions>;
+export type FromPretrainedOptionsOf<Components> = PipelineFromPretrainedOptions &
+  Omit<Partial<Components>, keyof PipelineFromPretrainedOptions>;
 
 /** A concrete pipeline class: its constructor, the components it expects and their loaders. */
 export interface PipelineClass<Pipeline, Components> {

@@ -79,7 +79,8 @@ export function planGeneration(
   call: PlannedModelCall = {},
 ): GenerationPlan {
   const batchSize = options.batchSize ?? 1;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`${context}: batchSize must be a positive integer, got ${String(batchSize)}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`${context}: batchSize must be a positive integer, got ${String(batchSize)}`);
   const numInferenceSteps = options.numInferenceSteps ?? 50;
   if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1) {
     throw new RangeError(`${context}: numInferenceSteps must be a positive integer, got ${String(numInferenceSteps)}`);
@@ -88,7 +89,8 @@ export function planGeneration(
     throw new RangeError(`${context}: eta must be a number >= 0, got ${String(options.eta)}`);
   }
   const guidanceScale = options.guidanceScale ?? 1;
-  if (!Number.isFinite(guidanceScale)) throw new RangeError(`${context}: guidanceScale must be a finite number, got ${String(guidanceScale)}`);
+  if (!Number.isFinite(guidanceScale))
+    throw new RangeError(`${context}: guidanceScale must be a finite number, got ${String(guidanceScale)}`);
   const trainSteps = pipeline.scheduler.config.numTrainTimesteps;
   if (numInferenceSteps > trainSteps) {
     throw new RangeError(`${context}: numInferenceSteps ${numInferenceSteps} exceeds the scheduler's ${trainSteps} training timesteps`);
@@ -111,13 +113,21 @@ export function startNoise(shape: [number, number, number, number], scheduler: S
 }
 
 /** The image size to generate: `height`/`width` if given, else the model's `sampleSize`. */
-function imageSize(sampleSize: number | readonly [number, number] | null, size: { height?: number; width?: number }, context: string): [number, number] {
+function imageSize(
+  sampleSize: number | readonly [number, number] | null,
+  size: { height?: number; width?: number },
+  context: string,
+): [number, number] {
   const fromConfig: [number, number] | null =
     sampleSize === null ? null : typeof sampleSize === 'number' ? [sampleSize, sampleSize] : [sampleSize[0], sampleSize[1]];
   const height = size.height ?? fromConfig?.[0];
   const width = size.width ?? fromConfig?.[1];
-  if (height === undefined || width === undefined) throw new Error(`${context}: the model config has no sample_size; pass height and width`);
-  for (const [name, value] of [['height', height], ['width', width]] as const) {
+  if (height === undefined || width === undefined)
+    throw new Error(`${context}: the model config has no sample_size; pass height and width`);
+  for (const [name, value] of [
+    ['height', height],
+    ['width', width],
+  ] as const) {
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`${context}: ${name} must be a positive integer, got ${String(value)}`);
   }
   return [height, width];

@@ -53,8 +53,11 @@ export class Img2ImgPipeline extends DiffusionPipeline<Img2ImgComponents> {
     const [, height, width] = image.shape;
     const { shape, numInferenceSteps, generator, eta } = planGeneration({ ...options, batchSize, height, width }, this, CONTEXT);
     const timesteps = this.timestepsFor(numInferenceSteps, strength);
-    if (timesteps.length === 0) throw new RangeError(`${CONTEXT}: strength ${strength} with ${numInferenceSteps} steps leaves no step to run; raise either`);
-    const start = tf.tidy(() => this.scheduler.addNoise(tf.broadcastTo(image, shape), randn(shape, generator), timesteps[0]) as tf.Tensor4D);
+    if (timesteps.length === 0)
+      throw new RangeError(`${CONTEXT}: strength ${strength} with ${numInferenceSteps} steps leaves no step to run; raise either`);
+    const start = tf.tidy(
+      () => this.scheduler.addNoise(tf.broadcastTo(image, shape), randn(shape, generator), timesteps[0]) as tf.Tensor4D,
+    );
     const images = await runDenoisingLoop(start, timesteps, options, (sample, t) => {
       const input = this.scheduler.scaleModelInput(sample, t) as tf.Tensor4D;
       const noisePred = this.unet.predict(input, t);
@@ -74,7 +77,8 @@ export class Img2ImgPipeline extends DiffusionPipeline<Img2ImgComponents> {
       throw new Error(`${CONTEXT}: PNDMScheduler cannot start mid-schedule (its steps depend on the earlier ones); use DDIM or DDPM`);
     }
     const strength = options.strength ?? 0.8;
-    if (!(Number.isFinite(strength) && strength > 0 && strength <= 1)) throw new RangeError(`${CONTEXT}: strength must lie in (0, 1], got ${String(strength)}`);
+    if (!(Number.isFinite(strength) && strength > 0 && strength <= 1))
+      throw new RangeError(`${CONTEXT}: strength must lie in (0, 1], got ${String(strength)}`);
     const batchSize = options.batchSize ?? image.shape[0];
     if (image.shape[0] !== 1 && image.shape[0] !== batchSize) {
       throw new RangeError(`${CONTEXT}: ${image.shape[0]} images for a batch of ${batchSize}`);

@@ -129,7 +129,7 @@ export async function saveComponents(
   loaders: ComponentLoaders,
 ): Promise<void> {
   const { mkdir } = await import('node:fs/promises');
-  const { join } = await import('node:path');
+  const nodePath = await import('node:path');
   const names = Object.keys(components).sort();
   const index: ConfigJson = { _class_name: pipelineClass, _diffusers_version: DIFFUSERS_VERSION };
   for (const name of names) {
@@ -140,9 +140,9 @@ export async function saveComponents(
     index[name] = component === undefined ? [null, null] : [loaders[component.className].library, component.className];
   }
   await mkdir(folder, { recursive: true });
-  await writeConfigFile(join(folder, MODEL_INDEX_NAME), index);
+  await writeConfigFile(nodePath.join(folder, MODEL_INDEX_NAME), index);
   for (const name of names) {
     const component = components[name];
-    if (component !== undefined) await loaders[component.className].save(component, join(folder, name));
+    if (component !== undefined) await loaders[component.className].save(component, nodePath.join(folder, name));
   }
 }

@@ -12,7 +12,11 @@ import type { ComponentLoader } from './component-loader.js';
  * folder's own class). Unknown config keys are reported only for the folder's own class: another
  * class is expected to leave some unused.
  */
-async function loadScheduler(source: PretrainedSource, name: string, onWarning: ((message: string) => void) | undefined): Promise<Scheduler> {
+async function loadScheduler(
+  source: PretrainedSource,
+  name: string,
+  onWarning: ((message: string) => void) | undefined,
+): Promise<Scheduler> {
   if (!(await source.exists(SCHEDULER_CONFIG_NAME))) throw new Error(`${source.location}: ${SCHEDULER_CONFIG_NAME} is missing`);
   const config = await source.readJson(SCHEDULER_CONFIG_NAME);
   const scheduler = schedulerFromConfig(config, name);

@@ -81,7 +81,12 @@ describe.each(testBackendNames())('UnconditionalPipeline on %s', (backend) => {
       const pipeline = new UnconditionalPipeline({ unet, scheduler });
       const before = tf.memory().numTensors;
       const timesteps: number[] = [];
-      const first = await pipeline.generate({ batchSize: 2, numInferenceSteps: 4, generator: new Generator(5), onStep: (_, timestep) => void timesteps.push(timestep) });
+      const first = await pipeline.generate({
+        batchSize: 2,
+        numInferenceSteps: 4,
+        generator: new Generator(5),
+        onStep: (_, timestep) => void timesteps.push(timestep),
+      });
       const second = await pipeline.generate({ batchSize: 2, numInferenceSteps: 4, generator: new Generator(5) });
       const a = await first.images.data();
       expect([scheduler.className, a.every(Number.isFinite)]).toEqual([scheduler.className, true]);
@@ -97,7 +102,12 @@ describe.each(testBackendNames())('UnconditionalPipeline on %s', (backend) => {
     const before = tf.memory().numTensors;
     const controller = new AbortController();
     await expect(
-      pipeline.generate({ numInferenceSteps: 5, generator: new Generator(1), signal: controller.signal, onStep: (index) => (index === 1 ? controller.abort() : undefined) }),
+      pipeline.generate({
+        numInferenceSteps: 5,
+        generator: new Generator(1),
+        signal: controller.signal,
+        onStep: (index) => (index === 1 ? controller.abort() : undefined),
+      }),
     ).rejects.toThrow(/abort/i);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -123,9 +133,16 @@ describe.each(testBackendNames())('UnconditionalPipeline on %s', (backend) => {
     // Short names of the solvers load the folder's config with their options set over it.
     const karras = await UnconditionalPipeline.fromPretrained(target, { scheduler: 'dpm++2m-karras' });
     expect(karras.scheduler.className).toBe('DPMSolverMultistepScheduler');
-    expect(karras.scheduler.toConfig()).toMatchObject({ algorithm_type: 'dpmsolver++', solver_order: 2, use_karras_sigmas: true, beta_schedule: 'linear' });
+    expect(karras.scheduler.toConfig()).toMatchObject({
+      algorithm_type: 'dpmsolver++',
+      solver_order: 2,
+      use_karras_sigmas: true,
+      beta_schedule: 'linear',
+    });
     karras.dispose();
-    await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'flow-euler' })).rejects.toThrow(/cannot build from a config of 'DDPMScheduler'/);
+    await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'flow-euler' })).rejects.toThrow(
+      /cannot build from a config of 'DDPMScheduler'/,
+    );
     await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'fancy' })).rejects.toThrow(/unknown scheduler 'fancy'/);
     await expect(UnconditionalPipeline.fromPretrained(target, { scheduler: 'LMSDiscreteScheduler' })).rejects.toThrow(
       /needs LMSDiscreteScheduler, which this version of @diffusion-ts\/schedulers does not implement/,
@@ -134,11 +151,18 @@ describe.each(testBackendNames())('UnconditionalPipeline on %s', (backend) => {
     expect(euler.scheduler.className).toBe('EulerDiscreteScheduler');
     euler.dispose();
     // The load limits and the size budget reach every file and the UNet (issue 17).
-    await expect(UnconditionalPipeline.fromPretrained(target, { maxTextBytes: 64 })).rejects.toMatchObject({ name: 'LoadError', fault: 'too-large' });
+    await expect(UnconditionalPipeline.fromPretrained(target, { maxTextBytes: 64 })).rejects.toMatchObject({
+      name: 'LoadError',
+      fault: 'too-large',
+    });
     await expect(UnconditionalPipeline.fromPretrained(target, { budget: { maxParameters: 100 } })).rejects.toThrow(/budget of 100 /);
     await expect(UnconditionalPipeline.fromPretrained(target, { maxWeightsBytes: 1000 })).rejects.toMatchObject({ fault: 'too-large' });
     // Limits the files fit are used for the reads only: they do not become fields of the pipeline.
-    const limited = await UnconditionalPipeline.fromPretrained(target, { timeoutMs: 10_000, maxTextBytes: 2 ** 20, budget: { maxParameters: 1e6 } });
+    const limited = await UnconditionalPipeline.fromPretrained(target, {
+      timeoutMs: 10_000,
+      maxTextBytes: 2 ** 20,
+      budget: { maxParameters: 1e6 },
+    });
     expect(Object.keys(limited).sort()).toEqual(['scheduler', 'unet']);
     limited.dispose();
   });
@@ -147,7 +171,10 @@ describe.each(testBackendNames())('UnconditionalPipeline on %s', (backend) => {
     await expect(UnconditionalPipeline.fromPretrained(join(folder, 'nothing-here'))).rejects.toThrow(/model_index\.json is missing/);
     const broken = join(folder, `broken-${backend}`);
     await mkdir(broken, { recursive: true });
-    await writeFile(join(broken, 'model_index.json'), '{"_class_name": "DDPMPipeline", "unet": ["diffusers", "UNet2DModel"], "scheduler": ["diffusers", "DDPMScheduler"]}');
+    await writeFile(
+      join(broken, 'model_index.json'),
+      '{"_class_name": "DDPMPipeline", "unet": ["diffusers", "UNet2DModel"], "scheduler": ["diffusers", "DDPMScheduler"]}',
+    );
     await expect(UnconditionalPipeline.fromPretrained(broken)).rejects.toThrow(/scheduler_config\.json is missing/);
   });
 });

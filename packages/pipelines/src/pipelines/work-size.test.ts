@@ -57,7 +57,9 @@ describe.each(testBackendNames())('work size on %s', (backend) => {
   it('counts the doubled batch of guidance and checks img2img too', async () => {
     const pipeline = new ConditionedPipeline({ unet: conditioned, scheduler: new DDIMScheduler() });
     const states = tf.zeros([1, 3, 12]) as tf.Tensor3D;
-    const guided = await refusal(() => pipeline.generate({ encoderHiddenStates: states, batchSize: 1e6, guidanceScale: 7, numInferenceSteps: 1 }));
+    const guided = await refusal(() =>
+      pipeline.generate({ encoderHiddenStates: states, batchSize: 1e6, guidanceScale: 7, numInferenceSteps: 1 }),
+    );
     expect(guided.message).toMatch(/batch 2000000 \(1000000 doubled for guidance\)/);
     states.dispose();
     const img2img = new Img2ImgPipeline({ unet, scheduler: new DDIMScheduler() });

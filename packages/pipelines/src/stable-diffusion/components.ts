@@ -14,7 +14,12 @@ import type { PromptTokenizer } from './prompt-tokenizer.js';
 export interface PromptEncoder {
   /** `CLIPTextModel` or `CLIPTextModelWithProjection`. */
   readonly className: string;
-  readonly config: { readonly hiddenSize: number; readonly intermediateSize: number; readonly numAttentionHeads: number; readonly numHiddenLayers: number };
+  readonly config: {
+    readonly hiddenSize: number;
+    readonly intermediateSize: number;
+    readonly numAttentionHeads: number;
+    readonly numHiddenLayers: number;
+  };
   encode(inputIds: tf.Tensor2D, options?: { outputHiddenStates?: boolean }): CLIPTextModelOutput;
   applyFinalLayerNorm(hiddenState: tf.Tensor3D): tf.Tensor3D;
   trainableVariables(): tf.Variable[];
@@ -68,16 +73,23 @@ export function checkComponentShapes(shapes: ComponentShapes, task: PipelineTask
   const inpaintingInput = 2 * latentChannels + 1;
   const inputFits = unetInChannels === latentChannels || (task === 'inpaint' && unetInChannels === inpaintingInput);
   if (!inputFits) {
-    const expected = task === 'inpaint' ? `${latentChannels} (masked-latent blend) or ${inpaintingInput} (inpainting UNet)` : String(latentChannels);
-    throw new RangeError(`${context}: the VAE makes ${latentChannels}-channel latents but the UNet takes in_channels ${unetInChannels} (expected ${expected})`);
+    const expected =
+      task === 'inpaint' ? `${latentChannels} (masked-latent blend) or ${inpaintingInput} (inpainting UNet)` : String(latentChannels);
+    throw new RangeError(
+      `${context}: the VAE makes ${latentChannels}-channel latents but the UNet takes in_channels ${unetInChannels} (expected ${expected})`,
+    );
   }
   if (unetOutChannels !== latentChannels) {
-    throw new RangeError(`${context}: the UNet predicts out_channels ${unetOutChannels} but the VAE's latents have ${latentChannels} channels`);
+    throw new RangeError(
+      `${context}: the UNet predicts out_channels ${unetOutChannels} but the VAE's latents have ${latentChannels} channels`,
+    );
   }
   if (textHiddenSize !== undefined) {
     const wrong = crossAttentionDims.find((dim) => dim !== textHiddenSize);
     if (wrong !== undefined) {
-      throw new RangeError(`${context}: the text encoder's hidden size is ${textHiddenSize} but the UNet's cross_attention_dim is ${wrong}`);
+      throw new RangeError(
+        `${context}: the text encoder's hidden size is ${textHiddenSize} but the UNet's cross_attention_dim is ${wrong}`,
+      );
     }
   }
 }

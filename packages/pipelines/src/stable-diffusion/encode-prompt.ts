@@ -47,7 +47,12 @@ function describe(value: unknown): string {
  * `negativePromptEmbeds`, matching kinds and lengths, equal embedding shapes, a text encoder and
  * tokenizer when text is given.
  */
-export function checkPromptOptions(options: PromptOptions, parts: PromptParts, crossAttentionDims: readonly number[], context: string): PromptBatch {
+export function checkPromptOptions(
+  options: PromptOptions,
+  parts: PromptParts,
+  crossAttentionDims: readonly number[],
+  context: string,
+): PromptBatch {
   const { prompt, negativePrompt, promptEmbeds, negativePromptEmbeds, clipSkip } = options;
   const numImagesPerPrompt = options.numImagesPerPrompt ?? 1;
   if (!Number.isInteger(numImagesPerPrompt) || numImagesPerPrompt < 1) {
@@ -55,8 +60,10 @@ export function checkPromptOptions(options: PromptOptions, parts: PromptParts, c
   }
   if (prompt !== undefined && promptEmbeds !== undefined) throw new TypeError(`${context}: give prompt or promptEmbeds, not both`);
   if (prompt === undefined && promptEmbeds === undefined) throw new TypeError(`${context}: give prompt or promptEmbeds`);
-  if (negativePrompt !== undefined && negativePromptEmbeds !== undefined) throw new TypeError(`${context}: give negativePrompt or negativePromptEmbeds, not both`);
-  if (clipSkip !== undefined && (!Number.isInteger(clipSkip) || clipSkip < 0)) throw new RangeError(`${context}: clipSkip must be a non-negative integer, got ${String(clipSkip)}`);
+  if (negativePrompt !== undefined && negativePromptEmbeds !== undefined)
+    throw new TypeError(`${context}: give negativePrompt or negativePromptEmbeds, not both`);
+  if (clipSkip !== undefined && (!Number.isInteger(clipSkip) || clipSkip < 0))
+    throw new RangeError(`${context}: clipSkip must be a non-negative integer, got ${String(clipSkip)}`);
   let batchSize: number;
   if (prompt !== undefined) {
     const list = typeof prompt === 'string' ? [prompt] : prompt;
@@ -65,10 +72,14 @@ export function checkPromptOptions(options: PromptOptions, parts: PromptParts, c
     }
     batchSize = list.length;
     if (parts.tokenizer === undefined || parts.textEncoder === undefined) {
-      throw new Error(`${context}: this pipeline has no ${parts.tokenizer === undefined ? 'tokenizer' : 'text encoder'}; pass promptEmbeds instead of prompt`);
+      throw new Error(
+        `${context}: this pipeline has no ${parts.tokenizer === undefined ? 'tokenizer' : 'text encoder'}; pass promptEmbeds instead of prompt`,
+      );
     }
     if (negativePrompt !== undefined && typeof negativePrompt !== typeof prompt) {
-      throw new TypeError(`${context}: negativePrompt must be ${typeof prompt === 'string' ? 'a string' : 'a list'} like prompt, got ${describe(negativePrompt)}`);
+      throw new TypeError(
+        `${context}: negativePrompt must be ${typeof prompt === 'string' ? 'a string' : 'a list'} like prompt, got ${describe(negativePrompt)}`,
+      );
     }
     if (clipSkip !== undefined && parts.textEncoder !== undefined) checkClipSkip(parts.textEncoder, clipSkip, context);
   } else {
@@ -86,7 +97,9 @@ export function checkPromptOptions(options: PromptOptions, parts: PromptParts, c
   if (negativePromptEmbeds !== undefined) {
     checkEmbeds(negativePromptEmbeds, 'negativePromptEmbeds', crossAttentionDims, context);
     if (promptEmbeds !== undefined && negativePromptEmbeds.shape.join() !== promptEmbeds.shape.join()) {
-      throw new RangeError(`${context}: promptEmbeds [${promptEmbeds.shape.join(', ')}] and negativePromptEmbeds [${negativePromptEmbeds.shape.join(', ')}] must have the same shape`);
+      throw new RangeError(
+        `${context}: promptEmbeds [${promptEmbeds.shape.join(', ')}] and negativePromptEmbeds [${negativePromptEmbeds.shape.join(', ')}] must have the same shape`,
+      );
     }
     if (negativePromptEmbeds.shape[0] !== batchSize) {
       throw new RangeError(`${context}: negativePromptEmbeds has ${negativePromptEmbeds.shape[0]} rows but there are ${batchSize} prompts`);
@@ -99,7 +112,8 @@ function checkEmbeds(embeds: tf.Tensor3D, name: string, crossAttentionDims: read
   if (!(embeds instanceof tf.Tensor) || embeds.rank !== 3) throw new TypeError(`${context}: ${name} must be a [B, S, D] tensor`);
   if (embeds.shape[0] < 1) throw new RangeError(`${context}: ${name} has no rows`);
   const wrong = crossAttentionDims.find((dim) => dim !== embeds.shape[2]);
-  if (wrong !== undefined) throw new RangeError(`${context}: ${name} have width ${embeds.shape[2]} but the UNet's cross_attention_dim is ${wrong}`);
+  if (wrong !== undefined)
+    throw new RangeError(`${context}: ${name} have width ${embeds.shape[2]} but the UNet's cross_attention_dim is ${wrong}`);
 }
 
 function checkClipSkip(textEncoder: PromptEncoder, clipSkip: number, context: string): void {
@@ -120,7 +134,11 @@ export function repeatRows(embeds: tf.Tensor3D, times: number): tf.Tensor3D {
 
 /** Encodes `texts` with the tokenizer (padded and truncated to `maxLength`) and the text encoder. */
 export function encodeTexts(parts: Required<PromptParts>, texts: string[], clipSkip: number | undefined, maxLength?: number): tf.Tensor3D {
-  const { inputIds, attentionMask } = parts.tokenizer.encodeTensors(texts, { padding: 'max_length', truncation: true, maxLength: maxLength ?? parts.tokenizer.modelMaxLength });
+  const { inputIds, attentionMask } = parts.tokenizer.encodeTensors(texts, {
+    padding: 'max_length',
+    truncation: true,
+    maxLength: maxLength ?? parts.tokenizer.modelMaxLength,
+  });
   try {
     return tf.tidy(() => {
       if (clipSkip === undefined) {
@@ -142,12 +160,22 @@ export function encodeTexts(parts: Required<PromptParts>, texts: string[], clipS
  * repeated `numImagesPerPrompt` times per prompt, preceded with guidance by the negative states
  * (`[negative; positive]`, Diffusers' order).
  */
-export function encodePrompt(parts: PromptParts, options: PromptOptions, batch: PromptBatch, guidance: boolean, context: string): tf.Tensor3D {
+export function encodePrompt(
+  parts: PromptParts,
+  options: PromptOptions,
+  batch: PromptBatch,
+  guidance: boolean,
+  context: string,
+): tf.Tensor3D {
   const { batchSize, numImagesPerPrompt } = batch;
   const positive =
     options.promptEmbeds !== undefined
       ? tf.clone(options.promptEmbeds)
-      : encodeTexts(parts as Required<PromptParts>, typeof options.prompt === 'string' ? [options.prompt] : options.prompt!, options.clipSkip);
+      : encodeTexts(
+          parts as Required<PromptParts>,
+          typeof options.prompt === 'string' ? [options.prompt] : options.prompt!,
+          options.clipSkip,
+        );
   try {
     const repeated = repeatRows(positive, numImagesPerPrompt);
     if (!guidance) return repeated;
@@ -157,10 +185,17 @@ export function encodePrompt(parts: PromptParts, options: PromptOptions, batch: 
     } else {
       if (parts.tokenizer === undefined || parts.textEncoder === undefined) {
         repeated.dispose();
-        throw new Error(`${context}: guidance needs negative prompt states; this pipeline has no text encoder, so pass negativePromptEmbeds`);
+        throw new Error(
+          `${context}: guidance needs negative prompt states; this pipeline has no text encoder, so pass negativePromptEmbeds`,
+        );
       }
       const { negativePrompt } = options;
-      const texts = negativePrompt === undefined ? new Array<string>(batchSize).fill('') : typeof negativePrompt === 'string' ? new Array<string>(batchSize).fill(negativePrompt) : negativePrompt;
+      const texts =
+        negativePrompt === undefined
+          ? new Array<string>(batchSize).fill('')
+          : typeof negativePrompt === 'string'
+            ? new Array<string>(batchSize).fill(negativePrompt)
+            : negativePrompt;
       negative = encodeTexts(parts as Required<PromptParts>, texts, undefined, positive.shape[1]);
     }
     try {

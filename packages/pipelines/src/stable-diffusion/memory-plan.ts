@@ -68,7 +68,12 @@ export function capMemoryLimit(limit: MemoryCapacity, capBytes: number | undefin
  * activations) exceeds the backend, or when `residency: 'resident'` is asked and the whole does,
  * or when one weight tensor exceeds the backend's per-tensor limit (WebGPU buffers, cpu typed arrays).
  */
-export function planMemory(rows: MemoryPlanRow[], limit: MemoryCapacity, residency: Residency | 'auto' = 'auto', what = 'pipeline'): MemoryPlan {
+export function planMemory(
+  rows: MemoryPlanRow[],
+  limit: MemoryCapacity,
+  residency: Residency | 'auto' = 'auto',
+  what = 'pipeline',
+): MemoryPlan {
   const backend = limit.backend;
   // A per-tensor limit below the whole (WebGPU buffers, cpu typed arrays); where it is the whole
   // (the wasm heap), the stage check below says more.
@@ -89,7 +94,13 @@ export function planMemory(rows: MemoryPlanRow[], limit: MemoryCapacity, residen
   const stages = rows.map((row) => ({ row, bytes: row.weightBytes + row.activationBytes }));
   const largestStage = stages.reduce((best, stage) => (stage.bytes > best.bytes ? stage : best), stages[0] ?? { row: undefined, bytes: 0 });
   if (!Number.isFinite(limit.totalBytes)) {
-    return { backend, limitBytes: null, residency: residency === 'sequential' ? 'sequential' : 'resident', rows, peakBytes: weights + largestActivation };
+    return {
+      backend,
+      limitBytes: null,
+      residency: residency === 'sequential' ? 'sequential' : 'resident',
+      rows,
+      peakBytes: weights + largestActivation,
+    };
   }
   const usable = Math.max(0, limit.totalBytes - MEMORY_HEADROOM_BYTES);
   if (largestStage.row !== undefined && largestStage.bytes > usable) {
@@ -179,6 +190,12 @@ export function estimateVaeDecodeBytes(vae: VaeShape, batch: number, height: num
 }
 
 /** Estimated activation bytes of the text encoder on `batch` sequences of `length` tokens. */
-export function estimateTextEncoderBytes(hiddenSize: number, intermediateSize: number, heads: number, batch: number, length: number): number {
+export function estimateTextEncoderBytes(
+  hiddenSize: number,
+  intermediateSize: number,
+  heads: number,
+  batch: number,
+  length: number,
+): number {
   return FLOAT * batch * length * (8 * hiddenSize + 2 * intermediateSize + 3 * heads * length);
 }

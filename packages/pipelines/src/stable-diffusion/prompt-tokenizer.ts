@@ -16,18 +16,33 @@ export interface PromptTokenizer {
   /** The sequence length the text encoder takes (77 for CLIP). */
   readonly modelMaxLength: number;
   /** Token ids [B, L] (int32), padded to `maxLength` and truncated, as Diffusers calls the tokenizer. */
-  encodeTensors(texts: string | string[], options?: { padding?: 'max_length'; truncation?: boolean; maxLength?: number }): {
+  encodeTensors(
+    texts: string | string[],
+    options?: { padding?: 'max_length'; truncation?: boolean; maxLength?: number },
+  ): {
     inputIds: tf.Tensor2D;
     attentionMask: tf.Tensor2D;
   };
 }
 
 /** The files a CLIP tokenizer folder may hold, in the order they are written. */
-export const TOKENIZER_FILE_NAMES = ['vocab.json', 'merges.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'] as const;
+export const TOKENIZER_FILE_NAMES = [
+  'vocab.json',
+  'merges.txt',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+] as const;
 
 /** What the loader needs of `@diffusion-ts/tokenizers`' `CLIPTokenizer` class. */
 export interface ClipTokenizerClass {
-  fromFiles(files: { vocabJson?: string; mergesTxt?: string; tokenizerJson?: string; tokenizerConfigJson?: string; specialTokensMapJson?: string }): PromptTokenizer;
+  fromFiles(files: {
+    vocabJson?: string;
+    mergesTxt?: string;
+    tokenizerJson?: string;
+    tokenizerConfigJson?: string;
+    specialTokensMapJson?: string;
+  }): PromptTokenizer;
 }
 
 interface TokenizersModule {
@@ -41,6 +56,7 @@ async function importTokenizers(): Promise<TokenizersModule> {
     throw new Error(
       `loading a tokenizer needs the optional package ${TOKENIZERS_PACKAGE} (npm install ${TOKENIZERS_PACKAGE}); ` +
         `without it, pass promptEmbeds to generate (${(error as Error).message})`,
+      { cause: error },
     );
   }
 }
@@ -63,7 +79,11 @@ export class ClipTokenizerComponent implements PromptTokenizer, PipelineComponen
    * files present) with `tokenizerClass` (default: `CLIPTokenizer`, imported from
    * `@diffusion-ts/tokenizers` at run time).
    */
-  static async fromPretrained(source: PretrainedSource, className = 'CLIPTokenizer', tokenizerClass?: ClipTokenizerClass): Promise<ClipTokenizerComponent> {
+  static async fromPretrained(
+    source: PretrainedSource,
+    className = 'CLIPTokenizer',
+    tokenizerClass?: ClipTokenizerClass,
+  ): Promise<ClipTokenizerComponent> {
     const files: Record<string, string> = {};
     for (const name of TOKENIZER_FILE_NAMES) if (await source.exists(name)) files[name] = await source.readText(name);
     const CLIPTokenizer = tokenizerClass ?? (await importTokenizers()).CLIPTokenizer;
@@ -77,7 +97,7 @@ export class ClipTokenizerComponent implements PromptTokenizer, PipelineComponen
       });
       return new ClipTokenizerComponent(tokenizer, files, className);
     } catch (error) {
-      throw new Error(`${source.location}: ${(error as Error).message}`);
+      throw new Error(`${source.location}: ${(error as Error).message}`, { cause: error });
     }
   }
 
@@ -85,18 +105,21 @@ export class ClipTokenizerComponent implements PromptTokenizer, PipelineComponen
     return this.tokenizer.modelMaxLength;
   }
 
-  encodeTensors(texts: string | string[], options?: Parameters<PromptTokenizer['encodeTensors']>[1]): ReturnType<PromptTokenizer['encodeTensors']> {
+  encodeTensors(
+    texts: string | string[],
+    options?: Parameters<PromptTokenizer['encodeTensors']>[1],
+  ): ReturnType<PromptTokenizer['encodeTensors']> {
     return this.tokenizer.encodeTensors(texts, options);
   }
 
   /** Writes the tokenizer's files into `folder` (each atomically; Node only). */
   async save(folder: string): Promise<void> {
     const { mkdir } = await import('node:fs/promises');
-    const { join } = await import('node:path');
+    const nodePath = await import('node:path');
     await mkdir(folder, { recursive: true });
     for (const name of TOKENIZER_FILE_NAMES) {
       const text = this.files[name];
-      if (text !== undefined) await writeFileAtomic(join(folder, name), text);
+      if (text !== undefined) await writeFileAtomic(nodePath.join(folder, name), text);
     }
   }
 }

@@ -11,7 +11,14 @@ import { encodeImagePng } from '../images.js';
  * takes it, `2x - 1`. Wrong rank, size, channel count or non-finite values throw before anything
  * runs.
  */
-export function normalizeImage(image: tf.Tensor4D, height: number, width: number, channels: number, context: string, name = 'image'): tf.Tensor4D {
+export function normalizeImage(
+  image: tf.Tensor4D,
+  height: number,
+  width: number,
+  channels: number,
+  context: string,
+  name = 'image',
+): tf.Tensor4D {
   checkImageShape(image, height, width, channels, context, name);
   return tf.tidy(() => {
     const [low, high] = [tf.min(image).dataSync()[0], tf.max(image).dataSync()[0]];
@@ -25,7 +32,10 @@ export function normalizeImage(image: tf.Tensor4D, height: number, width: number
 export function checkImageShape(image: tf.Tensor4D, height: number, width: number, channels: number, context: string, name: string): void {
   if (!(image instanceof tf.Tensor) || image.rank !== 4) throw new TypeError(`${context}: ${name} must be a [B, H, W, C] tensor (NHWC)`);
   const [, h, w, c] = image.shape;
-  if (h !== height || w !== width) throw new RangeError(`${context}: ${name} is ${h}x${w} but the pipeline makes ${height}x${width} images (pass height and width, or resize it)`);
+  if (h !== height || w !== width)
+    throw new RangeError(
+      `${context}: ${name} is ${h}x${w} but the pipeline makes ${height}x${width} images (pass height and width, or resize it)`,
+    );
   if (c !== channels) throw new RangeError(`${context}: ${name} has ${c} channels, expected ${channels}`);
 }
 

@@ -159,7 +159,12 @@ export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<Stab
     if (names.has('unet') && names.has('vae')) {
       const { task } = this as unknown as typeof StableDiffusionPipelineBase;
       const variant = request.variant;
-      memoryPlan = await planStableDiffusionFolder(root, task, { variant, residency, memoryLimit, textEncoder: names.has('text_encoder') }, context);
+      memoryPlan = await planStableDiffusionFolder(
+        root,
+        task,
+        { variant, residency, memoryLimit, textEncoder: names.has('text_encoder') },
+        context,
+      );
     }
     const chosen: Residency = memoryPlan?.residency ?? (residency === 'sequential' ? 'sequential' : 'resident');
     const loaded = await loadPlannedComponents(root, request, planned);
@@ -170,7 +175,10 @@ export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<Stab
    * A pipeline of this class on the components of `other` (shared, not copied: disposing either
    * frees them), as Diffusers' `StableDiffusionImg2ImgPipeline(**pipe.components)`.
    */
-  static fromPipeline<Pipeline>(this: new (components: StableDiffusionComponents) => Pipeline, other: StableDiffusionPipelineBase): Pipeline {
+  static fromPipeline<Pipeline>(
+    this: new (components: StableDiffusionComponents) => Pipeline,
+    other: StableDiffusionPipelineBase,
+  ): Pipeline {
     const { vae, unet, scheduler, textEncoder, tokenizer, residency } = other;
     return new this({ vae, unet, scheduler, textEncoder, tokenizer, residency });
   }
@@ -184,12 +192,15 @@ export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<Stab
    * Checks the options shared by every pipeline before anything runs (sizes multiples of 8 and of
    * the VAE factor, steps, guidance, prompts, memory at this size) and returns the settings.
    */
-  protected async readSettings(options: StableDiffusionGenerateOptions, context: string): Promise<GenerateSettings> {
+  protected readSettings(options: StableDiffusionGenerateOptions, context: string): GenerateSettings {
     const [defaultHeight, defaultWidth] = this.defaultSize();
     const height = options.height ?? defaultHeight;
     const width = options.width ?? defaultWidth;
     const multiple = Math.max(8, this.vaeScaleFactor);
-    for (const [name, value] of [['height', height], ['width', width]] as const) {
+    for (const [name, value] of [
+      ['height', height],
+      ['width', width],
+    ] as const) {
       if (!Number.isInteger(value) || value < 1 || value % 8 !== 0 || value % this.vaeScaleFactor !== 0) {
         throw new RangeError(`${context}: ${name} must be a positive multiple of ${multiple}, got ${String(value)}`);
       }
@@ -199,21 +210,26 @@ export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<Stab
       throw new RangeError(`${context}: numInferenceSteps must be a positive integer, got ${String(numInferenceSteps)}`);
     }
     const trainSteps = this.scheduler.config.numTrainTimesteps;
-    if (numInferenceSteps > trainSteps) throw new RangeError(`${context}: numInferenceSteps ${numInferenceSteps} exceeds the scheduler's ${trainSteps} training timesteps`);
+    if (numInferenceSteps > trainSteps)
+      throw new RangeError(`${context}: numInferenceSteps ${numInferenceSteps} exceeds the scheduler's ${trainSteps} training timesteps`);
     const guidanceScale = options.guidanceScale ?? 7.5;
-    if (!Number.isFinite(guidanceScale)) throw new RangeError(`${context}: guidanceScale must be a finite number, got ${String(guidanceScale)}`);
+    if (!Number.isFinite(guidanceScale))
+      throw new RangeError(`${context}: guidanceScale must be a finite number, got ${String(guidanceScale)}`);
     const guidanceRescale = options.guidanceRescale ?? 0;
-    if (!(guidanceRescale >= 0 && guidanceRescale <= 1)) throw new RangeError(`${context}: guidanceRescale must lie in [0, 1], got ${String(guidanceRescale)}`);
-    if (options.eta !== undefined && !(Number.isFinite(options.eta) && options.eta >= 0)) throw new RangeError(`${context}: eta must be a number >= 0, got ${String(options.eta)}`);
+    if (!(guidanceRescale >= 0 && guidanceRescale <= 1))
+      throw new RangeError(`${context}: guidanceRescale must lie in [0, 1], got ${String(guidanceRescale)}`);
+    if (options.eta !== undefined && !(Number.isFinite(options.eta) && options.eta >= 0))
+      throw new RangeError(`${context}: eta must be a number >= 0, got ${String(options.eta)}`);
     const outputType = options.outputType ?? 'tensor';
-    if (!['tensor', 'png', 'latent'].includes(outputType)) throw new RangeError(`${context}: outputType must be 'tensor', 'png' or 'latent', got ${String(outputType)}`);
+    if (!['tensor', 'png', 'latent'].includes(outputType))
+      throw new RangeError(`${context}: outputType must be 'tensor', 'png' or 'latent', got ${String(outputType)}`);
     const guidance = guidanceScale > 1 && this.unet.config.timeCondProjDim === null;
     const prompts = checkPromptOptions(options, this, this.crossAttentionDims(), context);
     const batch = prompts.batchSize * prompts.numImagesPerPrompt;
     const generator = options.generator ?? new Generator(options.seed ?? Math.floor(Math.random() * 2 ** 52));
     const latentHeight = height / this.vaeScaleFactor;
     const latentWidth = width / this.vaeScaleFactor;
-    const vaeTiling = await this.checkMemory(batch, height, width, guidance, outputType === 'latent', context);
+    const vaeTiling = this.checkMemory(batch, height, width, guidance, outputType === 'latent', context);
     return { height, width, latentHeight, latentWidth, numInferenceSteps, guidanceScale, guidance, prompts, batch, generator, vaeTiling };
   }
 
@@ -235,7 +251,7 @@ export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<Stab
    * tiles (when the untiled decode would not fit but tiles do). Throws a `MemoryPlanError` naming
    * the stage otherwise, before anything runs.
    */
-  private async checkMemory(batch: number, height: number, width: number, guidance: boolean, latentOnly: boolean, context: string): Promise<boolean> {
+  private checkMemory(batch: number, height: number, width: number, guidance: boolean, latentOnly: boolean, context: string): boolean {
     const limit = capMemoryLimit(memoryCapacity(), this.memoryLimit);
     const configs = { unet: this.unet.toConfig(), vae: this.vae.toConfig() };
     const estimates = stageEstimates(configs, batch, height, width, guidance);
@@ -251,7 +267,12 @@ export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<Stab
     } catch (error) {
       // Where the untiled decode is what does not fit, decode in tiles if they fit.
       const decodeIsLargest = estimates.vae >= Math.max(estimates.unet, estimates.text);
-      if (!(error instanceof MemoryPlanError) || latentOnly || !(error.component === 'vae' || (error.component === 'all' && decodeIsLargest))) throw error;
+      if (
+        !(error instanceof MemoryPlanError) ||
+        latentOnly ||
+        !(error.component === 'vae' || (error.component === 'all' && decodeIsLargest))
+      )
+        throw error;
       const tile = this.vae.tileSampleMinSize;
       const tiled = stageEstimates(configs, 1, Math.min(height, tile), Math.min(width, tile), false).vae;
       try {
@@ -292,7 +313,12 @@ export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<Stab
 
   /** Start noise [B, h, w, C] from the generator, or the given `latents` (checked), times `initNoiseSigma`. */
   protected startLatents(latents: tf.Tensor4D | undefined, settings: GenerateSettings): tf.Tensor4D {
-    const shape: [number, number, number, number] = [settings.batch, settings.latentHeight, settings.latentWidth, this.vae.config.latentChannels];
+    const shape: [number, number, number, number] = [
+      settings.batch,
+      settings.latentHeight,
+      settings.latentWidth,
+      this.vae.config.latentChannels,
+    ];
     const sigma = this.scheduler.initNoiseSigma;
     return tf.tidy(() => {
       const noise = latents === undefined ? (randn(shape, settings.generator) as tf.Tensor4D) : latents;
@@ -306,7 +332,9 @@ export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<Stab
     const expected = [settings.batch, settings.latentHeight, settings.latentWidth, this.vae.config.latentChannels];
     if (!(latents instanceof tf.Tensor) || latents.shape.join() !== expected.join()) {
       const got = latents instanceof tf.Tensor ? `[${latents.shape.join(', ')}]` : typeof latents;
-      throw new RangeError(`${context}: ${name} must be [${expected.join(', ')}] (NHWC: ${settings.batch} images of ${settings.height}x${settings.width}), got ${got}`);
+      throw new RangeError(
+        `${context}: ${name} must be [${expected.join(', ')}] (NHWC: ${settings.batch} images of ${settings.height}x${settings.width}), got ${got}`,
+      );
     }
   }
 
@@ -325,7 +353,12 @@ export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<Stab
    * The denoising loop of `generate` (see `runDenoisingLoop`: `step` runs in `tf.tidy` for each
    * timestep, with progress and abort), after which the scheduler's step history is freed.
    */
-  protected async denoise(start: tf.Tensor4D, timesteps: readonly number[], options: Pick<StableDiffusionGenerateOptions, 'onStep' | 'signal'>, step: DenoiseStep): Promise<tf.Tensor4D> {
+  protected async denoise(
+    start: tf.Tensor4D,
+    timesteps: readonly number[],
+    options: Pick<StableDiffusionGenerateOptions, 'onStep' | 'signal'>,
+    step: DenoiseStep,
+  ): Promise<tf.Tensor4D> {
     try {
       return await runDenoisingLoop(start, timesteps, this.loopControl(options), step);
     } finally {
@@ -337,7 +370,9 @@ export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<Stab
    * The loop's progress and abort control: `onStep` after each step, preceded by a turn of the event
    * loop (so that timers, I/O and the UI run between long steps, and an abort can arrive).
    */
-  private loopControl(options: Pick<StableDiffusionGenerateOptions, 'onStep' | 'signal'>): Pick<StableDiffusionGenerateOptions, 'onStep' | 'signal'> {
+  private loopControl(
+    options: Pick<StableDiffusionGenerateOptions, 'onStep' | 'signal'>,
+  ): Pick<StableDiffusionGenerateOptions, 'onStep' | 'signal'> {
     const { onStep, signal } = options;
     return {
       signal,
@@ -349,7 +384,11 @@ export abstract class StableDiffusionPipelineBase extends DiffusionPipeline<Stab
   }
 
   /** Final latents to the requested output (they are disposed here unless returned). */
-  protected async finish(latents: tf.Tensor4D, outputType: StableDiffusionOutputType, settings: GenerateSettings): Promise<StableDiffusionOutput> {
+  protected async finish(
+    latents: tf.Tensor4D,
+    outputType: StableDiffusionOutputType,
+    settings: GenerateSettings,
+  ): Promise<StableDiffusionOutput> {
     if (outputType === 'latent') return { latents };
     let images: tf.Tensor4D;
     try {

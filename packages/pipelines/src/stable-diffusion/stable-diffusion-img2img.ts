@@ -33,9 +33,13 @@ export class StableDiffusionImg2ImgPipeline extends StableDiffusionPipelineBase 
     if (!(image instanceof tf.Tensor) || image.rank !== 4) throw new TypeError(`${context}: image must be a [B, H, W, 3] tensor in [0, 1]`);
     const strength = options.strength ?? 0.8;
     checkStrength(strength, context);
-    const settings = await this.readSettings({ ...options, height: options.height ?? image.shape[1], width: options.width ?? image.shape[2] }, context);
+    const settings = this.readSettings(
+      { ...options, height: options.height ?? image.shape[1], width: options.width ?? image.shape[2] },
+      context,
+    );
     const { guidance, guidanceScale, generator, batch } = settings;
-    if (batch % image.shape[0] !== 0) throw new RangeError(`${context}: ${image.shape[0]} images cannot be repeated to ${batch} (prompts x numImagesPerPrompt)`);
+    if (batch % image.shape[0] !== 0)
+      throw new RangeError(`${context}: ${image.shape[0]} images cannot be repeated to ${batch} (prompts x numImagesPerPrompt)`);
     const pixels = normalizeImage(image, settings.height, settings.width, this.vae.config.inChannels, context);
     try {
       this.scheduler.setTimesteps(settings.numInferenceSteps);

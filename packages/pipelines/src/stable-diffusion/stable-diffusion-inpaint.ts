@@ -41,14 +41,22 @@ export class StableDiffusionInpaintPipeline extends StableDiffusionPipelineBase 
     const context = 'StableDiffusionInpaintPipeline.generate';
     const { image, maskImage } = options;
     if (!(image instanceof tf.Tensor) || image.rank !== 4) throw new TypeError(`${context}: image must be a [B, H, W, 3] tensor in [0, 1]`);
-    if (!(maskImage instanceof tf.Tensor) || maskImage.rank !== 4) throw new TypeError(`${context}: maskImage must be a [B, H, W, 1] tensor in [0, 1]`);
+    if (!(maskImage instanceof tf.Tensor) || maskImage.rank !== 4)
+      throw new TypeError(`${context}: maskImage must be a [B, H, W, 1] tensor in [0, 1]`);
     const strength = options.strength ?? 1;
     checkStrength(strength, context);
-    const settings = await this.readSettings({ ...options, height: options.height ?? image.shape[1], width: options.width ?? image.shape[2] }, context);
+    const settings = this.readSettings(
+      { ...options, height: options.height ?? image.shape[1], width: options.width ?? image.shape[2] },
+      context,
+    );
     const { guidance, guidanceScale, generator, batch } = settings;
     this.checkLatents(options.latents, settings, context);
-    for (const [name, tensor] of [['image', image], ['maskImage', maskImage]] as const) {
-      if (batch % tensor.shape[0] !== 0) throw new RangeError(`${context}: ${tensor.shape[0]} ${name}s cannot be repeated to ${batch} (prompts x numImagesPerPrompt)`);
+    for (const [name, tensor] of [
+      ['image', image],
+      ['maskImage', maskImage],
+    ] as const) {
+      if (batch % tensor.shape[0] !== 0)
+        throw new RangeError(`${context}: ${tensor.shape[0]} ${name}s cannot be repeated to ${batch} (prompts x numImagesPerPrompt)`);
     }
     const blend = !this.inpaintingUNet;
     const held: tf.Tensor[] = [];
@@ -70,9 +78,15 @@ export class StableDiffusionInpaintPipeline extends StableDiffusionPipelineBase 
       // Diffusers' draw order: the image's posterior sample, the start noise, the masked image's sample.
       const encodeImage = blend || (options.latents === undefined && !fromNoise);
       const imageLatents = encodeImage ? hold(repeat(await this.encodeImages(pixels, generator))) : undefined;
-      const noise = hold(options.latents === undefined ? (randn([batch, settings.latentHeight, settings.latentWidth, this.vae.config.latentChannels], generator) as tf.Tensor4D) : tf.clone(options.latents));
+      const noise = hold(
+        options.latents === undefined
+          ? (randn([batch, settings.latentHeight, settings.latentWidth, this.vae.config.latentChannels], generator) as tf.Tensor4D)
+          : tf.clone(options.latents),
+      );
       const start = tf.tidy(() =>
-        options.latents === undefined && !fromNoise ? (this.scheduler.addNoise(imageLatents!, noise, timesteps[0]) as tf.Tensor4D) : (tf.mul(noise, this.scheduler.initNoiseSigma) as tf.Tensor4D),
+        options.latents === undefined && !fromNoise
+          ? (this.scheduler.addNoise(imageLatents!, noise, timesteps[0]) as tf.Tensor4D)
+          : (tf.mul(noise, this.scheduler.initNoiseSigma) as tf.Tensor4D),
       );
       const maskedPixels = hold(tf.tidy(() => tf.mul(pixels, tf.cast(tf.less(mask, 0.5), 'float32')) as tf.Tensor4D));
       const maskedLatents = hold(repeat(await this.encodeImages(maskedPixels, generator)));
@@ -89,7 +103,8 @@ export class StableDiffusionInpaintPipeline extends StableDiffusionPipelineBase 
         index += 1;
         if (!blend) return next;
         // Outside the mask: the image's latents, noised to the next timestep (un-noised after the last).
-        const known = index < timesteps.length ? (this.scheduler.addNoise(imageLatents!, noise, timesteps[index]) as tf.Tensor4D) : imageLatents!;
+        const known =
+          index < timesteps.length ? (this.scheduler.addNoise(imageLatents!, noise, timesteps[index]) as tf.Tensor4D) : imageLatents!;
         return tf.add(tf.mul(tf.sub(1, latentMask), known), tf.mul(latentMask, next));
       });
       return await this.finish(latents, options.outputType ?? 'tensor', settings);

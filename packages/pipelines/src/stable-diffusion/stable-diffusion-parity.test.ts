@@ -24,8 +24,14 @@ const TOLERANCE = 1e-3;
 const quiet = { onWarning: () => undefined };
 
 const io = readJson<SdSmallIo>(SD_SMALL_FOLDER, 'io.json');
-const cases = readJson<{ cases: (PipelineCase & { name: string; inputs: Record<string, unknown> })[] }>(SD_SMALL_FOLDER, 'pipeline_cases.json').cases;
-const inpaintCase = readJson<{ cases: (PipelineCase & { name: string; inputs: Record<string, unknown> })[] }>(SD_SMALL_INPAINT_FOLDER, 'io.json').cases[0];
+const cases = readJson<{ cases: (PipelineCase & { name: string; inputs: Record<string, unknown> })[] }>(
+  SD_SMALL_FOLDER,
+  'pipeline_cases.json',
+).cases;
+const inpaintCase = readJson<{ cases: (PipelineCase & { name: string; inputs: Record<string, unknown> })[] }>(
+  SD_SMALL_INPAINT_FOLDER,
+  'io.json',
+).cases[0];
 const caseNamed = (name: string) => cases.find((c) => c.name === name)!;
 
 /** As Diffusers' `pipe.scheduler = X.from_config(pipe.scheduler.config)` (assigned after construction). */
@@ -36,9 +42,17 @@ function swapScheduler(pipeline: StableDiffusionPipelineBase, className: string)
 }
 
 /** Compares final latents, raw-decoded-and-postprocessed images and timesteps with a reference case. */
-function errorsOf(latents: tf.Tensor4D, images: tf.Tensor4D, timesteps: readonly number[], reference: PipelineCase): Record<string, number> {
+function errorsOf(
+  latents: tf.Tensor4D,
+  images: tf.Tensor4D,
+  timesteps: readonly number[],
+  reference: PipelineCase,
+): Record<string, number> {
   expect(timesteps).toEqual(reference.timesteps.data);
-  return { final_latents: maxRelativeError(latents, reference.final_latents), image_postprocessed: maxRelativeError(images, reference.image_postprocessed) };
+  return {
+    final_latents: maxRelativeError(latents, reference.final_latents),
+    image_postprocessed: maxRelativeError(images, reference.image_postprocessed),
+  };
 }
 
 describe.each(testBackendNames())('Stable Diffusion pipelines against Diffusers on %s', (backend) => {
@@ -71,7 +85,14 @@ describe.each(testBackendNames())('Stable Diffusion pipelines against Diffusers 
     swapScheduler(text, schedulerName);
     const start = nhwc(io.start_latents);
     const [latents, images] = await latentsAndImages((outputType) =>
-      text.generate({ prompt: io.prompt, negativePrompt: io.negative_prompt, guidanceScale: io.guidance_scale, numInferenceSteps: io.num_inference_steps, latents: start, outputType }),
+      text.generate({
+        prompt: io.prompt,
+        negativePrompt: io.negative_prompt,
+        guidanceScale: io.guidance_scale,
+        numInferenceSteps: io.num_inference_steps,
+        latents: start,
+        outputType,
+      }),
     );
     const errors = errorsOf(latents, images, text.scheduler.timesteps, reference);
     report[schedulerName] = errors;
@@ -81,7 +102,16 @@ describe.each(testBackendNames())('Stable Diffusion pipelines against Diffusers 
 
   it('text-to-image with DPM++ 2M, prompt lists, 2 images per prompt, guidance rescale and clip skip', async () => {
     const reference = caseNamed('text_to_image_dpmpp_2m');
-    const inputs = reference.inputs as { prompt: string[]; negative_prompt: string[]; num_images_per_prompt: number; guidance_scale: number; guidance_rescale: number; clip_skip: number; num_inference_steps: number; latents: FixtureArray };
+    const inputs = reference.inputs as {
+      prompt: string[];
+      negative_prompt: string[];
+      num_images_per_prompt: number;
+      guidance_scale: number;
+      guidance_rescale: number;
+      clip_skip: number;
+      num_inference_steps: number;
+      latents: FixtureArray;
+    };
     swapScheduler(text, 'DPMSolverMultistepScheduler');
     const start = nhwc(inputs.latents);
     const [latents, images] = await latentsAndImages((outputType) =>
@@ -105,7 +135,14 @@ describe.each(testBackendNames())('Stable Diffusion pipelines against Diffusers 
 
   it('img2img (DDIM, strength 0.6, the VAE posterior sampled with the replayed draws)', async () => {
     const reference = caseNamed('img2img_ddim');
-    const inputs = reference.inputs as { prompt: string; negative_prompt: string; guidance_scale: number; num_inference_steps: number; strength: number; image: FixtureArray };
+    const inputs = reference.inputs as {
+      prompt: string;
+      negative_prompt: string;
+      guidance_scale: number;
+      num_inference_steps: number;
+      strength: number;
+      image: FixtureArray;
+    };
     const pipeline = StableDiffusionImg2ImgPipeline.fromPipeline(text);
     swapScheduler(pipeline, 'DDIMScheduler');
     const image = nhwc(inputs.image);
@@ -133,7 +170,15 @@ describe.each(testBackendNames())('Stable Diffusion pipelines against Diffusers 
 
   it('inpainting with a 4-channel UNet (masked-latent blend, DDIM, strength 0.75)', async () => {
     const reference = caseNamed('inpaint_blend_ddim');
-    const inputs = reference.inputs as { prompt: string; negative_prompt: string; guidance_scale: number; num_inference_steps: number; strength: number; image: FixtureArray; mask_image: FixtureArray };
+    const inputs = reference.inputs as {
+      prompt: string;
+      negative_prompt: string;
+      guidance_scale: number;
+      num_inference_steps: number;
+      strength: number;
+      image: FixtureArray;
+      mask_image: FixtureArray;
+    };
     const pipeline = StableDiffusionInpaintPipeline.fromPipeline(text);
     expect(pipeline.inpaintingUNet).toBe(false);
     swapScheduler(pipeline, 'DDIMScheduler');
@@ -163,7 +208,16 @@ describe.each(testBackendNames())('Stable Diffusion pipelines against Diffusers 
 
   it('inpainting with the 9-channel inpainting UNet (sd_small_inpaint, PNDM, given latents)', async () => {
     const reference = inpaintCase;
-    const inputs = reference.inputs as { prompt: string; negative_prompt: string; guidance_scale: number; num_inference_steps: number; strength: number; image: FixtureArray; mask_image: FixtureArray; latents: FixtureArray };
+    const inputs = reference.inputs as {
+      prompt: string;
+      negative_prompt: string;
+      guidance_scale: number;
+      num_inference_steps: number;
+      strength: number;
+      image: FixtureArray;
+      mask_image: FixtureArray;
+      latents: FixtureArray;
+    };
     const pipeline = await StableDiffusionInpaintPipeline.fromPretrained(SD_SMALL_INPAINT_FOLDER, quiet);
     expect(pipeline.inpaintingUNet).toBe(true);
     swapScheduler(pipeline, 'PNDMScheduler');

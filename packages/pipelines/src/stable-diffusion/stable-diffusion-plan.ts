@@ -31,13 +31,23 @@ interface ComponentFacts {
   row: MemoryPlanRow;
 }
 
-async function readComponentFacts(root: PretrainedSource, name: string, weightsName: string, variant: string | undefined, context: string): Promise<ComponentFacts> {
+async function readComponentFacts(
+  root: PretrainedSource,
+  name: string,
+  weightsName: string,
+  variant: string | undefined,
+  context: string,
+): Promise<ComponentFacts> {
   const folder = root.subfolder(name);
-  if (!(await folder.exists('config.json'))) throw new Error(`${context}: the '${name}' component has no ${name}/config.json in ${root.location}`);
+  if (!(await folder.exists('config.json')))
+    throw new Error(`${context}: the '${name}' component has no ${name}/config.json in ${root.location}`);
   const config = await folder.readJson('config.json');
   const found = await findWeightFiles(folder, weightsName, { variant, onWarning: () => undefined });
   const footprint = await weightFootprint(folder, found);
-  return { config, row: { component: name, weightBytes: footprint.loadedBytes, largestTensorBytes: footprint.largestTensorBytes, activationBytes: 0 } };
+  return {
+    config,
+    row: { component: name, weightBytes: footprint.loadedBytes, largestTensorBytes: footprint.largestTensorBytes, activationBytes: 0 },
+  };
 }
 
 function numberOf(config: ConfigJson, key: string, fallback: number): number {
@@ -47,7 +57,9 @@ function numberOf(config: ConfigJson, key: string, fallback: number): number {
 
 function perBlock(config: ConfigJson, key: string, fallback: number | readonly number[]): number | readonly number[] {
   const value = config[key];
-  return typeof value === 'number' || (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'number')) ? (value as number | number[]) : fallback;
+  return typeof value === 'number' || (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'number'))
+    ? value
+    : fallback;
 }
 
 /** The activation estimates of a pipeline's three stages (bytes). */
@@ -58,13 +70,24 @@ export interface StageEstimates {
 }
 
 /** The stages' activation estimates for `batch` images of `height` x `width` (the UNet's batch doubled with guidance), from the configs. */
-export function stageEstimates(configs: { unet: ConfigJson; vae: ConfigJson; text?: ConfigJson }, batch: number, height: number, width: number, guidance: boolean): StageEstimates {
+export function stageEstimates(
+  configs: { unet: ConfigJson; vae: ConfigJson; text?: ConfigJson },
+  batch: number,
+  height: number,
+  width: number,
+  guidance: boolean,
+): StageEstimates {
   const budget = attentionScoreBudget();
   const vaeChannels = perBlock(configs.vae, 'block_out_channels', AUTOENCODER_KL_DEFAULTS.blockOutChannels) as number[];
   const factor = 2 ** (vaeChannels.length - 1);
   const unetChannels = perBlock(configs.unet, 'block_out_channels', UNET_2D_CONDITION_DEFAULTS.blockOutChannels) as number[];
-  const heads = configs.unet.num_attention_heads != null ? perBlock(configs.unet, 'num_attention_heads', 8) : perBlock(configs.unet, 'attention_head_dim', UNET_2D_CONDITION_DEFAULTS.attentionHeadDim);
-  const downTypes = Array.isArray(configs.unet.down_block_types) ? (configs.unet.down_block_types as string[]) : UNET_2D_CONDITION_DEFAULTS.downBlockTypes;
+  const heads =
+    configs.unet.num_attention_heads != null
+      ? perBlock(configs.unet, 'num_attention_heads', 8)
+      : perBlock(configs.unet, 'attention_head_dim', UNET_2D_CONDITION_DEFAULTS.attentionHeadDim);
+  const downTypes = Array.isArray(configs.unet.down_block_types)
+    ? (configs.unet.down_block_types as string[])
+    : UNET_2D_CONDITION_DEFAULTS.downBlockTypes;
   const unet = estimateUNetActivationBytes(
     {
       blockOutChannels: unetChannels,
@@ -77,7 +100,13 @@ export function stageEstimates(configs: { unet: ConfigJson; vae: ConfigJson; tex
     Math.ceil(width / factor),
     budget,
   );
-  const vae = estimateVaeDecodeBytes({ blockOutChannels: vaeChannels, latentChannels: numberOf(configs.vae, 'latent_channels', 4) }, 1, height, width, budget);
+  const vae = estimateVaeDecodeBytes(
+    { blockOutChannels: vaeChannels, latentChannels: numberOf(configs.vae, 'latent_channels', 4) },
+    1,
+    height,
+    width,
+    budget,
+  );
   const text = configs.text
     ? estimateTextEncoderBytes(
         numberOf(configs.text, 'hidden_size', CLIP_TEXT_DEFAULTS.hiddenSize),
@@ -105,10 +134,17 @@ export interface FolderPlanOptions {
  * together for `task`, and returns the memory plan at the UNet's default size on the current
  * backend (a `MemoryPlanError` naming the component, its size and the backend when it cannot fit).
  */
-export async function planStableDiffusionFolder(root: PretrainedSource, task: PipelineTask, options: FolderPlanOptions, context: string): Promise<MemoryPlan> {
+export async function planStableDiffusionFolder(
+  root: PretrainedSource,
+  task: PipelineTask,
+  options: FolderPlanOptions,
+  context: string,
+): Promise<MemoryPlan> {
   const unet = await readComponentFacts(root, 'unet', WEIGHTS_NAME, options.variant, context);
   const vae = await readComponentFacts(root, 'vae', WEIGHTS_NAME, options.variant, context);
-  const text = options.textEncoder ? await readComponentFacts(root, 'text_encoder', TRANSFORMERS_WEIGHTS_NAME, options.variant, context) : undefined;
+  const text = options.textEncoder
+    ? await readComponentFacts(root, 'text_encoder', TRANSFORMERS_WEIGHTS_NAME, options.variant, context)
+    : undefined;
   checkComponentShapes(
     {
       latentChannels: numberOf(vae.config, 'latent_channels', AUTOENCODER_KL_DEFAULTS.latentChannels),
@@ -124,7 +160,13 @@ export async function planStableDiffusionFolder(root: PretrainedSource, task: Pi
   const sampleSize = perBlock(unet.config, 'sample_size', 64);
   const [latentHeight, latentWidth] = typeof sampleSize === 'number' ? [sampleSize, sampleSize] : [sampleSize[0], sampleSize[1]];
   const factor = 2 ** (vaeChannels.length - 1);
-  const estimates = stageEstimates({ unet: unet.config, vae: vae.config, text: text?.config }, 1, latentHeight * factor, latentWidth * factor, true);
+  const estimates = stageEstimates(
+    { unet: unet.config, vae: vae.config, text: text?.config },
+    1,
+    latentHeight * factor,
+    latentWidth * factor,
+    true,
+  );
   unet.row.activationBytes = estimates.unet;
   vae.row.activationBytes = estimates.vae;
   if (text) text.row.activationBytes = estimates.text;

@@ -67,18 +67,36 @@ describe.each(testBackendNames())('StableDiffusionPipeline on %s', (backend) => 
     const embeds = tf.zeros([2, 77, 32]) as tf.Tensor3D;
     const narrow = tf.zeros([2, 77, 16]) as tf.Tensor3D;
     const before = tf.memory().numTensors;
-    await expect(pipeline.generate({ ...base, prompt: ['a', 'b'], negativePrompt: ['c'] })).rejects.toThrow(/negativePrompt has 1 entries but there are 2 prompts/);
-    await expect(pipeline.generate({ ...base, prompt: ['a', 'b'], negativePrompt: 'c' })).rejects.toThrow(/negativePrompt must be a list like prompt/);
-    await expect(pipeline.generate({ ...base, prompt: ['a', 'b'], negativePrompt: ['c', 'd'], latents })).rejects.toThrow(/latents must be \[2, 8, 8, 4\]/);
+    await expect(pipeline.generate({ ...base, prompt: ['a', 'b'], negativePrompt: ['c'] })).rejects.toThrow(
+      /negativePrompt has 1 entries but there are 2 prompts/,
+    );
+    await expect(pipeline.generate({ ...base, prompt: ['a', 'b'], negativePrompt: 'c' })).rejects.toThrow(
+      /negativePrompt must be a list like prompt/,
+    );
+    await expect(pipeline.generate({ ...base, prompt: ['a', 'b'], negativePrompt: ['c', 'd'], latents })).rejects.toThrow(
+      /latents must be \[2, 8, 8, 4\]/,
+    );
     await expect(pipeline.generate({ ...base, height: 20 })).rejects.toThrow(/height must be a positive multiple of 8, got 20/);
     await expect(pipeline.generate({ ...base, width: 12 })).rejects.toThrow(/width must be a positive multiple of 8/);
-    await expect(pipeline.generate({ ...base, prompt: undefined, negativePrompt: undefined, promptEmbeds: embeds, negativePromptEmbeds: latents as unknown as tf.Tensor3D })).rejects.toThrow(/must be a \[B, S, D\] tensor/);
-    await expect(pipeline.generate({ ...base, prompt: undefined, negativePrompt: undefined, promptEmbeds: narrow })).rejects.toThrow(/width 16 but the UNet's cross_attention_dim is 32/);
+    await expect(
+      pipeline.generate({
+        ...base,
+        prompt: undefined,
+        negativePrompt: undefined,
+        promptEmbeds: embeds,
+        negativePromptEmbeds: latents as unknown as tf.Tensor3D,
+      }),
+    ).rejects.toThrow(/must be a \[B, S, D\] tensor/);
+    await expect(pipeline.generate({ ...base, prompt: undefined, negativePrompt: undefined, promptEmbeds: narrow })).rejects.toThrow(
+      /width 16 but the UNet's cross_attention_dim is 32/,
+    );
     await expect(pipeline.generate({ ...base, prompt: 'x', promptEmbeds: embeds })).rejects.toThrow(/prompt or promptEmbeds, not both/);
     await expect(pipeline.generate({ ...base, numImagesPerPrompt: 0 })).rejects.toThrow(/numImagesPerPrompt must be a positive integer/);
     await expect(pipeline.generate({ ...base, clipSkip: 2 })).rejects.toThrow(/clipSkip 2 skips every one of the text encoder's 2 layers/);
     await expect(pipeline.generate({ ...base, guidanceRescale: 2 })).rejects.toThrow(/guidanceRescale must lie in \[0, 1\]/);
-    await expect(pipeline.generate({ ...base, numInferenceSteps: 1001 })).rejects.toThrow(/exceeds the scheduler's 1000 training timesteps/);
+    await expect(pipeline.generate({ ...base, numInferenceSteps: 1001 })).rejects.toThrow(
+      /exceeds the scheduler's 1000 training timesteps/,
+    );
     expect(predict).not.toHaveBeenCalled();
     expect(tf.memory().numTensors).toBe(before);
     predict.mockRestore();
@@ -86,8 +104,14 @@ describe.each(testBackendNames())('StableDiffusionPipeline on %s', (backend) => 
   });
 
   it('loads the tokenizer with a given CLIPTokenizer class (as browser bundles do)', async () => {
-    const loaded = await StableDiffusionPipeline.fromPretrained(SD_SMALL_FOLDER, { ...quiet, loaders: clipTokenizerLoaders(CLIPTokenizer) });
-    const [a, b] = [(await pipeline.generate({ ...base, numInferenceSteps: 1, outputType: 'latent' })).latents!, (await loaded.generate({ ...base, numInferenceSteps: 1, outputType: 'latent' })).latents!];
+    const loaded = await StableDiffusionPipeline.fromPretrained(SD_SMALL_FOLDER, {
+      ...quiet,
+      loaders: clipTokenizerLoaders(CLIPTokenizer),
+    });
+    const [a, b] = [
+      (await pipeline.generate({ ...base, numInferenceSteps: 1, outputType: 'latent' })).latents!,
+      (await loaded.generate({ ...base, numInferenceSteps: 1, outputType: 'latent' })).latents!,
+    ];
     expect(tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0])).toBe(0);
     tf.dispose([a, b]);
     loaded.dispose();
@@ -105,7 +129,16 @@ describe.each(testBackendNames())('StableDiffusionPipeline on %s', (backend) => 
     };
     const [promptEmbeds, negativePromptEmbeds] = [embed(base.prompt), embed(base.negativePrompt)];
     const fromText = (await pipeline.generate({ ...base, outputType: 'latent' })).latents!;
-    const fromEmbeds = (await textless.generate({ ...base, prompt: undefined, negativePrompt: undefined, promptEmbeds, negativePromptEmbeds, outputType: 'latent' })).latents!;
+    const fromEmbeds = (
+      await textless.generate({
+        ...base,
+        prompt: undefined,
+        negativePrompt: undefined,
+        promptEmbeds,
+        negativePromptEmbeds,
+        outputType: 'latent',
+      })
+    ).latents!;
     expect(tf.tidy(() => tf.max(tf.abs(tf.sub(fromText, fromEmbeds))).dataSync()[0])).toBe(0);
     tf.dispose([promptEmbeds, negativePromptEmbeds, fromText, fromEmbeds]);
   });
@@ -150,7 +183,9 @@ describe.each(testBackendNames())('StableDiffusionPipeline on %s', (backend) => 
   it('refuses components that do not fit together, and inpainting UNets outside inpainting', async () => {
     const { vae, textEncoder, tokenizer, scheduler } = pipeline;
     const nineChannels = await UNet2DConditionModel.fromPretrained(SD_SMALL_INPAINT_FOLDER, { subfolder: 'unet' });
-    expect(() => new StableDiffusionPipeline({ vae, unet: nineChannels, textEncoder, tokenizer, scheduler })).toThrow(/latents but the UNet takes in_channels 9 \(expected 4\)/);
+    expect(() => new StableDiffusionPipeline({ vae, unet: nineChannels, textEncoder, tokenizer, scheduler })).toThrow(
+      /latents but the UNet takes in_channels 9 \(expected 4\)/,
+    );
     const inpaint = new StableDiffusionInpaintPipeline({ vae, unet: nineChannels, textEncoder, tokenizer, scheduler });
     expect(inpaint.inpaintingUNet).toBe(true);
     nineChannels.dispose();
@@ -162,18 +197,34 @@ describe.each(testBackendNames())('StableDiffusionPipeline on %s', (backend) => 
     const channels = await editedCopy('vae/config.json', (json) => (json.latent_channels = 8));
     const hidden = await editedCopy('text_encoder/config.json', (json) => (json.hidden_size = 64));
     folders.push(unknown, missing, channels, hidden);
-    await expect(StableDiffusionPipeline.fromPretrained(unknown, quiet)).rejects.toThrow(/component 'unet' is a UNet3DConditionModel, expected UNet2DConditionModel/);
+    await expect(StableDiffusionPipeline.fromPretrained(unknown, quiet)).rejects.toThrow(
+      /component 'unet' is a UNet3DConditionModel, expected UNet2DConditionModel/,
+    );
     await expect(StableDiffusionPipeline.fromPretrained(missing, quiet)).rejects.toThrow(/does not list a 'vae' component/);
-    await expect(StableDiffusionPipeline.fromPretrained(channels, quiet)).rejects.toThrow(/the VAE makes 8-channel latents but the UNet takes in_channels 4/);
-    await expect(StableDiffusionPipeline.fromPretrained(hidden, quiet)).rejects.toThrow(/the text encoder's hidden size is 64 but the UNet's cross_attention_dim is 32/);
+    await expect(StableDiffusionPipeline.fromPretrained(channels, quiet)).rejects.toThrow(
+      /the VAE makes 8-channel latents but the UNet takes in_channels 4/,
+    );
+    await expect(StableDiffusionPipeline.fromPretrained(hidden, quiet)).rejects.toThrow(
+      /the text encoder's hidden size is 64 but the UNet's cross_attention_dim is 32/,
+    );
   });
 
-  it('takes the load limits and the models\' size budget like every pipeline, before any weights are read', async () => {
-    await expect(StableDiffusionPipeline.fromPretrained(SD_SMALL_FOLDER, { ...quiet, budget: { maxParameters: 100 } })).rejects.toThrow(/budget of 100 /);
-    await expect(StableDiffusionPipeline.fromPretrained(SD_SMALL_FOLDER, { ...quiet, maxWeightsBytes: 1000 })).rejects.toMatchObject({ name: 'LoadError', fault: 'too-large' });
-    await expect(StableDiffusionPipeline.fromPretrained(SD_SMALL_FOLDER, { ...quiet, maxTextBytes: 16 })).rejects.toMatchObject({ name: 'LoadError', fault: 'too-large' });
+  it("takes the load limits and the models' size budget like every pipeline, before any weights are read", async () => {
+    await expect(StableDiffusionPipeline.fromPretrained(SD_SMALL_FOLDER, { ...quiet, budget: { maxParameters: 100 } })).rejects.toThrow(
+      /budget of 100 /,
+    );
+    await expect(StableDiffusionPipeline.fromPretrained(SD_SMALL_FOLDER, { ...quiet, maxWeightsBytes: 1000 })).rejects.toMatchObject({
+      name: 'LoadError',
+      fault: 'too-large',
+    });
+    await expect(StableDiffusionPipeline.fromPretrained(SD_SMALL_FOLDER, { ...quiet, maxTextBytes: 16 })).rejects.toMatchObject({
+      name: 'LoadError',
+      fault: 'too-large',
+    });
     const reason = new Error('stop');
-    await expect(StableDiffusionPipeline.fromPretrained(SD_SMALL_FOLDER, { ...quiet, signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    await expect(StableDiffusionPipeline.fromPretrained(SD_SMALL_FOLDER, { ...quiet, signal: AbortSignal.abort(reason) })).rejects.toBe(
+      reason,
+    );
   });
 
   it('refuses, from the safetensors headers alone, a UNet that cannot fit the backend', async () => {
@@ -189,7 +240,9 @@ describe.each(testBackendNames())('StableDiffusionPipeline on %s', (backend) => 
     const failure = StableDiffusionPipeline.fromPretrained(folder, quiet);
     if (backend === 'wasm') {
       await expect(failure).rejects.toThrow(MemoryPlanError);
-      await expect(StableDiffusionPipeline.fromPretrained(folder, quiet)).rejects.toThrow(/the unet needs 5\.96 GiB of float32 weights .* more than the wasm backend can hold \(3\.94 GiB usable of 4\.00 GiB/);
+      await expect(StableDiffusionPipeline.fromPretrained(folder, quiet)).rejects.toThrow(
+        /the unet needs 5\.96 GiB of float32 weights .* more than the wasm backend can hold \(3\.94 GiB usable of 4\.00 GiB/,
+      );
     } else {
       // The cpu backend can hold it (the machine's memory); loading then fails on the truncated file.
       await expect(failure).rejects.toThrow(/declares \d+ bytes but the file has/);
@@ -210,10 +263,15 @@ describe.each(testBackendNames())('StableDiffusionPipeline on %s', (backend) => 
       vae: ['diffusers', 'AutoencoderKL'],
     });
     for (const file of ['vocab.json', 'merges.txt', 'tokenizer_config.json']) {
-      expect(await readFile(join(folder, 'tokenizer', file), 'utf8')).toBe(await readFile(join(SD_SMALL_FOLDER, 'tokenizer', file), 'utf8'));
+      expect(await readFile(join(folder, 'tokenizer', file), 'utf8')).toBe(
+        await readFile(join(SD_SMALL_FOLDER, 'tokenizer', file), 'utf8'),
+      );
     }
     const reloaded = await StableDiffusionPipeline.fromPretrained(folder, quiet);
-    const [a, b] = [(await pipeline.generate({ ...base, outputType: 'latent' })).latents!, (await reloaded.generate({ ...base, outputType: 'latent' })).latents!];
+    const [a, b] = [
+      (await pipeline.generate({ ...base, outputType: 'latent' })).latents!,
+      (await reloaded.generate({ ...base, outputType: 'latent' })).latents!,
+    ];
     expect(tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0])).toBe(0);
     tf.dispose([a, b]);
     reloaded.dispose();
@@ -224,7 +282,10 @@ describe.each(testBackendNames())('StableDiffusionPipeline on %s', (backend) => 
     setAttentionScoreBudget(2 ** 12);
     try {
       const { vae, unet, textEncoder, tokenizer, scheduler } = pipeline;
-      const weights = [unet, vae, textEncoder!].reduce((sum, model) => sum + 4 * model.trainableVariables().reduce((count, v) => count + v.size, 0), 0);
+      const weights = [unet, vae, textEncoder!].reduce(
+        (sum, model) => sum + 4 * model.trainableVariables().reduce((count, v) => count + v.size, 0),
+        0,
+      );
       const configs = { unet: unet.toConfig(), vae: vae.toConfig() };
       const untiled = stageEstimates(configs, 1, 32, 32, false);
       const tiled = stageEstimates(configs, 1, 16, 16, false).vae;
@@ -234,7 +295,9 @@ describe.each(testBackendNames())('StableDiffusionPipeline on %s', (backend) => 
       const options = { ...base, guidanceScale: 1, numInferenceSteps: 1, height: 32, width: 32 };
       const { latents } = await capped.generate({ ...options, outputType: 'latent' });
       const { images } = await capped.generate(options);
-      const expected = tf.tidy(() => tf.clipByValue(tf.add(tf.div(vae.decode(tf.div(latents!, vae.scalingFactor) as tf.Tensor4D, { tiling: true }), 2), 0.5), 0, 1));
+      const expected = tf.tidy(() =>
+        tf.clipByValue(tf.add(tf.div(vae.decode(tf.div(latents!, vae.scalingFactor) as tf.Tensor4D, { tiling: true }), 2), 0.5), 0, 1),
+      );
       expect(tf.tidy(() => tf.max(tf.abs(tf.sub(images!, expected))).dataSync()[0])).toBe(0);
       tf.dispose([latents!, images!, expected]);
       const tight = new StableDiffusionPipeline({ vae, unet, textEncoder, tokenizer, scheduler, memoryLimit: weights / 2 });
@@ -247,7 +310,10 @@ describe.each(testBackendNames())('StableDiffusionPipeline on %s', (backend) => 
   it('runs with only the running stage resident (sequential) to the same result', async () => {
     const sequential = await StableDiffusionPipeline.fromPretrained(SD_SMALL_FOLDER, { ...quiet, residency: 'sequential' });
     expect(sequential.residency).toBe('sequential');
-    const [a, b] = [(await pipeline.generate({ ...base, outputType: 'latent' })).latents!, (await sequential.generate({ ...base, outputType: 'latent' })).latents!];
+    const [a, b] = [
+      (await pipeline.generate({ ...base, outputType: 'latent' })).latents!,
+      (await sequential.generate({ ...base, outputType: 'latent' })).latents!,
+    ];
     expect(tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0])).toBe(0);
     tf.dispose([a, b]);
     sequential.dispose();

@@ -26,7 +26,7 @@ export class StableDiffusionPipeline extends StableDiffusionPipelineBase {
   /** Generates images from prompts; every input is checked before the first step. */
   async generate(options: TextToImageOptions): Promise<StableDiffusionOutput> {
     const context = 'StableDiffusionPipeline.generate';
-    const settings = await this.readSettings(options, context);
+    const settings = this.readSettings(options, context);
     this.checkLatents(options.latents, settings, context);
     const { guidance, guidanceScale, generator } = settings;
     const states = await this.encodePromptStates(options, settings, context);

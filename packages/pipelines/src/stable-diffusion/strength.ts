@@ -3,7 +3,8 @@ import type { Scheduler } from '@diffusion-ts/schedulers';
 
 /** Throws unless `strength` lies in [0, 1] (Diffusers' check). */
 export function checkStrength(strength: number, context: string): void {
-  if (!(typeof strength === 'number' && strength >= 0 && strength <= 1)) throw new RangeError(`${context}: strength must lie in [0, 1], got ${String(strength)}`);
+  if (!(typeof strength === 'number' && strength >= 0 && strength <= 1))
+    throw new RangeError(`${context}: strength must lie in [0, 1], got ${String(strength)}`);
 }
 
 /**
@@ -15,7 +16,9 @@ export function timestepsForStrength(scheduler: Scheduler, numInferenceSteps: nu
   const start = Math.max(numInferenceSteps - kept, 0);
   const timesteps = scheduler.timesteps.slice(start * scheduler.order);
   if (timesteps.length === 0 || kept < 1) {
-    throw new RangeError(`${context}: strength ${strength} of ${numInferenceSteps} steps leaves no step to run; raise strength or numInferenceSteps`);
+    throw new RangeError(
+      `${context}: strength ${strength} of ${numInferenceSteps} steps leaves no step to run; raise strength or numInferenceSteps`,
+    );
   }
   return timesteps;
 }

@@ -45,7 +45,9 @@ export function readJson<T>(folder: string, name: string): T {
 
 /** An NCHW fixture array as an NHWC tensor. */
 export function nhwc(array: FixtureArray): tf.Tensor4D {
-  return tf.tidy(() => tf.transpose(tf.tensor4d(Float32Array.from(array.data), array.shape as [number, number, number, number]), [0, 2, 3, 1]));
+  return tf.tidy(() =>
+    tf.transpose(tf.tensor4d(Float32Array.from(array.data), array.shape as [number, number, number, number]), [0, 2, 3, 1]),
+  );
 }
 
 /** An NCHW fixture array's values in NHWC order. */
@@ -55,7 +57,8 @@ export function nhwcValues(array: FixtureArray): Float32Array {
   for (let b = 0; b < batch; b += 1)
     for (let c = 0; c < channels; c += 1)
       for (let y = 0; y < height; y += 1)
-        for (let x = 0; x < width; x += 1) out[((b * height + y) * width + x) * channels + c] = array.data[((b * channels + c) * height + y) * width + x];
+        for (let x = 0; x < width; x += 1)
+          out[((b * height + y) * width + x) * channels + c] = array.data[((b * channels + c) * height + y) * width + x];
   return out;
 }
 
@@ -65,7 +68,8 @@ export function maxRelativeError(actual: tf.Tensor, expected: FixtureArray): num
   const got = actual.dataSync();
   if (got.length !== want.length) throw new Error(`size ${got.length} != ${want.length}`);
   let worst = 0;
-  for (let i = 0; i < want.length; i += 1) worst = Math.max(worst, Math.abs(got[i] - Math.fround(want[i])) / Math.max(1, Math.abs(want[i])));
+  for (let i = 0; i < want.length; i += 1)
+    worst = Math.max(worst, Math.abs(got[i] - Math.fround(want[i])) / Math.max(1, Math.abs(want[i])));
   return worst;
 }
 

@@ -7,7 +7,7 @@ import { assertCanTrain, currentBackend, type BackendName } from '@diffusion-ts/
 
 /** Throws a clear error, before any work, when the active backend cannot train a UNet. */
 export function assertBackendCanTrain(): void {
-  let name: BackendName | string;
+  let name: string;
   try {
     name = currentBackend();
     assertCanTrain(name as BackendName);
@@ -26,6 +26,7 @@ export function assertBackendCanTrain(): void {
     throw new Error(
       `Training is not possible on the ${String(name)} backend: it cannot compute convolution weight gradients (${(error as Error).message}). ` +
         'Use initBackend("wasm") (which registers diffusion-ts training kernels) or the cpu backend.',
+      { cause: error },
     );
   }
 }

@@ -32,7 +32,7 @@ export async function readCheckpoint(path: string, groups: VariableGroups): Prom
   try {
     file = await loadSafetensors(path);
   } catch (error) {
-    throw new Error(`cannot read checkpoint ${path}: ${(error as Error).message}`);
+    throw new Error(`cannot read checkpoint ${path}: ${(error as Error).message}`, { cause: error });
   }
   if (file.metadata.format !== 'diffusion-ts-checkpoint' || file.metadata.state === undefined) {
     throw new Error(`${path} is not a diffusion-ts training checkpoint`);
@@ -48,13 +48,17 @@ export async function readCheckpoint(path: string, groups: VariableGroups): Prom
         return;
       }
       if (tensor.shape.join(',') !== variable.shape.join(',')) {
-        throw new Error(`checkpoint ${path}: ${key} has shape [${tensor.shape.join(', ')}], the model expects [${variable.shape.join(', ')}]`);
+        throw new Error(
+          `checkpoint ${path}: ${key} has shape [${tensor.shape.join(', ')}], the model expects [${variable.shape.join(', ')}]`,
+        );
       }
       tf.tidy(() => variable.assign(tf.tensor(tensor.data as Float32Array, variable.shape, 'float32')));
     });
   }
   if (missing.length > 0) {
-    throw new Error(`checkpoint ${path} lacks ${missing.length} tensors (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}); was it written for another model?`);
+    throw new Error(
+      `checkpoint ${path} lacks ${missing.length} tensors (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}); was it written for another model?`,
+    );
   }
   return JSON.parse(file.metadata.state) as unknown;
 }

@@ -81,7 +81,10 @@ describe.each(TRAINING_BACKENDS)('Trainer on %s', (backend) => {
     expect(second.trainer.step).toBe(3);
     const resumed = (await second.trainer.train({ steps: 6, progress: false })).map((entry) => entry.loss);
     expect(resumed).toEqual(expected.slice(3));
-    const log = (await readFile(join(run, 'training-log.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line).step);
+    const log = (await readFile(join(run, 'training-log.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { step: number }).step);
     expect(log).toEqual([1, 2, 3, 4, 5, 6]);
     second.trainer.dispose();
     second.model.dispose();

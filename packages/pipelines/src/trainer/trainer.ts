@@ -129,7 +129,9 @@ export class Trainer {
 
   /** The JSONL log path of this run. */
   get logPath(): string | undefined {
-    return this.options.outputFolder !== undefined && this.options.log !== false ? joinPath(this.options.outputFolder, 'training-log.jsonl') : undefined;
+    return this.options.outputFolder !== undefined && this.options.log !== false
+      ? joinPath(this.options.outputFolder, 'training-log.jsonl')
+      : undefined;
   }
 
   /** One micro-batch: its mean loss and gradients (caller disposes). */
@@ -145,7 +147,14 @@ export class Trainer {
         try {
           const { value, grads } = tf.variableGrads(() => {
             const output = this.model.predict(noisy, timestepTensor, this.options.classConditional ? { classLabels: batch.labels } : {});
-            const common = { x0: batch.images, noise, timesteps, scheduler: this.scheduler, lossType: this.options.lossType, snrGamma: this.options.snrGamma };
+            const common = {
+              x0: batch.images,
+              noise,
+              timesteps,
+              scheduler: this.scheduler,
+              lossType: this.options.lossType,
+              snrGamma: this.options.snrGamma,
+            };
             return this.options.loss === 'hybrid' ? lHybrid(output, { ...common, xt: noisy }) : lSimple(output, common);
           }, this.variables);
           return { loss: value, gradients: this.variables.map((v) => grads[v.name]) };
@@ -318,5 +327,7 @@ export class Trainer {
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 }

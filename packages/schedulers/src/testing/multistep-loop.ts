@@ -56,7 +56,8 @@ export function nchwToNhwc(values: ArrayLike<number>, [b, c, h, w]: readonly num
   const out = new Float32Array(b * c * h * w);
   for (let n = 0; n < b; n += 1)
     for (let k = 0; k < c; k += 1)
-      for (let y = 0; y < h; y += 1) for (let x = 0; x < w; x += 1) out[((n * h + y) * w + x) * c + k] = values[((n * c + k) * h + y) * w + x];
+      for (let y = 0; y < h; y += 1)
+        for (let x = 0; x < w; x += 1) out[((n * h + y) * w + x) * c + k] = values[((n * c + k) * h + y) * w + x];
   return out;
 }
 
@@ -79,7 +80,12 @@ function model(kind: string | undefined, sample: tf.Tensor, t: number): tf.Tenso
 export function multistepCases(className: string) {
   const files = ['solvers_loops.json', 'multistep_loops.json'] as const;
   const fixtures = new Map(files.map((file) => [file, loadFixture<MultistepFixture>(file)]));
-  const cases = files.flatMap((file) => fixtures.get(file)!.cases.filter((entry) => entry.scheduler === className).map((entry) => [entry.name, file, entry] as const));
+  const cases = files.flatMap((file) =>
+    fixtures
+      .get(file)!
+      .cases.filter((entry) => entry.scheduler === className)
+      .map((entry) => [entry.name, file, entry] as const),
+  );
   return { fixture: (file: (typeof files)[number]) => fixtures.get(file)!, cases };
 }
 
@@ -91,7 +97,8 @@ export function multistepCases(className: string) {
 export function runMultistepLoop(scheduler: Scheduler, fixture: MultistepFixture, entry: MultistepCase): MultistepReport {
   const custom = entry.set_timesteps_kwargs.timesteps;
   scheduler.setTimesteps(custom ? undefined : entry.num_inference_steps, custom ? { timesteps: custom } : {});
-  if (scheduler.timesteps.join() !== entry.timesteps.data.join()) throw new Error(`${entry.name}: timesteps [${scheduler.timesteps.join(', ')}], expected [${entry.timesteps.data.join(', ')}]`);
+  if (scheduler.timesteps.join() !== entry.timesteps.data.join())
+    throw new Error(`${entry.name}: timesteps [${scheduler.timesteps.join(', ')}], expected [${entry.timesteps.data.join(', ')}]`);
   const sigmas = maxRelativeError(scheduler.sigmas ?? [], float32Values(entry.sigmas));
   let addNoise = 0;
   if (entry.add_noise) {
@@ -101,7 +108,9 @@ export function runMultistepLoop(scheduler: Scheduler, fixture: MultistepFixture
     tf.dispose([x0, noise, noisy]);
   }
   const start = nhwcTensor(entry.sample0.includes('wide') ? fixture.sample0_wide_array : fixture.sample0_array);
-  const generator = replayNoise((entry.noise_draws ?? []).map((draw) => ({ ...draw, data: Array.from(nchwToNhwc(draw.data, draw.shape)) })));
+  const generator = replayNoise(
+    (entry.noise_draws ?? []).map((draw) => ({ ...draw, data: Array.from(nchwToNhwc(draw.data, draw.shape)) })),
+  );
   const before = tf.memory().numTensors;
   let sample = start;
   let worst = 0;
@@ -137,7 +146,11 @@ export function resolvedConfigMismatches(className: string, cases: readonly (rea
     const written = scheduler.toConfig();
     for (const [key, value] of Object.entries(entry.resolved_config)) {
       const expected = value === '-inf' ? -Infinity : value;
-      if (!key.startsWith('_') && JSON.stringify(written[key]) !== JSON.stringify(expected) && !(expected === -Infinity && written[key] === -Infinity)) {
+      if (
+        !key.startsWith('_') &&
+        JSON.stringify(written[key]) !== JSON.stringify(expected) &&
+        !(expected === -Infinity && written[key] === -Infinity)
+      ) {
         problems.push(`${name}: ${key} = ${JSON.stringify(written[key])}, Diffusers ${JSON.stringify(value)}`);
       }
     }

@@ -21,7 +21,10 @@ const fixtures = new Map<string, SolverFixture>();
 export function solverCases(className: string): [string, string, SolverCase][] {
   return SOLVER_FILES.flatMap((file) => {
     if (!fixtures.has(file)) fixtures.set(file, loadFixture<SolverFixture>(file));
-    return fixtures.get(file)!.cases.filter((entry) => entry.scheduler === className).map((entry) => [entry.name, file, entry] as [string, string, SolverCase]);
+    return fixtures
+      .get(file)!
+      .cases.filter((entry) => entry.scheduler === className)
+      .map((entry) => [entry.name, file, entry] as [string, string, SolverCase]);
   });
 }
 
@@ -92,7 +95,8 @@ export function describeSolverContract(contract: SolverContract): void {
         expect(scheduler.configWarnings).toEqual([]);
         const written = scheduler.toConfig();
         expect(Object.keys(written).slice(2)).toEqual(Object.keys(entry.resolved_config).filter((key) => !key.startsWith('_')));
-        for (const [key, value] of Object.entries(entry.resolved_config)) if (!key.startsWith('_')) expect([key, written[key]]).toEqual([key, value]);
+        for (const [key, value] of Object.entries(entry.resolved_config))
+          if (!key.startsWith('_')) expect([key, written[key]]).toEqual([key, value]);
       }
     });
 
@@ -108,7 +112,6 @@ export function describeSolverContract(contract: SolverContract): void {
         expect(() => make({ timestep_spacing: 'middle' })).toThrow(/timestep_spacing/);
       });
     }
-
   });
 
   describe.each(testBackendNames())(`${className} input checks and memory on %s`, (backend) => {
@@ -124,7 +127,8 @@ export function describeSolverContract(contract: SolverContract): void {
       const scheduler = ready();
       const t = scheduler.timesteps[0];
       expect(() => scheduler.step(x, 12.345, x)).toThrow(/timestep 12\.345 is not in the schedule/);
-      if (contract.scalesInput !== false) expect(() => scheduler.scaleModelInput(x, 12.345)).toThrow(/timestep 12\.345 is not in the schedule/);
+      if (contract.scalesInput !== false)
+        expect(() => scheduler.scaleModelInput(x, 12.345)).toThrow(/timestep 12\.345 is not in the schedule/);
       expect(() => scheduler.step(nan, t, x)).toThrow(/modelOutput contains NaN/);
       expect(() => scheduler.step(x, t, nan)).toThrow(/sample contains NaN/);
       expect(() => scheduler.step(x, Number.NaN, x)).toThrow(/timestep/);

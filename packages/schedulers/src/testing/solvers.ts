@@ -3,7 +3,7 @@
  * with the dummy model and measure every error against Diffusers' numbers.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { NoiseGenerator, Scheduler, SetTimestepsOptions } from '../scheduler.js';
+import type { NoiseGenerator, Scheduler } from '../scheduler.js';
 import { dummyModel, float32Values, maxMixedError, maxRelativeError, toTensor, type FixtureArray } from './fixtures.js';
 
 /** One stored loop. */
@@ -68,12 +68,14 @@ export function replayNoise(draws: readonly FixtureArray[]): NoiseGenerator & { 
 
 /** Diffusers' keyword arguments as our camelCase options. */
 function camelCased(kwargs: Record<string, unknown> = {}): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(kwargs).map(([key, value]) => [key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), value]));
+  return Object.fromEntries(
+    Object.entries(kwargs).map(([key, value]) => [key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), value]),
+  );
 }
 
 /** The `setTimesteps` call of a case: Diffusers' keyword arguments, camelCase. */
 export function setTimestepsOf(scheduler: Scheduler, entry: SolverCase): void {
-  scheduler.setTimesteps(entry.num_inference_steps ?? undefined, camelCased(entry.set_timesteps_kwargs) as SetTimestepsOptions);
+  scheduler.setTimesteps(entry.num_inference_steps ?? undefined, camelCased(entry.set_timesteps_kwargs));
 }
 
 /** Replays the loop of `entry` on `scheduler` (already built from its config). */
@@ -103,7 +105,10 @@ export function replaySolverLoop(scheduler: Scheduler, entry: SolverCase): Solve
     const result = scheduler.step(output, t, sample, stepOptions);
     prevSample = Math.max(prevSample, maxMixedError(result.prevSample.dataSync(), float32Values(expected.prev_sample)));
     if (expected.pred_original_sample) {
-      predOriginalSample = Math.max(predOriginalSample, maxMixedError(result.predOriginalSample.dataSync(), float32Values(expected.pred_original_sample)));
+      predOriginalSample = Math.max(
+        predOriginalSample,
+        maxMixedError(result.predOriginalSample.dataSync(), float32Values(expected.pred_original_sample)),
+      );
     }
     tf.dispose([output, result.predOriginalSample, sample]);
     sample = result.prevSample;

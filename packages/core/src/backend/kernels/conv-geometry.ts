@@ -54,7 +54,7 @@ export function convGeometry(
     filterShape as [number, number, number, number],
     attributes.strides,
     1,
-    attributes.pad as Parameters<typeof tf.backend_util.computeConv2DInfo>[4],
+    attributes.pad,
     attributes.dimRoundingMode,
     false,
     'channelsLast',
@@ -81,13 +81,7 @@ export function convGeometry(
 /**
  * Pads (positive amounts) or crops (negative amounts) the two spatial axes of an NHWC tensor.
  */
-export function padOrCropSpatial(
-  x: tf.Tensor4D,
-  top: number,
-  bottom: number,
-  left: number,
-  right: number,
-): tf.Tensor4D {
+export function padOrCropSpatial(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
   let result = x;
   if (top > 0 || bottom > 0 || left > 0 || right > 0) {
     result = tf.pad(result, [
@@ -101,11 +95,7 @@ export function padOrCropSpatial(
     const [n, h, w, c] = result.shape;
     const cropTop = Math.max(-top, 0);
     const cropLeft = Math.max(-left, 0);
-    result = tf.slice(
-      result,
-      [0, cropTop, cropLeft, 0],
-      [n, h - cropTop - Math.max(-bottom, 0), w - cropLeft - Math.max(-right, 0), c],
-    );
+    result = tf.slice(result, [0, cropTop, cropLeft, 0], [n, h - cropTop - Math.max(-bottom, 0), w - cropLeft - Math.max(-right, 0), c]);
   }
   return result;
 }

@@ -37,5 +37,9 @@ export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, geometry: 
 
 /** Kernel function for `Conv2DBackpropFilter` on backends that lack one (wasm). */
 export const conv2dBackpropFilterKernel = composedKernel(['x', 'dy'], ({ x, dy }, attributes: FilterGradientAttributes) =>
-  conv2dFilterGradient(x as tf.Tensor4D, dy as tf.Tensor4D, convGeometry('Conv2DBackpropFilter', x.shape, attributes.filterShape, attributes)),
+  conv2dFilterGradient(
+    x as tf.Tensor4D,
+    dy as tf.Tensor4D,
+    convGeometry('Conv2DBackpropFilter', x.shape, attributes.filterShape, attributes),
+  ),
 );

@@ -46,14 +46,7 @@ interface PhaseAxis {
  * so k ≡ phase + pad (mod stride): taps k = stride·m + first, and o = q + shift − m. As a
  * correlation over q with the taps reversed, dy is padded by (taps − 1 − shift) before.
  */
-function phaseAxis(
-  inSize: number,
-  outSize: number,
-  filterSize: number,
-  stride: number,
-  padBefore: number,
-  phase: number,
-): PhaseAxis {
+function phaseAxis(inSize: number, outSize: number, filterSize: number, stride: number, padBefore: number, phase: number): PhaseAxis {
   const first = (((phase + padBefore) % stride) + stride) % stride;
   const shift = Math.floor((phase + padBefore) / stride);
   const taps: number[] = [];
@@ -103,17 +96,12 @@ function phasedInputGradient(dy: tf.Tensor4D, swapped: tf.Tensor4D, geometry: Co
       columnPhases.push(correlate(dy, taps, rows, columns));
     }
     // [n, q, p, columnPhase, c]
-    rowPhases.push(strideWidth === 1 ? columnPhases[0]! : (tf.stack(columnPhases, 3) as tf.Tensor4D));
+    rowPhases.push(strideWidth === 1 ? columnPhases[0] : (tf.stack(columnPhases, 3) as tf.Tensor4D));
   }
   const phaseRows = Math.ceil(inHeight / strideHeight);
   const phaseColumns = Math.ceil(inWidth / strideWidth);
-  const interleaved: tf.Tensor = strideHeight === 1 ? rowPhases[0]! : tf.stack(rowPhases, 2);
-  const whole = tf.reshape(interleaved, [
-    batch,
-    phaseRows * strideHeight,
-    phaseColumns * strideWidth,
-    inChannels,
-  ]) as tf.Tensor4D;
+  const interleaved: tf.Tensor = strideHeight === 1 ? rowPhases[0] : tf.stack(rowPhases, 2);
+  const whole = tf.reshape(interleaved, [batch, phaseRows * strideHeight, phaseColumns * strideWidth, inChannels]) as tf.Tensor4D;
   if (whole.shape[1] === inHeight && whole.shape[2] === inWidth) return whole;
   return tf.slice(whole, [0, 0, 0, 0], [batch, inHeight, inWidth, inChannels]);
 }
@@ -126,5 +114,9 @@ function isSamePadding(before: number, after: number, filterSize: number): boole
 
 /** Kernel function for `Conv2DBackpropInput`, composed from the backend's fast forward conv. */
 export const conv2dBackpropInputKernel = composedKernel(['dy', 'filter'], ({ dy, filter }, attributes: InputGradientAttributes) =>
-  conv2dInputGradient(dy as tf.Tensor4D, filter as tf.Tensor4D, convGeometry('Conv2DBackpropInput', attributes.inputShape, filter.shape, attributes)),
+  conv2dInputGradient(
+    dy as tf.Tensor4D,
+    filter as tf.Tensor4D,
+    convGeometry('Conv2DBackpropInput', attributes.inputShape, filter.shape, attributes),
+  ),
 );

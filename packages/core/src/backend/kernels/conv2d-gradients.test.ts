@@ -65,16 +65,16 @@ function cpuReference(testCase: ConvCase): Promise<Float32Array[]> {
   return onCpu(() => {
     const { x, filter, dy } = caseTensors(testCase);
     const stride: [number, number] = [testCase.stride, testCase.stride];
-    const pad = testCase.pad as Parameters<typeof tf.conv2d>[3];
+    const pad = testCase.pad;
     const results = [
       tf.conv2d(x, filter, stride, pad),
-      tf.conv2dTranspose(dy, filter, testCase.input, stride, pad as 'same'),
+      tf.conv2dTranspose(dy, filter, testCase.input, stride, pad),
       tf.tidy(() => {
         // The filter gradient through tfjs' public op, as the Conv2D gradient calls it.
         const grads = tf.grads((input: tf.Tensor, weights: tf.Tensor) =>
           tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, weights as tf.Tensor4D, stride, pad), dy)),
         )([x, filter]);
-        return tf.concat([tf.reshape(grads[0]!, [-1]), tf.reshape(grads[1]!, [-1])]);
+        return tf.concat([tf.reshape(grads[0], [-1]), tf.reshape(grads[1], [-1])]);
       }),
     ];
     tf.dispose([x, filter, dy]);
@@ -105,9 +105,9 @@ describe.each(testBackendNames())('conv2d gradient compositions on %s', (backend
     const xSize = x.size;
     expect(filterGradient.shape).toEqual(testCase.filter);
     expect(inputGradient.shape).toEqual(testCase.input);
-    expect(relativeError(await inputGradient.data(), expectedInputGradient!)).toBeLessThan(1e-5);
-    expect(relativeError(await inputGradient.data(), expectedBoth!.subarray(0, xSize))).toBeLessThan(1e-5);
-    expect(relativeError(await filterGradient.data(), expectedBoth!.subarray(xSize))).toBeLessThan(1e-5);
+    expect(relativeError(await inputGradient.data(), expectedInputGradient)).toBeLessThan(1e-5);
+    expect(relativeError(await inputGradient.data(), expectedBoth.subarray(0, xSize))).toBeLessThan(1e-5);
+    expect(relativeError(await filterGradient.data(), expectedBoth.subarray(xSize))).toBeLessThan(1e-5);
     tf.dispose([x, filter, dy, filterGradient, inputGradient]);
   });
 
@@ -147,21 +147,21 @@ describe.each(testBackendNames())('conv2d gradient compositions on %s', (backend
     const [expectedForward, expectedInputGradient, expectedBoth] = await cpuReference(testCase);
     const { x, filter, dy } = caseTensors(testCase);
     const stride: [number, number] = [testCase.stride, testCase.stride];
-    const pad = testCase.pad as Parameters<typeof tf.conv2d>[3];
+    const pad = testCase.pad;
     const before = tf.memory().numTensors;
     const forward = tf.conv2d(x, filter, stride, pad);
-    const transposed = tf.conv2dTranspose(dy, filter, testCase.input, stride, pad as 'same');
+    const transposed = tf.conv2dTranspose(dy, filter, testCase.input, stride, pad);
     const both = tf.tidy(() => {
       const grads = tf.grads((input: tf.Tensor, weights: tf.Tensor) =>
         tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, weights as tf.Tensor4D, stride, pad), dy)),
       )([x, filter]);
-      return tf.concat([tf.reshape(grads[0]!, [-1]), tf.reshape(grads[1]!, [-1])]);
+      return tf.concat([tf.reshape(grads[0], [-1]), tf.reshape(grads[1], [-1])]);
     });
     expect(tf.memory().numTensors).toBe(before + 3);
-    expect(relativeError(await forward.data(), expectedForward!)).toBeLessThan(1e-5);
-    expect(relativeError(await transposed.data(), expectedInputGradient!)).toBeLessThan(1e-5);
-    expect(relativeError((await both.data()).subarray(0, x.size), expectedBoth!.subarray(0, x.size))).toBeLessThan(1e-5);
-    expect(relativeError((await both.data()).subarray(x.size), expectedBoth!.subarray(x.size))).toBeLessThan(1e-5);
+    expect(relativeError(await forward.data(), expectedForward)).toBeLessThan(1e-5);
+    expect(relativeError(await transposed.data(), expectedInputGradient)).toBeLessThan(1e-5);
+    expect(relativeError((await both.data()).subarray(0, x.size), expectedBoth.subarray(0, x.size))).toBeLessThan(1e-5);
+    expect(relativeError((await both.data()).subarray(x.size), expectedBoth.subarray(x.size))).toBeLessThan(1e-5);
     tf.dispose([x, filter, dy, forward, transposed, both]);
     expect(tf.memory().numTensors).toBe(before - 3);
   });

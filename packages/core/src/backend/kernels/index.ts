@@ -40,9 +40,7 @@ export function registerWasmTrainingKernels(): boolean {
 
 /** Whether `registerWasmTrainingKernels` is in effect (tfjs' wasm kernels have not replaced it). */
 export function wasmTrainingKernelsRegistered(): boolean {
-  return WASM_TRAINING_KERNELS.every(
-    ({ kernelName, kernelFunc }) => tf.getKernel(kernelName, 'wasm')?.kernelFunc === kernelFunc,
-  );
+  return WASM_TRAINING_KERNELS.every(({ kernelName, kernelFunc }) => tf.getKernel(kernelName, 'wasm')?.kernelFunc === kernelFunc);
 }
 
 export { conv2dFilterGradient } from './conv2d-backprop-filter.js';

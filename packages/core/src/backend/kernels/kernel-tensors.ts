@@ -39,14 +39,20 @@ export function composedKernel<Name extends string, Attributes>(
   compute: (inputs: Record<Name, tf.Tensor>, attributes: Attributes) => tf.Tensor,
 ): (args: KernelArguments) => tf.TensorInfo {
   return ({ inputs, backend, attrs }) =>
-    composeKernel(backend, inputNames.map((name) => inputs[name]!), (...tensors) =>
-      compute(Object.fromEntries(inputNames.map((name, i) => [name, tensors[i]!])) as Record<Name, tf.Tensor>, attrs as unknown as Attributes),
+    composeKernel(
+      backend,
+      inputNames.map((name) => inputs[name]!),
+      (...tensors) =>
+        compute(
+          Object.fromEntries(inputNames.map((name, i) => [name, tensors[i]])) as Record<Name, tf.Tensor>,
+          attrs as unknown as Attributes,
+        ),
     );
 }
 
 /** Views a kernel input as a tensor; a bare TensorInfo gets a wrapper that `tidy` releases. */
 function asTensor(backend: tf.KernelBackend, info: tf.TensorInfo): tf.Tensor {
-  if (info instanceof tf.Tensor) return info;
+  if (info instanceof tf.Tensor) return info as tf.Tensor;
   // The wrapper holds its own reference, so disposing it leaves the caller's data intact.
   backend.incRef(info.dataId);
   return tf.engine().makeTensorFromTensorInfo(info, backend);

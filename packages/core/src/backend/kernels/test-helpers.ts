@@ -31,8 +31,8 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
   let scale = 0;
   let worst = 0;
   for (let index = 0; index < expected.length; index++) {
-    scale = Math.max(scale, Math.abs(expected[index]!));
-    worst = Math.max(worst, Math.abs(actual[index]! - expected[index]!));
+    scale = Math.max(scale, Math.abs(expected[index]));
+    worst = Math.max(worst, Math.abs(actual[index] - expected[index]));
   }
   return worst / (scale || 1);
 }

@@ -25,9 +25,9 @@ describe.each(testBackendNames())('Tile by concatenation on %s', (backend) => {
     const viaOp = tf.tile(x, reps);
     const viaComposition = tf.tidy(() => tileByConcat(x, reps));
     expect(tf.memory().numTensors).toBe(before + 2);
-    expect(viaOp.shape).toEqual(shape.map((size, axis) => size * reps[axis]!));
-    expect(Array.from(await viaOp.data())).toEqual(Array.from(expected!));
-    expect(Array.from(await viaComposition.data())).toEqual(Array.from(expected!));
+    expect(viaOp.shape).toEqual(shape.map((size, axis) => size * reps[axis]));
+    expect(Array.from(await viaOp.data())).toEqual(Array.from(expected));
+    expect(Array.from(await viaComposition.data())).toEqual(Array.from(expected));
     tf.dispose([x, viaOp, viaComposition]);
   });
 
@@ -50,7 +50,7 @@ describe.each(testBackendNames())('Tile by concatenation on %s', (backend) => {
     const expected = await onCpu(compute);
     const actual = compute();
     for (const [index, tensor] of actual.entries()) {
-      expect(Array.from(await tensor.data())).toEqual(Array.from(expected[index]!));
+      expect(Array.from(await tensor.data())).toEqual(Array.from(expected[index]));
     }
     tf.dispose(actual);
   });

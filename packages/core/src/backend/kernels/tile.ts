@@ -14,10 +14,18 @@ export function tileByConcat(x: tf.Tensor, reps: readonly number[]): tf.Tensor {
   if (reps.some((count) => !Number.isInteger(count) || count < 0)) {
     throw new Error(`Tile: reps must be non-negative integers, got [${reps.join(',')}]`);
   }
-  if (reps.some((count) => count === 0)) return tf.zeros(x.shape.map((size, axis) => size * reps[axis]!), x.dtype);
+  if (reps.some((count) => count === 0))
+    return tf.zeros(
+      x.shape.map((size, axis) => size * reps[axis]),
+      x.dtype,
+    );
   let result = x;
   reps.forEach((count, axis) => {
-    if (count > 1) result = tf.concat(Array.from({ length: count }, () => result), axis);
+    if (count > 1)
+      result = tf.concat(
+        Array.from({ length: count }, () => result),
+        axis,
+      );
   });
   return result === x ? tf.clone(x) : result;
 }

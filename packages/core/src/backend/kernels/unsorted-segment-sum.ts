@@ -14,9 +14,7 @@ export function unsortedSegmentSum(x: tf.Tensor, segmentIds: tf.Tensor, numSegme
   const idRank = segmentIds.rank;
   const idShape = segmentIds.shape;
   if (x.shape.slice(0, idRank).some((size, axis) => size !== idShape[axis])) {
-    throw new Error(
-      `UnsortedSegmentSum: segmentIds shape [${idShape.join(',')}] must prefix x's shape [${x.shape.join(',')}]`,
-    );
+    throw new Error(`UnsortedSegmentSum: segmentIds shape [${idShape.join(',')}] must prefix x's shape [${x.shape.join(',')}]`);
   }
   const count = segmentIds.size;
   const innerShape = x.shape.slice(idRank);
@@ -40,7 +38,7 @@ export function unsortedSegmentSum(x: tf.Tensor, segmentIds: tf.Tensor, numSegme
     const segment = Number(ids[index]);
     if (segment < 0 || segment >= numSegments) continue;
     for (let offset = 0; offset < inner; offset++) {
-      sums[segment * inner + offset]! += Number(values[index * inner + offset]);
+      sums[segment * inner + offset] += Number(values[index * inner + offset]);
     }
   }
   const typed = x.dtype === 'int32' ? Int32Array.from(sums) : Float32Array.from(sums);

@@ -21,7 +21,7 @@ describe('initWasmThreaded', () => {
         const [dx, dFilter] = tf.grads((input: tf.Tensor, weights: tf.Tensor) =>
           tf.sum(tf.square(tf.conv2d(input as tf.Tensor4D, weights as tf.Tensor4D, 1, 'same'))),
         )([x, filter]);
-        return tf.concat([tf.reshape(dx!, [-1]), tf.reshape(dFilter!, [-1])]);
+        return tf.concat([tf.reshape(dx, [-1]), tf.reshape(dFilter, [-1])]);
       });
     const shapes = { x: [2, 8, 8, 16], filter: [3, 3, 16, 16] };
     const [expected] = await onCpu(() =>
@@ -30,7 +30,7 @@ describe('initWasmThreaded', () => {
     const x = sinTensor(shapes.x, 0.4) as tf.Tensor4D;
     const filter = sinTensor(shapes.filter, 0.9, 0.31) as tf.Tensor4D;
     const actual = gradients(x, filter);
-    expect(relativeError(await actual.data(), expected!)).toBeLessThan(1e-5);
+    expect(relativeError(await actual.data(), expected)).toBeLessThan(1e-5);
     tf.dispose([x, filter, actual]);
   });
 

@@ -67,9 +67,7 @@ export async function initWasmThreaded(options: WasmThreadsOptions = {}): Promis
   }
   // tfjs escapes newlines the same way before making its Blob: the template literal it ships
   // turned the script's "\n" escapes into real newlines.
-  const workerSource = wasmWorkerContents
-    .replace(/\n/g, '\\n')
-    .replace(BLOB_IMPORT, `importScripts(${JSON.stringify(mainScriptPath)});`);
+  const workerSource = wasmWorkerContents.replace(/\n/g, '\\n').replace(BLOB_IMPORT, `importScripts(${JSON.stringify(mainScriptPath)});`);
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'diffusion-ts-wasm-threads-'));
   const workerPath = path.join(folder, 'tfjs-backend-wasm-threaded-simd.worker.cjs');
   fs.writeFileSync(workerPath, workerSource);
@@ -79,12 +77,14 @@ export async function initWasmThreaded(options: WasmThreadsOptions = {}): Promis
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   wasm.setThreadsCount(threads);
 
+  // Both kept to be put back below; Node's URL.createObjectURL does not use `this`.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const createObjectURL = URL.createObjectURL;
   const cpus = os.cpus;
   URL.createObjectURL = (blob: Blob) => (blob.type === 'application/javascript' ? workerPath : createObjectURL(blob));
   // The wasm module caps its pool at (logical CPUs / 2), assuming two hyperthreads per core.
-  os.cpus = () => Array.from({ length: threads * 2 }, (_, index) => cpus()[index % logicalCpus]!);
-  let ok = false;
+  os.cpus = () => Array.from({ length: threads * 2 }, (_, index) => cpus()[index % logicalCpus]);
+  let ok: boolean;
   try {
     ok = await tf.setBackend('wasm');
     await tf.ready();
