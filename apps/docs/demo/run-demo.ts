@@ -40,6 +40,8 @@ export interface GenerateOptions {
   sampleSize: number;
   channels: number;
   seed: number;
+  /** Draw this class with classifier-free guidance (a class-conditional model): ε = ε(null) + scale · (ε(label) - ε(null)). */
+  guidedClass?: { label: number; nullClass: number; guidanceScale: number };
   /** Called after every model evaluation with the current sample (NHWC, values around [-1, 1]). */
   onStep(index: number, total: number, data: Float32Array, shape: number[]): Promise<void> | void;
 }
@@ -63,8 +65,25 @@ function startingNoise(shape: number[], seed: number): { sample: tf.Tensor; gene
 }
 
 /**
+ * The model's noise prediction for one step: plain, or with classifier-free guidance when a class
+ * is asked for (the batch runs twice, with the class and with the null class).
+ */
+function predictNoise(
+  model: DemoModel,
+  input: tf.Tensor4D,
+  timestep: number,
+  classLabels: tf.Tensor1D | null,
+  guidanceScale: number,
+): tf.Tensor4D {
+  if (classLabels === null) return model.predict(input, timestep);
+  const [conditional, unconditional] = tf.split(model.predict(tf.concat([input, input]), timestep, { classLabels }), 2);
+  return tf.add(unconditional, tf.mul(tf.sub(conditional, unconditional), guidanceScale)) as tf.Tensor4D;
+}
+
+/**
  * The denoising loop, written out as a custom pipeline would be: seeded noise, then per timestep
- * `scaleModelInput` -> `model.predict` -> `scheduler.step`, each inside `tidy`.
+ * `scaleModelInput` -> `model.predict` (guided when a class is asked for) -> `scheduler.step`,
+ * each inside `tidy`.
  */
 export async function generate(model: DemoModel, options: GenerateOptions): Promise<GenerateTimings> {
   const { scheduler } = options;
@@ -73,6 +92,12 @@ export async function generate(model: DemoModel, options: GenerateOptions): Prom
   const noise = startingNoise(shape, options.seed);
   let sample = tf.tidy(() => tf.mul(noise.sample, scheduler.initNoiseSigma));
   noise.sample.dispose();
+  const guided = options.guidedClass;
+  const labels =
+    guided === undefined
+      ? []
+      : [...new Array<number>(options.batchSize).fill(guided.label), ...new Array<number>(options.batchSize).fill(guided.nullClass)];
+  const classLabels = guided === undefined ? null : tf.tensor1d(labels, 'int32');
   const started = performance.now();
   let compute = 0;
   let first = 0;
@@ -82,7 +107,7 @@ export async function generate(model: DemoModel, options: GenerateOptions): Prom
       const stepStarted = performance.now();
       const next = tf.tidy(() => {
         const input = scheduler.scaleModelInput(sample, timestep) as tf.Tensor4D;
-        const prediction = model.predict(input, timestep);
+        const prediction = predictNoise(model, input, timestep, classLabels, guided?.guidanceScale ?? 1);
         // checkFinite: false avoids a synchronous GPU read-back per step (the sample is read below).
         return scheduler.step(prediction, timestep, sample, { generator: noise.generator, checkFinite: false }).prevSample;
       });
@@ -96,6 +121,7 @@ export async function generate(model: DemoModel, options: GenerateOptions): Prom
     }
   } finally {
     sample.dispose();
+    classLabels?.dispose();
   }
   return { evaluations: total, computeMilliseconds: compute, firstStepMilliseconds: first, wallMilliseconds: performance.now() - started };
 }

@@ -1,8 +1,8 @@
 // Prepares the generated parts of the site before `vitepress build`/`dev`:
 //  1. builds the workspace packages the site imports (skipped when turbo already runs us),
 //  2. copies tfjs' wasm binaries into public/tfjs-wasm/ (the demo calls setWasmPaths on them),
-//  3. copies the shipped MNIST model (models/mnist-ddpm, Diffusers layout) into public/models/
-//     when it exists and writes public/models/manifest.json saying whether it did,
+//  3. copies the shipped MNIST models (models/mnist-ddpm and models/mnist-class-ddpm, Diffusers
+//     layout) into public/models/ when they exist and writes public/models/manifest.json saying which,
 //  4. generates the API reference (TypeDoc + typedoc-plugin-markdown) into api/.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,15 +39,21 @@ step('copied tfjs wasm binaries', () => {
   for (const file of readdirSync(wasmDist).filter((name) => name.endsWith('.wasm'))) cpSync(join(wasmDist, file), join(target, file));
 });
 
-step('copied the shipped model (if any)', () => {
-  const source = join(root, 'models/mnist-ddpm');
+step('copied the shipped models (if any)', () => {
   const target = join(site, 'public/models');
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
-  const shipped = existsSync(join(source, 'unet/config.json'));
-  if (shipped) cpSync(source, join(target, 'mnist-ddpm'), { recursive: true });
-  writeFileSync(join(target, 'manifest.json'), `${JSON.stringify({ shipped }, null, 2)}\n`);
-  console.log(shipped ? 'prepare: using models/mnist-ddpm' : 'prepare: no models/mnist-ddpm yet; the demo uses a random tiny UNet');
+  /** Copies models/<name> into the site when it exists; says whether it did. */
+  const copy = (name) => {
+    const source = join(root, 'models', name);
+    const present = existsSync(join(source, 'unet/config.json'));
+    if (present) cpSync(source, join(target, name), { recursive: true });
+    console.log(present ? `prepare: using models/${name}` : `prepare: no models/${name} yet`);
+    return present;
+  };
+  // The unconditional model (a random tiny UNet stands in without it) and the digit picker's class-conditional one.
+  const manifest = { shipped: copy('mnist-ddpm'), classShipped: copy('mnist-class-ddpm') };
+  writeFileSync(join(target, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 });
 
 step('generated the API reference', () => {

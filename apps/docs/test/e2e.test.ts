@@ -13,6 +13,8 @@ const results = fileURLToPath(new URL('../test-results/', import.meta.url));
 const expectedModel = existsSync(fileURLToPath(new URL('../../../models/mnist-ddpm/unet/config.json', import.meta.url)))
   ? 'shipped'
   : 'random';
+/** The build copies the class-conditional model too; the digit picker appears only then. */
+const hasClassModel = existsSync(fileURLToPath(new URL('../../../models/mnist-class-ddpm/unet/config.json', import.meta.url)));
 /** Small runs: WebGPU on SwiftShader compiles every shader on the CPU during the first step. */
 const RUNS = { wasm: { steps: 4, batch: 4 }, webgpu: { steps: 2, batch: 1 } } as const;
 
@@ -135,6 +137,40 @@ describe.skipIf(!hasChromium)('live demo in headless Chromium', () => {
       const timings = await runDemo(page, 'webgpu');
       console.log('demo timings', timings);
       writeFileSync(`${results}timings-webgpu.json`, `${JSON.stringify(timings, null, 2)}\n`);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it.skipIf(!hasClassModel)('draws the digit picked in the digit picker with the class-conditional model (wasm)', async () => {
+    const browser = await launchChromium(false);
+    try {
+      const page = await browser.context.newPage();
+      const errors = collectErrors(page);
+      await page.goto(`${server.url}/demo.html?backend=wasm&steps=4&batch=4&scheduler=DDIMScheduler`);
+      const demo = page.locator('.mnist-demo');
+      await demo.and(page.locator('[data-state="ready"], [data-state="error"]')).waitFor({ timeout: 90_000 });
+      expect(await demo.getAttribute('data-digit')).toBe('any');
+      await expect(page.locator('[data-testid="guidance"]').count()).resolves.toBe(0);
+      await page.selectOption('[data-testid="digit"]', '7');
+      expect(await demo.getAttribute('data-digit')).toBe('7');
+      await expect(page.locator('[data-testid="guidance"]').inputValue()).resolves.toBe('3');
+      await page.click('[data-testid="generate"]');
+      await demo.and(page.locator('[data-state="done"], [data-state="error"]')).waitFor({ timeout: 240_000 });
+      const status = await page.locator('[data-testid="status"]').innerText();
+      expect(await demo.getAttribute('data-state'), status).toBe('done');
+      expect(await demo.getAttribute('data-model-kind')).toBe('class-conditional');
+      expect(await page.locator('[data-testid="model"]').innerText()).toMatch(/class-conditional MNIST model \([\d,]+ parameters\)/);
+      const drawn = await canvasStatistics(page);
+      expect(drawn.deviation, 'canvas is constant').toBeGreaterThan(5);
+      expect(drawn.mean, 'canvas is blank white').toBeLessThan(250);
+      await page.locator('.mnist-demo').screenshot({ path: `${results}demo-digit-7.png` });
+      // Back to "any": the unconditional model again.
+      await page.selectOption('[data-testid="digit"]', 'any');
+      await page.click('[data-testid="generate"]');
+      // The attribute pair changes only once this second run has finished.
+      await page.locator('.mnist-demo[data-model-kind="unconditional"][data-state="done"]').waitFor({ timeout: 240_000 });
+      expect(errors).toEqual([]);
     } finally {
       await browser.close();
     }

@@ -2,15 +2,20 @@
  * The README's main command (`pnpm demo`): samples a grid of digits from the shipped MNIST model
  * (`models/mnist-ddpm`) with DDIM on the fastest CPU backend (wasm with `@diffusion-ts/native`'s
  * kernels when built, else threaded wasm) and writes `mnist-samples.png` in the current directory.
+ * `--digit 7` draws that digit from the class-conditional model (`models/mnist-class-ddpm`) with
+ * classifier-free guidance.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type * as tf from '@tensorflow/tfjs-core';
 import { Generator } from '@diffusion-ts/core';
 import { UNet2DModel } from '@diffusion-ts/models';
 import { DDIMScheduler } from '@diffusion-ts/schedulers';
 import { describeBackend, initFastBackend } from './backend.js';
 import { saveImageGrid } from './images.js';
-import { findShippedModel } from './model-location.js';
+import { findShippedModel, SHIPPED_CLASS_MODEL_FOLDER } from './model-location.js';
+import { ClassConditionalPipeline, DEFAULT_CLASS_GUIDANCE } from './pipelines/class-conditional.js';
+import type { GenerateOptions } from './pipelines/generate-options.js';
 import { UnconditionalPipeline } from './pipelines/unconditional.js';
 import { MNIST_UNET_CONFIG } from './mnist-unet-config.js';
 
@@ -19,37 +24,89 @@ const { values } = parseArgs({
     count: { type: 'string', default: '16' },
     steps: { type: 'string', default: '25' },
     seed: { type: 'string', default: '0' },
+    digit: { type: 'string' },
+    guidance: { type: 'string', default: String(DEFAULT_CLASS_GUIDANCE) },
     output: { type: 'string', default: 'mnist-samples.png' },
   },
 });
-const count = Number(values.count);
-const steps = Number(values.steps);
-const seed = Number(values.seed);
+
+/** A whole number option in [min, max], or exit with a message naming it. */
+function wholeNumber(name: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    console.error(`demo: --${name} must be an integer from ${min} to ${max}, got '${text}'`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const count = wholeNumber('count', values.count, 1, 1024);
+const steps = wholeNumber('steps', values.steps, 1, 1000);
+const seed = wholeNumber('seed', values.seed, 0, Number.MAX_SAFE_INTEGER);
+const digit = values.digit === undefined ? undefined : wholeNumber('digit', values.digit, 0, 9);
+const guidanceScale = Number(values.guidance);
+if (!(guidanceScale >= 0 && Number.isFinite(guidanceScale))) {
+  console.error(`demo: --guidance must be a number >= 0, got '${values.guidance}'`);
+  process.exit(2);
+}
 const started = performance.now();
 const report = await initFastBackend('wasm');
-const folder = findShippedModel();
-let pipeline: UnconditionalPipeline;
-if (folder === undefined) {
-  console.log('models/mnist-ddpm was not found: sampling from a RANDOMLY INITIALISED UNet (expect noise, not digits)');
-  pipeline = new UnconditionalPipeline({ unet: UNet2DModel.fromConfig(MNIST_UNET_CONFIG), scheduler: new DDIMScheduler() });
-} else {
-  pipeline = await UnconditionalPipeline.fromPretrained(folder, { scheduler: 'ddim' });
-  console.log(`model ${folder} (${pipeline.unet.parameterCount} parameters)`);
+const onStep = process.stdout.isTTY ? (index: number) => void process.stdout.write(`\rDDIM step ${index + 1}/${steps}`) : undefined;
+const options: GenerateOptions = { batchSize: count, numInferenceSteps: steps, generator: new Generator(seed), onStep };
+
+/** The images drawn, what they are, and the seconds spent sampling (loading excluded). */
+interface Sampled {
+  images: tf.Tensor4D;
+  what: string;
+  seconds: number;
 }
-const loaded = performance.now();
-const { images } = await pipeline.generate({
-  batchSize: count,
-  numInferenceSteps: steps,
-  generator: new Generator(seed),
-  onStep: process.stdout.isTTY ? (index) => void process.stdout.write(`\rDDIM step ${index + 1}/${steps}`) : undefined,
-});
+
+/** Samples `count` images of `digit` from the class-conditional model. */
+async function sampleDigit(digitToDraw: number): Promise<Sampled> {
+  const folder = findShippedModel(SHIPPED_CLASS_MODEL_FOLDER);
+  if (folder === undefined) {
+    console.error(`demo: --digit needs the class-conditional model in ${SHIPPED_CLASS_MODEL_FOLDER}, which was not found`);
+    process.exit(1);
+  }
+  const pipeline = await ClassConditionalPipeline.fromPretrained(folder, { scheduler: 'ddim' });
+  console.log(`model ${folder} (${pipeline.unet.parameterCount} parameters)`);
+  try {
+    const begin = performance.now();
+    const { images } = await pipeline.generate({ ...options, classLabels: new Array<number>(count).fill(digitToDraw), guidanceScale });
+    const what = `${count} images of the digit ${digitToDraw} (guidance ${guidanceScale})`;
+    return { images, what, seconds: (performance.now() - begin) / 1000 };
+  } finally {
+    pipeline.dispose();
+  }
+}
+
+/** Samples `count` digits from the unconditional model (a random UNet when the model is missing). */
+async function sampleAny(): Promise<Sampled> {
+  const folder = findShippedModel();
+  let pipeline: UnconditionalPipeline;
+  if (folder === undefined) {
+    console.log('models/mnist-ddpm was not found: sampling from a RANDOMLY INITIALISED UNet (expect noise, not digits)');
+    pipeline = new UnconditionalPipeline({ unet: UNet2DModel.fromConfig(MNIST_UNET_CONFIG), scheduler: new DDIMScheduler() });
+  } else {
+    pipeline = await UnconditionalPipeline.fromPretrained(folder, { scheduler: 'ddim' });
+    console.log(`model ${folder} (${pipeline.unet.parameterCount} parameters)`);
+  }
+  try {
+    const begin = performance.now();
+    const { images } = await pipeline.generate(options);
+    return { images, what: `${count} digits`, seconds: (performance.now() - begin) / 1000 };
+  } finally {
+    pipeline.dispose();
+  }
+}
+
+const { images, what, seconds: sampling } = digit === undefined ? await sampleAny() : await sampleDigit(digit);
 if (process.stdout.isTTY) process.stdout.write('\n');
 const output = resolve(values.output);
 await saveImageGrid(output, images, { scale: 2 });
 images.dispose();
-pipeline.dispose();
 const seconds = (performance.now() - started) / 1000;
 console.log(
-  `wrote ${output}: ${count} digits, DDIM ${steps} steps, seed ${seed}, backend ${describeBackend(report)}; ` +
-    `sampling ${((performance.now() - loaded) / 1000).toFixed(1)} s, total ${seconds.toFixed(1)} s`,
+  `wrote ${output}: ${what}, DDIM ${steps} steps, seed ${seed}, backend ${describeBackend(report)}; ` +
+    `sampling ${sampling.toFixed(1)} s, total ${seconds.toFixed(1)} s`,
 );

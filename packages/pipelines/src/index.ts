@@ -10,6 +10,7 @@ export {
   type ClassConditionalComponents,
   type ClassConditionalGenerateOptions,
 } from './pipelines/class-conditional.js';
+export { hasClassEmbedding, loadUNet2DPipeline, type UNet2DPipeline } from './pipelines/unet-pipeline.js';
 export { ConditionedPipeline, type ConditionedComponents, type ConditionedGenerateOptions } from './pipelines/conditioned.js';
 export { Img2ImgPipeline, type Img2ImgComponents, type Img2ImgGenerateOptions } from './pipelines/img2img.js';
 export {

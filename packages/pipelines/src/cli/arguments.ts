@@ -7,7 +7,7 @@ import { initFastBackend, type CliBackend, type FastBackendReport } from '../bac
 import { loadImageFolder } from '../data/image-folder.js';
 import { loadMnist, type ImageDataset, type MnistSplit } from '../data/mnist.js';
 import { findShippedModel } from '../model-location.js';
-import { UnconditionalPipeline } from '../pipelines/unconditional.js';
+import { loadUNet2DPipeline, type UNet2DPipeline } from '../pipelines/unet-pipeline.js';
 
 /** An error in the command line; the CLI prints its message and the command's usage. */
 export class UsageError extends Error {
@@ -138,12 +138,12 @@ export function initCommandBackend(values: { backend?: string; threads?: string 
   );
 }
 
-/** Starts the backend, then loads the pipeline folder with the named scheduler in place of its own. */
+/** Starts the backend, then loads the UNet2DModel pipeline folder (unconditional or class-conditional) with the named scheduler in place of its own. */
 export async function loadCommandPipeline(
   folder: string,
   values: { backend?: string; threads?: string },
   scheduler: string,
-): Promise<{ pipeline: UnconditionalPipeline; backend: FastBackendReport['backend'] }> {
+): Promise<{ pipeline: UNet2DPipeline; backend: FastBackendReport['backend'] }> {
   const { backend } = await initCommandBackend(values);
-  return { pipeline: await UnconditionalPipeline.fromPretrained(folder, { scheduler }), backend };
+  return { pipeline: await loadUNet2DPipeline(folder, { scheduler }), backend };
 }

@@ -2,28 +2,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decode, encode } from 'fast-png';
 import { initBackend } from '@diffusion-ts/core';
 import { UNet2DModel } from '@diffusion-ts/models';
 import { DDPMScheduler } from '@diffusion-ts/schedulers';
 import { UnconditionalPipeline } from '../pipelines/unconditional.js';
 import { TINY_UNET } from '@diffusion-ts/models/testing';
-import { COMMANDS, runCli } from './main.js';
+import { captureCli } from '../testing/cli-capture.js';
+import { COMMANDS } from './main.js';
 
-async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void out.push(parts.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => void err.push(parts.join(' ')));
-  try {
-    const code = await runCli(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const capture = captureCli;
 
 describe('diffusion-ts CLI', () => {
   let folder: string;

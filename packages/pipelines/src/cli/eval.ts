@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Generator } from '@diffusion-ts/core';
 import { bitsPerDim } from '@diffusion-ts/losses';
 import type { DDPMScheduler } from '@diffusion-ts/schedulers';
+import { ClassConditionalPipeline } from '../pipelines/class-conditional.js';
 import {
   BACKEND_AND_THREADS_OPTIONS,
   BATCH_SIZE_OPTION,
@@ -62,7 +63,14 @@ async function run(argv: string[]): Promise<void> {
         width,
         channels,
       ]);
-      const result = bitsPerDim((xt, t) => pipeline.unet.predict(xt as tf.Tensor4D, tf.cast(t, 'float32') as tf.Tensor1D), scheduler, x0, {
+      // A class-conditional model is scored on the images' own labels (the conditional likelihood).
+      const classLabels =
+        pipeline instanceof ClassConditionalPipeline && dataset.labels
+          ? tf.tensor1d(dataset.labels.subarray(offset, offset + size), 'int32')
+          : undefined;
+      const predict = (xt: tf.Tensor, t: tf.Tensor) =>
+        pipeline.unet.predict(xt as tf.Tensor4D, tf.cast(t, 'float32') as tf.Tensor1D, classLabels === undefined ? {} : { classLabels });
+      const result = bitsPerDim(predict, scheduler, x0, {
         generator,
         onProgress: process.stdout.isTTY
           ? (done, total) => process.stdout.write(`\rimages ${offset}-${offset + size - 1}: ${done}/${total} timesteps`)
@@ -70,7 +78,7 @@ async function run(argv: string[]): Promise<void> {
       });
       const values = await result.totalBpd.data();
       for (const value of values) sum += value;
-      tf.dispose([x0, ...Object.values(result)]);
+      tf.dispose([x0, classLabels ?? [], ...Object.values(result)]);
     }
   } finally {
     pipeline.dispose();

@@ -2,10 +2,12 @@
 import { writeFileAtomic } from '@diffusion-ts/core';
 import { loadMnist } from '../data/mnist.js';
 import { MnistClassifier } from '../evaluate/mnist-classifier.js';
+import { DEFAULT_CLASS_GUIDANCE } from '../pipelines/class-conditional.js';
 import {
   DEFAULT_SAMPLER_SETTINGS,
   formatQualityTable,
   type ComparedQuality,
+  type QualityRow,
   parseSamplerSettings,
   qualityTable,
   realImagesQuality,
@@ -18,6 +20,7 @@ import {
   initCommandBackend,
   integerOption,
   modelFolder,
+  numberOption,
   parseCommandArgs,
   seedOption,
   UsageError,
@@ -39,12 +42,22 @@ Options:
                             default: all seven)
   --compare-count <n>       also the Frechet distance of each row's first n images (rows of
                             different sizes compare fairly on it)
+  --guidance <x>            class-conditional folders: classifier-free guidance scale (default
+                            ${DEFAULT_CLASS_GUIDANCE}); every class is asked for in turn and the share classified
+                            as asked is reported
   --batch-size <n>          images per model call (default 100)
   --seed <n>                seed (default 0)
   --backend <name>          wasm (default), cpu, auto, webgpu, cuda
   --threads <n>             CPU threads: native kernels or threaded wasm (default: all cores, at most 8; 1 on a busy machine)
   --output <file.md>        also write the table to this file
   -h, --help                this text`;
+
+/** `, guidance g: p% as asked (per class: …)` for a class-conditional row. */
+function askedText(row: QualityRow): string {
+  if (row.classAccuracy === undefined) return '';
+  const perClass = (row.perClassAccuracy ?? []).map((share, c) => `${c}: ${(100 * share).toFixed(1)}`).join(', ');
+  return `, guidance ${row.guidanceScale}: ${(100 * row.classAccuracy).toFixed(1)}% classified as asked (per class: ${perClass})`;
+}
 
 async function run(argv: string[]): Promise<void> {
   const args = parseCommandArgs(argv, USAGE, {
@@ -54,6 +67,7 @@ async function run(argv: string[]): Promise<void> {
     'reference-count': { type: 'string' },
     settings: { type: 'string' },
     'compare-count': { type: 'string' },
+    guidance: { type: 'string' },
     ...BATCH_SIZE_OPTION,
     ...SEED_OPTION,
     ...BACKEND_AND_THREADS_OPTIONS,
@@ -90,9 +104,10 @@ async function run(argv: string[]): Promise<void> {
     batchSize: integerOption(values['batch-size'], 'batch-size', 100),
     seed: seedOption(values.seed),
     compareCount,
+    guidanceScale: numberOption(values.guidance, 'guidance', DEFAULT_CLASS_GUIDANCE, 0),
     onRow: (row) =>
       console.log(
-        `${row.scheduler} ${row.steps} steps, ${row.count} images: Frechet ${row.frechetDistance.toFixed(2)}${compared(row)}, entropy ${row.spread.entropyBits.toFixed(3)} bits, mean confidence ${row.meanConfidence.toFixed(3)}, ${row.secondsPerImage.toFixed(3)} s/image`,
+        `${row.scheduler} ${row.steps} steps, ${row.count} images: Frechet ${row.frechetDistance.toFixed(2)}${compared(row)}${askedText(row)}, entropy ${row.spread.entropyBits.toFixed(3)} bits, mean confidence ${row.meanConfidence.toFixed(3)}, ${row.secondsPerImage.toFixed(3)} s/image`,
       ),
   });
   classifier.dispose();

@@ -1,8 +1,10 @@
 /** `diffusion-ts sample`: samples a PNG grid from a Diffusers pipeline folder. */
 import { resolve } from 'node:path';
+import type * as tf from '@tensorflow/tfjs-core';
 import { Generator, openPretrained } from '@diffusion-ts/core';
 import { resolveSchedulerName, SCHEDULER_NAMES } from '@diffusion-ts/schedulers';
 import { saveImageGrid } from '../images.js';
+import { ClassConditionalPipeline, DEFAULT_CLASS_GUIDANCE } from '../pipelines/class-conditional.js';
 import {
   BACKEND_AND_THREADS_OPTIONS,
   SEED_OPTION,
@@ -32,8 +34,10 @@ const USAGE = `Usage: diffusion-ts sample [model-folder] [options]
 
 Samples images from a pipeline folder in Diffusers' layout (model_index.json, unet/,
 scheduler/) and writes them as one PNG (a grid for several images). The folder defaults to the
-shipped models/mnist-ddpm. A Stable Diffusion folder (model_index.json's _class_name
-StableDiffusion*) runs text-to-image, or img2img with --init-image, or inpainting with --mask.
+shipped models/mnist-ddpm. A folder whose UNet has a class embedding (models/mnist-class-ddpm)
+samples the classes asked for with classifier-free guidance. A Stable Diffusion folder
+(model_index.json's _class_name StableDiffusion*) runs text-to-image, or img2img with
+--init-image, or inpainting with --mask.
 
 Options:
   --scheduler <name>   the sampler (default: ddim for unconditional folders, the folder's own for
@@ -45,7 +49,11 @@ ${schedulerList()}
   --count <n>          number of images (default 16; 1 for Stable Diffusion)
   --eta <x>            DDIM's eta (default 0)
   --output <file>      PNG to write (default samples.png)
-  --scale <n>          enlarge the grid by this integer factor (default 2; unconditional only)
+  --scale <n>          enlarge the grid by this integer factor (default 2; not for Stable Diffusion)
+
+Class-conditional folders:
+  --class <id>         the class of every image, e.g. a digit (default: the classes in turn)
+  --guidance <x>       classifier-free guidance scale (default ${DEFAULT_CLASS_GUIDANCE}; 1 = no guidance)
 
 Stable Diffusion folders:
   --prompt <text>           what to draw (required)
@@ -72,6 +80,7 @@ async function run(argv: string[]): Promise<void> {
     'init-image': { type: 'string' },
     strength: { type: 'string' },
     mask: { type: 'string' },
+    class: { type: 'string' },
     variant: { type: 'string' },
     steps: { type: 'string' },
     ...SEED_OPTION,
@@ -90,7 +99,7 @@ async function run(argv: string[]): Promise<void> {
     await sampleStableDiffusion(folder, className, values);
     return;
   }
-  const textOnly = ['prompt', 'negative-prompt', 'guidance', 'height', 'width', 'init-image', 'strength', 'mask', 'variant'].filter(
+  const textOnly = ['prompt', 'negative-prompt', 'height', 'width', 'init-image', 'strength', 'mask', 'variant'].filter(
     (name) => values[name as keyof typeof values] !== undefined,
   );
   if (textOnly.length > 0)
@@ -111,13 +120,31 @@ async function run(argv: string[]): Promise<void> {
   const { pipeline, backend } = await loadCommandPipeline(folder, values, values.scheduler);
   try {
     const started = performance.now();
-    const { images } = await pipeline.generate({ batchSize: count, numInferenceSteps: steps, generator: new Generator(seed), eta });
+    const options = { batchSize: count, numInferenceSteps: steps, generator: new Generator(seed), eta };
+    let guidance = '';
+    let images: tf.Tensor4D;
+    if (pipeline instanceof ClassConditionalPipeline) {
+      const classes = pipeline.classCount;
+      if (classes === 0 && values.class === undefined) throw new UsageError(`${folder}'s UNet has no class table: pass --class <id>`);
+      const only =
+        values.class === undefined ? undefined : integerOption(values.class, 'class', 0, 0, classes > 0 ? classes - 1 : undefined);
+      const guidanceScale = numberOption(values.guidance, 'guidance', DEFAULT_CLASS_GUIDANCE, 0);
+      const classLabels = Array.from({ length: count }, (_, i) => only ?? i % classes);
+      ({ images } = await pipeline.generate({ ...options, classLabels, guidanceScale }));
+      guidance = `, ${only === undefined ? `classes 0-${classes - 1}` : `class ${only}`}, guidance ${guidanceScale}`;
+    } else {
+      for (const name of ['class', 'guidance'] as const) {
+        if (values[name] !== undefined)
+          throw new UsageError(`--${name} is for class-conditional and Stable Diffusion folders; ${folder}'s UNet has no class embedding`);
+      }
+      ({ images } = await pipeline.generate(options));
+    }
     const seconds = (performance.now() - started) / 1000;
     const output = resolve(values.output);
     await saveImageGrid(output, images, { scale });
     images.dispose();
     console.log(
-      `wrote ${output}: ${count} images, ${pipeline.scheduler.className} ${steps} steps, seed ${seed}, ${backend}, ${seconds.toFixed(1)} s`,
+      `wrote ${output}: ${count} images, ${pipeline.scheduler.className} ${steps} steps${guidance}, seed ${seed}, ${backend}, ${seconds.toFixed(1)} s`,
     );
   } finally {
     pipeline.dispose();

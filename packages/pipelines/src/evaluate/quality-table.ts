@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Generator } from '@diffusion-ts/core';
 import { resolveSchedulerName } from '@diffusion-ts/schedulers';
 import type { ImageDataset } from '../data/mnist.js';
-import { UnconditionalPipeline } from '../pipelines/unconditional.js';
+import { ClassConditionalPipeline } from '../pipelines/class-conditional.js';
+import { loadUNet2DPipeline, type UNet2DPipeline } from '../pipelines/unet-pipeline.js';
 import type { FeatureStatistics } from './frechet-distance.js';
 import type { MnistClassifier } from './mnist-classifier.js';
 import { classifierFeatureStatistics, evaluateSamples, type SampleQuality } from './quality.js';
@@ -51,6 +52,8 @@ export function parseSamplerSettings(text: string): SamplerSetting[] {
 export interface QualityRow extends SamplerSetting, ComparedQuality {
   count: number;
   secondsPerImage: number;
+  /** The guidance scale of a class-conditional model's row. */
+  guidanceScale?: number;
 }
 
 /** Options of `qualityTable`. */
@@ -64,6 +67,11 @@ export interface QualityTableOptions {
   seed?: number;
   /** Also score the first `compareCount` images of every row (the Frechet distance is biased by the sample count). */
   compareCount?: number;
+  /**
+   * Classifier-free guidance scale for a class-conditional folder (default 1: none). Its rows ask
+   * for every class in turn and report the share classified as asked.
+   */
+  guidanceScale?: number;
   onRow?: (row: QualityRow) => void;
 }
 
@@ -94,8 +102,9 @@ async function scoreImages(
   images: tf.Tensor4D,
   reference: FeatureStatistics,
   compareCount?: number,
+  asked?: ArrayLike<number>,
 ): Promise<ComparedQuality> {
-  const quality: ComparedQuality = await evaluateSamples(classifier, images, reference);
+  const quality: ComparedQuality = await evaluateSamples(classifier, images, reference, asked);
   if (compareCount !== undefined && compareCount <= images.shape[0]) {
     const first = tf.slice(images, 0, compareCount);
     try {
@@ -133,22 +142,24 @@ export async function qualityTable(
 ): Promise<QualityRow[]> {
   const rows: QualityRow[] = [];
   for (const setting of settings) {
-    const pipeline = await UnconditionalPipeline.fromPretrained(folder, { scheduler: setting.scheduler });
+    const pipeline = await loadUNet2DPipeline(folder, { scheduler: setting.scheduler });
     const count = setting.count ?? options.counts?.[setting.scheduler] ?? options.count;
     const generator = new Generator(options.seed ?? 0);
+    const conditional = pipeline instanceof ClassConditionalPipeline;
+    const asked = conditional ? Int32Array.from({ length: count }, (_, i) => i % pipeline.classCount) : undefined;
     const batches: tf.Tensor4D[] = [];
     const started = performance.now();
     try {
       for (let done = 0; done < count; done += options.batchSize) {
         const batchSize = Math.min(options.batchSize, count - done);
-        const { images } = await pipeline.generate({ batchSize, numInferenceSteps: setting.steps, generator });
-        batches.push(images);
+        batches.push(await generateBatch(pipeline, batchSize, setting.steps, generator, asked?.subarray(done, done + batchSize), options));
       }
       const seconds = (performance.now() - started) / 1000;
       const generated = tf.concat(batches) as tf.Tensor4D;
-      const quality = await scoreImages(classifier, generated, reference, options.compareCount);
+      const quality = await scoreImages(classifier, generated, reference, options.compareCount, asked);
       generated.dispose();
       const row: QualityRow = { ...setting, ...quality, count, secondsPerImage: seconds / count };
+      if (conditional) row.guidanceScale = options.guidanceScale ?? 1;
       rows.push(row);
       options.onRow?.(row);
     } finally {
@@ -159,18 +170,37 @@ export async function qualityTable(
   return rows;
 }
 
+/** One batch of a row: the classes asked for with guidance on a class-conditional pipeline, plain samples otherwise. */
+async function generateBatch(
+  pipeline: UNet2DPipeline,
+  batchSize: number,
+  numInferenceSteps: number,
+  generator: Generator,
+  asked: Int32Array | undefined,
+  options: QualityTableOptions,
+): Promise<tf.Tensor4D> {
+  const common = { batchSize, numInferenceSteps, generator };
+  if (!(pipeline instanceof ClassConditionalPipeline)) return (await pipeline.generate(common)).images;
+  return (await pipeline.generate({ ...common, classLabels: asked!, guidanceScale: options.guidanceScale ?? 1 })).images;
+}
+
 /** Formats rows as a Markdown table (with a column for `compareFrechetDistance` when rows have it). */
 export function formatQualityTable(rows: readonly QualityRow[], compareCount?: number): string {
   const compare = compareCount !== undefined && rows.some((row) => row.compareFrechetDistance !== undefined);
+  const asked = rows.some((row) => row.classAccuracy !== undefined);
   const lines = [
-    `| sampler | steps | images | Frechet distance (classifier features) |${compare ? ` Frechet distance, first ${compareCount} images |` : ''} class entropy (bits, max 3.32) | min/max class share | mean confidence | s/image |`,
-    `| --- | --- | --- | --- |${compare ? ' --- |' : ''} --- | --- | --- | --- |`,
+    `| sampler | steps |${asked ? ' guidance |' : ''} images | Frechet distance (classifier features) |${compare ? ` Frechet distance, first ${compareCount} images |` : ''}${asked ? ' classified as asked |' : ''} class entropy (bits, max 3.32) | min/max class share | mean confidence | s/image |`,
+    `| --- | --- |${asked ? ' --- |' : ''} --- | --- |${compare ? ' --- |' : ''}${asked ? ' --- |' : ''} --- | --- | --- | --- |`,
   ];
   for (const row of rows) {
     const compareCell = compare ? ` ${row.compareFrechetDistance?.toFixed(2) ?? '-'} |` : '';
+    const guidanceCell = asked ? ` ${row.guidanceScale ?? '-'} |` : '';
+    const askedCell = asked ? ` ${row.classAccuracy === undefined ? '-' : `${(100 * row.classAccuracy).toFixed(1)}%`} |` : '';
     const label = resolveSchedulerName(row.scheduler).label;
     const scores = `${row.spread.entropyBits.toFixed(3)} | ${row.spread.minOverMax.toFixed(2)} | ${row.meanConfidence.toFixed(3)} | ${row.secondsPerImage.toFixed(3)}`;
-    lines.push(`| ${label} | ${row.steps} | ${row.count} | ${row.frechetDistance.toFixed(2)} |${compareCell} ${scores} |`);
+    lines.push(
+      `| ${label} | ${row.steps} |${guidanceCell} ${row.count} | ${row.frechetDistance.toFixed(2)} |${compareCell}${askedCell} ${scores} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -29,6 +29,10 @@ export interface SampleQuality {
   spread: ClassSpread;
   /** Mean over images of the classifier's largest softmax probability (real digits: about 0.99). */
   meanConfidence: number;
+  /** With the classes asked for (class-conditional samples): the share classified as asked. */
+  classAccuracy?: number;
+  /** The same per asked class (NaN for a class never asked). */
+  perClassAccuracy?: number[];
 }
 
 /** Predicted classes and mean max-softmax confidence of NHWC images, in batches. */
@@ -56,14 +60,40 @@ export async function evaluateSamples(
   classifier: MnistClassifier,
   generated: tf.Tensor4D,
   reference: FeatureStatistics,
+  asked?: ArrayLike<number>,
 ): Promise<SampleQuality> {
   const statistics = await classifierFeatureStatistics(classifier, generated);
   const { classes, meanConfidence } = await classifyInBatches(classifier, generated);
-  return {
+  const quality: SampleQuality = {
     frechetDistance: frechetDistance(statistics, reference),
     spread: classSpread(classes, classifier.config.numClasses),
     meanConfidence,
   };
+  if (asked !== undefined) Object.assign(quality, askedClassAccuracy(classes, asked, classifier.config.numClasses));
+  return quality;
+}
+
+/** The share of images classified as the class asked for, overall and per class. */
+export function askedClassAccuracy(
+  classes: ArrayLike<number>,
+  asked: ArrayLike<number>,
+  numClasses: number,
+): { classAccuracy: number; perClassAccuracy: number[] } {
+  if (asked.length !== classes.length)
+    throw new RangeError(`askedClassAccuracy: ${asked.length} classes asked for ${classes.length} images`);
+  const hits = new Array<number>(numClasses).fill(0);
+  const totals = new Array<number>(numClasses).fill(0);
+  let correct = 0;
+  for (let i = 0; i < classes.length; i++) {
+    const label = asked[i];
+    if (!(label >= 0 && label < numClasses)) throw new RangeError(`askedClassAccuracy: class ${label} is not in [0, ${numClasses})`);
+    totals[label]++;
+    if (classes[i] === label) {
+      hits[label]++;
+      correct++;
+    }
+  }
+  return { classAccuracy: correct / Math.max(classes.length, 1), perClassAccuracy: hits.map((hit, c) => hit / totals[c]) };
 }
 
 /** Options of `trainMnistClassifier`. */

@@ -28,6 +28,9 @@ export interface ClassConditionalGenerateOptions extends GenerateOptions {
 
 const CONTEXT = 'ClassConditionalPipeline.generate';
 
+/** The guidance scale the CLI and the demo use for class-conditional folders (chosen on the shipped MNIST model; see its model card). */
+export const DEFAULT_CLASS_GUIDANCE = 3;
+
 /** Samples images of given classes, optionally with classifier-free guidance. */
 export class ClassConditionalPipeline extends DiffusionPipeline<ClassConditionalComponents> {
   static override readonly expectedComponents: ComponentSpecs = { scheduler: SCHEDULER_COMPONENT, unet: { classes: ['UNet2DModel'] } };
@@ -41,6 +44,13 @@ export class ClassConditionalPipeline extends DiffusionPipeline<ClassConditional
       throw new Error('ClassConditionalPipeline: the UNet has no class embedding (num_class_embeds / class_embed_type)');
     }
     super({ unet, scheduler, nullClass: nullClass ?? (classes === null ? 0 : classes - 1) });
+  }
+
+  /** The classes one can ask for: the class embeddings less the null class when it is the last one (0 without a class table, e.g. `class_embed_type: "timestep"`). */
+  get classCount(): number {
+    const embeds = this.unet.config.numClassEmbeds;
+    if (embeds === null) return 0;
+    return this.nullClass === embeds - 1 ? embeds - 1 : embeds;
   }
 
   /** Diffusers loads the folder as a `DDPMPipeline`. */

@@ -9,7 +9,7 @@ import { UNet2DModel } from '@diffusion-ts/models';
 import { DDPMScheduler } from '@diffusion-ts/schedulers';
 import { BatchIterator } from '../data/dataset.js';
 import type { ImageDataset } from '../data/mnist.js';
-import { TINY_UNET } from '@diffusion-ts/models/testing';
+import { TINY_CLASS_UNET, TINY_UNET } from '@diffusion-ts/models/testing';
 import { Trainer, type TrainerOptions } from './trainer.js';
 
 /** Four 8x8 images: a bright square in a different corner of each. */
@@ -21,6 +21,23 @@ function tinyData(): ImageDataset {
     for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) images[n * 64 + (top + y) * 8 + left + x] = 1;
   }
   return { images, shape: [4, 8, 8, 1] };
+}
+
+/** The four images labelled 0, 1, 2, 0 (class 3 is the tiny class UNet's null class). */
+function labelledData(): ImageDataset {
+  return { ...tinyData(), labels: Int32Array.from([0, 1, 2, 0]) };
+}
+
+/** A class-conditional tiny UNet whose `predict` records the class labels it is given. */
+function recordingClassModel(): { model: UNet2DModel; seen: number[][] } {
+  const model = UNet2DModel.fromConfig(TINY_CLASS_UNET, { seed: 2 });
+  const seen: number[][] = [];
+  const predict = model.predict.bind(model);
+  model.predict = (sample, timestep, options = {}) => {
+    if (options.classLabels !== undefined) seen.push([...options.classLabels.dataSync()]);
+    return predict(sample, timestep, options);
+  };
+  return { model, seen };
 }
 
 function makeTrainer(outputFolder: string | undefined, extra: Partial<TrainerOptions> = {}): { trainer: Trainer; model: UNet2DModel } {
@@ -131,6 +148,49 @@ describe.each(TRAINING_BACKENDS)('Trainer on %s', (backend) => {
     await expect(other.trainer.loadCheckpoint(trainer.checkpointPath)).rejects.toThrow(/has shape|lacks/);
     other.trainer.dispose();
     trainer.dispose();
+    model.dispose();
+  });
+
+  it('drops class labels to the null class at the classDropout rate, without leaking tensors', async () => {
+    const { model, seen } = recordingClassModel();
+    const data = new BatchIterator(labelledData(), { batchSize: 4, seed: 1 });
+    const trainer = new Trainer({
+      model,
+      scheduler: new DDPMScheduler({ numTrainTimesteps: 100 }),
+      data,
+      classConditional: true,
+      classDropout: 0.5,
+    });
+    await trainer.trainStep();
+    const before = tf.memory().numTensors;
+    await trainer.train({ steps: 25, progress: false });
+    expect(tf.memory().numTensors).toBe(before);
+    const labels = seen.flat();
+    const dropped = labels.filter((label) => label === 3).length / labels.length;
+    expect(dropped).toBeGreaterThan(0.3);
+    expect(dropped).toBeLessThan(0.7);
+    // The labels kept are the batch's own: every batch holds its images' labels or the null class.
+    for (const batch of seen) expect(batch.filter((label) => label === 0 || label === 3).length).toBeGreaterThanOrEqual(2);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it('passes labels unchanged without classDropout, and checks the dropout options', async () => {
+    const { model, seen } = recordingClassModel();
+    const scheduler = new DDPMScheduler({ numTrainTimesteps: 100 });
+    const data = new BatchIterator(labelledData(), { batchSize: 4, seed: 1 });
+    const trainer = new Trainer({ model, scheduler, data, classConditional: true });
+    await trainer.trainStep();
+    expect([...seen[0]].sort()).toEqual([0, 0, 1, 2]);
+    trainer.dispose();
+    expect(() => new Trainer({ model, scheduler, data, classDropout: 0.1 })).toThrow(/classDropout needs classConditional/);
+    expect(() => new Trainer({ model, scheduler, data, classConditional: true, classDropout: 1.5 })).toThrow(
+      /classDropout must be in \[0, 1\]/,
+    );
+    expect(() => new Trainer({ model, scheduler, data, classConditional: true, classDropout: 0.1, nullClass: 4 })).toThrow(/nullClass/);
+    const unlabelled = new Trainer({ model, scheduler, data: new BatchIterator(tinyData(), { batchSize: 2 }), classConditional: true });
+    await expect(unlabelled.trainStep()).rejects.toThrow(/needs a dataset with labels/);
+    unlabelled.dispose();
     model.dispose();
   });
 });

@@ -38,6 +38,13 @@ export interface TrainerOptions {
   snrGamma?: number;
   /** Pass the batch labels as class labels (class-conditional models). */
   classConditional?: boolean;
+  /**
+   * With `classConditional`: the probability that a label is replaced by `nullClass`, so that the
+   * model also learns the unconditional prediction classifier-free guidance needs (default 0).
+   */
+  classDropout?: number;
+  /** The "no class" id `classDropout` uses (default: the model's last class embedding, num_class_embeds - 1). */
+  nullClass?: number;
   /** Seed of the timestep and noise stream (default 0). */
   seed?: number;
   /** Run folder: checkpoint, log and exported models go here. */
@@ -96,6 +103,8 @@ export class Trainer {
   private readonly names: string[];
   private readonly accumulation: number;
   private readonly maxGradNorm: number;
+  private readonly classDropout: number;
+  private readonly nullClass: number;
   private elapsedSeconds = 0;
 
   constructor(readonly options: TrainerOptions) {
@@ -116,6 +125,7 @@ export class Trainer {
     if (options.checkpointEvery !== undefined && options.outputFolder === undefined && options.checkpointEvery > 0) {
       throw new Error('Trainer: checkpointEvery needs an outputFolder');
     }
+    ({ classDropout: this.classDropout, nullClass: this.nullClass } = checkClassDropout(options));
     this.generator = new Generator(options.seed ?? 0);
     this.optimizer = new AdamW(this.variables, options.optimizer);
     this.ema = options.ema === false ? null : new ExponentialMovingAverage(this.variables, options.ema ?? {});
@@ -140,13 +150,14 @@ export class Trainer {
     try {
       const size = batch.images.shape[0];
       const timesteps = this.generator.randomIntegers(size, 0, this.scheduler.config.numTrainTimesteps);
+      const classLabels = this.options.classConditional ? this.classLabelsOf(batch.labels, size) : undefined;
       const noise = randn([...batch.images.shape], this.generator);
       try {
         const noisy = this.scheduler.addNoise(batch.images, noise, timesteps) as tf.Tensor4D;
         const timestepTensor = tf.tensor1d(Float32Array.from(timesteps), 'float32');
         try {
           const { value, grads } = tf.variableGrads(() => {
-            const output = this.model.predict(noisy, timestepTensor, this.options.classConditional ? { classLabels: batch.labels } : {});
+            const output = this.model.predict(noisy, timestepTensor, classLabels === undefined ? {} : { classLabels });
             const common = {
               x0: batch.images,
               noise,
@@ -163,10 +174,20 @@ export class Trainer {
         }
       } finally {
         noise.dispose();
+        if (classLabels !== batch.labels) classLabels?.dispose();
       }
     } finally {
       tf.dispose([batch.images, batch.labels ?? []]);
     }
+  }
+
+  /** The batch's labels, each replaced by the null class with probability `classDropout` (one uniform draw per image). */
+  private classLabelsOf(labels: tf.Tensor1D | undefined, size: number): tf.Tensor1D {
+    if (labels === undefined) throw new Error('Trainer: classConditional needs a dataset with labels');
+    if (this.classDropout === 0) return labels;
+    const draws = this.generator.uniform(size);
+    const dropped = Uint8Array.from(draws, (u) => (u < this.classDropout ? 1 : 0));
+    return tf.tidy(() => tf.where(tf.tensor1d(dropped, 'bool'), tf.fill([size], this.nullClass, 'int32'), labels));
   }
 
   /** One optimizer step (with accumulation); returns the mean loss and the gradient norm before clipping. */
@@ -330,4 +351,19 @@ function formatDuration(seconds: number): string {
   return s >= 3600
     ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
     : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+/** Checks `classDropout` and finds the null class it uses (the model's last class embedding by default). */
+function checkClassDropout(options: TrainerOptions): { classDropout: number; nullClass: number } {
+  const classDropout = options.classDropout ?? 0;
+  if (!(classDropout >= 0 && classDropout <= 1)) throw new RangeError(`Trainer: classDropout must be in [0, 1], got ${classDropout}`);
+  if (classDropout === 0) return { classDropout, nullClass: -1 };
+  if (options.classConditional !== true) throw new Error('Trainer: classDropout needs classConditional');
+  const embeds = options.model.toConfig().num_class_embeds;
+  const classes = typeof embeds === 'number' ? embeds : undefined;
+  const nullClass = options.nullClass ?? (classes === undefined ? -1 : classes - 1);
+  if (!Number.isInteger(nullClass) || nullClass < 0 || (classes !== undefined && nullClass >= classes)) {
+    throw new RangeError(`Trainer: nullClass must be a class id of the model (num_class_embeds ${classes ?? 'not set'}), got ${nullClass}`);
+  }
+  return { classDropout, nullClass };
 }
