@@ -2,6 +2,7 @@ export { UNet2DModel, type FromConfigOptions, type UNet2DConditioning } from './
 export { UNET_2D_DEFAULTS, UNET_2D_SCHEMA, type UNet2DOptions } from './unet-2d-config.js';
 export { WeightsError, diffusersShape, type ExportedWeight, type ImportReport, type WeightTensor } from './weights.js';
 export { CONFIG_NAME, TRANSFORMERS_WEIGHTS_NAME, WEIGHTS_NAME, type FromPretrainedOptions } from './pretrained-io.js';
+export type { SaveOptions } from './model-mixin.js';
 export {
   DOWN_BLOCKS,
   DOWN_BLOCK_TYPES,

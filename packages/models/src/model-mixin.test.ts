@@ -1,7 +1,7 @@
-import { ConfigError, initBackend, type ConfigJson, type PretrainedSource } from '@diffusion-ts/core';
+import { ConfigError, initBackend, readSafetensors, type ConfigJson, type PretrainedSource } from '@diffusion-ts/core';
 import { testBackendNames } from '@diffusion-ts/core/testing';
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +96,38 @@ describe.each(testBackendNames())('ModelMixin on %s', (backend) => {
     tf.dispose([x, a, b]);
     model.dispose();
     loaded.dispose();
+  });
+
+  it('saves float16 and bfloat16 weights at half the size, loaded back widened and rounded', async () => {
+    const model = TestProjection.fromConfig({ in_features: 64, out_features: 32 }, { seed: 3 });
+    const exported = await model.exportWeights();
+    const sizes: Record<string, number> = {};
+    for (const [dtype, stored, tolerance] of [
+      ['float32', 'F32', 0],
+      ['float16', 'F16', 2 ** -11],
+      ['bfloat16', 'BF16', 2 ** -8],
+    ] as const) {
+      const target = join(folder, `${dtype}-${backend}`);
+      await model.save(target, { dtype });
+      const file = await readFile(join(target, 'model.safetensors'));
+      sizes[dtype] = file.length;
+      expect(Object.values(readSafetensors(file).tensors).map((tensor) => tensor.dtype)).toEqual([stored, stored]);
+      const loaded = await TestProjection.fromPretrained(target);
+      const reloaded = await loaded.exportWeights();
+      for (const [name, weight] of Object.entries(exported)) {
+        const back = reloaded[name].data;
+        for (let i = 0; i < weight.data.length; i++) {
+          expect(Math.abs(back[i] - weight.data[i])).toBeLessThanOrEqual(tolerance * Math.abs(weight.data[i]) + 1e-7);
+        }
+      }
+      loaded.dispose();
+    }
+    expect(sizes.float16).toBeLessThan(0.6 * sizes.float32);
+    expect(sizes.bfloat16).toBe(sizes.float16);
+    await expect(model.save(join(folder, 'bad'), { dtype: 'int8' as 'float16' })).rejects.toThrow(
+      /dtype must be float32, float16 or bfloat16, got int8/,
+    );
+    model.dispose();
   });
 
   it('skips the random initialisation with seed null: every parameter starts at zero', () => {

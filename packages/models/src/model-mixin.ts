@@ -5,6 +5,14 @@ import { ParameterStore, type ParameterScope } from './parameters/parameter-stor
 import { CONFIG_NAME, pretrainedFolder, readPretrainedWeights, writePretrained, type FromPretrainedOptions } from './pretrained-io.js';
 import { exportWeights, importWeights, type ExportedWeight, type ImportReport, type WeightTensor } from './weights.js';
 
+/** Options of `ModelMixin.save`. */
+export interface SaveOptions {
+  /** Stored precision of the weights (default `float32`); loading widens `float16` / `bfloat16` back to float32. */
+  dtype?: 'float32' | 'float16' | 'bfloat16';
+}
+
+const SAVE_DTYPES: Readonly<Record<string, 'F32' | 'F16' | 'BF16'>> = { float32: 'F32', float16: 'F16', bfloat16: 'BF16' };
+
 /** How many unused weight names a load warning lists before it summarises the rest. */
 const LISTED_UNUSED = 8;
 
@@ -102,9 +110,15 @@ export abstract class ModelMixin<Options extends object> {
    * Writes `config.json` and the weights (`diffusion_pytorch_model.safetensors`, or the family's
    * `weightsName`) into `folder`
    * (created if needed; each file written atomically), loadable by Diffusers' `from_pretrained`.
+   * `dtype: 'float16'` or `'bfloat16'` stores the weights at half the size (rounded to nearest even;
+   * `fromPretrained` widens them back to float32), as Diffusers' `model.half().save_pretrained()`.
    */
-  async save(folder: string): Promise<void> {
-    await writePretrained(folder, this.toConfig(), await this.exportWeights(), this.family.weightsName);
+  async save(folder: string, options: SaveOptions = {}): Promise<void> {
+    const stored = SAVE_DTYPES[options.dtype ?? 'float32'];
+    if (stored === undefined) throw new RangeError(`save: dtype must be float32, float16 or bfloat16, got ${String(options.dtype)}`);
+    const weights = await this.exportWeights();
+    const tensors = Object.fromEntries(Object.entries(weights).map(([name, weight]) => [name, { ...weight, dtype: stored }]));
+    await writePretrained(folder, this.toConfig(), tensors, this.family.weightsName);
   }
 
   /** Frees every variable; the model cannot be used afterwards. */

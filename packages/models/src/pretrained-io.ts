@@ -7,9 +7,10 @@ import {
   type ConfigJson,
   type LoadOptions,
   type PretrainedSource,
+  type SafetensorsTensor,
 } from '@diffusion-ts/core';
 import type { ModelBudget } from './budget/model-budget.js';
-import type { ExportedWeight, WeightTensor } from './weights.js';
+import type { WeightTensor } from './weights.js';
 
 /** The weights file Diffusers writes for a model. */
 export const WEIGHTS_NAME = 'diffusion_pytorch_model.safetensors';
@@ -68,7 +69,7 @@ export async function readPretrainedWeights(
 export async function writePretrained(
   folder: string,
   config: ConfigJson,
-  tensors: Record<string, ExportedWeight>,
+  tensors: Record<string, SafetensorsTensor>,
   weightsName = WEIGHTS_NAME,
 ): Promise<void> {
   const nodePath = await import('node:path');

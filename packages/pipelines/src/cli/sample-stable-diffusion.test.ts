@@ -2,26 +2,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode, encode } from 'fast-png';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SD_SMALL_FOLDER } from '../testing/sd-fixtures.js';
-import { runCli } from './main.js';
+import { captureCli, type CapturedRun } from '../testing/cli-capture.js';
 
-async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void out.push(parts.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => void err.push(parts.join(' ')));
-  const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-  const progress = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => err.push(String(chunk)) > 0);
-  try {
-    const code = await runCli(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    warn.mockRestore();
-    progress.mockRestore();
-  }
+/** The CLI with its warnings muted and its progress bar (stderr) counted as error output. */
+function capture(argv: string[]): Promise<CapturedRun> {
+  return captureCli(argv, { muteWarnings: true, stderrWrites: true });
 }
 
 describe('diffusion-ts sample on a Stable Diffusion folder', () => {

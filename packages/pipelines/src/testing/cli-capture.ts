@@ -9,17 +9,28 @@ export interface CapturedRun {
   err: string;
 }
 
+/** What else `captureCli` silences: console.warn, and stderr writes (progress bars, counted in `err`). */
+export interface CaptureOptions {
+  muteWarnings?: boolean;
+  stderrWrites?: boolean;
+}
+
 /** Runs `diffusion-ts <argv>` in this process with console.log and console.error captured. */
-export async function captureCli(argv: string[]): Promise<CapturedRun> {
+export async function captureCli(argv: string[], options: CaptureOptions = {}): Promise<CapturedRun> {
   const out: string[] = [];
   const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void out.push(parts.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => void err.push(parts.join(' ')));
+  const spies = [
+    vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void out.push(parts.join(' '))),
+    vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => void err.push(parts.join(' '))),
+  ];
+  if (options.muteWarnings === true) spies.push(vi.spyOn(console, 'warn').mockImplementation(() => undefined));
+  if (options.stderrWrites === true) {
+    spies.push(vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => err.push(String(chunk)) > 0));
+  }
   try {
     const code = await runCli(argv);
     return { code, out: out.join('\n'), err: err.join('\n') };
   } finally {
-    log.mockRestore();
-    error.mockRestore();
+    for (const spy of spies) spy.mockRestore();
   }
 }
