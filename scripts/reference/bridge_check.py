@@ -5,7 +5,7 @@ Diffusers writes load in ours, with the same outputs.
         [--backends cpu,wasm] [--tolerance 1e-4] [--json FILE]
 
 FOLDER is a Diffusers pipeline folder (model_index.json, unet/ holding a UNet2DModel, scheduler/);
-default: models/mnist-ddpm. A class-conditional UNet (`num_class_embeds`, the last class being the
+default: models/mnist-ddpm and models/mnist-class-ddpm. A class-conditional UNet (`num_class_embeds`, the last class being the
 null class) is checked with class labels and guidance. PATH is a diffusers checkout (default
 $DIFFUSERS_SRC or /work/ref/diffusers); Diffusers runs from it through diffusers_env.py and
 diffusers_pretrained.py (stubs for the hub, file and progress-bar packages; math untouched). Our
@@ -277,7 +277,7 @@ def perturbed(unet, seed):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('folders', nargs='*', default=[os.path.join(ROOT, 'models', 'mnist-ddpm')])
+    parser.add_argument('folders', nargs='*', default=[os.path.join(ROOT, 'models', name) for name in ('mnist-ddpm', 'mnist-class-ddpm')])
     parser.add_argument('--diffusers', default=os.environ.get('DIFFUSERS_SRC', '/work/ref/diffusers'))
     parser.add_argument('--backends', default='cpu,wasm')
     parser.add_argument('--tolerance', type=float, default=1e-4)
