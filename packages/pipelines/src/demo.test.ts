@@ -33,7 +33,7 @@ describe('npm run demo', () => {
     const { code, out } = await demo(['--count', '2', '--steps', '2', '--output', 'any.png'], folder);
     expect(out).toMatch(/models[/\\]mnist-ddpm \([\d]+ parameters\)/);
     expect(code).toBe(0);
-    expect(out).toMatch(/wrote .*any\.png: 2 digits, DDIM 2 steps/);
+    expect(out).toMatch(/wrote .*any\.png: 2 digits, UniPC 2 steps/);
     expect(decode(await readFile(join(folder, 'any.png'))).width).toBeGreaterThanOrEqual(2 * 32);
   });
 
@@ -41,12 +41,14 @@ describe('npm run demo', () => {
     const { code, out } = await demo(['--digit', '7', '--count', '2', '--steps', '2', '--output', 'sevens.png'], folder);
     expect(out).toMatch(/models[/\\]mnist-class-ddpm/);
     expect(code).toBe(0);
-    expect(out).toMatch(/wrote .*sevens\.png: 2 images of the digit 7 \(guidance 1.5\), DDIM 2 steps/);
+    expect(out).toMatch(/wrote .*sevens\.png: 2 images of the digit 7 \(guidance 1.5\), UniPC 2 steps/);
   });
 
   it('names a bad option value', async () => {
     const { code, out } = await demo(['--digit', '12'], folder);
     expect(code).toBe(2);
     expect(out).toMatch(/--digit must be an integer from 0 to 9, got '12'/);
+    const scheduler = await demo(['--scheduler', 'fancy'], folder);
+    expect([scheduler.code, scheduler.out]).toEqual([2, expect.stringMatching(/--scheduler: unknown scheduler 'fancy'/) as string]);
   });
 });
