@@ -8,6 +8,8 @@ import type { DemoModel } from './load-model';
 export interface SchedulerChoice {
   name: string;
   label: string;
+  /** The Diffusers class the short name builds. */
+  className: string;
 }
 
 /**
@@ -21,7 +23,15 @@ export function schedulerChoices(modelClassName = 'DDPMScheduler'): SchedulerCho
       const found = Object.prototype.hasOwnProperty.call(SCHEDULERS, entry.className) ? SCHEDULERS[entry.className] : undefined;
       return found !== undefined && (found.className === modelClassName || found.compatibles.includes(modelClassName));
     })
-    .map(([name, entry]) => ({ name, label: entry.label }));
+    .map(([name, entry]) => ({ name, label: entry.label, className: entry.className }));
+}
+
+/**
+ * The menu entry for a requested scheduler: a short name as it is, a class name (`?scheduler=DDIMScheduler`)
+ * as the first short name of that class; undefined when the menu has neither.
+ */
+export function menuEntry(requested: string, choices: readonly SchedulerChoice[]): string | undefined {
+  return (choices.find((choice) => choice.name === requested) ?? choices.find((choice) => choice.className === requested))?.name;
 }
 
 /**

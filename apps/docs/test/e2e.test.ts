@@ -67,6 +67,8 @@ async function runDemo(page: Page, backend: 'wasm' | 'webgpu') {
   const demo = page.locator('.mnist-demo');
   await demo.and(page.locator('[data-state="ready"], [data-state="error"]')).waitFor({ timeout: 90_000 });
   if ((await demo.getAttribute('data-state')) === 'error') throw new Error(await page.locator('[data-testid="status"]').innerText());
+  // ?scheduler=DDIMScheduler (a class name) shows as its short name in the menu.
+  expect(await page.locator('[data-testid="scheduler"]').inputValue()).toBe('ddim');
   await page.click('[data-testid="generate"]');
   await demo.and(page.locator('[data-state="done"], [data-state="error"]')).waitFor({ timeout: 240_000 });
   const status = await page.locator('[data-testid="status"]').innerText();
