@@ -13,6 +13,7 @@ import { Generator } from '@diffusion-ts/core';
 import { UNet2DModel } from '@diffusion-ts/models';
 import { resolveSchedulerName, schedulerFromConfig } from '@diffusion-ts/schedulers';
 import { describeBackend, initFastBackend } from './backend.js';
+import { integerOption, numberOption, UsageError } from './cli/arguments.js';
 import { saveImageGrid } from './images.js';
 import { findShippedModel, SHIPPED_CLASS_MODEL_FOLDER } from './model-location.js';
 import { ClassConditionalPipeline, DEFAULT_CLASS_GUIDANCE } from './pipelines/class-conditional.js';
@@ -32,32 +33,31 @@ const { values } = parseArgs({
   },
 });
 
-/** A whole number option in [min, max], or exit with a message naming it. */
-function wholeNumber(name: string, text: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    console.error(`demo: --${name} must be an integer from ${min} to ${max}, got '${text}'`);
+/** The checked options (the CLI's own option checks), or exit 2 with a message naming the bad one. */
+function readOptions() {
+  try {
+    let schedulerLabel: string;
+    try {
+      schedulerLabel = resolveSchedulerName(values.scheduler).label;
+    } catch (error) {
+      throw new UsageError(`--scheduler: ${(error as Error).message}`);
+    }
+    return {
+      count: integerOption(values.count, 'count', 16, 1, 1024),
+      steps: integerOption(values.steps, 'steps', 10, 1, 1000),
+      seed: integerOption(values.seed, 'seed', 0, 0),
+      digit: values.digit === undefined ? undefined : integerOption(values.digit, 'digit', 0, 0, 9),
+      guidanceScale: numberOption(values.guidance, 'guidance', DEFAULT_CLASS_GUIDANCE, 0),
+      schedulerLabel,
+    };
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`demo: ${error.message}`);
     process.exit(2);
   }
-  return value;
 }
 
-const count = wholeNumber('count', values.count, 1, 1024);
-const steps = wholeNumber('steps', values.steps, 1, 1000);
-const seed = wholeNumber('seed', values.seed, 0, Number.MAX_SAFE_INTEGER);
-let schedulerLabel: string;
-try {
-  schedulerLabel = resolveSchedulerName(values.scheduler).label;
-} catch (error) {
-  console.error(`demo: --scheduler: ${(error as Error).message}`);
-  process.exit(2);
-}
-const digit = values.digit === undefined ? undefined : wholeNumber('digit', values.digit, 0, 9);
-const guidanceScale = Number(values.guidance);
-if (!(guidanceScale >= 0 && Number.isFinite(guidanceScale))) {
-  console.error(`demo: --guidance must be a number >= 0, got '${values.guidance}'`);
-  process.exit(2);
-}
+const { count, steps, seed, digit, guidanceScale, schedulerLabel } = readOptions();
 const started = performance.now();
 const report = await initFastBackend('wasm');
 const onStep = process.stdout.isTTY
