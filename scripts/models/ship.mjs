@@ -20,8 +20,7 @@ if (!existsSync(join(source, 'model_index.json')))
   throw new Error(`${source} has no model_index.json: export the run first (diffusion-ts train … --resume)`);
 await initBackend('cpu');
 const pipeline = await loadUNet2DPipeline(source);
-await pipeline.save(target);
-await pipeline.unet.save(join(target, 'unet'), { dtype: 'float16' });
+await pipeline.save(target, { dtype: 'float16' });
 console.log(`wrote ${target}: ${pipeline.constructor.name}, ${pipeline.unet.parameterCount} parameters (float16 weights)`);
 pipeline.dispose();
 copyFileSync(join(run, 'training-log.jsonl'), join(target, 'training-log.jsonl'));

@@ -26,6 +26,8 @@ export interface ModelManifest {
   shipped: boolean;
   /** models/mnist-class-ddpm was copied to `mnist-class-ddpm/`. */
   classShipped: boolean;
+  /** The class model's guidance scale: `DEFAULT_CLASS_GUIDANCE` of @diffusion-ts/pipelines, as the CLI uses it (undefined in an older build). */
+  guidance?: number;
 }
 
 /** Options of the randomly initialised tiny UNet used while no trained model is shipped. */
@@ -55,7 +57,8 @@ function unetClass(): typeof models.UNet2DModel {
 /** Reads the build's manifest (both false when it is missing). */
 export async function loadManifest(modelsBase: string): Promise<ModelManifest> {
   const manifest = await fetchJson(`${modelsBase}manifest.json`);
-  return { shipped: manifest?.shipped === true, classShipped: manifest?.classShipped === true };
+  const guidance = typeof manifest?.guidance === 'number' && Number.isFinite(manifest.guidance) ? manifest.guidance : undefined;
+  return { shipped: manifest?.shipped === true, classShipped: manifest?.classShipped === true, guidance };
 }
 
 /** Loads a shipped pipeline folder's UNet and scheduler config over HTTP. */

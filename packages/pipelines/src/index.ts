@@ -3,10 +3,11 @@
  * img2img, Stable Diffusion text-to-image / img2img / inpainting) on one `DiffusionPipeline` base,
  * the training loop, datasets (MNIST, image folders) and image output.
  */
-export { DiffusionPipeline, type PipelineFromPretrainedOptions } from './pipelines/diffusion-pipeline.js';
+export { DiffusionPipeline, type PipelineFromPretrainedOptions, type PipelineSaveOptions } from './pipelines/diffusion-pipeline.js';
 export { UnconditionalPipeline, type UnconditionalComponents } from './pipelines/unconditional.js';
 export {
   ClassConditionalPipeline,
+  DEFAULT_CLASS_GUIDANCE,
   type ClassConditionalComponents,
   type ClassConditionalGenerateOptions,
 } from './pipelines/class-conditional.js';
@@ -18,6 +19,7 @@ export {
   type ComponentLoader,
   type ComponentLoaders,
   type ComponentLoadOptions,
+  type ComponentSaveOptions,
   type PipelineComponent,
 } from './pipelines/component-loader.js';
 export { COMPONENT_LOADERS } from './pipelines/component-registry.js';

@@ -6,6 +6,10 @@ export interface ClassSpread {
   entropyBits: number;
   /** Smallest class share divided by the largest (1 = perfectly even). */
   minOverMax: number;
+  /** The rarest class's share of the samples (0.1 each for an even spread over 10 classes). */
+  minShare: number;
+  /** The commonest class's share of the samples. */
+  maxShare: number;
 }
 
 /** Summarises predicted classes (`0 … numClasses-1`) as counts, entropy and evenness. */
@@ -21,6 +25,12 @@ export function classSpread(predicted: ArrayLike<number>, numClasses = 10): Clas
   const total = predicted.length;
   let entropyBits = 0;
   for (const count of counts) if (count > 0) entropyBits -= (count / total) * Math.log2(count / total);
-  const max = Math.max(...counts);
-  return { counts, entropyBits, minOverMax: max === 0 ? 0 : Math.min(...counts) / max };
+  const [min, max] = [Math.min(...counts), Math.max(...counts)];
+  return {
+    counts,
+    entropyBits,
+    minOverMax: max === 0 ? 0 : min / max,
+    minShare: total === 0 ? 0 : min / total,
+    maxShare: total === 0 ? 0 : max / total,
+  };
 }

@@ -59,6 +59,9 @@ describe('MnistClassifier', () => {
     const wrong = tf.zeros([1, 28, 28, 1]) as tf.Tensor4D;
     expect(() => classifier.features(wrong)).toThrow(/expected 32x32x1/);
     expect(() => classSpread([0, 10])).toThrow(/outside 0..9/);
+    // Shares: 0 appears 3 times, 1 once, 2-9 never, in 4 samples.
+    expect(classSpread([0, 0, 1, 0])).toMatchObject({ minShare: 0, maxShare: 0.75, minOverMax: 0 });
+    expect(classSpread([0, 1, 1, 0], 2)).toMatchObject({ minShare: 0.5, maxShare: 0.5, minOverMax: 1, entropyBits: 1 });
     wrong.dispose();
     classifier.dispose();
   });

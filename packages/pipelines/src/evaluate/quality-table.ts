@@ -189,7 +189,7 @@ export function formatQualityTable(rows: readonly QualityRow[], compareCount?: n
   const compare = compareCount !== undefined && rows.some((row) => row.compareFrechetDistance !== undefined);
   const asked = rows.some((row) => row.classAccuracy !== undefined);
   const lines = [
-    `| sampler | steps |${asked ? ' guidance |' : ''} images | Frechet distance (classifier features) |${compare ? ` Frechet distance, first ${compareCount} images |` : ''}${asked ? ' classified as asked |' : ''} class entropy (bits, max 3.32) | min/max class share | mean confidence | s/image |`,
+    `| sampler | steps |${asked ? ' guidance |' : ''} images | Frechet distance (classifier features) |${compare ? ` Frechet distance, first ${compareCount} images |` : ''}${asked ? ' classified as asked |' : ''} class entropy (bits, max 3.32) | rarest / commonest digit | mean confidence | s/image |`,
     `| --- | --- |${asked ? ' --- |' : ''} --- | --- |${compare ? ' --- |' : ''}${asked ? ' --- |' : ''} --- | --- | --- | --- |`,
   ];
   for (const row of rows) {
@@ -197,7 +197,8 @@ export function formatQualityTable(rows: readonly QualityRow[], compareCount?: n
     const guidanceCell = asked ? ` ${row.guidanceScale ?? '-'} |` : '';
     const askedCell = asked ? ` ${row.classAccuracy === undefined ? '-' : `${(100 * row.classAccuracy).toFixed(1)}%`} |` : '';
     const label = resolveSchedulerName(row.scheduler).label;
-    const scores = `${row.spread.entropyBits.toFixed(3)} | ${row.spread.minOverMax.toFixed(2)} | ${row.meanConfidence.toFixed(3)} | ${row.secondsPerImage.toFixed(3)}`;
+    const shares = `${(100 * row.spread.minShare).toFixed(1)}% / ${(100 * row.spread.maxShare).toFixed(1)}%`;
+    const scores = `${row.spread.entropyBits.toFixed(3)} | ${shares} | ${row.meanConfidence.toFixed(3)} | ${row.secondsPerImage.toFixed(3)}`;
     lines.push(
       `| ${label} | ${row.steps} |${guidanceCell} ${row.count} | ${row.frechetDistance.toFixed(2)} |${compareCell}${askedCell} ${scores} |`,
     );

@@ -5,7 +5,7 @@
  * `fromPretrained` or by extending a pipeline class's `componentLoaders`.
  */
 import type { PretrainedSource } from '@diffusion-ts/core';
-import type { ModelBudget } from '@diffusion-ts/models';
+import type { ModelBudget, SaveOptions } from '@diffusion-ts/models';
 
 /** A pipeline component: a model, a scheduler, a tokenizer… */
 export interface PipelineComponent {
@@ -38,26 +38,32 @@ export interface ComponentLoader<T extends PipelineComponent = PipelineComponent
   readonly library: string;
   /** Loads the component from its subfolder (`unet/`, `scheduler/`, …). */
   load(source: PretrainedSource, options: ComponentLoadOptions): Promise<T>;
-  /** Writes the component into its subfolder (Node only). */
-  save(component: T, folder: string): Promise<void>;
+  /** Writes the component into its subfolder (Node only); models store their weights in `options.dtype`. */
+  save(component: T, folder: string, options?: ComponentSaveOptions): Promise<void>;
+}
+
+/** Options of a component loader's `save` (components without weights ignore them). */
+export interface ComponentSaveOptions {
+  /** Stored precision of model weights (default `float32`), as `ModelMixin.save` takes it. */
+  dtype?: SaveOptions['dtype'];
 }
 
 /** Component loaders by class name. */
 export type ComponentLoaders = Readonly<Record<string, ComponentLoader>>;
 
 /** A model class with Diffusers' `fromPretrained` (a folder holding `config.json` and its weights). */
-export interface PretrainedModelClass<T extends PipelineComponent & { save(folder: string): Promise<void> }> {
+export interface PretrainedModelClass<T extends PipelineComponent & { save(folder: string, options?: SaveOptions): Promise<void> }> {
   fromPretrained(source: PretrainedSource, options: Pick<ComponentLoadOptions, 'onWarning' | 'budget' | 'variant'>): Promise<T>;
 }
 
 /** The loader of a model class: its own `fromPretrained` and `save`. */
-export function modelLoader<T extends PipelineComponent & { save(folder: string): Promise<void> }>(
+export function modelLoader<T extends PipelineComponent & { save(folder: string, options?: SaveOptions): Promise<void> }>(
   modelClass: PretrainedModelClass<T>,
   library = 'diffusers',
 ): ComponentLoader<T> {
   return {
     library,
     load: (source, { onWarning, budget, variant }) => modelClass.fromPretrained(source, { onWarning, budget, variant }),
-    save: (model, folder) => model.save(folder),
+    save: (model, folder, options) => model.save(folder, { dtype: options?.dtype }),
   };
 }

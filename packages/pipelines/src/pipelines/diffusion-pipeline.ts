@@ -5,7 +5,7 @@
 import { openPretrained, splitLoadOptions, toCamelCase, type LoadOptions, type PretrainedSource } from '@diffusion-ts/core';
 import type { ModelBudget } from '@diffusion-ts/models';
 import { resolveSchedulerName } from '@diffusion-ts/schedulers';
-import type { ComponentLoaders, PipelineComponent } from './component-loader.js';
+import type { ComponentLoaders, ComponentSaveOptions, PipelineComponent } from './component-loader.js';
 import { COMPONENT_LOADERS } from './component-registry.js';
 import { loadComponents, saveComponents, type ComponentSpecs, type LoadComponentsRequest } from './pipeline-folder.js';
 
@@ -25,6 +25,12 @@ export interface PipelineFromPretrainedOptions extends LoadOptions {
   loaders?: ComponentLoaders;
   /** Weights variant of the model components, e.g. `fp16` (`diffusion_pytorch_model.fp16.safetensors`); the plain files where a component has none. */
   variant?: string;
+}
+
+/** Options of the pipelines' `save`. */
+export interface PipelineSaveOptions extends ComponentSaveOptions {
+  /** Loaders for more component classes, by class name (added to the pipeline class's own). */
+  loaders?: ComponentLoaders;
 }
 
 /**
@@ -129,11 +135,13 @@ export abstract class DiffusionPipeline<Components extends object = Record<strin
 
   /**
    * Writes the pipeline in Diffusers' layout: `model_index.json` and one subfolder per component,
-   * each saved by its class's loader (`options.loaders` adds loaders, as in `fromPretrained`).
+   * each saved by its class's loader (`options.loaders` adds loaders, as in `fromPretrained`);
+   * `options.dtype` stores the models' weights in `float16` or `bfloat16` (half the size; loading
+   * widens them back to float32).
    */
-  async save(folder: string, options: { loaders?: ComponentLoaders } = {}): Promise<void> {
+  async save(folder: string, options: PipelineSaveOptions = {}): Promise<void> {
     const loaders = { ...(this.constructor as typeof DiffusionPipeline).componentLoaders, ...options.loaders };
-    await saveComponents(folder, this.diffusersClassName, this.components, loaders);
+    await saveComponents(folder, this.diffusersClassName, this.components, loaders, { dtype: options.dtype });
   }
 
   /** Frees every component (the models' weights, the scheduler's state); the pipeline cannot be used afterwards. */

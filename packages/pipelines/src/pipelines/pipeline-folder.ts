@@ -5,7 +5,7 @@
  * load Node modules).
  */
 import { DIFFUSERS_VERSION, toCamelCase, writeConfigFile, type ConfigJson, type PretrainedSource } from '@diffusion-ts/core';
-import type { ComponentLoaders, ComponentLoadOptions, PipelineComponent } from './component-loader.js';
+import type { ComponentLoaders, ComponentLoadOptions, ComponentSaveOptions, PipelineComponent } from './component-loader.js';
 
 /** The file naming a pipeline's components. */
 export const MODEL_INDEX_NAME = 'model_index.json';
@@ -120,13 +120,15 @@ export async function loadPlannedComponents(
 
 /**
  * Writes `model_index.json` (`_class_name` = `pipelineClass`) and each component into its
- * subfolder with its loader's `save`; absent optional components are recorded as `[null, null]`.
+ * subfolder with its loader's `save` (models in `options.dtype`); absent optional components are
+ * recorded as `[null, null]`.
  */
 export async function saveComponents(
   folder: string,
   pipelineClass: string,
   components: Readonly<Record<string, PipelineComponent | undefined>>,
   loaders: ComponentLoaders,
+  options: ComponentSaveOptions = {},
 ): Promise<void> {
   const { mkdir } = await import('node:fs/promises');
   const nodePath = await import('node:path');
@@ -143,6 +145,6 @@ export async function saveComponents(
   await writeConfigFile(nodePath.join(folder, MODEL_INDEX_NAME), index);
   for (const name of names) {
     const component = components[name];
-    if (component !== undefined) await loaders[component.className].save(component, nodePath.join(folder, name));
+    if (component !== undefined) await loaders[component.className].save(component, nodePath.join(folder, name), options);
   }
 }

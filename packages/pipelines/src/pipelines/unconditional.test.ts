@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Generator, initBackend } from '@diffusion-ts/core';
+import { Generator, initBackend, loadSafetensors } from '@diffusion-ts/core';
 import { testBackendNames } from '@diffusion-ts/core/testing';
 import { UNet2DModel } from '@diffusion-ts/models';
 import {
@@ -165,6 +165,24 @@ describe.each(testBackendNames())('UnconditionalPipeline on %s', (backend) => {
     });
     expect(Object.keys(limited).sort()).toEqual(['scheduler', 'unet']);
     limited.dispose();
+  });
+
+  it('saves the models of a folder in half precision with save({ dtype })', async () => {
+    const target = join(folder, `saved-f16-${backend}`);
+    const pipeline = new UnconditionalPipeline({ unet, scheduler: new DDIMScheduler() });
+    await pipeline.save(target, { dtype: 'float16' });
+    const file = await loadSafetensors(join(target, 'unet', 'diffusion_pytorch_model.safetensors'));
+    expect(new Set(Object.values(file.tensors).map((tensor) => tensor.dtype))).toEqual(new Set(['F16']));
+    const loaded = await UnconditionalPipeline.fromPretrained(target);
+    expect(loaded.scheduler.className).toBe('DDIMScheduler');
+    const [original, widened] = [unet.trainableVariables()[0], loaded.unet.trainableVariables()[0]];
+    const expected = Array.from(await original.data(), (value) => Math.abs(value));
+    const gap = tf.tidy(() => tf.abs(tf.sub(original, widened)));
+    const difference = Array.from(await gap.data());
+    gap.dispose();
+    // float16 keeps 11 significant bits: each weight within 2^-11 of its magnitude (plus subnormals).
+    difference.forEach((value, i) => expect(value).toBeLessThanOrEqual(expected[i] * 2 ** -11 + 2 ** -24));
+    loaded.dispose();
   });
 
   it('names what is missing in a broken folder', async () => {

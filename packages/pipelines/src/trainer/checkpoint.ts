@@ -26,8 +26,11 @@ export async function writeCheckpoint(path: string, groups: VariableGroups, stat
   await writeFileAtomic(path, bytes);
 }
 
-/** Reads a checkpoint into `groups` (names and shapes must match) and returns its JSON state. */
-export async function readCheckpoint(path: string, groups: VariableGroups): Promise<unknown> {
+/**
+ * Reads a checkpoint into `groups` (names and shapes must match) and returns its JSON state;
+ * `checkState` sees the state first and may refuse it before any weight is overwritten.
+ */
+export async function readCheckpoint(path: string, groups: VariableGroups, checkState?: (state: unknown) => void): Promise<unknown> {
   let file;
   try {
     file = await loadSafetensors(path);
@@ -37,6 +40,8 @@ export async function readCheckpoint(path: string, groups: VariableGroups): Prom
   if (file.metadata.format !== 'diffusion-ts-checkpoint' || file.metadata.state === undefined) {
     throw new Error(`${path} is not a diffusion-ts training checkpoint`);
   }
+  const state = JSON.parse(file.metadata.state) as unknown;
+  checkState?.(state);
   const missing: string[] = [];
   for (const [group, { names, variables }] of Object.entries(groups)) {
     names.forEach((name, i) => {
@@ -60,5 +65,5 @@ export async function readCheckpoint(path: string, groups: VariableGroups): Prom
       `checkpoint ${path} lacks ${missing.length} tensors (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}); was it written for another model?`,
     );
   }
-  return JSON.parse(file.metadata.state) as unknown;
+  return state;
 }

@@ -151,6 +151,33 @@ describe.each(TRAINING_BACKENDS)('Trainer on %s', (backend) => {
     model.dispose();
   });
 
+  it('refuses to resume a checkpoint trained with other betas or another prediction type, before touching the weights', async () => {
+    const run = join(folder, `schedule-${backend}`);
+    const { trainer, model } = makeTrainer(run);
+    await trainer.train({ steps: 3, progress: false });
+    for (const [scheduler, pattern] of [
+      [
+        new DDPMScheduler({ numTrainTimesteps: 100, betaSchedule: 'squaredcos_cap_v2' }),
+        /betaSchedule linear.*betaSchedule squaredcos_cap_v2/,
+      ],
+      [new DDPMScheduler({ numTrainTimesteps: 100, betaEnd: 0.01 }), /betaSum/],
+      [
+        new DDPMScheduler({ numTrainTimesteps: 100, predictionType: 'v_prediction' }),
+        /predictionType epsilon.*predictionType v_prediction/,
+      ],
+    ] as const) {
+      const other = makeTrainer(undefined, { scheduler });
+      const before = await other.model.trainableVariables()[0].data();
+      await expect(other.trainer.loadCheckpoint(trainer.checkpointPath)).rejects.toThrow(pattern);
+      expect(await other.model.trainableVariables()[0].data()).toEqual(before);
+      expect(other.trainer.step).toBe(0);
+      other.trainer.dispose();
+      other.model.dispose();
+    }
+    trainer.dispose();
+    model.dispose();
+  });
+
   it('drops class labels to the null class at the classDropout rate, without leaking tensors', async () => {
     const { model, seen } = recordingClassModel();
     const data = new BatchIterator(labelledData(), { batchSize: 4, seed: 1 });

@@ -75,6 +75,33 @@ interface TrainerState {
   data: BatchIteratorState;
   elapsedSeconds: number;
   modelConfig: ConfigJson;
+  /** The forward process trained on (absent in checkpoints written before it was recorded). */
+  noise?: NoiseProcess;
+}
+
+/** What a resumed run must share with the checkpoint's: the betas and what the model predicts. */
+interface NoiseProcess {
+  numTrainTimesteps: number;
+  betaSchedule: string;
+  predictionType: string;
+  /** Σ β_t in float64: catches a changed beta_start / beta_end or trained betas. */
+  betaSum: number;
+}
+
+function noiseProcessOf(scheduler: BetaScheduler): NoiseProcess {
+  const { numTrainTimesteps, betaSchedule, predictionType } = scheduler.config;
+  return { numTrainTimesteps, betaSchedule, predictionType, betaSum: scheduler.betas.reduce((sum, beta) => sum + beta, 0) };
+}
+
+/** Refuses a checkpoint trained with another forward process, naming what differs. */
+function checkNoiseProcess(path: string, saved: NoiseProcess | undefined, current: NoiseProcess): void {
+  if (saved === undefined) return;
+  const differs = (Object.keys(current) as (keyof NoiseProcess)[]).filter((key) =>
+    key === 'betaSum' ? Math.abs(saved.betaSum - current.betaSum) > 1e-9 * Math.max(1, current.betaSum) : saved[key] !== current[key],
+  );
+  if (differs.length === 0) return;
+  const show = (process: NoiseProcess) => differs.map((key) => `${key} ${String(process[key])}`).join(', ');
+  throw new Error(`checkpoint ${path} was trained with ${show(saved)}; this run has ${show(current)}`);
 }
 
 /** Options of `Trainer.train`. */
@@ -286,16 +313,22 @@ export class Trainer {
       data: this.data.getState(),
       elapsedSeconds: this.elapsedSeconds,
       modelConfig: this.model.toConfig(),
+      noise: noiseProcessOf(this.scheduler),
     };
     await writeCheckpoint(path, this.groups(), state);
   }
 
   /**
-   * Restores a checkpoint written by `saveCheckpoint` (same model config); the JSONL log is cut
-   * back to the checkpoint's step so that it never holds steps that will be redone.
+   * Restores a checkpoint written by `saveCheckpoint` (same model config and forward process: a
+   * checkpoint trained with other betas or another prediction type is refused before any weight
+   * is touched); the JSONL log is cut back to the checkpoint's step so that it never holds steps
+   * that will be redone.
    */
   async loadCheckpoint(path = this.checkpointPath): Promise<void> {
-    const state = (await readCheckpoint(path, this.groups())) as TrainerState;
+    const current = noiseProcessOf(this.scheduler);
+    const state = (await readCheckpoint(path, this.groups(), (saved) =>
+      checkNoiseProcess(path, (saved as Partial<TrainerState>).noise, current),
+    )) as TrainerState;
     this.step = state.step;
     this.optimizer.stepCount = state.optimizerSteps;
     if (this.ema) this.ema.updateCount = state.emaUpdates;
