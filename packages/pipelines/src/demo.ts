@@ -11,9 +11,9 @@ import { parseArgs } from 'node:util';
 import type * as tf from '@tensorflow/tfjs-core';
 import { Generator } from '@diffusion-ts/core';
 import { UNet2DModel } from '@diffusion-ts/models';
-import { resolveSchedulerName, schedulerFromConfig } from '@diffusion-ts/schedulers';
+import { schedulerFromConfig } from '@diffusion-ts/schedulers';
 import { describeBackend, initFastBackend } from './backend.js';
-import { integerOption, numberOption, UsageError } from './cli/arguments.js';
+import { integerOption, numberOption, schedulerOption, UsageError } from './cli/arguments.js';
 import { saveImageGrid } from './images.js';
 import { findShippedModel, SHIPPED_CLASS_MODEL_FOLDER } from './model-location.js';
 import { ClassConditionalPipeline, DEFAULT_CLASS_GUIDANCE } from './pipelines/class-conditional.js';
@@ -36,12 +36,7 @@ const { values } = parseArgs({
 /** The checked options (the CLI's own option checks), or exit 2 with a message naming the bad one. */
 function readOptions() {
   try {
-    let schedulerLabel: string;
-    try {
-      schedulerLabel = resolveSchedulerName(values.scheduler).label;
-    } catch (error) {
-      throw new UsageError(`--scheduler: ${(error as Error).message}`);
-    }
+    const schedulerLabel = schedulerOption(values.scheduler).label;
     return {
       count: integerOption(values.count, 'count', 16, 1, 1024),
       steps: integerOption(values.steps, 'steps', 10, 1, 1000),

@@ -3,6 +3,7 @@
  * share, numeric options, the model folder and backend, usage errors.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { resolveSchedulerName, type SchedulerPreset } from '@diffusion-ts/schedulers';
 import { initFastBackend, type CliBackend, type FastBackendReport } from '../backend.js';
 import { loadImageFolder } from '../data/image-folder.js';
 import { loadMnist, type ImageDataset, type MnistSplit } from '../data/mnist.js';
@@ -25,6 +26,15 @@ export function integerOption(value: string | undefined, name: string, fallback:
     throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got '${value}'`);
   }
   return number;
+}
+
+/** The `--scheduler` value: a short name or a class name the schedulers' registry knows. */
+export function schedulerOption(value: string): SchedulerPreset {
+  try {
+    return resolveSchedulerName(value);
+  } catch (error) {
+    throw new UsageError(`--scheduler: ${(error as Error).message}`);
+  }
 }
 
 /** Parses a number option, with a lower bound. */

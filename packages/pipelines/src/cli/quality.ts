@@ -1,6 +1,7 @@
 /** `diffusion-ts quality`: the quality/speed table of the samplers for an MNIST model. */
 import { writeFileAtomic } from '@diffusion-ts/core';
 import { loadMnist } from '../data/mnist.js';
+import { formatClassShares } from '../evaluate/class-spread.js';
 import { MnistClassifier } from '../evaluate/mnist-classifier.js';
 import { DEFAULT_CLASS_GUIDANCE } from '../pipelines/class-conditional.js';
 import {
@@ -96,7 +97,7 @@ async function run(argv: string[]): Promise<void> {
   const reference = await referenceStatistics(classifier, test);
   const real = await realImagesQuality(classifier, await loadMnist('train', { limit: count }), reference, compareCount);
   console.log(
-    `real MNIST train digits (${count}): Frechet ${real.frechetDistance.toFixed(2)}${compared(real)}, entropy ${real.spread.entropyBits.toFixed(3)} bits, digits ${(100 * real.spread.minShare).toFixed(1)}-${(100 * real.spread.maxShare).toFixed(1)}%, mean confidence ${real.meanConfidence.toFixed(3)}`,
+    `real MNIST train digits (${count}): Frechet ${real.frechetDistance.toFixed(2)}${compared(real)}, entropy ${real.spread.entropyBits.toFixed(3)} bits, digits ${formatClassShares(real.spread, '-')}, mean confidence ${real.meanConfidence.toFixed(3)}`,
   );
   const rows = await qualityTable(folder, classifier, reference, settings, {
     count,
@@ -107,7 +108,7 @@ async function run(argv: string[]): Promise<void> {
     guidanceScale: numberOption(values.guidance, 'guidance', DEFAULT_CLASS_GUIDANCE, 0),
     onRow: (row) =>
       console.log(
-        `${row.scheduler} ${row.steps} steps, ${row.count} images: Frechet ${row.frechetDistance.toFixed(2)}${compared(row)}${askedText(row)}, entropy ${row.spread.entropyBits.toFixed(3)} bits, digits ${(100 * row.spread.minShare).toFixed(1)}-${(100 * row.spread.maxShare).toFixed(1)}%, mean confidence ${row.meanConfidence.toFixed(3)}, ${row.secondsPerImage.toFixed(3)} s/image`,
+        `${row.scheduler} ${row.steps} steps, ${row.count} images: Frechet ${row.frechetDistance.toFixed(2)}${compared(row)}${askedText(row)}, entropy ${row.spread.entropyBits.toFixed(3)} bits, digits ${formatClassShares(row.spread, '-')}, mean confidence ${row.meanConfidence.toFixed(3)}, ${row.secondsPerImage.toFixed(3)} s/image`,
       ),
   });
   classifier.dispose();

@@ -3,14 +3,14 @@ import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Generator, writeFileAtomic } from '@diffusion-ts/core';
-import { resolveSchedulerName, schedulerFromConfig } from '@diffusion-ts/schedulers';
+import { schedulerFromConfig } from '@diffusion-ts/schedulers';
 import { decodeImage, type DecodedImage } from '../data/image-folder.js';
 import { imageGrid, scaleImage, tensorToImages, writePng } from '../images.js';
 import type { StableDiffusionPipelineBase } from '../stable-diffusion/stable-diffusion-base.js';
 import { StableDiffusionImg2ImgPipeline } from '../stable-diffusion/stable-diffusion-img2img.js';
 import { StableDiffusionInpaintPipeline } from '../stable-diffusion/stable-diffusion-inpaint.js';
 import { StableDiffusionPipeline } from '../stable-diffusion/stable-diffusion.js';
-import { initCommandBackend, integerOption, numberOption, seedOption, UsageError } from './arguments.js';
+import { initCommandBackend, integerOption, numberOption, schedulerOption, seedOption, UsageError } from './arguments.js';
 
 /** The `sample` options a Stable Diffusion folder reads. */
 export interface StableDiffusionSampleValues {
@@ -83,13 +83,7 @@ export async function sampleStableDiffusion(folder: string, className: string, v
   const width = values.width === undefined ? undefined : integerOption(values.width, 'width', 512, 8);
   const strength = values.strength === undefined ? undefined : numberOption(values.strength, 'strength', 0.8, 0);
   const scheduler = values.scheduler;
-  if (scheduler !== undefined) {
-    try {
-      resolveSchedulerName(scheduler);
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-  }
+  if (scheduler !== undefined) schedulerOption(scheduler);
   const { backend } = await initCommandBackend(values);
   const image = values['init-image'] === undefined ? undefined : await readImageFile(values['init-image'], 3);
   const maskImage = values.mask === undefined ? undefined : await readImageFile(values.mask, 1);

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { Generator, openPretrained } from '@diffusion-ts/core';
-import { resolveSchedulerName, SCHEDULER_NAMES } from '@diffusion-ts/schedulers';
+import { SCHEDULER_NAMES } from '@diffusion-ts/schedulers';
 import { saveImageGrid } from '../images.js';
 import { ClassConditionalPipeline, DEFAULT_CLASS_GUIDANCE } from '../pipelines/class-conditional.js';
 import {
@@ -13,6 +13,7 @@ import {
   modelFolder,
   numberOption,
   parseCommandArgs,
+  schedulerOption,
   seedOption,
   UsageError,
   type Command,
@@ -107,11 +108,7 @@ async function run(argv: string[]): Promise<void> {
       `--${textOnly[0]} is for Stable Diffusion folders; ${folder} is a ${className ?? 'folder without model_index.json'}`,
     );
   values.scheduler ??= 'ddim';
-  try {
-    resolveSchedulerName(values.scheduler);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  schedulerOption(values.scheduler);
   const steps = integerOption(values.steps, 'steps', 25);
   const seed = seedOption(values.seed);
   const count = integerOption(values.count, 'count', 16);

@@ -34,3 +34,8 @@ export function classSpread(predicted: ArrayLike<number>, numClasses = 10): Clas
     maxShare: total === 0 ? 0 : max / total,
   };
 }
+
+/** The rarest and the commonest class's shares in percent, e.g. `8.6% / 12.3%` (or `8.6-12.3%` with `separator` '-'). */
+export function formatClassShares(spread: Pick<ClassSpread, 'minShare' | 'maxShare'>, separator = '% / '): string {
+  return `${(100 * spread.minShare).toFixed(1)}${separator}${(100 * spread.maxShare).toFixed(1)}%`;
+}

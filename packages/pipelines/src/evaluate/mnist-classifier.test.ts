@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@diffusion-ts/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { classSpread } from './class-spread.js';
+import { classSpread, formatClassShares } from './class-spread.js';
 import { classifierAccuracy, trainClassifier } from './classifier-training.js';
 import { MnistClassifier } from './mnist-classifier.js';
 
@@ -62,6 +62,8 @@ describe('MnistClassifier', () => {
     // Shares: 0 appears 3 times, 1 once, 2-9 never, in 4 samples.
     expect(classSpread([0, 0, 1, 0])).toMatchObject({ minShare: 0, maxShare: 0.75, minOverMax: 0 });
     expect(classSpread([0, 1, 1, 0], 2)).toMatchObject({ minShare: 0.5, maxShare: 0.5, minOverMax: 1, entropyBits: 1 });
+    expect(formatClassShares(classSpread([0, 0, 1, 0]))).toBe('0.0% / 75.0%');
+    expect(formatClassShares({ minShare: 0.086, maxShare: 0.123 }, '-')).toBe('8.6-12.3%');
     wrong.dispose();
     classifier.dispose();
   });

@@ -4,6 +4,7 @@ import { resolveSchedulerName } from '@diffusion-ts/schedulers';
 import type { ImageDataset } from '../data/mnist.js';
 import { ClassConditionalPipeline } from '../pipelines/class-conditional.js';
 import { loadUNet2DPipeline, type UNet2DPipeline } from '../pipelines/unet-pipeline.js';
+import { formatClassShares } from './class-spread.js';
 import type { FeatureStatistics } from './frechet-distance.js';
 import type { MnistClassifier } from './mnist-classifier.js';
 import { classifierFeatureStatistics, evaluateSamples, type SampleQuality } from './quality.js';
@@ -197,8 +198,7 @@ export function formatQualityTable(rows: readonly QualityRow[], compareCount?: n
     const guidanceCell = asked ? ` ${row.guidanceScale ?? '-'} |` : '';
     const askedCell = asked ? ` ${row.classAccuracy === undefined ? '-' : `${(100 * row.classAccuracy).toFixed(1)}%`} |` : '';
     const label = resolveSchedulerName(row.scheduler).label;
-    const shares = `${(100 * row.spread.minShare).toFixed(1)}% / ${(100 * row.spread.maxShare).toFixed(1)}%`;
-    const scores = `${row.spread.entropyBits.toFixed(3)} | ${shares} | ${row.meanConfidence.toFixed(3)} | ${row.secondsPerImage.toFixed(3)}`;
+    const scores = `${row.spread.entropyBits.toFixed(3)} | ${formatClassShares(row.spread)} | ${row.meanConfidence.toFixed(3)} | ${row.secondsPerImage.toFixed(3)}`;
     lines.push(
       `| ${label} | ${row.steps} |${guidanceCell} ${row.count} | ${row.frechetDistance.toFixed(2)} |${compareCell}${askedCell} ${scores} |`,
     );
