@@ -4,7 +4,13 @@
 // weights: half the size, widened to float32 when loaded), the run's training-log.jsonl and its
 // loss curve (loss-curve.png). The model card (README.md) is written by hand from these and from
 // `diffusion-ts quality`. Needs the built packages (npm run build).
-import { copyFileSync, existsSync } from 'node:fs';
+//
+// The shipped scheduler config has `clip_sample: false` (the trainer writes Diffusers' default,
+// true): clipping the predicted x0 to [-1, 1] without re-deriving ε from it pulls DDIM's steps off
+// the model's own trajectory. Measured on mnist-ddpm, DDIM 50 steps, 500 images, seed 0: Frechet
+// distance 14.42 clipped, 11.55 unclipped; guided DDIM on mnist-class-ddpm drew no 1s at all with
+// clipping. The solvers of the sigma and multistep families ignore the key.
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { initBackend } from '../../packages/core/dist/index.js';
@@ -23,6 +29,12 @@ const pipeline = await loadUNet2DPipeline(source);
 await pipeline.save(target, { dtype: 'float16' });
 console.log(`wrote ${target}: ${pipeline.constructor.name}, ${pipeline.unet.parameterCount} parameters (float16 weights)`);
 pipeline.dispose();
+const schedulerConfig = join(target, 'scheduler', 'scheduler_config.json');
+// Edited as text: JSON.parse would turn the config's 1.0s into 1s.
+const configText = readFileSync(schedulerConfig, 'utf8');
+if (!configText.includes('"clip_sample": true') && !configText.includes('"clip_sample": false'))
+  throw new Error(`${schedulerConfig} has no clip_sample key`);
+writeFileSync(schedulerConfig, configText.replace('"clip_sample": true', '"clip_sample": false'));
 copyFileSync(join(run, 'training-log.jsonl'), join(target, 'training-log.jsonl'));
 const curve = spawnSync(
   process.execPath,

@@ -156,7 +156,7 @@ describe.skipIf(!hasChromium)('live demo in headless Chromium', () => {
       await expect(page.locator('[data-testid="guidance"]').count()).resolves.toBe(0);
       await page.selectOption('[data-testid="digit"]', '7');
       expect(await demo.getAttribute('data-digit')).toBe('7');
-      await expect(page.locator('[data-testid="guidance"]').inputValue()).resolves.toBe('1.5');
+      await expect(page.locator('[data-testid="guidance"]').inputValue()).resolves.toBe('1.35');
       await page.click('[data-testid="generate"]');
       await demo.and(page.locator('[data-state="done"], [data-state="error"]')).waitFor({ timeout: 240_000 });
       const status = await page.locator('[data-testid="status"]').innerText();

@@ -41,7 +41,7 @@ describe('npm run demo', () => {
     const { code, out } = await demo(['--digit', '7', '--count', '2', '--steps', '2', '--output', 'sevens.png'], folder);
     expect(out).toMatch(/models[/\\]mnist-class-ddpm/);
     expect(code).toBe(0);
-    expect(out).toMatch(/wrote .*sevens\.png: 2 images of the digit 7 \(guidance 1.5\), UniPC 2 steps/);
+    expect(out).toMatch(/wrote .*sevens\.png: 2 images of the digit 7 \(guidance 1.35\), UniPC 2 steps/);
   });
 
   it('names a bad option value', async () => {

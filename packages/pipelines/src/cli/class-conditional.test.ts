@@ -69,7 +69,7 @@ describe('diffusion-ts train --class-conditional (and --beta-schedule), then sam
     expect(sevens.out).toMatch(/2 images, DDIMScheduler 2 steps, class 7, guidance 2/);
     expect(decode(await readFile(output)).width).toBe(2 * 32 + 3 * 2);
     const all = await captureCli(common);
-    expect(all.out).toMatch(/classes 0-9, guidance 1.5/);
+    expect(all.out).toMatch(/classes 0-9, guidance 1.35/);
     expect(tf.memory().numTensors).toBe(before);
     const tooBig = await captureCli([...common, '--class', '10']);
     expect([tooBig.code, tooBig.err]).toEqual([2, expect.stringMatching(/--class must be an integer from 0 to 9/) as string]);

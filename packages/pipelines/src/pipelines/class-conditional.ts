@@ -29,7 +29,7 @@ export interface ClassConditionalGenerateOptions extends GenerateOptions {
 const CONTEXT = 'ClassConditionalPipeline.generate';
 
 /** The guidance scale the CLI and the demo use for class-conditional folders (chosen on the shipped MNIST model; see its model card). */
-export const DEFAULT_CLASS_GUIDANCE = 1.5;
+export const DEFAULT_CLASS_GUIDANCE = 1.35;
 
 /** Samples images of given classes, optionally with classifier-free guidance. */
 export class ClassConditionalPipeline extends DiffusionPipeline<ClassConditionalComponents> {
