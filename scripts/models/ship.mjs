@@ -4,8 +4,9 @@
 // weights: half the size, widened to float32 when loaded), the run's training-log.jsonl and its
 // loss curve (loss-curve.png). For a run started with `train --init` from an earlier model, pass
 // that model's log as --init-log: the shipped log is the earlier one followed by the run's, whose
-// steps and elapsed seconds count on from the earlier log's last entry. The model card (README.md) is written by hand from these and from
-// `diffusion-ts quality`. Needs the built packages (npm run build).
+// steps and elapsed seconds count on from the earlier log's last entry. The model card (README.md)
+// is written by hand from these and from `diffusion-ts quality`. Needs the built packages (npm run
+// build).
 //
 // The shipped scheduler config has `clip_sample: false` (the trainer writes Diffusers' default,
 // true): clipping the predicted x0 to [-1, 1] without re-deriving ε from it pulls DDIM's steps off
