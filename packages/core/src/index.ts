@@ -119,6 +119,6 @@ export { previewJson, truncateText } from './io/json-preview.js';
 export { formatBytes } from './io/format-bytes.js';
 
 /** AdamW over a list of variables (PyTorch's update order), one fused kernel per variable where the backend has it. */
-export { AdamW, type AdamWOptions } from './optim/adamw.js';
+export { AdamW, LEARNING_RATE_SCHEDULES, type AdamWOptions, type LearningRateSchedule } from './optim/adamw.js';
 /** SiLU, one fused kernel forward and backward where the backend has them (wasm with `@diffusion-ts/native`). */
 export { silu } from './ops/silu.js';

@@ -88,7 +88,8 @@ export {
 /** Image dimensions from a PNG or JPEG header, and the default pixel cap of the image readers (64 megapixels). */
 export { DEFAULT_MAX_PIXELS, readImageDimensions } from './data/image-header.js';
 export { encodeImagePng, imageGrid, saveImageGrid, scaleImage, tensorToImages, writePng, type Image8 } from './images.js';
-export { AdamW, type AdamWOptions } from '@diffusion-ts/core';
+/** Core's AdamW and its options (learning-rate warm-up and decay), for the Trainer's `optimizer`. */
+export { AdamW, type AdamWOptions, type LearningRateSchedule } from '@diffusion-ts/core';
 export { ExponentialMovingAverage, type EmaOptions } from './trainer/ema.js';
 export { CHECKPOINT_NAME, readCheckpoint, writeCheckpoint, type VariableGroups } from './trainer/checkpoint.js';
 export { assertBackendCanTrain } from './trainer/can-train.js';

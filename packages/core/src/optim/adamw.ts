@@ -40,12 +40,24 @@ export function adamWUpdate(
   });
 }
 
+/** The learning-rate shapes after warm-up (Diffusers' `--lr_scheduler` names). */
+export const LEARNING_RATE_SCHEDULES = ['constant', 'linear', 'cosine'] as const;
+/** One of `LEARNING_RATE_SCHEDULES`. */
+export type LearningRateSchedule = (typeof LEARNING_RATE_SCHEDULES)[number];
+
 /** Options of `AdamW`. */
 export interface AdamWOptions {
   /** Peak learning rate (default 1e-3). */
   learningRate?: number;
   /** Linear warm-up from 0 over this many steps (default 0). */
   warmupSteps?: number;
+  /**
+   * After warm-up: `constant` (default) keeps the peak rate; `linear` and `cosine` decay it to 0 at
+   * `totalSteps`, as Diffusers' `get_scheduler` does with the same names.
+   */
+  schedule?: LearningRateSchedule;
+  /** The run's last update, where a decaying schedule reaches 0 (needed unless `constant`). */
+  totalSteps?: number;
   /** β1 (default 0.9). */
   beta1?: number;
   /** β2 (default 0.999). */
@@ -56,10 +68,13 @@ export interface AdamWOptions {
   weightDecay?: number;
 }
 
-/** AdamW with linear learning-rate warm-up. */
+/** AdamW with linear learning-rate warm-up and an optional decay to 0. */
 export class AdamW {
   readonly learningRate: number;
   readonly warmupSteps: number;
+  readonly schedule: LearningRateSchedule;
+  /** The update where a decaying schedule reaches 0 (undefined for `constant`). */
+  readonly totalSteps: number | undefined;
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
@@ -79,6 +94,14 @@ export class AdamW {
     this.warmupSteps = options.warmupSteps ?? 0;
     if (!Number.isInteger(this.warmupSteps) || this.warmupSteps < 0)
       throw new RangeError(`AdamW: warmupSteps must be a non-negative integer, got ${this.warmupSteps}`);
+    this.schedule = options.schedule ?? 'constant';
+    if (!LEARNING_RATE_SCHEDULES.includes(this.schedule))
+      throw new RangeError(`AdamW: schedule must be one of ${LEARNING_RATE_SCHEDULES.join(', ')}, got '${String(this.schedule)}'`);
+    this.totalSteps = this.schedule === 'constant' ? undefined : options.totalSteps;
+    if (this.totalSteps !== undefined && !(Number.isInteger(this.totalSteps) && this.totalSteps > this.warmupSteps))
+      throw new RangeError(`AdamW: totalSteps must be an integer above warmupSteps (${this.warmupSteps}), got ${this.totalSteps}`);
+    if (this.schedule !== 'constant' && this.totalSteps === undefined)
+      throw new RangeError(`AdamW: the '${this.schedule}' schedule needs totalSteps`);
     this.beta1 = unit(options.beta1 ?? 0.9, 'beta1');
     this.beta2 = unit(options.beta2 ?? 0.999, 'beta2');
     this.epsilon = positive(options.epsilon ?? 1e-8, 'epsilon');
@@ -89,9 +112,18 @@ export class AdamW {
     this.secondMoments = tf.tidy(() => variables.map((v) => tf.variable(tf.zerosLike(v), false)));
   }
 
-  /** The learning rate of update number `step` (1-based): linear warm-up, then constant. */
+  /**
+   * The learning rate of update number `step` (1-based): what Diffusers' `get_scheduler` with
+   * the same name gives after `step` scheduler steps (its sequence one step on, so that the
+   * first update does not get a zero rate): linear warm-up to the peak, then `constant`, or
+   * `linear` / half a `cosine` down to 0 at `totalSteps`.
+   */
   learningRateAt(step: number): number {
-    return this.warmupSteps > 0 ? this.learningRate * Math.min(1, step / this.warmupSteps) : this.learningRate;
+    if (step < this.warmupSteps) return (this.learningRate * step) / this.warmupSteps;
+    if (this.totalSteps === undefined) return this.learningRate;
+    const progress = Math.min(1, (step - this.warmupSteps) / (this.totalSteps - this.warmupSteps));
+    const factor = this.schedule === 'linear' ? 1 - progress : 0.5 * (1 + Math.cos(Math.PI * progress));
+    return this.learningRate * factor;
   }
 
   /** Applies one update with `gradients` (one per variable, same order). */

@@ -1,7 +1,7 @@
 /** `diffusion-ts train`: trains a UNet2DModel with DDPM noise on MNIST or an image folder. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readConfigFile, type AdamWOptions, type ConfigJson } from '@diffusion-ts/core';
+import { LEARNING_RATE_SCHEDULES, readConfigFile, type AdamWOptions, type ConfigJson } from '@diffusion-ts/core';
 import { UNet2DModel } from '@diffusion-ts/models';
 import { DDPMScheduler, type BetaSchedule } from '@diffusion-ts/schedulers';
 import { describeBackend } from '../backend.js';
@@ -49,6 +49,8 @@ Options:
   --accumulate <n>           micro-batches per step (default 1)
   --lr <x>                   peak learning rate (default 1e-3)
   --warmup <n>               learning-rate warm-up steps (default 100)
+  --lr-schedule <name>       after warm-up: constant (default), or linear or cosine decay to 0
+                             at --steps (Diffusers' --lr_scheduler names)
   --ema-decay <x>            EMA decay (default 0.999)
   --max-grad-norm <x>        gradient clipping (default 1, 0 = off)
   --checkpoint-every <n>     steps between checkpoints (default 100)
@@ -76,6 +78,7 @@ const OPTIONS = {
   accumulate: { type: 'string' },
   lr: { type: 'string' },
   warmup: { type: 'string' },
+  'lr-schedule': { type: 'string' },
   'ema-decay': { type: 'string' },
   'max-grad-norm': { type: 'string' },
   'checkpoint-every': { type: 'string' },
@@ -123,13 +126,14 @@ function readSettings({ values, positionals }: CommandArgs<typeof OPTIONS>): Tra
   }
   if (values.init !== undefined && values.config !== undefined)
     throw new UsageError('--init and --config exclude each other (the saved model has its config)');
+  const steps = integerOption(values.steps, 'steps', 1000);
   return {
     output: values.output,
     checkpoint,
     dataset: values.dataset,
     config: values.config,
     init: values.init,
-    steps: integerOption(values.steps, 'steps', 1000),
+    steps,
     betaSchedule: betaScheduleOption(values['beta-schedule']),
     batchSize: integerOption(values['batch-size'], 'batch-size', 16),
     seed: seedOption(values.seed),
@@ -138,11 +142,21 @@ function readSettings({ values, positionals }: CommandArgs<typeof OPTIONS>): Tra
     classDropout: classDropoutOption(values['class-conditional'], values['class-dropout']),
     resume: values.resume,
     checkpointEvery: integerOption(values['checkpoint-every'], 'checkpoint-every', 100),
-    optimizer: { learningRate: learningRateOption(values.lr), warmupSteps: integerOption(values.warmup, 'warmup', 100, 0) },
+    optimizer: optimizerOptions(values.lr, values.warmup, values['lr-schedule'], steps),
     emaDecay: numberOption(values['ema-decay'], 'ema-decay', 0.999, 0),
     accumulate: integerOption(values.accumulate, 'accumulate', 1),
     maxGradNorm: numberOption(values['max-grad-norm'], 'max-grad-norm', 1, 0),
   };
+}
+
+/** `--lr`, `--warmup` and `--lr-schedule` (a decay ends at `--steps`), checked before anything is loaded. */
+function optimizerOptions(lr: string | undefined, warmup: string | undefined, schedule: string | undefined, steps: number): AdamWOptions {
+  const warmupSteps = integerOption(warmup, 'warmup', 100, 0);
+  const found = schedule === undefined ? 'constant' : LEARNING_RATE_SCHEDULES.find((name) => name === schedule);
+  if (found === undefined) throw new UsageError(`--lr-schedule must be one of ${LEARNING_RATE_SCHEDULES.join(', ')}, got '${schedule}'`);
+  if (found !== 'constant' && steps <= warmupSteps)
+    throw new UsageError(`--lr-schedule ${found} decays after warm-up: --steps (${steps}) must exceed --warmup (${warmupSteps})`);
+  return { learningRate: learningRateOption(lr), warmupSteps, schedule: found, totalSteps: steps };
 }
 
 /** `--lr`: a positive rate (default 1e-3), refused as a usage error before anything is loaded. */
