@@ -28,6 +28,14 @@ export function integerOption(value: string | undefined, name: string, fallback:
   return number;
 }
 
+/** Parses an option that names one of `choices` (default `fallback`), refusing any other name. */
+export function choiceOption<T extends string>(value: string | undefined, name: string, choices: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  const found = choices.find((choice) => choice === value);
+  if (found === undefined) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got '${value}'`);
+  return found;
+}
+
 /** The `--scheduler` value: a short name or a class name the schedulers' registry knows. */
 export function schedulerOption(value: string): SchedulerPreset {
   try {

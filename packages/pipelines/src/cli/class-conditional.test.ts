@@ -1,14 +1,13 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decode } from 'fast-png';
-import { toSnakeCase } from '@diffusion-ts/core';
-import { TINY_UNET } from '@diffusion-ts/models/testing';
 import { ClassConditionalPipeline } from '../pipelines/class-conditional.js';
 import { loadUNet2DPipeline } from '../pipelines/unet-pipeline.js';
 import { captureCli } from '../testing/cli-capture.js';
+import { writeTinyUNetConfig } from '../testing/tiny-unet-config.js';
 
 describe('diffusion-ts train --class-conditional (and --beta-schedule), then sample --class', () => {
   let folder: string;
@@ -16,7 +15,7 @@ describe('diffusion-ts train --class-conditional (and --beta-schedule), then sam
   beforeAll(async () => {
     folder = await mkdtemp(join(tmpdir(), 'cli-class-'));
     config = join(folder, 'config.json');
-    await writeFile(config, JSON.stringify(Object.fromEntries(Object.entries(TINY_UNET).map(([key, value]) => [toSnakeCase(key), value]))));
+    await writeTinyUNetConfig(config);
   });
   afterAll(() => rm(folder, { recursive: true, force: true }));
 

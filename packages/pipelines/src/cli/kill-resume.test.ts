@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toSnakeCase } from '@diffusion-ts/core';
-import { TINY_UNET } from '@diffusion-ts/models/testing';
+import { writeTinyUNetConfig } from '../testing/tiny-unet-config.js';
 
 // The built CLI (`npm test` builds before it runs the suites).
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -63,8 +62,7 @@ describe('diffusion-ts train: kill -9, then --resume', () => {
       await writeFile(join(images, `digit-${i}.png`), encode({ width: 8, height: 8, data, channels: 1, depth: 8 }));
     }
     // A config.json as Diffusers writes it: snake_case keys.
-    const config = Object.fromEntries(Object.entries(TINY_UNET).map(([key, value]) => [toSnakeCase(key), value]));
-    await writeFile(join(folder, 'config.json'), JSON.stringify(config));
+    await writeTinyUNetConfig(join(folder, 'config.json'));
     common = [
       '--dataset',
       images,

@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSafetensors, toSnakeCase, type SafetensorsData } from '@diffusion-ts/core';
-import { TINY_UNET } from '@diffusion-ts/models/testing';
+import { readSafetensors, type SafetensorsData } from '@diffusion-ts/core';
 import { captureCli } from '../testing/cli-capture.js';
+import { writeTinyUNetConfig } from '../testing/tiny-unet-config.js';
 
 const WEIGHTS = join('model', 'unet', 'diffusion_pytorch_model.safetensors');
 
@@ -14,7 +14,7 @@ describe('diffusion-ts train --init', () => {
   beforeAll(async () => {
     folder = await mkdtemp(join(tmpdir(), 'cli-init-'));
     const config = join(folder, 'config.json');
-    await writeFile(config, JSON.stringify(Object.fromEntries(Object.entries(TINY_UNET).map(([key, value]) => [toSnakeCase(key), value]))));
+    await writeTinyUNetConfig(config);
     common = ['train', '--dataset', 'mnist', '--limit', '8', '--batch-size', '4', '--backend', 'wasm', '--threads', '1'];
     const first = await captureCli([...common, '--config', config, '--steps', '2', '--output', join(folder, 'first')]);
     expect([first.code, first.err]).toEqual([0, '']);

@@ -1,10 +1,9 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toSnakeCase } from '@diffusion-ts/core';
-import { TINY_UNET } from '@diffusion-ts/models/testing';
 import { captureCli } from '../testing/cli-capture.js';
+import { writeTinyUNetConfig } from '../testing/tiny-unet-config.js';
 
 describe('diffusion-ts train --lr-schedule', () => {
   let folder: string;
@@ -12,7 +11,7 @@ describe('diffusion-ts train --lr-schedule', () => {
   beforeAll(async () => {
     folder = await mkdtemp(join(tmpdir(), 'cli-lr-schedule-'));
     const config = join(folder, 'config.json');
-    await writeFile(config, JSON.stringify(Object.fromEntries(Object.entries(TINY_UNET).map(([key, value]) => [toSnakeCase(key), value]))));
+    await writeTinyUNetConfig(config);
     common = [
       'train',
       '--dataset',

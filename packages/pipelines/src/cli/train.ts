@@ -16,6 +16,7 @@ import { loadInitialUNet } from './train-init.js';
 import {
   BACKEND_AND_THREADS_OPTIONS,
   BATCH_SIZE_OPTION,
+  choiceOption,
   DATASET_OPTION,
   SEED_OPTION,
   initCommandBackend,
@@ -134,7 +135,7 @@ function readSettings({ values, positionals }: CommandArgs<typeof OPTIONS>): Tra
     config: values.config,
     init: values.init,
     steps,
-    betaSchedule: betaScheduleOption(values['beta-schedule']),
+    betaSchedule: choiceOption(values['beta-schedule'], 'beta-schedule', TRAIN_BETA_SCHEDULES, 'linear'),
     batchSize: integerOption(values['batch-size'], 'batch-size', 16),
     seed: seedOption(values.seed),
     limit: values.limit === undefined ? undefined : integerOption(values.limit, 'limit', 1),
@@ -152,11 +153,10 @@ function readSettings({ values, positionals }: CommandArgs<typeof OPTIONS>): Tra
 /** `--lr`, `--warmup` and `--lr-schedule` (a decay ends at `--steps`), checked before anything is loaded. */
 function optimizerOptions(lr: string | undefined, warmup: string | undefined, schedule: string | undefined, steps: number): AdamWOptions {
   const warmupSteps = integerOption(warmup, 'warmup', 100, 0);
-  const found = schedule === undefined ? 'constant' : LEARNING_RATE_SCHEDULES.find((name) => name === schedule);
-  if (found === undefined) throw new UsageError(`--lr-schedule must be one of ${LEARNING_RATE_SCHEDULES.join(', ')}, got '${schedule}'`);
-  if (found !== 'constant' && steps <= warmupSteps)
-    throw new UsageError(`--lr-schedule ${found} decays after warm-up: --steps (${steps}) must exceed --warmup (${warmupSteps})`);
-  return { learningRate: learningRateOption(lr), warmupSteps, schedule: found, totalSteps: steps };
+  const decay = choiceOption(schedule, 'lr-schedule', LEARNING_RATE_SCHEDULES, 'constant');
+  if (decay !== 'constant' && steps <= warmupSteps)
+    throw new UsageError(`--lr-schedule ${decay} decays after warm-up: --steps (${steps}) must exceed --warmup (${warmupSteps})`);
+  return { learningRate: learningRateOption(lr), warmupSteps, schedule: decay, totalSteps: steps };
 }
 
 /** `--lr`: a positive rate (default 1e-3), refused as a usage error before anything is loaded. */
@@ -169,13 +169,6 @@ function learningRateOption(value: string | undefined): number {
 /** The schedules `--beta-schedule` offers (DDPMScheduler's others need settings of their own). */
 const TRAIN_BETA_SCHEDULES = ['linear', 'squaredcos_cap_v2', 'scaled_linear', 'geometric'] as const satisfies readonly BetaSchedule[];
 type TrainBetaSchedule = (typeof TRAIN_BETA_SCHEDULES)[number];
-
-function betaScheduleOption(value: string | undefined): TrainBetaSchedule {
-  if (value === undefined) return 'linear';
-  const found = TRAIN_BETA_SCHEDULES.find((name) => name === value);
-  if (found === undefined) throw new UsageError(`--beta-schedule must be one of ${TRAIN_BETA_SCHEDULES.join(', ')}, got '${value}'`);
-  return found;
-}
 
 /** The label dropout of `--class-conditional` (default 0.1); `--class-dropout` alone is a usage error. */
 function classDropoutOption(classConditional: boolean, dropout: string | undefined): number | undefined {
